@@ -1,0 +1,136 @@
+"""Settings from the environment (and a `.env` file in the working directory).
+
+Nothing is built at import time: `Settings.from_env()` is called by the CLI and tests.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./booking.db"
+DEFAULT_COST_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; blank lines and `#` comments are ignored, quotes stripped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    demo: bool = False
+    mail_from: str = "training@localhost"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "none"
+    cost_code_pattern: str = DEFAULT_COST_CODE_PATTERN
+    worker: str = "inline"
+    worker_interval: float = 5.0
+    db_pool_size: int = 10
+    # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
+    seat_guard: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
+        env = dict(read_dotenv(Path.cwd() / ".env"))
+        env.update(os.environ if environ is None else environ)
+
+        def get(name: str, default: str | None = None) -> str | None:
+            value = env.get(f"BOOKING_{name}")
+            return value if value not in (None, "") else default
+
+        smtp_tls = (get("SMTP_TLS", "none") or "none").lower()
+        if smtp_tls not in {"none", "starttls", "tls"}:
+            raise ConfigError("BOOKING_SMTP_TLS must be one of none, starttls, tls")
+        worker = (get("WORKER", "inline") or "inline").lower()
+        if worker not in {"inline", "off"}:
+            raise ConfigError("BOOKING_WORKER must be inline or off")
+        try:
+            interval = float(get("WORKER_INTERVAL", "5") or 5)
+            smtp_port = int(get("SMTP_PORT", "25") or 25)
+            pool_size = int(get("DB_POOL_SIZE", "10") or 10)
+        except ValueError as exc:
+            raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
+        if interval <= 0:
+            raise ConfigError("BOOKING_WORKER_INTERVAL must be a positive number of seconds")
+        settings = cls(
+            database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
+            secret_key=get("SECRET_KEY", "") or "",
+            base_url=(get("BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+            demo=demo or (get("DEMO", "0") or "0").lower() in {"1", "true", "yes"},
+            mail_from=get("MAIL_FROM", "training@localhost") or "training@localhost",
+            smtp_host=get("SMTP_HOST"),
+            smtp_port=smtp_port,
+            smtp_user=get("SMTP_USER"),
+            smtp_password=get("SMTP_PASSWORD"),
+            smtp_tls=smtp_tls,
+            cost_code_pattern=get("COST_CODE_PATTERN", DEFAULT_COST_CODE_PATTERN)
+            or DEFAULT_COST_CODE_PATTERN,
+            worker=worker,
+            worker_interval=interval,
+            db_pool_size=pool_size,
+        )
+        return settings.with_secret_key()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        _, _, path = self.database_url.partition(":///")
+        if not path or path.startswith(":memory:"):
+            return None
+        return Path(path)
+
+    def with_secret_key(self) -> Settings:
+        """Fill in the secret key: in demo mode generate one beside the SQLite file."""
+        if self.secret_key:
+            return self
+        if not self.demo:
+            # The app refuses to start without one (see `require_secret_key`); commands that do
+            # not sign anything (db upgrade, token create) still work.
+            return self
+        db_path = self.sqlite_path()
+        key_file = (db_path.parent if db_path else Path.cwd()) / ".booking-secret-key"
+        if key_file.is_file():
+            key = key_file.read_text(encoding="utf-8").strip()
+        else:
+            key = secrets.token_urlsafe(48)
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(key + "\n", encoding="utf-8")
+            key_file.chmod(0o600)
+        return replace(self, secret_key=key)
+
+    def require_secret_key(self) -> None:
+        if len(self.secret_key) < 32:
+            raise ConfigError(
+                "BOOKING_SECRET_KEY must be set (at least 32 characters) unless running the demo"
+            )

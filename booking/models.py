@@ -1,0 +1,321 @@
+"""SQLAlchemy tables. Timestamps are aware UTC (`timestamptz` on PostgreSQL).
+
+The schema is built by Alembic (`alembic/versions`); `tests/integration/test_migrations.py` proves
+these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# States that hold or wait for a place: at most one of these per (session, learner).
+ACTIVE_STATES = ("pending_approval", "pending_payment", "booked", "offered", "waitlisted")
+_ACTIVE_SQL = "state IN ('pending_approval', 'pending_payment', 'booked', 'offered', 'waitlisted')"
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+# advanced_alchemy.types.JsonB breaks on SQLAlchemy 2.1 (it calls a removed util), so: plain JSON,
+# JSONB on PostgreSQL.
+JsonB = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTimeUTC(timezone=True), dict[str, Any]: JsonB}
+
+
+class OrgUnit(Base):
+    __tablename__ = "org_units"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("org_units.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    personnel_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Stored lower-cased; unique.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    org_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("org_units.id", ondelete="SET NULL"), index=True
+    )
+    job_role: Mapped[str | None] = mapped_column(String(200))
+    staff_type: Mapped[str] = mapped_column(String(20), server_default="payroll")
+    # Space-separated subset of: learner trainer budget_holder admin.
+    roles: Mapped[str] = mapped_column(String(100), server_default="learner")
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(
+            "staff_type IN ('payroll', 'casual', 'associate', 'external')", name="staff_type"
+        ),
+    )
+
+
+class ApiToken(Base):
+    """Bearer tokens, stored as SHA-256 of the secret: a leaked table grants nothing."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    service_name: Mapped[str | None] = mapped_column(String(100))
+    # "person": acts as the person with their roles; "records": records endpoints only.
+    scope: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("scope IN ('person', 'records')", name="scope"),
+        CheckConstraint(
+            "(person_id IS NOT NULL) OR (service_name IS NOT NULL)", name="owner_present"
+        ),
+    )
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, server_default="")
+    price_amount: Mapped[int | None] = mapped_column(Integer)
+    price_currency: Mapped[str] = mapped_column(String(3), server_default="GBP")
+    approval: Mapped[dict[str, Any]] = mapped_column(JsonB)  # {"steps": [...]}
+    cancellation_policy: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    audience: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    prerequisites: Mapped[dict[str, Any] | None] = mapped_column(JsonB)  # {"items": [...]}
+    allow_multiple_bookings: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("price_amount IS NULL OR price_amount >= 0", name="price_not_negative"),
+    )
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[str | None] = mapped_column(Text)
+
+
+class Session(Base):
+    """A run of a course. `seats_held` = booked + offered + pending payment, kept by the services
+    under the session row's lock and never above `capacity` unless an admin overbooked."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    seats_held: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Next waitlist ticket; taken under the session row's lock, so join order is FIFO.
+    waitlist_seq: Mapped[int] = mapped_column(Integer, server_default="0")
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"))
+    virtual_link: Mapped[str | None] = mapped_column(Text)
+    waitlist_mode: Mapped[str] = mapped_column(String(10), server_default="auto")
+    offer_hours: Mapped[int] = mapped_column(Integer, server_default="24")
+    signup_opens: Mapped[datetime | None]
+    signup_closes: Mapped[datetime | None]
+    min_bookings: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Stored status: draft, open or cancelled. full / closed / in progress / over are derived.
+    status: Mapped[str] = mapped_column(String(20), server_default="open")
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Denormalised from the dates for listing and clash checks.
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    # iCalendar SEQUENCE base: raised whenever the session changes materially.
+    sequence: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("seats_held >= 0", name="seats_held_not_negative"),
+        CheckConstraint("waitlist_mode IN ('auto', 'offer', 'off')", name="waitlist_mode"),
+        CheckConstraint("status IN ('draft', 'open', 'cancelled')", name="status"),
+        CheckConstraint("offer_hours > 0", name="offer_hours_positive"),
+    )
+
+
+class SessionDate(Base):
+    __tablename__ = "session_dates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64))
+    # Dates taken out of a session stay (their invitation UIDs get METHOD:CANCEL).
+    removed_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint("end_at > start_at", name="ends_after_start"),)
+
+
+class SessionFacilitator(Base):
+    __tablename__ = "session_facilitators"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(20))
+    waitlist_seq: Mapped[int | None] = mapped_column(Integer)
+    offer_expires_at: Mapped[datetime | None]
+    cost_code: Mapped[str | None] = mapped_column(String(32))
+    special_requirements: Mapped[str | None] = mapped_column(Text)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    cancel_details: Mapped[str | None] = mapped_column(Text)
+    # iCalendar SEQUENCE for this learner's invitation; raised on every change sent to them.
+    sequence: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('pending_approval', 'pending_payment', 'booked', 'offered', 'waitlisted',"
+            " 'cancelled', 'declined', 'attended', 'partially_attended', 'no_show')",
+            name="state",
+        ),
+        # Backs up the service's check: one active booking per (session, learner).
+        Index(
+            "uq_bookings_active_session_learner",
+            "session_id",
+            "learner_id",
+            unique=True,
+            postgresql_where=text(_ACTIVE_SQL),
+            sqlite_where=text(_ACTIVE_SQL),
+        ),
+        Index("ix_bookings_session_state", "session_id", "state", "waitlist_seq"),
+        Index("ix_bookings_learner_state", "learner_id", "state"),
+    )
+
+
+class BookingHistory(Base):
+    """Every transition of a booking: who, when, from, to, why."""
+
+    __tablename__ = "booking_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # "system" for the worker and automatic promotions; otherwise the actor's email.
+    actor: Mapped[str] = mapped_column(String(320))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Outbox(Base):
+    """Side effects queued with the change that caused them; delivered after commit by the worker."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # email, xapi, ...
+    channel: Mapped[str] = mapped_column(String(20))
+    # What happened, dotted: booking.booked, booking.waitlisted, session.changed, ...
+    topic: Mapped[str] = mapped_column(String(64))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    # Unique: a retried use case cannot queue the same message twice.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "available_at",
+            postgresql_where=text("sent_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL"),
+        ),
+    )
+
+
+class IdempotencyKey(Base):
+    """`Idempotency-Key` of a POST, per caller: same key + same body → the first answer."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    caller: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("caller", "key", name="uq_idempotency_keys_caller_key"),)
