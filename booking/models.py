@@ -271,7 +271,7 @@ class BookingHistory(Base):
 
 
 class Outbox(Base):
-    """Side effects queued with the change that caused them; delivered after commit by the worker."""
+    """Side effects queued with the change that caused them; the worker delivers after commit."""
 
     __tablename__ = "outbox"
 

@@ -1,0 +1,55 @@
+"""The booking state machine."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class BookingState(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    PENDING_PAYMENT = "pending_payment"
+    BOOKED = "booked"
+    OFFERED = "offered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    ATTENDED = "attended"
+    PARTIALLY_ATTENDED = "partially_attended"
+    NO_SHOW = "no_show"
+
+
+S = BookingState
+
+# Hold or wait for a place; one of these per (session, learner) at most.
+ACTIVE = frozenset({S.PENDING_APPROVAL, S.PENDING_PAYMENT, S.BOOKED, S.OFFERED, S.WAITLISTED})
+# Count against capacity.
+HOLDS_SEAT = frozenset({S.PENDING_PAYMENT, S.BOOKED, S.OFFERED})
+# Count for clashes with the learner's other sessions (waitlisted ones do not).
+BLOCKS_CALENDAR = frozenset({S.PENDING_APPROVAL, S.PENDING_PAYMENT, S.BOOKED, S.OFFERED})
+
+TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
+    S.PENDING_APPROVAL: frozenset(
+        {S.BOOKED, S.WAITLISTED, S.PENDING_PAYMENT, S.DECLINED, S.CANCELLED}
+    ),
+    S.PENDING_PAYMENT: frozenset({S.BOOKED, S.CANCELLED}),
+    S.WAITLISTED: frozenset({S.BOOKED, S.OFFERED, S.CANCELLED}),
+    S.OFFERED: frozenset({S.BOOKED, S.CANCELLED}),
+    S.BOOKED: frozenset({S.CANCELLED, S.ATTENDED, S.PARTIALLY_ATTENDED, S.NO_SHOW}),
+    S.ATTENDED: frozenset({S.PARTIALLY_ATTENDED, S.NO_SHOW}),
+    S.PARTIALLY_ATTENDED: frozenset({S.ATTENDED, S.NO_SHOW}),
+    S.NO_SHOW: frozenset({S.ATTENDED, S.PARTIALLY_ATTENDED}),
+    S.CANCELLED: frozenset(),
+    S.DECLINED: frozenset(),
+}
+
+
+def can_move(from_state: BookingState | str, to_state: BookingState | str) -> bool:
+    return BookingState(to_state) in TRANSITIONS[BookingState(from_state)]
+
+
+def holds_seat(state: BookingState | str) -> bool:
+    return BookingState(state) in HOLDS_SEAT
+
+
+def is_active(state: BookingState | str) -> bool:
+    return BookingState(state) in ACTIVE

@@ -1,0 +1,71 @@
+"""Authorisation, in one place. Services ask here; nothing else decides who may see or do what.
+
+Objects a caller may not see answer 404 (their existence is private), actions on objects they can
+see but not change answer 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from booking.services.actors import Actor
+
+
+@dataclass(frozen=True, slots=True)
+class BookingAccess:
+    learner_id: int
+    learner_manager_id: int | None
+    facilitator_ids: Collection[int]
+
+
+def is_person(actor: Actor) -> bool:
+    return actor.scope == "person" and actor.person_id is not None
+
+
+def can_administer(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+def can_browse_catalogue(actor: Actor) -> bool:
+    return is_person(actor)
+
+
+def can_see_drafts(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+def can_book_for(actor: Actor, learner_id: int, learner_manager_id: int | None) -> bool:
+    if not is_person(actor):
+        return False
+    if actor.person_id == learner_id or actor.is_admin:
+        return True
+    return learner_manager_id is not None and learner_manager_id == actor.person_id
+
+
+def can_view_booking(actor: Actor, access: BookingAccess) -> bool:
+    if not is_person(actor):
+        return False
+    return (
+        actor.is_admin
+        or actor.person_id == access.learner_id
+        or (access.learner_manager_id is not None and access.learner_manager_id == actor.person_id)
+        or actor.person_id in access.facilitator_ids
+    )
+
+
+def can_cancel_booking(actor: Actor, access: BookingAccess) -> bool:
+    """Learners cancel their own, managers their reports', trainers and admins their rosters'."""
+    return can_view_booking(actor, access)
+
+
+def can_answer_offer(actor: Actor, access: BookingAccess) -> bool:
+    return is_person(actor) and (actor.person_id == access.learner_id or actor.is_admin)
+
+
+def can_view_roster(actor: Actor, facilitator_ids: Collection[int]) -> bool:
+    return is_person(actor) and (actor.is_admin or actor.person_id in facilitator_ids)
+
+
+def can_override(actor: Actor) -> bool:
+    return actor.is_admin

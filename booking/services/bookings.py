@@ -1,0 +1,894 @@
+"""Booking a place, cancelling, answering offers, and promotion from the waiting list.
+
+Concurrency: every use case that changes seats locks the session row first (`SELECT … FOR UPDATE`
+on PostgreSQL; SQLite writers are serialised by `BEGIN IMMEDIATE`), then counts and decides. The
+seat counter is also only raised by a conditional `UPDATE … WHERE seats_held < capacity`, and a
+partial unique index allows one active booking per (session, learner).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import policy
+from booking.clock import Clock
+from booking.db import Database
+from booking.domain.booking_rules import ExistingBooking, Overrides, SessionFacts, decide_booking
+from booking.domain.eligibility import Audience, LearnerProfile
+from booking.domain.reasons import Reason
+from booking.domain.schedule import SeatCounts
+from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState
+from booking.domain.waitlist import WaitingLearner, choose_promotions, waitlist_position
+from booking.models import (
+    Booking,
+    BookingHistory,
+    Course,
+    IdempotencyKey,
+    OrgUnit,
+    Person,
+    SessionFacilitator,
+)
+from booking.models import Session as SessionRow
+from booking.services.actors import Actor
+from booking.services.common import (
+    active_dates,
+    date_views,
+    local,
+    record_transition,
+    slots,
+    with_retry,
+)
+from booking.services.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    RefusedError,
+)
+from booking.services.views import (
+    BookingView,
+    HistoryView,
+    LearnerView,
+    MoneyView,
+    Page,
+)
+
+MAX_REASON_LENGTH = 500
+ACTIVE_STATES = tuple(s.value for s in ACTIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """The caller's `Idempotency-Key` and a fingerprint of what they sent with it."""
+
+    caller: str
+    key: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, caller: str, key: str, operation: str, body: Any) -> IdempotencyClaim:
+        if not key or len(key) > 200:
+            raise InvalidError("Idempotency-Key must be 1 to 200 characters.", "Idempotency-Key")
+        canonical = json.dumps([operation, body], sort_keys=True, default=str)
+        return cls(caller, key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    session_id: int
+    learner_email: str | None = None
+    cost_code: str | None = None
+    special_requirements: str | None = None
+    answers: dict[str, Any] | None = None
+    accept_terms: bool = False
+    # Administrators only: book past the sign-up window, audience or clash rules, with a reason;
+    # `overbook` also past capacity.
+    override_reason: str | None = None
+    overbook: bool = False
+
+
+@dataclass(slots=True)
+class BookingOutcome:
+    booking: BookingView
+    status_code: int
+    replayed: bool = False
+    promoted: list[int] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Book a place
+
+
+async def book_place(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    request: BookingRequest,
+    *,
+    idempotency: IdempotencyClaim | None = None,
+    seat_guard: bool = True,
+) -> BookingOutcome:
+    """Take a place on a session, or a place in its waiting list, or refuse with every reason."""
+    _validate_booking_request(actor, request)
+
+    async def attempt() -> BookingOutcome:
+        async with db.transaction() as s:
+            now = clock.now()
+            if idempotency is not None:
+                replay = await _claim_idempotency(s, idempotency, now)
+                if replay is not None:
+                    return replay
+            outcome = await _book_place(s, actor, request, now=now, seat_guard=seat_guard)
+            if idempotency is not None:
+                await _settle_idempotency(s, idempotency, outcome)
+            return outcome
+
+    return await _with_idempotent_retry(db, attempt, idempotency)
+
+
+def _validate_booking_request(actor: Actor, request: BookingRequest) -> None:
+    if request.special_requirements is not None and len(request.special_requirements) > 2000:
+        raise InvalidError(
+            "Special requirements are limited to 2,000 characters.", "special_requirements"
+        )
+    if (request.override_reason or request.overbook) and not policy.can_override(actor):
+        raise ForbiddenError("Only an administrator can override booking rules.")
+    if request.overbook and not (request.override_reason or "").strip():
+        raise InvalidError("Overbooking needs a reason.", "override_reason")
+
+
+async def _book_place(
+    s: AsyncSession, actor: Actor, request: BookingRequest, *, now: datetime, seat_guard: bool
+) -> BookingOutcome:
+    learner = await _resolve_learner(s, actor, request.learner_email)
+
+    # Lock order everywhere: learner, then session. The learner lock serialises one person's
+    # concurrent sign-ups, so "one place per course" and clash checks see each other.
+    await s.execute(select(Person.id).where(Person.id == learner.id).with_for_update())
+    session = await _load_session(s, request.session_id, lock=seat_guard)
+    if session is None or (session.status == "draft" and not policy.can_see_drafts(actor)):
+        raise NotFoundError(f"There is no session {request.session_id}.")
+    course = await s.get_one(Course, session.course_id)
+    dates = (await active_dates(s, [session.id]))[session.id]
+
+    facts = SessionFacts(
+        id=session.id,
+        course_id=course.id,
+        course_title=course.title,
+        stored_status=session.status,
+        dates=slots(dates),
+        signup_opens=session.signup_opens,
+        signup_closes=session.signup_closes,
+        waitlist_mode=session.waitlist_mode,
+        seats=SeatCounts(session.capacity, session.seats_held),
+        allow_multiple_bookings=course.allow_multiple_bookings,
+        audience=Audience.from_json(course.audience),
+    )
+    profile = LearnerProfile(
+        id=learner.id,
+        job_role=learner.job_role,
+        staff_type=learner.staff_type,
+        org_unit_path=await _org_unit_path(s, learner.org_unit_id),
+    )
+    overrides = (
+        Overrides(capacity=request.overbook, signup_window=True, eligibility=True, clash=True)
+        if request.override_reason
+        else Overrides()
+    )
+    decision = decide_booking(
+        facts, profile, await _existing_bookings(s, learner.id), now=now, overrides=overrides
+    )
+    if decision.refused:
+        raise RefusedError(decision.reasons)
+
+    waitlist_seq: int | None = None
+    state = decision.state
+    assert state is not None
+    if state == BookingState.BOOKED:
+        if not await _take_seat(s, session, seat_guard=seat_guard, overbook=request.overbook):
+            # Cannot happen under the session lock; kept so a bug degrades to a refusal.
+            raise RefusedError([Reason("session_full", "This session has just filled up.")])
+    else:
+        waitlist_seq = await _take_waitlist_ticket(s, session.id)
+
+    booking = Booking(
+        session_id=session.id,
+        course_id=course.id,
+        learner_id=learner.id,
+        state=state.value,
+        waitlist_seq=waitlist_seq,
+        cost_code=request.cost_code,
+        special_requirements=request.special_requirements,
+        answers=request.answers,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(booking)
+    await s.flush()
+    reason = request.override_reason
+    if reason:
+        reason = f"Administrator override: {reason}"
+    await record_transition(
+        s,
+        booking=booking,
+        to_state=state.value,
+        actor=actor,
+        now=now,
+        reason=reason,
+        notify=f"booking.{state.value}",
+    )
+    # The history row's from_state is None for a new booking.
+    return BookingOutcome(await booking_view(s, booking.id, now=now), 201)
+
+
+async def _resolve_learner(s: AsyncSession, actor: Actor, learner_email: str | None) -> Person:
+    if not policy.is_person(actor):
+        raise ForbiddenError("Only people can book places.")
+    if learner_email is None or learner_email.strip().lower() == actor.email:
+        learner = await s.get(Person, actor.person_id)
+        if learner is None:
+            raise ForbiddenError("Your account no longer exists.")
+        return learner
+    learner = await s.scalar(select(Person).where(Person.email == learner_email.strip().lower()))
+    if learner is None:
+        raise InvalidError(
+            f"There is nobody with the email address {learner_email}.", "learner_email"
+        )
+    if not policy.can_book_for(actor, learner.id, learner.manager_id):
+        raise ForbiddenError("You can book places for yourself and your direct reports only.")
+    return learner
+
+
+async def _load_session(s: AsyncSession, session_id: int, *, lock: bool) -> SessionRow | None:
+    stmt = (
+        select(SessionRow)
+        .where(SessionRow.id == session_id)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return await s.scalar(stmt)
+
+
+async def _take_seat(
+    s: AsyncSession, session: SessionRow, *, seat_guard: bool, overbook: bool = False
+) -> bool:
+    if not seat_guard:
+        # The control for the concurrency tests: read-modify-write with no lock and no condition,
+        # exactly the lost update the guard exists to prevent.
+        await s.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session.id)
+            .values(seats_held=session.seats_held + 1)
+        )
+        return True
+    stmt = update(SessionRow).where(SessionRow.id == session.id)
+    if not overbook:
+        stmt = stmt.where(SessionRow.seats_held < SessionRow.capacity)
+    taken = await s.scalar(
+        stmt.values(seats_held=SessionRow.seats_held + 1).returning(SessionRow.seats_held)
+    )
+    if taken is not None:
+        session.seats_held = taken
+    return taken is not None
+
+
+async def _release_seat(s: AsyncSession, session: SessionRow) -> None:
+    session.seats_held = await s.scalar(
+        update(SessionRow)
+        .where(SessionRow.id == session.id)
+        .values(seats_held=SessionRow.seats_held - 1)
+        .returning(SessionRow.seats_held)
+    )
+
+
+async def _take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
+    seq = await s.scalar(
+        update(SessionRow)
+        .where(SessionRow.id == session_id)
+        .values(waitlist_seq=SessionRow.waitlist_seq + 1)
+        .returning(SessionRow.waitlist_seq)
+    )
+    assert seq is not None
+    return seq
+
+
+async def _existing_bookings(s: AsyncSession, learner_id: int) -> list[ExistingBooking]:
+    rows = (
+        await s.execute(
+            select(Booking.id, Booking.session_id, Booking.course_id, Booking.state, Course.title)
+            .join(Course, Course.id == Booking.course_id)
+            .where(Booking.learner_id == learner_id, Booking.state.in_(ACTIVE_STATES))
+        )
+    ).all()
+    dates = await active_dates(s, [r.session_id for r in rows])
+    return [
+        ExistingBooking(
+            r.id, r.session_id, r.course_id, r.title, r.state, slots(dates[r.session_id])
+        )
+        for r in rows
+    ]
+
+
+async def _org_unit_path(s: AsyncSession, org_unit_id: int | None) -> list[str]:
+    path: list[str] = []
+    seen: set[int] = set()
+    while org_unit_id is not None and org_unit_id not in seen:
+        seen.add(org_unit_id)
+        unit = await s.get(OrgUnit, org_unit_id)
+        if unit is None:
+            break
+        path.append(unit.code)
+        org_unit_id = unit.parent_id
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Idempotency
+
+
+async def _claim_idempotency(
+    s: AsyncSession, claim: IdempotencyClaim, now: datetime
+) -> BookingOutcome | None:
+    """Replay the first answer for a known key; otherwise reserve the key in this transaction.
+
+    The reservation is a row under a unique constraint: a concurrent request with the same key
+    waits on it and, once this transaction commits, fails its insert and replays."""
+    existing = await s.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.caller == claim.caller, IdempotencyKey.key == claim.key
+        )
+    )
+    if existing is None:
+        s.add(
+            IdempotencyKey(
+                caller=claim.caller,
+                key=claim.key,
+                fingerprint=claim.fingerprint,
+                status_code=0,
+                created_at=now,
+            )
+        )
+        await s.flush()
+        return None
+    if existing.fingerprint != claim.fingerprint:
+        raise InvalidError(
+            "This Idempotency-Key was already used with a different request.", "Idempotency-Key"
+        )
+    if existing.booking_id is None:
+        raise ConflictError("A request with this Idempotency-Key is still in progress.")
+    return BookingOutcome(
+        await booking_view(s, existing.booking_id, now=now), existing.status_code, replayed=True
+    )
+
+
+async def _settle_idempotency(
+    s: AsyncSession, claim: IdempotencyClaim, outcome: BookingOutcome
+) -> None:
+    await s.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.caller == claim.caller, IdempotencyKey.key == claim.key)
+        .values(booking_id=outcome.booking.id, status_code=outcome.status_code)
+    )
+
+
+async def _with_idempotent_retry(
+    db: Database, attempt: Any, idempotency: IdempotencyClaim | None
+) -> BookingOutcome:
+    try:
+        return await with_retry(attempt)
+    except IntegrityError:
+        if idempotency is None:
+            raise
+        # Lost the race for the key to a twin request that has committed: replay its answer.
+        return await with_retry(attempt)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cancel, accept, decline
+
+
+async def cancel_booking(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    booking_id: int,
+    *,
+    reason: str,
+    details: str | None = None,
+    quoted_fee: MoneyView | None = None,
+    idempotency: IdempotencyClaim | None = None,
+) -> BookingOutcome:
+    """Cancel a booking (or leave the waiting list); a freed seat promotes in this transaction."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidError("Give a reason for cancelling.", "reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidError("The reason is limited to 500 characters.", "reason")
+    if details is not None and len(details) > 4000:
+        raise InvalidError("Details are limited to 4,000 characters.", "details")
+
+    async def attempt() -> BookingOutcome:
+        async with db.transaction() as s:
+            now = clock.now()
+            if idempotency is not None:
+                replay = await _claim_idempotency(s, idempotency, now)
+                if replay is not None:
+                    return replay
+            booking, session = await _lock_booking(s, actor, booking_id, policy.can_cancel_booking)
+            if booking.state not in ACTIVE_STATES:
+                raise ConflictError(f"This booking is already {booking.state.replace('_', ' ')}.")
+            course = await s.get_one(Course, booking.course_id)
+            # Fees come with the billing issue; until then cancelling is free.
+            fee = MoneyView(0, course.price_currency)
+            if quoted_fee is not None and (
+                quoted_fee.amount != fee.amount or quoted_fee.currency != fee.currency
+            ):
+                raise ConflictError(
+                    "The cancellation fee has changed since it was quoted; look at the new quote."
+                )
+            promoted = await _cancel(
+                s, booking, session, actor=actor, now=now, reason=reason, details=details
+            )
+            view = await booking_view(s, booking.id, now=now)
+            view.fee = fee
+            outcome = BookingOutcome(view, 200, promoted=promoted)
+            if idempotency is not None:
+                await _settle_idempotency(s, idempotency, outcome)
+            return outcome
+
+    return await _with_idempotent_retry(db, attempt, idempotency)
+
+
+async def _cancel(
+    s: AsyncSession,
+    booking: Booking,
+    session: SessionRow,
+    *,
+    actor: Actor,
+    now: datetime,
+    reason: str,
+    details: str | None,
+    notify: str = "booking.cancelled",
+) -> list[int]:
+    held = booking.state in HOLDS_SEAT
+    booking.cancel_reason = reason
+    booking.cancel_details = details
+    booking.sequence += 1
+    booking.offer_expires_at = None
+    await record_transition(
+        s,
+        booking=booking,
+        to_state="cancelled",
+        actor=actor,
+        now=now,
+        reason=reason,
+        notify=notify,
+    )
+    if not held:
+        return []
+    await _release_seat(s, session)
+    return await promote_waiting(s, session, now=now)
+
+
+async def accept_offer(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    """Take the place a waitlist offer holds."""
+
+    async def attempt() -> BookingView:
+        async with db.transaction() as s:
+            now = clock.now()
+            booking, _ = await _lock_booking(s, actor, booking_id, policy.can_answer_offer)
+            if booking.state != BookingState.OFFERED:
+                raise ConflictError("There is no open offer on this booking.")
+            if booking.offer_expires_at is not None and now >= booking.offer_expires_at:
+                raise ConflictError("This offer has expired.")
+            booking.offer_expires_at = None
+            booking.sequence += 1
+            await record_transition(
+                s,
+                booking=booking,
+                to_state="booked",
+                actor=actor,
+                now=now,
+                reason="Offer accepted",
+                notify="booking.booked",
+            )
+            return await booking_view(s, booking.id, now=now)
+
+    return await with_retry(attempt)
+
+
+async def decline_offer(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    """Turn down a waitlist offer: the place passes to the next learner in line."""
+
+    async def attempt() -> BookingView:
+        async with db.transaction() as s:
+            now = clock.now()
+            booking, session = await _lock_booking(s, actor, booking_id, policy.can_answer_offer)
+            if booking.state != BookingState.OFFERED:
+                raise ConflictError("There is no open offer on this booking.")
+            await _cancel(
+                s, booking, session, actor=actor, now=now, reason="Offer declined", details=None
+            )
+            return await booking_view(s, booking.id, now=now)
+
+    return await with_retry(attempt)
+
+
+async def _lock_booking(
+    s: AsyncSession, actor: Actor, booking_id: int, allowed: Any
+) -> tuple[Booking, SessionRow]:
+    """Find the booking (404 if hidden), lock its session row, then re-read the booking."""
+    found = await s.scalar(select(Booking.session_id).where(Booking.id == booking_id))
+    if found is None:
+        raise NotFoundError(f"There is no booking {booking_id}.")
+    session = await _load_session(s, found, lock=True)
+    assert session is not None
+    booking = await s.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert booking is not None
+    access = await booking_access(s, booking)
+    if not policy.can_view_booking(actor, access):
+        raise NotFoundError(f"There is no booking {booking_id}.")
+    if not allowed(actor, access):
+        raise ForbiddenError("You cannot change this booking.")
+    return booking, session
+
+
+async def booking_access(s: AsyncSession, booking: Booking) -> policy.BookingAccess:
+    manager_id = await s.scalar(select(Person.manager_id).where(Person.id == booking.learner_id))
+    facilitators = (
+        await s.scalars(
+            select(SessionFacilitator.person_id).where(
+                SessionFacilitator.session_id == booking.session_id
+            )
+        )
+    ).all()
+    return policy.BookingAccess(booking.learner_id, manager_id, frozenset(facilitators))
+
+
+# ---------------------------------------------------------------------------------------------
+# Promotion
+
+
+async def promote_waiting(
+    s: AsyncSession, session: SessionRow, *, now: datetime, actor: Actor | None = None
+) -> list[int]:
+    """Fill free seats from the waiting list, FIFO, in the caller's transaction (session locked).
+
+    Learners who can no longer take the place (they have since booked another date of the
+    course, or something that clashes) are skipped and stay in line."""
+    actor = actor or Actor.system()
+    if session.status != "open" or session.waitlist_mode == "off" or now >= session.starts_at:
+        return []
+    course = await s.get_one(Course, session.course_id)
+    dates = slots((await active_dates(s, [session.id]))[session.id])
+    promoted: list[int] = []
+    after_seq = 0
+    while session.capacity - session.seats_held > 0:
+        batch = (
+            await s.scalars(
+                select(Booking)
+                .where(
+                    Booking.session_id == session.id,
+                    Booking.state == "waitlisted",
+                    Booking.waitlist_seq > after_seq,
+                )
+                .order_by(Booking.waitlist_seq)
+                .limit(50)
+            )
+        ).all()
+        if not batch:
+            break
+        after_seq = batch[-1].waitlist_seq or after_seq
+        blocked = await _blocked_learners(s, batch, course, dates)
+        choices = choose_promotions(
+            [WaitingLearner(b.id, b.waitlist_seq or 0, blocked.get(b.id)) for b in batch],
+            free_seats=session.capacity - session.seats_held,
+            mode=session.waitlist_mode,
+            now=now,
+            offer_hours=session.offer_hours,
+            starts_at=session.starts_at,
+        )
+        by_id = {b.id: b for b in batch}
+        for choice in choices:
+            booking = by_id[choice.booking_id]
+            if not await _take_seat(s, session, seat_guard=True):
+                return promoted
+            booking.offer_expires_at = choice.offer_expires_at
+            booking.waitlist_seq = None
+            booking.sequence += 1
+            offered = choice.to_state == BookingState.OFFERED
+            await record_transition(
+                s,
+                booking=booking,
+                to_state=choice.to_state.value,
+                actor=actor,
+                now=now,
+                reason="A place became free"
+                + (
+                    f"; offer held until {choice.offer_expires_at.isoformat()}"
+                    if offered and choice.offer_expires_at
+                    else ""
+                ),
+                notify="booking.offered" if offered else "booking.promoted",
+            )
+            promoted.append(booking.id)
+    return promoted
+
+
+async def _blocked_learners(
+    s: AsyncSession, waiting: list[Booking], course: Course, dates: list
+) -> dict[int, str]:
+    """For each waiting booking, why its learner can no longer take the place (if they can't)."""
+    learner_ids = [b.learner_id for b in waiting]
+    others = (
+        await s.execute(
+            select(
+                Booking.id, Booking.learner_id, Booking.session_id, Booking.course_id, Booking.state
+            ).where(
+                Booking.learner_id.in_(learner_ids),
+                Booking.state.in_(("booked", "offered", "pending_payment", "pending_approval")),
+            )
+        )
+    ).all()
+    other_dates = await active_dates(s, list({o.session_id for o in others}))
+    blocked_learners: dict[int, str] = {}
+    for o in others:
+        if o.course_id == course.id and not course.allow_multiple_bookings:
+            blocked_learners[o.learner_id] = "already_on_course"
+        elif any(a.overlaps(b) for a in dates for b in slots(other_dates[o.session_id])):
+            blocked_learners[o.learner_id] = "clash"
+    return {
+        b.id: blocked_learners[b.learner_id] for b in waiting if b.learner_id in blocked_learners
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps (run by the worker each tick; safe to run in several workers at once)
+
+
+async def expire_offers(db: Database, clock: Clock) -> int:
+    """Withdraw offers past their hold time; each freed seat goes to the next in line."""
+    now = clock.now()
+    async with db.reading() as s:
+        due = (
+            await s.execute(
+                select(Booking.id, Booking.session_id).where(
+                    Booking.state == "offered", Booking.offer_expires_at <= now
+                )
+            )
+        ).all()
+    expired = 0
+    for session_id in sorted({d.session_id for d in due}):
+        ids = [d.id for d in due if d.session_id == session_id]
+
+        async def attempt(session_id: int = session_id, ids: list[int] = ids) -> int:
+            async with db.transaction() as s:
+                now = clock.now()
+                session = await _load_session(s, session_id, lock=True)
+                assert session is not None
+                count = 0
+                for booking in await s.scalars(
+                    select(Booking)
+                    .where(Booking.id.in_(ids))
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                ):
+                    # Re-check under the lock: accepted or already expired by another worker?
+                    if (
+                        booking.state != "offered"
+                        or not booking.offer_expires_at
+                        or (booking.offer_expires_at > now)
+                    ):
+                        continue
+                    await _cancel(
+                        s,
+                        booking,
+                        session,
+                        actor=Actor.system(),
+                        now=now,
+                        reason="The offer expired",
+                        details=None,
+                        notify="booking.offer_expired",
+                    )
+                    count += 1
+                return count
+
+        expired += await with_retry(attempt)
+    return expired
+
+
+async def close_started_waitlists(db: Database, clock: Clock) -> int:
+    """At a session's start its waiting list closes; those left in line are told."""
+    now = clock.now()
+    async with db.reading() as s:
+        session_ids = (
+            await s.scalars(
+                select(Booking.session_id)
+                .join(SessionRow, SessionRow.id == Booking.session_id)
+                .where(Booking.state.in_(("waitlisted", "offered")), SessionRow.starts_at <= now)
+                .distinct()
+            )
+        ).all()
+    closed = 0
+    for session_id in session_ids:
+
+        async def attempt(session_id: int = session_id) -> int:
+            async with db.transaction() as s:
+                now = clock.now()
+                session = await _load_session(s, session_id, lock=True)
+                assert session is not None
+                count = 0
+                for booking in await s.scalars(
+                    select(Booking)
+                    .where(
+                        Booking.session_id == session_id,
+                        Booking.state.in_(("waitlisted", "offered")),
+                    )
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                ):
+                    await _cancel(
+                        s,
+                        booking,
+                        session,
+                        actor=Actor.system(),
+                        now=now,
+                        reason="The session has started and its waiting list is closed",
+                        details=None,
+                        notify="booking.waitlist_closed",
+                    )
+                    count += 1
+                return count
+
+        closed += await with_retry(attempt)
+    return closed
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+async def get_booking(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    async with db.reading() as s:
+        booking = await s.get(Booking, booking_id)
+        if booking is None or not policy.can_view_booking(actor, await booking_access(s, booking)):
+            raise NotFoundError(f"There is no booking {booking_id}.")
+        return await booking_view(s, booking_id, now=clock.now())
+
+
+async def my_bookings(
+    db: Database, clock: Clock, actor: Actor, *, cursor: int | None = None, limit: int = 50
+) -> Page:
+    """The actor's own bookings, soonest session first… by id for stable pages."""
+    if not policy.is_person(actor):
+        raise ForbiddenError("Only people have bookings.")
+    async with db.reading() as s:
+        stmt = (
+            select(Booking.id)
+            .where(Booking.learner_id == actor.person_id)
+            .order_by(Booking.id.desc())
+            .limit(limit + 1)
+        )
+        if cursor is not None:
+            stmt = stmt.where(Booking.id < cursor)
+        ids = list((await s.scalars(stmt)).all())
+        more = len(ids) > limit
+        ids = ids[:limit]
+        views = await booking_views(s, ids, now=clock.now(), with_history=False)
+        return Page(views, str(ids[-1]) if more and ids else None)
+
+
+async def booking_view(s: AsyncSession, booking_id: int, *, now: datetime) -> BookingView:
+    return (await booking_views(s, [booking_id], now=now, with_history=True))[0]
+
+
+async def booking_views(
+    s: AsyncSession, ids: list[int], *, now: datetime, with_history: bool
+) -> list[BookingView]:
+    """Views of many bookings in a fixed number of queries."""
+    if not ids:
+        return []
+    rows = (
+        await s.execute(
+            select(Booking, Course.code, Course.title, Course.price_currency, Person, OrgUnit.code)
+            .join(Course, Course.id == Booking.course_id)
+            .join(Person, Person.id == Booking.learner_id)
+            .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
+            .where(Booking.id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    session_ids = list({r[0].session_id for r in rows})
+    dates = await active_dates(s, session_ids)
+    positions = await _positions(s, [r[0] for r in rows if r[0].state == "waitlisted"])
+    history: dict[int, list[HistoryView]] = {}
+    if with_history:
+        for h in await s.scalars(
+            select(BookingHistory)
+            .where(BookingHistory.booking_id.in_(ids))
+            .order_by(BookingHistory.booking_id, BookingHistory.id)
+        ):
+            history.setdefault(h.booking_id, []).append(
+                HistoryView(h.at, h.actor, h.from_state, h.to_state, h.reason)
+            )
+    by_id = {}
+    for booking, code, title, currency, person, unit_code in rows:
+        by_id[booking.id] = BookingView(
+            id=booking.id,
+            session_id=booking.session_id,
+            course_id=booking.course_id,
+            course_code=code,
+            course_title=title,
+            learner=LearnerView(person.id, person.name, person.email, person.job_role, unit_code),
+            state=booking.state,
+            waitlist_position=positions.get(booking.id),
+            offer_expires_at=booking.offer_expires_at,
+            cost_code=booking.cost_code,
+            special_requirements=booking.special_requirements,
+            answers=booking.answers,
+            cancel_reason=booking.cancel_reason,
+            cancel_details=booking.cancel_details,
+            fee=MoneyView(0, currency) if booking.state == "cancelled" else None,
+            created_at=booking.created_at,
+            updated_at=booking.updated_at,
+            dates=date_views(dates[booking.session_id]),
+            history=history.get(booking.id, []),
+        )
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:
+    """1-based waitlist positions, counted in one query per session involved."""
+    result: dict[int, int] = {}
+    by_session: dict[int, list[Booking]] = {}
+    for b in waiting:
+        by_session.setdefault(b.session_id, []).append(b)
+    for session_id, bookings in by_session.items():
+        top = max(b.waitlist_seq or 0 for b in bookings)
+        if len(bookings) == 1:
+            b = bookings[0]
+            ahead = await s.scalar(
+                select(func.count()).where(
+                    Booking.session_id == session_id,
+                    Booking.state == "waitlisted",
+                    Booking.waitlist_seq <= (b.waitlist_seq or 0),
+                )
+            )
+            result[b.id] = int(ahead or 0)
+            continue
+        seqs = (
+            await s.scalars(
+                select(Booking.waitlist_seq).where(
+                    and_(
+                        Booking.session_id == session_id,
+                        Booking.state == "waitlisted",
+                        Booking.waitlist_seq <= top,
+                    )
+                )
+            )
+        ).all()
+        ordered = [q for q in seqs if q is not None]
+        for b in bookings:
+            result[b.id] = waitlist_position(b.waitlist_seq or 0, ordered)
+    return result
+
+
+def local_dates_label(view: BookingView) -> str:
+    if not view.dates:
+        return ""
+    first = view.dates[0]
+    return local(first.start, first.timezone).strftime("%a %-d %b %Y, %H:%M %Z")

@@ -1,0 +1,273 @@
+"""Helpers the use cases share: transitions with history and outbox, session views, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.db import MAX_ATTEMPTS, is_retryable
+from booking.domain.schedule import DateSlot, SeatCounts, session_status
+from booking.models import (
+    Booking,
+    BookingHistory,
+    Course,
+    Outbox,
+    Person,
+    Room,
+    SessionDate,
+    SessionFacilitator,
+)
+from booking.models import Session as SessionRow
+from booking.services.actors import Actor
+from booking.services.views import MoneyView, RoomView, SessionDateView, SessionView
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def with_retry(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run a whole transaction again when PostgreSQL aborted it for a deadlock or serialization."""
+    for n in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return await attempt()
+        except Exception as exc:
+            if n == MAX_ATTEMPTS or not is_retryable(exc):
+                raise
+            log.info("transaction retried after %s (attempt %d)", type(exc).__name__, n)
+            await asyncio.sleep(0.01 * n)
+    raise AssertionError("unreachable")
+
+
+async def record_transition(
+    s: AsyncSession,
+    *,
+    booking: Booking,
+    to_state: str,
+    actor: Actor,
+    now: datetime,
+    reason: str | None,
+    notify: str | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Move a booking, write its history row and queue the learner's notification, together."""
+    from_state = booking.state if booking.id is not None and booking.state else None
+    booking.state = to_state
+    booking.updated_at = now
+    await write_history(
+        s,
+        booking=booking,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        now=now,
+        reason=reason,
+        notify=notify,
+        extra=extra,
+    )
+
+
+async def write_history(
+    s: AsyncSession,
+    *,
+    booking: Booking,
+    from_state: str | None,
+    to_state: str,
+    actor: Actor,
+    now: datetime,
+    reason: str | None,
+    notify: str | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    await s.flush()
+    history_id = (
+        await s.execute(
+            insert(BookingHistory)
+            .values(
+                booking_id=booking.id,
+                at=now,
+                actor_id=actor.person_id,
+                actor=actor.label,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+            )
+            .returning(BookingHistory.id)
+        )
+    ).scalar_one()
+    if notify:
+        await queue_email(
+            s,
+            topic=notify,
+            recipient_id=booking.learner_id,
+            booking_id=booking.id,
+            session_id=booking.session_id,
+            now=now,
+            dedupe_key=f"{notify}:{booking.id}:{history_id}",
+            payload={
+                "booking_id": booking.id,
+                "session_id": booking.session_id,
+                "state": to_state,
+                "sequence": booking.sequence,
+                "reason": reason,
+                **(extra or {}),
+            },
+        )
+
+
+async def queue_email(
+    s: AsyncSession,
+    *,
+    topic: str,
+    recipient_id: int | None,
+    booking_id: int | None,
+    session_id: int | None,
+    now: datetime,
+    dedupe_key: str,
+    payload: dict[str, Any],
+) -> None:
+    await s.execute(
+        insert(Outbox).values(
+            channel="email",
+            topic=topic,
+            recipient_id=recipient_id,
+            booking_id=booking_id,
+            session_id=session_id,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            created_at=now,
+            available_at=now,
+        )
+    )
+
+
+def local(dt: datetime, tz: str) -> datetime:
+    return dt.astimezone(ZoneInfo(tz))
+
+
+def date_views(dates: Iterable[SessionDate]) -> list[SessionDateView]:
+    return [
+        SessionDateView(
+            d.id, local(d.start_at, d.timezone), local(d.end_at, d.timezone), d.timezone
+        )
+        for d in sorted(dates, key=lambda d: d.start_at)
+        if d.removed_at is None
+    ]
+
+
+def slots(dates: Iterable[SessionDate]) -> list[DateSlot]:
+    return [DateSlot(d.start_at, d.end_at, d.timezone) for d in dates if d.removed_at is None]
+
+
+async def active_dates(s: AsyncSession, session_ids: Sequence[int]) -> dict[int, list[SessionDate]]:
+    by_session: dict[int, list[SessionDate]] = defaultdict(list)
+    if not session_ids:
+        return by_session
+    rows = await s.scalars(
+        select(SessionDate)
+        .where(SessionDate.session_id.in_(session_ids), SessionDate.removed_at.is_(None))
+        .order_by(SessionDate.start_at)
+    )
+    for d in rows:
+        by_session[d.session_id].append(d)
+    return by_session
+
+
+def money(amount: int | None, currency: str) -> MoneyView | None:
+    return None if amount is None else MoneyView(amount, currency)
+
+
+async def session_views(
+    s: AsyncSession,
+    rows: Sequence[SessionRow],
+    *,
+    now: datetime,
+    courses: dict[int, Course] | None = None,
+    reveal_links: bool = False,
+) -> list[SessionView]:
+    """Views for many sessions in a fixed number of queries, whatever their number."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    dates = await active_dates(s, ids)
+    if courses is None:
+        course_ids = {r.course_id for r in rows}
+        courses = {
+            c.id: c for c in await s.scalars(select(Course).where(Course.id.in_(course_ids)))
+        }
+    room_ids = {r.room_id for r in rows if r.room_id is not None}
+    rooms = (
+        {r.id: r for r in await s.scalars(select(Room).where(Room.id.in_(room_ids)))}
+        if room_ids
+        else {}
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for session_id, state, n in await s.execute(
+        select(Booking.session_id, Booking.state, func.count())
+        .where(
+            Booking.session_id.in_(ids),
+            Booking.state.in_(
+                ("booked", "offered", "pending_payment", "pending_approval", "waitlisted")
+            ),
+        )
+        .group_by(Booking.session_id, Booking.state)
+    ):
+        counts[session_id][state] = n
+    facilitators: dict[int, list[str]] = defaultdict(list)
+    for session_id, email in await s.execute(
+        select(SessionFacilitator.session_id, Person.email)
+        .join(Person, Person.id == SessionFacilitator.person_id)
+        .where(SessionFacilitator.session_id.in_(ids))
+        .order_by(Person.email)
+    ):
+        facilitators[session_id].append(email)
+
+    views = []
+    for r in rows:
+        c = counts[r.id]
+        course = courses[r.course_id]
+        room = rooms.get(r.room_id) if r.room_id is not None else None
+        views.append(
+            SessionView(
+                id=r.id,
+                course_id=r.course_id,
+                course_code=course.code,
+                course_title=course.title,
+                dates=date_views(dates[r.id]),
+                capacity=r.capacity,
+                booked=c.get("booked", 0),
+                offered=c.get("offered", 0),
+                pending=c.get("pending_approval", 0) + c.get("pending_payment", 0),
+                waitlisted=c.get("waitlisted", 0),
+                seats_held=r.seats_held,
+                status=session_status(
+                    stored=r.status,
+                    starts_at=r.starts_at,
+                    ends_at=r.ends_at,
+                    signup_opens=r.signup_opens,
+                    signup_closes=r.signup_closes,
+                    seats=SeatCounts(r.capacity, r.seats_held),
+                    now=now,
+                ),
+                waitlist_mode=r.waitlist_mode,
+                offer_hours=r.offer_hours,
+                signup_opens=r.signup_opens,
+                signup_closes=r.signup_closes,
+                min_bookings=r.min_bookings,
+                room=RoomView(room.name, room.address, room.capacity, room.details)
+                if room
+                else None,
+                virtual=bool(r.virtual_link),
+                facilitators=facilitators[r.id],
+                cancel_reason=r.cancel_reason,
+                virtual_link=r.virtual_link if reveal_links else None,
+            )
+        )
+    return views
