@@ -1,0 +1,757 @@
+"""Courses and sessions: create and change (administrators), read (everyone), roster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.domain.money import Money
+from booking import policy
+from booking.clock import Clock
+from booking.db import Database
+from booking.domain.schedule import (
+    ScheduleError,
+    make_slot,
+    signup_window,
+    validate_capacity,
+    validate_dates,
+)
+from booking.models import Booking, Course, Person, Room, SessionDate, SessionFacilitator
+from booking.models import Session as SessionRow
+from booking.services.actors import Actor
+from booking.services.bookings import ACTIVE_STATES, _cancel, booking_views, promote_waiting
+from booking.services.common import money, queue_email, session_views, with_retry
+from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from booking.services.views import CourseView, Page, RosterRowView, RosterView, SessionView
+
+APPROVAL_STEPS = ("self", "manager", "budget_holder", "admin")
+STAFF_TYPES = ("payroll", "casual", "associate", "external")
+WAITLIST_MODES = ("auto", "offer", "off")
+
+
+# ---------------------------------------------------------------------------------------------
+# Courses
+
+
+@dataclass(frozen=True, slots=True)
+class CourseInput:
+    code: str
+    title: str
+    summary: str = ""
+    price: Money | None = None
+    approval: list[str] = field(default_factory=list)
+    cancellation_policy: dict[str, Any] | None = None
+    audience: dict[str, Any] | None = None
+    prerequisites: list[dict[str, Any]] = field(default_factory=list)
+    allow_multiple_bookings: bool = False
+
+
+def _validate_course(data: CourseInput) -> None:
+    if not data.code.strip() or len(data.code) > 64:
+        raise InvalidError("A course code is required (at most 64 characters).", "code")
+    if not data.title.strip() or len(data.title) > 300:
+        raise InvalidError("A course title is required (at most 300 characters).", "title")
+    if data.price is not None and data.price.amount < 0:
+        raise InvalidError("A price cannot be negative.", "price")
+    for step in data.approval:
+        if step not in APPROVAL_STEPS:
+            raise InvalidError(
+                f"“{step}” is not an approval step; use self, manager, budget_holder or admin.",
+                "approval",
+            )
+    if len(set(data.approval)) != len(data.approval):
+        raise InvalidError("An approval step is listed twice.", "approval")
+    policy_ = data.cancellation_policy
+    if policy_ is not None:
+        tiers = policy_.get("tiers", [])
+        if not isinstance(tiers, list):
+            raise InvalidError("Cancellation tiers must be a list.", "cancellation_policy")
+        for tier in tiers:
+            hours, percent = tier.get("min_notice_hours"), tier.get("fee_percent")
+            if not isinstance(hours, int) or hours < 0:
+                raise InvalidError(
+                    "Each cancellation tier needs min_notice_hours ≥ 0.", "cancellation_policy"
+                )
+            if not isinstance(percent, int) or not 0 <= percent <= 100:
+                raise InvalidError(
+                    "Each cancellation tier needs fee_percent from 0 to 100.",
+                    "cancellation_policy",
+                )
+        no_show = policy_.get("no_show_fee_percent", 0)
+        if not isinstance(no_show, int) or not 0 <= no_show <= 100:
+            raise InvalidError("no_show_fee_percent must be from 0 to 100.", "cancellation_policy")
+    audience = data.audience or {}
+    for key in ("org_units", "job_roles", "staff_types"):
+        value = audience.get(key)
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+        ):
+            raise InvalidError(f"audience.{key} must be a list of strings.", "audience")
+    for staff_type in audience.get("staff_types") or []:
+        if staff_type not in STAFF_TYPES:
+            raise InvalidError(
+                f"“{staff_type}” is not a staff type; use payroll, casual, associate or external.",
+                "audience",
+            )
+    for prerequisite in data.prerequisites:
+        if not isinstance(prerequisite.get("course_code"), str):
+            raise InvalidError("Each prerequisite needs a course_code.", "prerequisites")
+
+
+async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseInput) -> CourseView:
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can create courses.")
+    _validate_course(data)
+
+    async def attempt() -> CourseView:
+        async with db.transaction() as s:
+            now = clock.now()
+            if await s.scalar(select(Course.id).where(Course.code == data.code.strip())):
+                raise ConflictError(f"A course with code {data.code} already exists.")
+            audience = data.audience or {}
+            unknown_units = await _unknown_org_units(s, audience.get("org_units") or [])
+            if unknown_units:
+                raise InvalidError(
+                    "Unknown organisation units in the audience: " + ", ".join(unknown_units),
+                    "audience",
+                )
+            course = Course(
+                code=data.code.strip(),
+                title=data.title.strip(),
+                summary=data.summary,
+                price_amount=data.price.amount if data.price else None,
+                price_currency=data.price.currency if data.price else "GBP",
+                approval={"steps": list(data.approval)},
+                cancellation_policy=data.cancellation_policy,
+                audience=data.audience or None,
+                prerequisites={"items": list(data.prerequisites)},
+                allow_multiple_bookings=data.allow_multiple_bookings,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(course)
+            await s.flush()
+            return _course_view(course, [])
+
+    return await with_retry(attempt)
+
+
+async def _unknown_org_units(s: AsyncSession, codes: list[str]) -> list[str]:
+    from booking.models import OrgUnit
+
+    if not codes:
+        return []
+    known = set((await s.scalars(select(OrgUnit.code).where(OrgUnit.code.in_(codes)))).all())
+    return sorted(set(codes) - known)
+
+
+def _course_view(course: Course, sessions: list[SessionView]) -> CourseView:
+    return CourseView(
+        id=course.id,
+        code=course.code,
+        title=course.title,
+        summary=course.summary,
+        price=money(course.price_amount, course.price_currency),
+        approval=list((course.approval or {}).get("steps", [])),
+        cancellation_policy=course.cancellation_policy,
+        audience=course.audience,
+        prerequisites=list((course.prerequisites or {}).get("items", [])),
+        allow_multiple_bookings=course.allow_multiple_bookings,
+        sessions=sessions,
+    )
+
+
+async def list_courses(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    *,
+    query: str | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+    with_sessions: bool = True,
+) -> Page:
+    """The catalogue, by title; `query` matches words in the code, title or summary."""
+    if not policy.can_browse_catalogue(actor):
+        raise ForbiddenError("The catalogue is for people, not machine clients.")
+    async with db.reading() as s:
+        stmt = select(Course).order_by(Course.id).limit(limit + 1)
+        if cursor is not None:
+            stmt = stmt.where(Course.id > cursor)
+        for word in (query or "").split()[:8]:
+            pattern = f"%{word.lower()}%"
+            stmt = stmt.where(
+                or_(
+                    func.lower(Course.title).like(pattern),
+                    func.lower(Course.code).like(pattern),
+                    func.lower(Course.summary).like(pattern),
+                )
+            )
+        courses = list((await s.scalars(stmt)).all())
+        more = len(courses) > limit
+        courses = courses[:limit]
+        views = (
+            await _with_sessions(s, actor, courses, now=clock.now(), upcoming_only=True)
+            if (with_sessions)
+            else [_course_view(c, []) for c in courses]
+        )
+        return Page(views, str(courses[-1].id) if more and courses else None)
+
+
+async def _with_sessions(
+    s: AsyncSession, actor: Actor, courses: list[Course], *, now: datetime, upcoming_only: bool
+) -> list[CourseView]:
+    if not courses:
+        return []
+    stmt = (
+        select(SessionRow)
+        .where(SessionRow.course_id.in_([c.id for c in courses]))
+        .order_by(SessionRow.starts_at, SessionRow.id)
+    )
+    if not policy.can_see_drafts(actor):
+        stmt = stmt.where(SessionRow.status != "draft")
+    if upcoming_only:
+        stmt = stmt.where(SessionRow.ends_at > now)
+    rows = list((await s.scalars(stmt)).all())
+    views = await session_views(s, rows, now=now, courses={c.id: c for c in courses})
+    by_course: dict[int, list[SessionView]] = {}
+    for v in views:
+        by_course.setdefault(v.course_id, []).append(v)
+    return [_course_view(c, by_course.get(c.id, [])) for c in courses]
+
+
+async def get_course(
+    db: Database, clock: Clock, actor: Actor, course_id: int, *, upcoming_only: bool = False
+) -> CourseView:
+    if not policy.can_browse_catalogue(actor):
+        raise ForbiddenError("The catalogue is for people, not machine clients.")
+    async with db.reading() as s:
+        course = await s.get(Course, course_id)
+        if course is None:
+            raise NotFoundError(f"There is no course {course_id}.")
+        return (
+            await _with_sessions(s, actor, [course], now=clock.now(), upcoming_only=upcoming_only)
+        )[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+@dataclass(frozen=True, slots=True)
+class DateInput:
+    start: datetime
+    end: datetime
+    timezone: str
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInput:
+    name: str
+    address: str | None = None
+    capacity: int | None = None
+    details: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInput:
+    dates: list[DateInput]
+    capacity: int
+    room: RoomInput | None = None
+    virtual_link: str | None = None
+    facilitators: list[str] = field(default_factory=list)
+    waitlist_mode: str = "auto"
+    offer_hours: int = 24
+    signup_opens: datetime | None = None
+    signup_closes: datetime | None = None
+    min_bookings: int = 0
+    status: str = "open"
+
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChanges:
+    """A PATCH: only the fields given change."""
+
+    dates: list[DateInput] | None = None
+    capacity: int | None = None
+    room: RoomInput | None = _UNSET
+    virtual_link: str | None = _UNSET
+    facilitators: list[str] | None = None
+    waitlist_mode: str | None = None
+    offer_hours: int | None = None
+    signup_opens: datetime | None = _UNSET
+    signup_closes: datetime | None = _UNSET
+    min_bookings: int | None = None
+    status: str | None = None
+
+
+def _slots(dates: list[DateInput]) -> list:
+    try:
+        return validate_dates(
+            [make_slot(d.start, d.end, d.timezone, index=i) for i, d in enumerate(dates)]
+        )
+    except ScheduleError as exc:
+        raise InvalidError(exc.message, exc.field) from exc
+
+
+def _check_common(
+    capacity: int | None,
+    waitlist_mode: str | None,
+    offer_hours: int | None,
+    min_bookings: int | None,
+) -> None:
+    try:
+        if capacity is not None:
+            validate_capacity(capacity)
+    except ScheduleError as exc:
+        raise InvalidError(exc.message, exc.field) from exc
+    if waitlist_mode is not None and waitlist_mode not in WAITLIST_MODES:
+        raise InvalidError("waitlist_mode must be auto, offer or off.", "waitlist_mode")
+    if offer_hours is not None and not 1 <= offer_hours <= 24 * 14:
+        raise InvalidError("offer_hours must be from 1 to 336 (two weeks).", "offer_hours")
+    if min_bookings is not None and min_bookings < 0:
+        raise InvalidError("min_bookings cannot be negative.", "min_bookings")
+
+
+async def create_session(
+    db: Database, clock: Clock, actor: Actor, course_id: int, data: SessionInput
+) -> SessionView:
+    """Schedule a session of a course. Sign-up closes 24 h before the first date by default."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can schedule sessions.")
+    _check_common(data.capacity, data.waitlist_mode, data.offer_hours, data.min_bookings)
+    if data.status not in ("open", "draft"):
+        raise InvalidError("A new session's status is open or draft.", "status")
+    slots_ = _slots(data.dates)
+    try:
+        opens, closes = signup_window(slots_[0].start, data.signup_opens, data.signup_closes)
+    except ScheduleError as exc:
+        raise InvalidError(exc.message, exc.field) from exc
+
+    async def attempt() -> SessionView:
+        async with db.transaction() as s:
+            now = clock.now()
+            course = await s.get(Course, course_id)
+            if course is None:
+                raise NotFoundError(f"There is no course {course_id}.")
+            facilitator_ids = await _facilitator_ids(s, data.facilitators)
+            room_id = await _room_id(s, data.room)
+            session = SessionRow(
+                course_id=course.id,
+                capacity=data.capacity,
+                seats_held=0,
+                waitlist_seq=0,
+                room_id=room_id,
+                virtual_link=data.virtual_link or None,
+                waitlist_mode=data.waitlist_mode,
+                offer_hours=data.offer_hours,
+                signup_opens=opens,
+                signup_closes=closes,
+                min_bookings=data.min_bookings,
+                status=data.status,
+                starts_at=slots_[0].start,
+                ends_at=max(x.end for x in slots_),
+                sequence=0,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(session)
+            await s.flush()
+            for slot in slots_:
+                s.add(
+                    SessionDate(
+                        session_id=session.id,
+                        start_at=slot.start,
+                        end_at=slot.end,
+                        timezone=slot.timezone,
+                    )
+                )
+            for person_id in facilitator_ids:
+                s.add(SessionFacilitator(session_id=session.id, person_id=person_id))
+            await s.flush()
+            return (await session_views(s, [session], now=now, reveal_links=True))[0]
+
+    return await with_retry(attempt)
+
+
+async def _facilitator_ids(s: AsyncSession, emails: list[str]) -> list[int]:
+    wanted = sorted({e.strip().lower() for e in emails if e.strip()})
+    if not wanted:
+        return []
+    found = dict(
+        (await s.execute(select(Person.email, Person.id).where(Person.email.in_(wanted)))).all()
+    )
+    missing = [e for e in wanted if e not in found]
+    if missing:
+        raise InvalidError(
+            "No person with these facilitator emails: " + ", ".join(missing), "facilitators"
+        )
+    return [found[e] for e in wanted]
+
+
+async def _room_id(s: AsyncSession, room: RoomInput | None) -> int | None:
+    if room is None:
+        return None
+    name = room.name.strip()
+    if not name:
+        raise InvalidError("A room needs a name.", "room")
+    if room.capacity is not None and room.capacity < 0:
+        raise InvalidError("A room's capacity cannot be negative.", "room")
+    existing = await s.scalar(select(Room).where(Room.name == name))
+    if existing is not None:
+        # Details given with a known room update it.
+        for attr in ("address", "capacity", "details"):
+            value = getattr(room, attr)
+            if value is not None:
+                setattr(existing, attr, value)
+        return existing.id
+    try:
+        async with s.begin_nested():
+            new = Room(
+                name=name, address=room.address, capacity=room.capacity, details=room.details
+            )
+            s.add(new)
+            await s.flush()
+            return new.id
+    except IntegrityError:
+        return await s.scalar(select(Room.id).where(Room.name == name))
+
+
+async def get_session(db: Database, clock: Clock, actor: Actor, session_id: int) -> SessionView:
+    async with db.reading() as s:
+        row = await s.get(SessionRow, session_id)
+        if row is None or (row.status == "draft" and not policy.can_see_drafts(actor)):
+            raise NotFoundError(f"There is no session {session_id}.")
+        if not policy.is_person(actor):
+            raise ForbiddenError("Sessions are for people, not machine clients.")
+        reveal = await _may_see_link(s, actor, row.id)
+        return (await session_views(s, [row], now=clock.now(), reveal_links=reveal))[0]
+
+
+async def _may_see_link(s: AsyncSession, actor: Actor, session_id: int) -> bool:
+    """The joining link goes only to booked learners, facilitators and administrators."""
+    if actor.is_admin:
+        return True
+    if await s.scalar(
+        select(SessionFacilitator.person_id).where(
+            SessionFacilitator.session_id == session_id,
+            SessionFacilitator.person_id == actor.person_id,
+        )
+    ):
+        return True
+    return bool(
+        await s.scalar(
+            select(Booking.id).where(
+                Booking.session_id == session_id,
+                Booking.learner_id == actor.person_id,
+                Booking.state == "booked",
+            )
+        )
+    )
+
+
+async def update_session(
+    db: Database, clock: Clock, actor: Actor, session_id: int, changes: SessionChanges
+) -> SessionView:
+    """Change dates, room, capacity and the rest. Attendees are sent updated invitations; a raised
+    capacity promotes from the waiting list; capacity below the seats held is refused."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can change sessions.")
+    _check_common(
+        changes.capacity, changes.waitlist_mode, changes.offer_hours, changes.min_bookings
+    )
+    if changes.status is not None and changes.status not in ("open", "draft"):
+        raise InvalidError(
+            "status can be set to open or draft; cancel a session with its cancel action.",
+            "status",
+        )
+
+    async def attempt() -> SessionView:
+        async with db.transaction() as s:
+            now = clock.now()
+            session = await s.scalar(
+                select(SessionRow)
+                .where(SessionRow.id == session_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if session is None:
+                raise NotFoundError(f"There is no session {session_id}.")
+            if session.status == "cancelled":
+                raise ConflictError("This session has been cancelled and can no longer change.")
+            material = False
+
+            if changes.dates is not None:
+                material |= await _replace_dates(s, session, changes.dates, now=now)
+            if changes.capacity is not None and changes.capacity != session.capacity:
+                if changes.capacity < session.seats_held:
+                    raise ConflictError(
+                        f"Capacity cannot go below the {session.seats_held} places already "
+                        "held; cancel or move bookings first."
+                    )
+                session.capacity = changes.capacity
+            if changes.room is not _UNSET:
+                new_room = await _room_id(s, changes.room)
+                material |= new_room != session.room_id
+                session.room_id = new_room
+            if changes.virtual_link is not _UNSET:
+                material |= (changes.virtual_link or None) != session.virtual_link
+                session.virtual_link = changes.virtual_link or None
+            if changes.facilitators is not None:
+                ids = await _facilitator_ids(s, changes.facilitators)
+                await s.execute(
+                    delete(SessionFacilitator).where(SessionFacilitator.session_id == session.id)
+                )
+                for person_id in ids:
+                    s.add(SessionFacilitator(session_id=session.id, person_id=person_id))
+            for attr in ("waitlist_mode", "offer_hours", "min_bookings", "status"):
+                value = getattr(changes, attr)
+                if value is not None:
+                    setattr(session, attr, value)
+            if changes.signup_opens is not _UNSET:
+                session.signup_opens = changes.signup_opens
+            if changes.signup_closes is not _UNSET:
+                session.signup_closes = changes.signup_closes
+            if (
+                changes.signup_opens is not _UNSET
+                or changes.signup_closes is not _UNSET
+                or (changes.dates is not None)
+            ):
+                try:
+                    session.signup_opens, session.signup_closes = signup_window(
+                        session.starts_at,
+                        session.signup_opens,
+                        None
+                        if changes.dates is not None and changes.signup_closes is _UNSET
+                        else session.signup_closes,
+                    )
+                except Exception as exc:
+                    message = getattr(exc, "message", str(exc))
+                    raise InvalidError(message, getattr(exc, "field", None)) from exc
+            session.updated_at = now
+            await s.flush()
+            if material:
+                session.sequence += 1
+                await _notify_changed(s, session, now=now)
+            await promote_waiting(s, session, now=now)
+            return (await session_views(s, [session], now=now, reveal_links=True))[0]
+
+    return await with_retry(attempt)
+
+
+async def _replace_dates(
+    s: AsyncSession, session: SessionRow, dates: list[DateInput], *, now: datetime
+) -> bool:
+    """Keep the dates whose id is repeated (their invitation UIDs stay), add new ones, remove
+    the rest. Returns whether anything changed."""
+    current = {
+        d.id: d
+        for d in await s.scalars(
+            select(SessionDate).where(
+                SessionDate.session_id == session.id, SessionDate.removed_at.is_(None)
+            )
+        )
+    }
+    for d in dates:
+        if d.id is not None and d.id not in current:
+            raise InvalidError(f"Date {d.id} is not a date of this session.", "dates")
+    new_slots = _slots(dates)  # validates all, in order
+    changed = False
+    by_input = sorted(
+        zip(
+            dates,
+            [make_slot(d.start, d.end, d.timezone, index=i) for i, d in enumerate(dates)],
+            strict=True,
+        ),
+        key=lambda pair: pair[1].start,
+    )
+    kept = {d.id for d in dates if d.id is not None}
+    for date_id, row in current.items():
+        if date_id not in kept:
+            row.removed_at = now
+            changed = True
+    for given, slot in by_input:
+        if given.id is not None:
+            row = current[given.id]
+            if (row.start_at, row.end_at, row.timezone) != (slot.start, slot.end, slot.timezone):
+                row.start_at, row.end_at, row.timezone = slot.start, slot.end, slot.timezone
+                changed = True
+        else:
+            s.add(
+                SessionDate(
+                    session_id=session.id,
+                    start_at=slot.start,
+                    end_at=slot.end,
+                    timezone=slot.timezone,
+                )
+            )
+            changed = True
+    session.starts_at = new_slots[0].start
+    session.ends_at = max(x.end for x in new_slots)
+    return changed
+
+
+async def _notify_changed(s: AsyncSession, session: SessionRow, *, now: datetime) -> None:
+    """Everyone holding a place gets the updated invitation (SEQUENCE raised)."""
+    holders = (
+        await s.scalars(
+            select(Booking).where(
+                Booking.session_id == session.id,
+                Booking.state.in_(("booked", "offered", "pending_payment")),
+            )
+        )
+    ).all()
+    for booking in holders:
+        booking.sequence += 1
+        await queue_email(
+            s,
+            topic="session.changed",
+            recipient_id=booking.learner_id,
+            booking_id=booking.id,
+            session_id=session.id,
+            now=now,
+            dedupe_key=f"session.changed:{booking.id}:{booking.sequence}",
+            payload={
+                "booking_id": booking.id,
+                "session_id": session.id,
+                "sequence": booking.sequence,
+            },
+        )
+
+
+async def cancel_session(
+    db: Database, clock: Clock, actor: Actor, session_id: int, *, reason: str
+) -> SessionView:
+    """Cancel a session: every booking and waitlist place is cancelled without fee, and told."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can cancel sessions.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidError("Give a reason for cancelling the session.", "reason")
+    if len(reason) > 500:
+        raise InvalidError("The reason is limited to 500 characters.", "reason")
+
+    async def attempt() -> SessionView:
+        async with db.transaction() as s:
+            now = clock.now()
+            session = await s.scalar(
+                select(SessionRow)
+                .where(SessionRow.id == session_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if session is None:
+                raise NotFoundError(f"There is no session {session_id}.")
+            if session.status == "cancelled":
+                raise ConflictError("This session is already cancelled.")
+            # Stored status first, so releasing seats below promotes nobody.
+            session.status = "cancelled"
+            session.cancel_reason = reason
+            session.sequence += 1
+            session.updated_at = now
+            for booking in (
+                await s.scalars(
+                    select(Booking)
+                    .where(Booking.session_id == session.id, Booking.state.in_(ACTIVE_STATES))
+                    .order_by(Booking.id)
+                    .with_for_update()
+                )
+            ).all():
+                await _cancel(
+                    s,
+                    booking,
+                    session,
+                    actor=actor,
+                    now=now,
+                    reason=f"Session cancelled by the organiser: {reason}",
+                    details=None,
+                    notify="session.cancelled",
+                )
+            await s.execute(
+                update(SessionRow).where(SessionRow.id == session.id).values(seats_held=0)
+            )
+            session.seats_held = 0
+            return (await session_views(s, [session], now=now, reveal_links=True))[0]
+
+    return await with_retry(attempt)
+
+
+async def roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> RosterView:
+    """Booked, offered, waitlisted (in promotion order), pending and cancelled learners."""
+    async with db.reading() as s:
+        row = await s.get(SessionRow, session_id)
+        if row is None:
+            raise NotFoundError(f"There is no session {session_id}.")
+        facilitators = set(
+            (
+                await s.scalars(
+                    select(SessionFacilitator.person_id).where(
+                        SessionFacilitator.session_id == session_id
+                    )
+                )
+            ).all()
+        )
+        if not policy.can_view_roster(actor, facilitators):
+            if policy.is_person(actor) and (row.status != "draft" or actor.is_admin):
+                raise ForbiddenError(
+                    "Only the session's trainers and administrators see its roster."
+                )
+            raise NotFoundError(f"There is no session {session_id}.")
+        now = clock.now()
+        ids = list(
+            (
+                await s.scalars(
+                    select(Booking.id)
+                    .where(Booking.session_id == session_id)
+                    .order_by(Booking.waitlist_seq.nulls_last(), Booking.created_at, Booking.id)
+                )
+            ).all()
+        )
+        bookings = await booking_views(s, ids, now=now, with_history=False)
+        view = RosterView(
+            session=(await session_views(s, [row], now=now, reveal_links=True))[0],
+            booked=[],
+            offered=[],
+            waitlisted=[],
+            pending=[],
+            cancelled=[],
+            attended=[],
+        )
+        for b in bookings:
+            item = RosterRowView(
+                booking_id=b.id,
+                learner=b.learner,
+                state=b.state,
+                waitlist_position=b.waitlist_position,
+                special_requirements=b.special_requirements,
+                answers=b.answers,
+                offer_expires_at=b.offer_expires_at,
+                cancel_reason=b.cancel_reason,
+            )
+            bucket = {
+                "booked": view.booked,
+                "offered": view.offered,
+                "waitlisted": view.waitlisted,
+                "pending_approval": view.pending,
+                "pending_payment": view.pending,
+                "cancelled": view.cancelled,
+                "declined": view.cancelled,
+            }.get(b.state, view.attended)
+            bucket.append(item)
+        view.waitlisted.sort(key=lambda r: r.waitlist_position or 0)
+        return view
+
+
+async def count_table(db: Database, table: Any) -> int:
+    """Row count of a table: used by tests and the admin overview."""
+    async with db.reading() as s:
+        return int(await s.scalar(select(func.count()).select_from(table)) or 0)

@@ -1,0 +1,359 @@
+"""JSON API v1 handlers: thin — parse, call one service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, Router, get, patch, post, put
+from litestar.di import Provide
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+
+from billing.domain.money import Money
+from booking.clock import Clock
+from booking.db import Database
+from booking.services import bookings, catalogue, people
+from booking.services.actors import Actor
+from booking.services.bookings import BookingOutcome, BookingRequest, IdempotencyClaim
+from booking.services.catalogue import (
+    _UNSET,
+    CourseInput,
+    DateInput,
+    RoomInput,
+    SessionChanges,
+    SessionInput,
+)
+from booking.services.errors import InvalidError
+from booking.services.views import BookingView, CourseView, MoneyView, PersonView, SessionView
+from booking.web.api import schemas
+from booking.web.deps import provide_api_actor
+
+CursorParam = Parameter(query="cursor", required=False, description="Opaque cursor from a page")
+
+
+def _cursor(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        cursor = int(value)
+    except ValueError:
+        raise InvalidError("This cursor is not one the server gave out.", "cursor") from None
+    if cursor < 0:
+        raise InvalidError("This cursor is not one the server gave out.", "cursor")
+    return cursor
+
+
+def _money(m: schemas.MoneyIn | None, field: str) -> Money | None:
+    if m is None:
+        return None
+    try:
+        return Money(m.amount, m.currency.upper())
+    except (TypeError, ValueError) as exc:
+        raise InvalidError(str(exc), field) from exc
+
+
+def _idempotency(request: Request[Any, Any, Any], actor: Actor, op: str, body: Any) -> Any:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    return IdempotencyClaim.of(actor.email, key.strip(), op, msgspec.to_builtins(body))
+
+
+def _booking_response(outcome: BookingOutcome) -> Response[BookingView]:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return Response(outcome.booking, status_code=outcome.status_code, headers=headers)
+
+
+# --- me, people, org units -------------------------------------------------------------------
+
+
+@get("/me", summary="The person the token acts as")
+async def me(db: Database, actor: Actor) -> PersonView:
+    return await people.get_me(db, actor)
+
+
+@get("/me/bookings", summary="Own bookings")
+async def my_bookings(
+    db: Database, clock: Clock, actor: Actor, cursor: str | None = CursorParam
+) -> dict[str, Any]:
+    page = await bookings.my_bookings(db, clock, actor, cursor=_cursor(cursor))
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@put("/org-units", summary="Upsert organisation units (a tree)", status_code=200)
+async def put_org_units(
+    db: Database, clock: Clock, actor: Actor, data: list[schemas.OrgUnitIn]
+) -> dict[str, Any]:
+    results = await people.upsert_org_units(
+        db, clock, actor, [people.OrgUnitInput(u.code, u.name, u.parent_code) for u in data]
+    )
+    return {"items": [{"id": r.id, "code": r.code, "status": r.status} for r in results]}
+
+
+@put("/people", summary="Upsert people", status_code=200)
+async def put_people(
+    db: Database, clock: Clock, actor: Actor, data: list[schemas.PersonIn]
+) -> dict[str, Any]:
+    results = await people.upsert_people(
+        db,
+        clock,
+        actor,
+        [
+            people.PersonInput(
+                email=p.email,
+                name=p.name,
+                personnel_number=p.personnel_number,
+                manager_email=p.manager_email,
+                org_unit=p.org_unit,
+                job_role=p.job_role,
+                staff_type=p.staff_type,
+                roles=p.roles or ["learner"],
+            )
+            for p in data
+        ],
+    )
+    return {"items": [{"id": r.id, "email": r.email, "status": r.status} for r in results]}
+
+
+# --- courses and sessions --------------------------------------------------------------------
+
+
+@post("/courses", summary="Create a course")
+async def create_course(
+    db: Database, clock: Clock, actor: Actor, data: schemas.CourseIn
+) -> CourseView:
+    return await catalogue.create_course(
+        db,
+        clock,
+        actor,
+        CourseInput(
+            code=data.code,
+            title=data.title,
+            summary=data.summary,
+            price=_money(data.price, "price"),
+            approval=list(data.approval),
+            cancellation_policy=msgspec.to_builtins(data.cancellation_policy)
+            if data.cancellation_policy
+            else None,
+            audience={k: v for k, v in msgspec.to_builtins(data.audience).items() if v}
+            if data.audience
+            else None,
+            prerequisites=[msgspec.to_builtins(p) for p in data.prerequisites],
+            allow_multiple_bookings=data.allow_multiple_bookings,
+        ),
+    )
+
+
+@get("/courses", summary="The catalogue, with upcoming sessions")
+async def list_courses(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    cursor: str | None = CursorParam,
+    q: str | None = Parameter(query="q", required=False, description="Search words"),
+) -> dict[str, Any]:
+    page = await catalogue.list_courses(db, clock, actor, query=q, cursor=_cursor(cursor))
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@get("/courses/{course_id:int}", summary="A course with its sessions")
+async def get_course(db: Database, clock: Clock, actor: Actor, course_id: int) -> CourseView:
+    return await catalogue.get_course(db, clock, actor, course_id)
+
+
+def _dates(items: list[schemas.DateIn]) -> list[DateInput]:
+    return [DateInput(d.start, d.end, d.timezone, d.id) for d in items]
+
+
+def _room(room: schemas.RoomIn | None) -> RoomInput | None:
+    return None if room is None else RoomInput(room.name, room.address, room.capacity, room.details)
+
+
+@post("/courses/{course_id:int}/sessions", summary="Schedule a session")
+async def create_session(
+    db: Database, clock: Clock, actor: Actor, course_id: int, data: schemas.SessionIn
+) -> SessionView:
+    return await catalogue.create_session(
+        db,
+        clock,
+        actor,
+        course_id,
+        SessionInput(
+            dates=_dates(data.dates),
+            capacity=data.capacity,
+            room=_room(data.room),
+            virtual_link=data.virtual_link,
+            facilitators=list(data.facilitators),
+            waitlist_mode=data.waitlist_mode,
+            offer_hours=data.offer_hours,
+            signup_opens=data.signup_opens,
+            signup_closes=data.signup_closes,
+            min_bookings=data.min_bookings,
+            status=data.status,
+        ),
+    )
+
+
+@get("/sessions/{session_id:int}", summary="A session with its seat counts")
+async def get_session(db: Database, clock: Clock, actor: Actor, session_id: int) -> SessionView:
+    return await catalogue.get_session(db, clock, actor, session_id)
+
+
+def _given(value: Any) -> Any:
+    return _UNSET if value is msgspec.UNSET else value
+
+
+@patch("/sessions/{session_id:int}", summary="Change a session")
+async def patch_session(
+    db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.SessionPatch
+) -> SessionView:
+    def opt(value: Any) -> Any:
+        return None if value is msgspec.UNSET else value
+
+    return await catalogue.update_session(
+        db,
+        clock,
+        actor,
+        session_id,
+        SessionChanges(
+            dates=None if data.dates is msgspec.UNSET else _dates(data.dates),
+            capacity=opt(data.capacity),
+            room=_UNSET if data.room is msgspec.UNSET else _room(data.room),
+            virtual_link=_given(data.virtual_link),
+            facilitators=opt(data.facilitators),
+            waitlist_mode=opt(data.waitlist_mode),
+            offer_hours=opt(data.offer_hours),
+            signup_opens=_given(data.signup_opens),
+            signup_closes=_given(data.signup_closes),
+            min_bookings=opt(data.min_bookings),
+            status=opt(data.status),
+        ),
+    )
+
+
+@post("/sessions/{session_id:int}/cancel", summary="Cancel a session", status_code=200)
+async def cancel_session(
+    db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.ReasonIn
+) -> SessionView:
+    return await catalogue.cancel_session(db, clock, actor, session_id, reason=data.reason)
+
+
+@get("/sessions/{session_id:int}/roster", summary="The session's roster")
+async def get_roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> dict[str, Any]:
+    view = await catalogue.roster(db, clock, actor, session_id)
+    return {
+        "session": view.session,
+        "booked": view.booked,
+        "offered": view.offered,
+        "waitlisted": view.waitlisted,
+        "pending": view.pending,
+        "cancelled": view.cancelled,
+        "attended": view.attended,
+    }
+
+
+# --- bookings --------------------------------------------------------------------------------
+
+
+@post(
+    "/sessions/{session_id:int}/bookings",
+    summary="Book a place (or join the waiting list)",
+    description="Accepts an `Idempotency-Key` header. Refusals carry `reasons`.",
+)
+async def create_booking(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    session_id: int,
+    data: schemas.BookingIn,
+) -> Response[BookingView]:
+    claim = _idempotency(request, actor, f"book:{session_id}", data)
+    outcome = await bookings.book_place(
+        db,
+        clock,
+        actor,
+        BookingRequest(
+            session_id=session_id,
+            learner_email=data.learner_email,
+            cost_code=data.cost_code,
+            special_requirements=data.special_requirements,
+            answers=data.answers,
+            accept_terms=data.accept_terms,
+            override_reason=data.override_reason,
+            overbook=data.overbook,
+        ),
+        idempotency=claim,
+        seat_guard=request.app.state.settings.seat_guard,
+    )
+    return _booking_response(outcome)
+
+
+@get("/bookings/{booking_id:int}", summary="A booking with its history")
+async def get_booking(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    return await bookings.get_booking(db, clock, actor, booking_id)
+
+
+@post("/bookings/{booking_id:int}/cancel", summary="Cancel a booking", status_code=200)
+async def cancel_booking(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    booking_id: int,
+    data: schemas.CancelIn,
+) -> Response[BookingView]:
+    claim = _idempotency(request, actor, f"cancel:{booking_id}", data)
+    quoted = _money(data.quoted_fee, "quoted_fee")
+    outcome = await bookings.cancel_booking(
+        db,
+        clock,
+        actor,
+        booking_id,
+        reason=data.reason,
+        details=data.details,
+        quoted_fee=MoneyView(quoted.amount, quoted.currency) if quoted else None,
+        idempotency=claim,
+    )
+    return _booking_response(outcome)
+
+
+@post("/bookings/{booking_id:int}/accept", summary="Accept a waitlist offer", status_code=200)
+async def accept_offer(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    return await bookings.accept_offer(db, clock, actor, booking_id)
+
+
+@post("/bookings/{booking_id:int}/decline", summary="Decline a waitlist offer", status_code=200)
+async def decline_offer(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    return await bookings.decline_offer(db, clock, actor, booking_id)
+
+
+def api_router() -> Router:
+    return Router(
+        path="/api/v1",
+        route_handlers=[
+            me,
+            my_bookings,
+            put_org_units,
+            put_people,
+            create_course,
+            list_courses,
+            get_course,
+            create_session,
+            get_session,
+            patch_session,
+            cancel_session,
+            get_roster,
+            create_booking,
+            get_booking,
+            cancel_booking,
+            accept_offer,
+            decline_offer,
+        ],
+        dependencies={"actor": Provide(provide_api_actor)},
+        tags=["v1"],
+    )
+
+
+__all__ = ["ValidationException", "api_router"]

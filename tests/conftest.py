@@ -1,0 +1,74 @@
+"""Fixtures: every database is built by `alembic upgrade head`, on SQLite and on PostgreSQL.
+
+PostgreSQL tests run against BOOKING_TEST_POSTGRES_URL (default the local `test` database's
+server) in a database of their own, and skip with the reason when no server answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from booking.clock import FixedClock
+from booking.db import Database
+from tests import support
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    support.migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    reason = support.run_blocking(support.postgres_available)
+    if reason:
+        if os.environ.get("CI") and os.environ.get("BOOKING_REQUIRE_POSTGRES", "1") == "1":
+            pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    name = f"booking_test_{os.getpid()}"
+    url = support.run_blocking(lambda: support.create_pg_database(name))
+    support.run_blocking(lambda: asyncio.to_thread(support.migrate, url))
+    yield url
+    support.run_blocking(lambda: support.drop_pg_database(name))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(support.T0)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        yield support.fresh_sqlite(sqlite_template, tmp_path / "booking.db")
+        return
+    url: str = request.getfixturevalue("pg_url")
+    support.run_blocking(lambda: support.truncate_pg_url(url))
+    yield url
+
+
+@pytest.fixture
+def pg_only_url(pg_url: str) -> Iterator[str]:
+    """An empty PostgreSQL database (for tests that only make sense there)."""
+    support.run_blocking(lambda: support.truncate_pg_url(pg_url))
+    yield pg_url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(support.settings_for(db_url))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def world(db: Database, clock: FixedClock) -> support.World:
+    return await support.make_world(db, clock)
