@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,7 @@ from booking.db import Database
 from booking.domain.booking_rules import ExistingBooking, Overrides, SessionFacts, decide_booking
 from booking.domain.eligibility import Audience, LearnerProfile
 from booking.domain.reasons import Reason
-from booking.domain.schedule import SeatCounts
+from booking.domain.schedule import DateSlot, SeatCounts
 from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState
 from booking.domain.waitlist import WaitingLearner, choose_promotions, waitlist_position
 from booking.models import (
@@ -282,12 +283,14 @@ async def _take_seat(
 
 
 async def _release_seat(s: AsyncSession, session: SessionRow) -> None:
-    session.seats_held = await s.scalar(
+    held = await s.scalar(
         update(SessionRow)
         .where(SessionRow.id == session.id)
         .values(seats_held=SessionRow.seats_held - 1)
         .returning(SessionRow.seats_held)
     )
+    assert held is not None
+    session.seats_held = held
 
 
 async def _take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
@@ -630,7 +633,7 @@ async def promote_waiting(
 
 
 async def _blocked_learners(
-    s: AsyncSession, waiting: list[Booking], course: Course, dates: list
+    s: AsyncSession, waiting: Sequence[Booking], course: Course, dates: list[DateSlot]
 ) -> dict[int, str]:
     """For each waiting booking, why its learner can no longer take the place (if they can't)."""
     learner_ids = [b.learner_id for b in waiting]

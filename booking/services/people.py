@@ -109,13 +109,13 @@ async def upsert_org_units(
                 row = existing[unit.code]
                 parent_id = None
                 if unit.parent_code:
-                    parent = existing.get(unit.parent_code)
-                    if parent is None:
+                    found = existing.get(unit.parent_code)
+                    if found is None:
                         raise InvalidError(
                             f"Unit {unit.code} names an unknown parent {unit.parent_code}.",
                             "parent_code",
                         )
-                    parent_id = parent.id
+                    parent_id = found.id
                 if row.parent_id != parent_id:
                     row.parent_id = parent_id
                     if results[unit.code].status == "unchanged":
@@ -132,8 +132,8 @@ async def _refuse_cycles(s: AsyncSession) -> None:
     parents = dict((await s.execute(select(OrgUnit.id, OrgUnit.parent_id))).all())
     codes = dict((await s.execute(select(OrgUnit.id, OrgUnit.code))).all())
     for start in parents:
-        seen = set()
-        node = start
+        seen: set[int] = set()
+        node: int | None = start
         while node is not None:
             if node in seen:
                 raise InvalidError(f"Unit {codes[start]} would be its own ancestor.", "parent_code")
@@ -266,7 +266,8 @@ async def _check_personnel_numbers(s: AsyncSession) -> None:
     )
     if dupes:
         raise InvalidError(
-            "Personnel numbers must be unique: " + ", ".join(sorted(dupes)), "personnel_number"
+            "Personnel numbers must be unique: " + ", ".join(sorted(d for d in dupes if d)),
+            "personnel_number",
         )
 
 

@@ -42,7 +42,8 @@ async def provide_api_actor(request: Request[Any, Any, Any]) -> Actor:
 
 async def current_actor(request: Request[Any, Any, Any]) -> Actor | None:
     """The signed-in person on HTML pages, or None."""
-    person_id = (request.scope.get("session") or {}).get(SESSION_PERSON_KEY)
+    session = request.scope.get("session")
+    person_id = session.get(SESSION_PERSON_KEY) if isinstance(session, dict) else None
     if not isinstance(person_id, int):
         return None
     cached = request.scope.get("state", {}).get("actor")
