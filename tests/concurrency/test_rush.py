@@ -91,8 +91,9 @@ def _assert_exact(responses: list[httpx.Response], counts: dict[str, int]) -> No
     states = [r.json()["state"] for r in responses]
     assert states.count("booked") == SEATS
     assert states.count("waitlisted") == LEARNERS - SEATS
-    positions = sorted(r.json()["waitlist_position"] for r in responses
-                       if r.json()["state"] == "waitlisted")
+    positions = sorted(
+        r.json()["waitlist_position"] for r in responses if r.json()["state"] == "waitlisted"
+    )
     assert positions == list(range(1, LEARNERS - SEATS + 1))
     assert counts["booked"] == SEATS
     assert counts["waitlisted"] == LEARNERS - SEATS
@@ -103,7 +104,9 @@ def _assert_exact(responses: list[httpx.Response], counts: dict[str, int]) -> No
 
 
 @pytest.mark.postgres
-async def test_rush_on_postgres_books_exactly_the_seats(pg_only_url: str, clock: FixedClock) -> None:
+async def test_rush_on_postgres_books_exactly_the_seats(
+    pg_only_url: str, clock: FixedClock
+) -> None:
     session_id, responses = await _run(pg_only_url, clock)
     _assert_exact(responses, await _state_counts(pg_only_url, session_id))
 

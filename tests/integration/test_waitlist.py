@@ -18,7 +18,9 @@ from tests import support
 
 async def place(world: support.World, email: str, session_id: int):
     who = await support.actor(world.db, email)
-    return who, (await bookings.book_place(world.db, world.clock, who, BookingRequest(session_id))).booking
+    return who, (
+        await bookings.book_place(world.db, world.clock, who, BookingRequest(session_id))
+    ).booking
 
 
 async def test_cancel_promotes_first_in_line_in_the_same_call(world: support.World) -> None:
@@ -131,7 +133,9 @@ async def test_dates_patch_keeps_ids_and_notifies(world: support.World) -> None:
         SessionChanges(
             dates=[
                 catalogue.DateInput(
-                    date.start + timedelta(hours=1), date.end + timedelta(hours=1), date.timezone,
+                    date.start + timedelta(hours=1),
+                    date.end + timedelta(hours=1),
+                    date.timezone,
                     id=date.id,
                 )
             ]
@@ -140,16 +144,16 @@ async def test_dates_patch_keeps_ids_and_notifies(world: support.World) -> None:
     assert moved.dates[0].id == date.id
     assert moved.dates[0].start == date.start + timedelta(hours=1)
     async with world.db.reading() as s:
-        changed = (
-            await s.scalars(select(Outbox).where(Outbox.topic == "session.changed"))
-        ).all()
+        changed = (await s.scalars(select(Outbox).where(Outbox.topic == "session.changed"))).all()
     assert [o.booking_id for o in changed] == [held.id]
     assert changed[0].payload["sequence"] == 1
 
 
 async def test_allow_multiple_bookings_course(world: support.World) -> None:
     course = await catalogue.create_course(
-        world.db, world.clock, world.admin,
+        world.db,
+        world.clock,
+        world.admin,
         CourseInput(code="DROPIN", title="Drop-in clinic", allow_multiple_bookings=True),
     )
     one = await support.make_session(world, course_id=course.id)

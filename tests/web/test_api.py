@@ -105,7 +105,9 @@ async def test_me_shows_roles(api: dict[str, Any]) -> None:
     assert set(body["roles"]) == {"learner", "trainer"}
 
 
-async def test_book_waitlist_cancel_promotes_in_order(api: dict[str, Any], clock: FixedClock) -> None:
+async def test_book_waitlist_cancel_promotes_in_order(
+    api: dict[str, Any], clock: FixedClock
+) -> None:
     http, tokens = api["http"], api["tokens"]
     session_id = await new_session(api, clock, capacity=1)
     first = await http.post(
@@ -162,7 +164,9 @@ async def test_refusals_change_nothing(api: dict[str, Any], clock: FixedClock) -
         "/api/v1/sessions/999999/bookings", json={}, headers=auth(tokens["kim"])
     )
     assert unknown.status_code == 404
-    assert (await http.get("/api/v1/bookings/999999", headers=auth(tokens["kim"]))).status_code == 404
+    assert (
+        await http.get("/api/v1/bookings/999999", headers=auth(tokens["kim"]))
+    ).status_code == 404
 
     twice = await http.post(
         f"/api/v1/sessions/{session_id}/bookings", json={}, headers=auth(tokens["lee"])
@@ -195,12 +199,14 @@ async def test_refusals_change_nothing(api: dict[str, Any], clock: FixedClock) -
     assert wrong_type.status_code == 422
 
     no_reason = await http.post(
-        f"/api/v1/bookings/{ok.json()['id']}/cancel", json={"reason": "  "},
+        f"/api/v1/bookings/{ok.json()['id']}/cancel",
+        json={"reason": "  "},
         headers=auth(tokens["lee"]),
     )
     assert no_reason.status_code == 422
     too_long = await http.post(
-        f"/api/v1/bookings/{ok.json()['id']}/cancel", json={"reason": "x" * 501},
+        f"/api/v1/bookings/{ok.json()['id']}/cancel",
+        json={"reason": "x" * 501},
         headers=auth(tokens["lee"]),
     )
     assert too_long.status_code == 422
@@ -289,9 +295,12 @@ async def test_cancel_session_cancels_everyone(api: dict[str, Any], clock: Fixed
     http, tokens = api["http"], api["tokens"]
     session_id = await new_session(api, clock, capacity=1)
     for who in ("lee", "kim"):
-        await http.post(f"/api/v1/sessions/{session_id}/bookings", json={}, headers=auth(tokens[who]))
+        await http.post(
+            f"/api/v1/sessions/{session_id}/bookings", json={}, headers=auth(tokens[who])
+        )
     r = await http.post(
-        f"/api/v1/sessions/{session_id}/cancel", json={"reason": "Trainer ill"},
+        f"/api/v1/sessions/{session_id}/cancel",
+        json={"reason": "Trainer ill"},
         headers=auth(tokens["admin"]),
     )
     assert r.status_code == 200
