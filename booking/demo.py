@@ -32,8 +32,6 @@ ADMIN_EMAIL = "admin@example.org"
 ADMIN_NAME = "Demo Admin"
 # Sessions are laid out over about three months of working days.
 HORIZON_DAYS = 92
-# Days the council's training rooms are shut whatever the weekday (month, day).
-CLOSED_DAYS = frozenset({(12, 25), (12, 26), (1, 1)})
 
 MORNING = (time(9, 30), time(12, 30))
 AFTERNOON = (time(13, 30), time(16, 30))
@@ -354,6 +352,7 @@ class PlannedSession:
     learners: tuple[str, ...] = ()
     # Learners the training team books after sign-up closed, with the reason it records.
     added_by_admin: tuple[str, ...] = ()
+    admin_reason: str = "Booked by the training team"
     # Learners who later cancel, with their reason.
     cancellations: tuple[tuple[str, str], ...] = ()
     closed_early: bool = False
@@ -371,6 +370,7 @@ SESSIONS = [
         (GRACE,),
         room="riverside",
         added_by_admin=("Karen Lewis", "Dev Patel", "Jenny Holt", "Ellie Morgan"),
+        admin_reason="Nominated fire marshal; the list has gone to the fire safety officer",
         closed_early=True,
     ),
     PlannedSession(
@@ -461,7 +461,8 @@ SESSIONS = [
         ),
         cancellations=(("Daniel Osei", "Covering the duty rota while a colleague is on leave"),),
     ),
-    # Leading Teams, cohort 2 (booked after cohort 1): one day a week, across the clock change when one is near.
+    # Leading Teams, cohort 2 (booked after cohort 1, so a drop-out there can move here): one
+    # day a week, across the clock change when there is one within the three months.
     PlannedSession(
         "LEAD-TEAMS",
         (38, 43, 48),
@@ -567,18 +568,21 @@ async def load_demo(db: Database, clock: Clock) -> bool:
     database already has a course."""
     if await catalogue.count_table(db, Course):
         return False
+    # Whole days in London: the same clock gives the same catalogue, whatever the hour.
     today = clock.now().astimezone(LONDON).date()
 
     token = await people.create_admin(db, clock, email=ADMIN_EMAIL, name=ADMIN_NAME)
     admin = await people.actor_for_token(db, token)
     assert admin is not None
     await people.upsert_org_units(db, clock, admin, ORG_UNITS)
-    ids = {r.email: r.id for r in await people.upsert_people(db, clock, admin, PEOPLE)}
-    learners = _Learners(db, ids)
+    results = await people.upsert_people(db, clock, admin, PEOPLE)
+    learners = _Learners(db, {p.email: r.id for p, r in zip(PEOPLE, results, strict=True)})
 
     course_ids = {c.code: (await catalogue.create_course(db, clock, admin, c)).id for c in COURSES}
     for planned, dates in zip(SESSIONS, plan_dates(today, SESSIONS), strict=True):
-        await _load_session(db, clock, admin, learners, course_ids[planned.course], planned, dates)
+        await _load_session(
+            db, clock, admin, learners, course_ids[planned.course], planned, dates, today=today
+        )
     log.info("demo data loaded: %d courses, %d sessions", len(COURSES), len(SESSIONS))
     return True
 
@@ -608,13 +612,13 @@ async def _load_session(
     course_id: int,
     planned: PlannedSession,
     dates: list[DateInput],
+    *,
+    today: date,
 ) -> None:
     signup_closes = None
     if planned.closed_early:
-        # Closed at the start of today: the list has gone to the fire safety officer.
-        signup_closes = datetime.combine(
-            clock.now().astimezone(LONDON).date(), time(0), tzinfo=LONDON
-        )
+        # Closed at the start of today: the session is still to come but takes no sign-ups.
+        signup_closes = datetime.combine(today, time(0), tzinfo=LONDON)
     session = await catalogue.create_session(
         db,
         clock,
@@ -646,7 +650,7 @@ async def _load_session(
             BookingRequest(
                 session.id,
                 learner_email=_email(name),
-                override_reason="Nominated fire marshal; booked by the training team",
+                override_reason=planned.admin_reason,
             ),
         )
         booking_ids[name] = outcome.booking.id
@@ -687,13 +691,48 @@ def plan_dates(today: date, sessions: Sequence[PlannedSession]) -> list[list[Dat
 
 
 def working_days(today: date, within: int) -> list[date]:
-    """The working days after today, up to `within` days ahead (weekends and closures skipped)."""
+    """The working days after today, up to `within` days ahead: no weekends, no bank holidays,
+    and no training between Christmas Eve and New Year, when the council's offices close."""
+    last = today + timedelta(days=within)
+    holidays = {d for year in range(today.year, last.year + 1) for d in bank_holidays(year)}
     found = []
     for n in range(1, within + 1):
         day = today + timedelta(days=n)
-        if day.weekday() < 5 and (day.month, day.day) not in CLOSED_DAYS:
+        christmas_closure = day.month == 12 and day.day >= 24
+        if day.weekday() < 5 and day not in holidays and not christmas_closure:
             found.append(day)
     return found
+
+
+def bank_holidays(year: int) -> set[date]:
+    """England and Wales bank holidays by the usual rules (one-off extra days aside)."""
+    easter = _easter_sunday(year)
+    may = date(year, 5, 1)
+    early_may = may + timedelta(days=(7 - may.weekday()) % 7)
+    spring = date(year, 5, 31) - timedelta(days=date(year, 5, 31).weekday())
+    summer = date(year, 8, 31) - timedelta(days=date(year, 8, 31).weekday())
+    days = {easter - timedelta(days=2), easter + timedelta(days=1), early_may, spring, summer}
+    # New Year's Day, Christmas Day and Boxing Day move to the next free weekday at a weekend.
+    for fixed in (date(year, 1, 1), date(year, 12, 25), date(year, 12, 26)):
+        day = fixed
+        while day.weekday() >= 5 or day in days:
+            day += timedelta(days=1)
+        days.add(day)
+    return days
+
+
+def _easter_sunday(year: int) -> date:
+    """Gregorian Easter Sunday (the anonymous algorithm of Meeus, Jones and Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    weekday = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * weekday) // 451
+    month, day = divmod(h + weekday - 7 * m + 114, 31)
+    return date(year, month, day + 1)
 
 
 def next_clock_change(today: date, within: int) -> date | None:

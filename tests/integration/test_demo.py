@@ -1,0 +1,209 @@
+"""The demo data: a believable council catalogue, loaded once, through the services."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from booking.clock import FixedClock
+from booking.db import Database
+from booking.demo import bank_holidays, load_demo
+from booking.models import OrgUnit
+from booking.services import catalogue, people
+from booking.services.views import CourseView, SessionView
+from tests import support
+
+LONDON = ZoneInfo("Europe/London")
+
+
+async def _courses(db: Database, clock: FixedClock) -> list[CourseView]:
+    admin = await support.actor(db, "admin@example.org")
+    page = await catalogue.list_courses(db, clock, admin, limit=100)
+    assert page.next_cursor is None
+    return page.items
+
+
+def _sessions(courses: list[CourseView]) -> list[SessionView]:
+    return [s for c in courses for s in c.sessions]
+
+
+async def test_the_demo_loads_a_council_catalogue_once(db: Database, clock: FixedClock) -> None:
+    assert await load_demo(db, clock) is True
+    courses = await _courses(db, clock)
+    everyone = await people.list_people(db)
+
+    assert await load_demo(db, clock) is False
+    assert len(await _courses(db, clock)) == len(courses)
+    assert len(_sessions(await _courses(db, clock))) == len(_sessions(courses))
+    assert len(await people.list_people(db)) == len(everyone)
+
+
+async def test_the_organisation_has_a_tree_and_line_managers(
+    db: Database, clock: FixedClock
+) -> None:
+    await load_demo(db, clock)
+    async with db.reading() as s:
+        units = {u.id: u for u in (await s.scalars(select(OrgUnit))).all()}
+    assert len(units) >= 3
+
+    def depth(unit: OrgUnit) -> int:
+        return 1 if unit.parent_id is None else 1 + depth(units[unit.parent_id])
+
+    assert max(depth(u) for u in units.values()) >= 3
+
+    everyone = await people.list_people(db)
+    assert 35 <= len(everyone) <= 50
+    assert all(p.email.endswith("@example.org") for p in everyone)
+    managers = {p.email: p.manager_email for p in everyone}
+
+    def chain(email: str | None) -> int:
+        return 0 if email is None else 1 + chain(managers[email])
+
+    assert sum(1 for p in everyone if p.manager_email) >= 30
+    assert max(chain(p.email) for p in everyone) >= 3
+    roles = Counter(role for p in everyone for role in p.roles)
+    assert roles["admin"] == 1
+    assert 2 <= roles["trainer"] <= 3
+    assert 1 <= roles["budget_holder"] <= 2
+    (admin,) = [p for p in everyone if "admin" in p.roles]
+    assert admin.email == "admin@example.org"
+    staff = Counter(p.staff_type for p in everyone)
+    assert staff["payroll"] > len(everyone) / 2
+    assert staff["casual"] and staff["associate"] and staff["external"]
+    payroll = [p for p in everyone if p.staff_type == "payroll"]
+    assert all(p.personnel_number and p.job_role and p.org_unit for p in payroll)
+
+
+async def test_the_catalogue_shows_every_kind_of_session(db: Database, clock: FixedClock) -> None:
+    await load_demo(db, clock)
+    courses = await _courses(db, clock)
+    sessions = _sessions(courses)
+    _check_catalogue(courses, now=clock.now())
+
+    # The virtual sessions' links are there for the people who may see them.
+    admin = await support.actor(db, "admin@example.org")
+    virtual = [s for s in sessions if s.virtual]
+    shown = await catalogue.get_session(db, clock, admin, virtual[0].id)
+    assert shown.virtual_link and shown.virtual_link.startswith("https://")
+    # The priced course carries its cancellation tiers.
+    (priced,) = [c for c in courses if c.price is not None]
+    detail = await catalogue.get_course(db, clock, admin, priced.id)
+    assert detail.cancellation_policy and len(detail.cancellation_policy["tiers"]) == 3
+    # The offer-mode session has let a place go to the first on its waiting list.
+    assert any(s.waitlist_mode == "offer" and s.offered == 1 for s in sessions)
+
+
+async def test_in_early_march_one_programme_runs_across_the_clock_change(
+    db: Database, clock: FixedClock
+) -> None:
+    await load_demo(db, clock)
+    sessions = _sessions(await _courses(db, clock))
+    across = [s for s in sessions if len({d.start.utcoffset() for d in s.dates}) > 1]
+    assert len(across) == 1
+    (programme,) = across
+    assert [d.start.strftime("%H:%M %Z") for d in programme.dates] == [
+        "09:30 GMT",
+        "09:30 BST",
+        "09:30 BST",
+    ]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        # A Saturday night before the October clock change.
+        datetime(2027, 10, 16, 22, 30, tzinfo=UTC),
+        # Christmas week: nothing is run over the holiday.
+        datetime(2027, 12, 20, 17, 0, tzinfo=UTC),
+        # Late on a summer Friday (00:30 on Saturday in London).
+        datetime(2027, 7, 2, 23, 30, tzinfo=UTC),
+    ],
+)
+async def test_the_demo_looks_upcoming_whenever_it_is_loaded(db: Database, now: datetime) -> None:
+    clock = FixedClock(now)
+    assert await load_demo(db, clock) is True
+    _check_catalogue(await _courses(db, clock), now=now)
+
+
+async def test_the_same_clock_gives_the_same_demo(
+    db: Database, clock: FixedClock, sqlite_template: Path, tmp_path: Path
+) -> None:
+    other = Database(
+        support.settings_for(support.fresh_sqlite(sqlite_template, tmp_path / "other.db"))
+    )
+    try:
+        await load_demo(db, clock)
+        await load_demo(other, clock)
+        assert await _snapshot(db, clock) == await _snapshot(other, clock)
+    finally:
+        await other.dispose()
+
+
+def _check_catalogue(courses: list[CourseView], *, now: datetime) -> None:
+    sessions = _sessions(courses)
+    assert len(courses) >= 8
+    assert 18 <= len(sessions) <= 24
+    assert any(c.price is not None and c.price.amount > 0 for c in courses)
+    assert any(c.audience for c in courses)
+    assert any(s.virtual for s in sessions)
+    statuses = Counter(s.status for s in sessions)
+    assert statuses["cancelled"] == 1
+    assert statuses["closed"] == 1
+    assert any(s.status == "full" and s.waitlisted > 0 for s in sessions)
+    assert any(len(s.dates) > 1 for s in sessions)
+    assert any(s.waitlist_mode == "offer" for s in sessions)
+    assert sum(1 for s in sessions if s.status == "open" and 0 < s.booked < s.capacity) >= 3
+
+    today = now.astimezone(LONDON).date()
+    holidays = bank_holidays(today.year) | bank_holidays(today.year + 1)
+    dates = sorted(((d.start, d.end) for s in sessions for d in s.dates), key=lambda d: d[0])
+    for start, _end in dates:
+        day = start.date()
+        assert today < day <= today + timedelta(days=92)
+        assert day.weekday() < 5 and day not in holidays
+        assert start.tzinfo == LONDON
+        assert (start.hour, start.minute) in {(9, 30), (10, 0), (13, 30)}
+    # No two sessions at once: no trainer, room or learner is double-booked.
+    for (_, end), (start, _) in zip(dates, dates[1:], strict=False):
+        assert end <= start
+    for s in sessions:
+        assert s.facilitators
+        assert s.virtual or (s.room is not None and s.room.address)
+        assert s.seats_held <= s.capacity
+
+
+async def _snapshot(db: Database, clock: FixedClock) -> Any:
+    courses = await _courses(db, clock)
+    return (
+        [
+            (p.email, p.name, p.personnel_number, p.manager_email, p.org_unit, p.roles)
+            for p in await people.list_people(db)
+        ],
+        [
+            (
+                c.code,
+                c.title,
+                c.price,
+                [
+                    (
+                        [(d.start, d.end, d.timezone) for d in s.dates],
+                        s.capacity,
+                        s.booked,
+                        s.offered,
+                        s.waitlisted,
+                        s.status,
+                        s.room,
+                        s.facilitators,
+                    )
+                    for s in c.sessions
+                ],
+            )
+            for c in courses
+        ],
+    )
