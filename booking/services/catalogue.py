@@ -141,6 +141,50 @@ async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseIn
     return await with_retry(attempt)
 
 
+async def update_course(
+    db: Database, clock: Clock, actor: Actor, course_id: int, data: CourseInput
+) -> CourseView:
+    """Replace a course's catalogue details (the code stays unique). Sessions are untouched."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can change courses.")
+    _validate_course(data)
+
+    async def attempt() -> CourseView:
+        async with db.transaction() as s:
+            now = clock.now()
+            course = await s.scalar(select(Course).where(Course.id == course_id).with_for_update())
+            if course is None:
+                raise NotFoundError(f"There is no course {course_id}.")
+            clash = await s.scalar(
+                select(Course.id).where(Course.code == data.code.strip(), Course.id != course_id)
+            )
+            if clash is not None:
+                raise ConflictError(f"A course with code {data.code} already exists.")
+            unknown_units = await _unknown_org_units(
+                s, (data.audience or {}).get("org_units") or []
+            )
+            if unknown_units:
+                raise InvalidError(
+                    "Unknown organisation units in the audience: " + ", ".join(unknown_units),
+                    "audience",
+                )
+            course.code = data.code.strip()
+            course.title = data.title.strip()
+            course.summary = data.summary
+            course.price_amount = data.price.amount if data.price else None
+            course.price_currency = data.price.currency if data.price else "GBP"
+            course.approval = {"steps": list(data.approval)}
+            course.cancellation_policy = data.cancellation_policy
+            course.audience = data.audience or None
+            course.prerequisites = {"items": list(data.prerequisites)}
+            course.allow_multiple_bookings = data.allow_multiple_bookings
+            course.updated_at = now
+            await s.flush()
+            return (await _with_sessions(s, actor, [course], now=now, upcoming_only=False))[0]
+
+    return await with_retry(attempt)
+
+
 async def _unknown_org_units(s: AsyncSession, codes: list[str]) -> list[str]:
     from booking.models import OrgUnit
 

@@ -313,3 +313,131 @@ async def test_cancel_session_cancels_everyone(api: dict[str, Any], clock: Fixed
     )
     assert again.status_code == 409
     assert again.json()["reasons"][0]["code"] == "session_cancelled"
+
+
+async def test_manager_books_for_a_report_but_not_for_others(
+    api: dict[str, Any], clock: FixedClock
+) -> None:
+    http, tokens = api["http"], api["tokens"]
+    session_id = await new_session(api, clock, capacity=3)
+    url = f"/api/v1/sessions/{session_id}/bookings"
+    for_report = await http.post(
+        url, json={"learner_email": "lee@example.org"}, headers=auth(tokens["manager"])
+    )
+    assert for_report.status_code == 201, for_report.text
+    assert for_report.json()["learner"]["email"] == "lee@example.org"
+    assert for_report.json()["history"][0]["actor"] == "manager@example.org"
+    not_mine = await http.post(
+        url, json={"learner_email": "trainer@example.org"}, headers=auth(tokens["lee"])
+    )
+    assert not_mine.status_code == 403
+
+
+async def test_records_token_cannot_use_the_catalogue(api: dict[str, Any]) -> None:
+    token = await people.create_token(
+        api["db"], FixedClock(support.T0), service="lms", scope="records"
+    )
+    r = await api["http"].get("/api/v1/courses", headers=auth(token))
+    assert r.status_code == 403
+
+
+async def test_course_create_update_and_search(api: dict[str, Any]) -> None:
+    http, tokens = api["http"], api["tokens"]
+    body = {
+        "code": "MHFA",
+        "title": "Mental Health First Aid",
+        "price": {"amount": 15000, "currency": "GBP"},
+        "approval": ["manager"],
+        "audience": {"org_units": ["ADULT"]},
+        "cancellation_policy": {
+            "tiers": [
+                {"min_notice_hours": 336, "fee_percent": 0},
+                {"min_notice_hours": 0, "fee_percent": 100},
+            ],
+            "no_show_fee_percent": 100,
+        },
+    }
+    created = await http.post("/api/v1/courses", json=body, headers=auth(tokens["admin"]))
+    assert created.status_code == 201, created.text
+    assert created.json()["price"] == {"amount": 15000, "currency": "GBP"}
+    duplicate = await http.post("/api/v1/courses", json=body, headers=auth(tokens["admin"]))
+    assert duplicate.status_code == 409
+    bad_unit = await http.post(
+        "/api/v1/courses",
+        json={**body, "code": "X1", "audience": {"org_units": ["NOPE"]}},
+        headers=auth(tokens["admin"]),
+    )
+    assert bad_unit.status_code == 422
+    course_id = created.json()["id"]
+    updated = await http.put(
+        f"/api/v1/courses/{course_id}",
+        json={**body, "title": "Mental Health First Aid (2 days)"},
+        headers=auth(tokens["admin"]),
+    )
+    assert updated.status_code == 200
+    found = await http.get("/api/v1/courses?q=mental+aid", headers=auth(tokens["lee"]))
+    assert [c["code"] for c in found.json()["items"]] == ["MHFA"]
+    assert found.json()["items"][0]["title"] == "Mental Health First Aid (2 days)"
+    assert found.json()["next_cursor"] is None
+
+
+async def test_audience_refusal_is_422_with_reasons(api: dict[str, Any], clock: FixedClock) -> None:
+    http, tokens = api["http"], api["tokens"]
+    created = await http.post(
+        "/api/v1/courses",
+        json={
+            "code": "KIDS",
+            "title": "Children's Services induction",
+            "audience": {"org_units": ["CHILD"]},
+        },
+        headers=auth(tokens["admin"]),
+    )
+    start = clock.now() + timedelta(days=9)
+    session = await http.post(
+        f"/api/v1/courses/{created.json()['id']}/sessions",
+        json={
+            "dates": [
+                {
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(hours=2)).isoformat(),
+                    "timezone": "Europe/London",
+                }
+            ],
+            "capacity": 5,
+        },
+        headers=auth(tokens["admin"]),
+    )
+    url = f"/api/v1/sessions/{session.json()['id']}/bookings"
+    lee = await http.post(url, json={}, headers=auth(tokens["lee"]))
+    assert lee.status_code == 422
+    assert lee.json()["reasons"][0]["code"] == "audience_org_unit"
+    kim = await http.post(url, json={}, headers=auth(tokens["kim"]))
+    assert kim.status_code == 201
+
+
+async def test_pagination_of_courses(api: dict[str, Any]) -> None:
+    http, tokens = api["http"], api["tokens"]
+    for i in range(3):
+        r = await http.post(
+            "/api/v1/courses",
+            json={"code": f"C{i}", "title": f"Course {i}"},
+            headers=auth(tokens["admin"]),
+        )
+        assert r.status_code == 201
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        suffix = f"&cursor={cursor}" if cursor else ""
+        page = (
+            await http.get(f"/api/v1/courses?limit=2{suffix}", headers=auth(tokens["lee"]))
+        ).json()
+        seen += [c["code"] for c in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(["SAFE-1", "C0", "C1", "C2"])
+    assert len(seen) == len(set(seen))
+    bad = await http.get("/api/v1/courses?cursor=zzz", headers=auth(tokens["lee"]))
+    assert bad.status_code == 422

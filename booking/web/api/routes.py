@@ -30,6 +30,7 @@ from booking.web.api import schemas
 from booking.web.deps import provide_api_actor
 
 CursorParam = Parameter(query="cursor", required=False, description="Opaque cursor from a page")
+LimitParam = Parameter(query="limit", ge=1, le=200, default=50, description="Page size")
 
 
 def _cursor(value: str | None) -> int | None:
@@ -75,9 +76,13 @@ async def me(db: Database, actor: Actor) -> PersonView:
 
 @get("/me/bookings", summary="Own bookings")
 async def my_bookings(
-    db: Database, clock: Clock, actor: Actor, cursor: str | None = CursorParam
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    cursor: str | None = CursorParam,
+    limit: int = LimitParam,
 ) -> dict[str, Any]:
-    page = await bookings.my_bookings(db, clock, actor, cursor=_cursor(cursor))
+    page = await bookings.my_bookings(db, clock, actor, cursor=_cursor(cursor), limit=limit or 50)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
@@ -119,30 +124,36 @@ async def put_people(
 # --- courses and sessions --------------------------------------------------------------------
 
 
+def _course_input(data: schemas.CourseIn) -> CourseInput:
+    return CourseInput(
+        code=data.code,
+        title=data.title,
+        summary=data.summary,
+        price=_money(data.price, "price"),
+        approval=list(data.approval),
+        cancellation_policy=msgspec.to_builtins(data.cancellation_policy)
+        if data.cancellation_policy
+        else None,
+        audience={k: v for k, v in msgspec.to_builtins(data.audience).items() if v}
+        if data.audience
+        else None,
+        prerequisites=[msgspec.to_builtins(p) for p in data.prerequisites],
+        allow_multiple_bookings=data.allow_multiple_bookings,
+    )
+
+
 @post("/courses", summary="Create a course")
 async def create_course(
     db: Database, clock: Clock, actor: Actor, data: schemas.CourseIn
 ) -> CourseView:
-    return await catalogue.create_course(
-        db,
-        clock,
-        actor,
-        CourseInput(
-            code=data.code,
-            title=data.title,
-            summary=data.summary,
-            price=_money(data.price, "price"),
-            approval=list(data.approval),
-            cancellation_policy=msgspec.to_builtins(data.cancellation_policy)
-            if data.cancellation_policy
-            else None,
-            audience={k: v for k, v in msgspec.to_builtins(data.audience).items() if v}
-            if data.audience
-            else None,
-            prerequisites=[msgspec.to_builtins(p) for p in data.prerequisites],
-            allow_multiple_bookings=data.allow_multiple_bookings,
-        ),
-    )
+    return await catalogue.create_course(db, clock, actor, _course_input(data))
+
+
+@put("/courses/{course_id:int}", summary="Replace a course's details", status_code=200)
+async def update_course(
+    db: Database, clock: Clock, actor: Actor, course_id: int, data: schemas.CourseIn
+) -> CourseView:
+    return await catalogue.update_course(db, clock, actor, course_id, _course_input(data))
 
 
 @get("/courses", summary="The catalogue, with upcoming sessions")
@@ -152,8 +163,11 @@ async def list_courses(
     actor: Actor,
     cursor: str | None = CursorParam,
     q: str | None = Parameter(query="q", required=False, description="Search words"),
+    limit: int = LimitParam,
 ) -> dict[str, Any]:
-    page = await catalogue.list_courses(db, clock, actor, query=q, cursor=_cursor(cursor))
+    page = await catalogue.list_courses(
+        db, clock, actor, query=q, cursor=_cursor(cursor), limit=limit or 50
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
@@ -338,6 +352,7 @@ def api_router() -> Router:
             put_org_units,
             put_people,
             create_course,
+            update_course,
             list_courses,
             get_course,
             create_session,
