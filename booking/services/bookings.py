@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from booking import policy
 from booking.clock import Clock
@@ -665,69 +666,47 @@ async def _blocked_learners(
 
 async def expire_offers(db: Database, clock: Clock) -> int:
     """Withdraw offers past their hold time; each freed seat goes to the next in line."""
-    now = clock.now()
-    async with db.reading() as s:
-        due = (
-            await s.execute(
-                select(Booking.id, Booking.session_id).where(
-                    Booking.state == "offered", Booking.offer_expires_at <= now
-                )
-            )
-        ).all()
-    expired = 0
-    for session_id in sorted({d.session_id for d in due}):
-        ids = [d.id for d in due if d.session_id == session_id]
-
-        async def attempt(session_id: int = session_id, ids: list[int] = ids) -> int:
-            async with db.transaction() as s:
-                now = clock.now()
-                session = await _load_session(s, session_id, lock=True)
-                assert session is not None
-                count = 0
-                for booking in await s.scalars(
-                    select(Booking)
-                    .where(Booking.id.in_(ids))
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                ):
-                    # Re-check under the lock: accepted or already expired by another worker?
-                    if (
-                        booking.state != "offered"
-                        or not booking.offer_expires_at
-                        or (booking.offer_expires_at > now)
-                    ):
-                        continue
-                    await _cancel(
-                        s,
-                        booking,
-                        session,
-                        actor=Actor.system(),
-                        now=now,
-                        reason="The offer expired",
-                        details=None,
-                        notify="booking.offer_expired",
-                    )
-                    count += 1
-                return count
-
-        expired += await with_retry(attempt)
-    return expired
+    return await _sweep(
+        db,
+        clock,
+        due=lambda now: and_(Booking.state == "offered", Booking.offer_expires_at <= now),
+        reason="The offer expired",
+        notify="booking.offer_expired",
+    )
 
 
 async def close_started_waitlists(db: Database, clock: Clock) -> int:
     """At a session's start its waiting list closes; those left in line are told."""
-    now = clock.now()
+    return await _sweep(
+        db,
+        clock,
+        due=lambda now: and_(
+            Booking.state.in_(("waitlisted", "offered")),
+            Booking.session_id.in_(select(SessionRow.id).where(SessionRow.starts_at <= now)),
+        ),
+        reason="The session has started and its waiting list is closed",
+        notify="booking.waitlist_closed",
+    )
+
+
+async def _sweep(
+    db: Database,
+    clock: Clock,
+    *,
+    due: Callable[[datetime], ColumnElement[bool]],
+    reason: str,
+    notify: str,
+) -> int:
+    """Cancel the bookings `due(now)` selects, one session per transaction, under its lock.
+
+    The condition is applied again after the locks are taken, so a booking accepted meanwhile,
+    or already handled by another worker, is left alone."""
     async with db.reading() as s:
         session_ids = (
-            await s.scalars(
-                select(Booking.session_id)
-                .join(SessionRow, SessionRow.id == Booking.session_id)
-                .where(Booking.state.in_(("waitlisted", "offered")), SessionRow.starts_at <= now)
-                .distinct()
-            )
+            await s.scalars(select(Booking.session_id).where(due(clock.now())).distinct())
         ).all()
-    closed = 0
-    for session_id in session_ids:
+    done = 0
+    for session_id in sorted(session_ids):
 
         async def attempt(session_id: int = session_id) -> int:
             async with db.transaction() as s:
@@ -735,30 +714,30 @@ async def close_started_waitlists(db: Database, clock: Clock) -> int:
                 session = await _load_session(s, session_id, lock=True)
                 assert session is not None
                 count = 0
-                for booking in await s.scalars(
-                    select(Booking)
-                    .where(
-                        Booking.session_id == session_id,
-                        Booking.state.in_(("waitlisted", "offered")),
+                for booking in (
+                    await s.scalars(
+                        select(Booking)
+                        .where(Booking.session_id == session_id, due(now))
+                        .order_by(Booking.id)
+                        .with_for_update()
+                        .execution_options(populate_existing=True)
                     )
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                ):
+                ).all():
                     await _cancel(
                         s,
                         booking,
                         session,
                         actor=Actor.system(),
                         now=now,
-                        reason="The session has started and its waiting list is closed",
+                        reason=reason,
                         details=None,
-                        notify="booking.waitlist_closed",
+                        notify=notify,
                     )
                     count += 1
                 return count
 
-        closed += await with_retry(attempt)
-    return closed
+        done += await with_retry(attempt)
+    return done
 
 
 # ---------------------------------------------------------------------------------------------
