@@ -283,6 +283,11 @@ async def _take_seat(
     return taken is not None
 
 
+async def lock_session(s: AsyncSession, session_id: int) -> SessionRow | None:
+    """The session row, locked for the rest of the transaction (SQLite: already exclusive)."""
+    return await _load_session(s, session_id, lock=True)
+
+
 async def _release_seat(s: AsyncSession, session: SessionRow) -> None:
     held = await s.scalar(
         update(SessionRow)
@@ -439,7 +444,7 @@ async def cancel_booking(
                 raise ConflictError(
                     "The cancellation fee has changed since it was quoted; look at the new quote."
                 )
-            promoted = await _cancel(
+            promoted = await withdraw_place(
                 s, booking, session, actor=actor, now=now, reason=reason, details=details
             )
             view = await booking_view(s, booking.id, now=now)
@@ -452,7 +457,7 @@ async def cancel_booking(
     return await _with_idempotent_retry(db, attempt, idempotency)
 
 
-async def _cancel(
+async def withdraw_place(
     s: AsyncSession,
     booking: Booking,
     session: SessionRow,
@@ -463,6 +468,8 @@ async def _cancel(
     details: str | None,
     notify: str = "booking.cancelled",
 ) -> list[int]:
+    """Cancel a booking inside the caller's transaction (session row locked); a seat it held is
+    released and filled from the waiting list. Returns the promoted bookings' ids."""
     held = booking.state in HOLDS_SEAT
     booking.cancel_reason = reason
     booking.cancel_details = details
@@ -519,7 +526,7 @@ async def decline_offer(db: Database, clock: Clock, actor: Actor, booking_id: in
             booking, session = await _lock_booking(s, actor, booking_id, policy.can_answer_offer)
             if booking.state != BookingState.OFFERED:
                 raise ConflictError("There is no open offer on this booking.")
-            await _cancel(
+            await withdraw_place(
                 s, booking, session, actor=actor, now=now, reason="Offer declined", details=None
             )
             return await booking_view(s, booking.id, now=now)
@@ -723,7 +730,7 @@ async def _sweep(
                         .execution_options(populate_existing=True)
                     )
                 ).all():
-                    await _cancel(
+                    await withdraw_place(
                         s,
                         booking,
                         session,

@@ -24,7 +24,13 @@ from booking.domain.schedule import (
 from booking.models import Booking, Course, Person, Room, SessionDate, SessionFacilitator
 from booking.models import Session as SessionRow
 from booking.services.actors import Actor
-from booking.services.bookings import ACTIVE_STATES, _cancel, booking_views, promote_waiting
+from booking.services.bookings import (
+    ACTIVE_STATES,
+    booking_views,
+    lock_session,
+    promote_waiting,
+    withdraw_place,
+)
 from booking.services.common import money, queue_email, session_views, with_retry
 from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from booking.services.views import CourseView, Page, RosterRowView, RosterView, SessionView
@@ -522,12 +528,7 @@ async def update_session(
     async def attempt() -> SessionView:
         async with db.transaction() as s:
             now = clock.now()
-            session = await s.scalar(
-                select(SessionRow)
-                .where(SessionRow.id == session_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
+            session = await lock_session(s, session_id)
             if session is None:
                 raise NotFoundError(f"There is no session {session_id}.")
             if session.status == "cancelled":
@@ -687,12 +688,7 @@ async def cancel_session(
     async def attempt() -> SessionView:
         async with db.transaction() as s:
             now = clock.now()
-            session = await s.scalar(
-                select(SessionRow)
-                .where(SessionRow.id == session_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
+            session = await lock_session(s, session_id)
             if session is None:
                 raise NotFoundError(f"There is no session {session_id}.")
             if session.status == "cancelled":
@@ -710,7 +706,7 @@ async def cancel_session(
                     .with_for_update()
                 )
             ).all():
-                await _cancel(
+                await withdraw_place(
                     s,
                     booking,
                     session,
