@@ -57,7 +57,7 @@ def create_app(
         app.state.db = db
         task: asyncio.Task[None] | None = None
         if worker_inline:
-            task = asyncio.create_task(jobs.run_forever(db, clock, settings.worker_interval))
+            task = asyncio.create_task(jobs.run_forever(db, clock, settings))
         try:
             yield
         finally:

@@ -148,7 +148,7 @@ def _worker(settings: Settings) -> int:
     async def go() -> None:
         db = Database(settings)
         try:
-            await jobs.run_forever(db, SystemClock(), settings.worker_interval)
+            await jobs.run_forever(db, SystemClock(), settings)
         finally:
             await db.dispose()
 

@@ -52,6 +52,8 @@ class Settings:
     worker: str = "inline"
     worker_interval: float = 5.0
     db_pool_size: int = 10
+    # Reminders before a session's start, in hours (BOOKING_REMINDER_HOURS, default "168,24").
+    reminder_hours: tuple[int, ...] = (168, 24)
     # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
     seat_guard: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -77,6 +79,17 @@ class Settings:
             pool_size = int(get("DB_POOL_SIZE", "10") or 10)
         except ValueError as exc:
             raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
+        try:
+            reminder_hours = tuple(
+                sorted(
+                    {int(h) for h in (get("REMINDER_HOURS", "168,24") or "").split(",") if h},
+                    reverse=True,
+                )
+            )
+        except ValueError as exc:
+            raise ConfigError("BOOKING_REMINDER_HOURS is a comma-separated list of hours") from exc
+        if any(h <= 0 for h in reminder_hours):
+            raise ConfigError("BOOKING_REMINDER_HOURS must be positive numbers of hours")
         if interval <= 0:
             raise ConfigError("BOOKING_WORKER_INTERVAL must be a positive number of seconds")
         settings = cls(
@@ -95,6 +108,7 @@ class Settings:
             worker=worker,
             worker_interval=interval,
             db_pool_size=pool_size,
+            reminder_hours=reminder_hours,
         )
         return settings.with_secret_key()
 

@@ -80,6 +80,9 @@ class Person(Base):
     # Space-separated subset of: learner trainer budget_holder admin.
     roles: Mapped[str] = mapped_column(String(100), server_default="learner")
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # The secret in the person's private calendar feed URL (/calendar/{token}.ics); replacing it
+    # revokes the old URL. Made on first use.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -291,11 +294,17 @@ class Outbox(Base):
     created_at: Mapped[datetime]
     available_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    # pending → sent, or → failed after the last attempt (an admin can queue it again).
+    status: Mapped[str] = mapped_column(String(10), server_default="pending")
+    # A worker owns a claimed row until `claimed_until`; only the holder of `claim_token` may
+    # mark it sent, so a slow worker cannot mark a row another has since claimed.
     claimed_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(36))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
         Index(
             "ix_outbox_pending",
             "available_at",

@@ -47,6 +47,7 @@ from booking.services.common import (
     record_transition,
     slots,
     with_retry,
+    write_history,
 )
 from booking.services.errors import (
     ConflictError,
@@ -218,16 +219,16 @@ async def _book_place(
     reason = request.override_reason
     if reason:
         reason = f"Administrator override: {reason}"
-    await record_transition(
+    await write_history(
         s,
         booking=booking,
+        from_state=None,
         to_state=state.value,
         actor=actor,
         now=now,
         reason=reason,
         notify=f"booking.{state.value}",
     )
-    # The history row's from_state is None for a new booking.
     return BookingOutcome(await booking_view(s, booking.id, now=now), 201)
 
 

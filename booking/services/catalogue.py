@@ -534,9 +534,13 @@ async def update_session(
             if session.status == "cancelled":
                 raise ConflictError("This session has been cancelled and can no longer change.")
             material = False
+            removed_dates: list[int] = []
 
             if changes.dates is not None:
-                material |= await _replace_dates(s, session, changes.dates, now=now)
+                dates_changed, removed_dates = await _replace_dates(
+                    s, session, changes.dates, now=now
+                )
+                material |= dates_changed
             if changes.capacity is not None and changes.capacity != session.capacity:
                 if changes.capacity < session.seats_held:
                     raise ConflictError(
@@ -586,7 +590,7 @@ async def update_session(
             await s.flush()
             if material:
                 session.sequence += 1
-                await _notify_changed(s, session, now=now)
+                await _notify_changed(s, session, now=now, removed_dates=removed_dates)
             await promote_waiting(s, session, now=now)
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
@@ -595,9 +599,9 @@ async def update_session(
 
 async def _replace_dates(
     s: AsyncSession, session: SessionRow, dates: list[DateInput], *, now: datetime
-) -> bool:
+) -> tuple[bool, list[int]]:
     """Keep the dates whose id is repeated (their invitation UIDs stay), add new ones, remove
-    the rest. Returns whether anything changed."""
+    the rest. Returns whether anything changed and the ids of the dates removed."""
     current = {
         d.id: d
         for d in await s.scalars(
@@ -620,9 +624,11 @@ async def _replace_dates(
         key=lambda pair: pair[1].start,
     )
     kept = {d.id for d in dates if d.id is not None}
+    removed: list[int] = []
     for date_id, row in current.items():
         if date_id not in kept:
             row.removed_at = now
+            removed.append(date_id)
             changed = True
     for given, slot in by_input:
         if given.id is not None:
@@ -642,11 +648,14 @@ async def _replace_dates(
             changed = True
     session.starts_at = new_slots[0].start
     session.ends_at = max(x.end for x in new_slots)
-    return changed
+    return changed, removed
 
 
-async def _notify_changed(s: AsyncSession, session: SessionRow, *, now: datetime) -> None:
-    """Everyone holding a place gets the updated invitation (SEQUENCE raised)."""
+async def _notify_changed(
+    s: AsyncSession, session: SessionRow, *, now: datetime, removed_dates: list[int]
+) -> None:
+    """Everyone holding a place gets the updated invitation (SEQUENCE raised); a removed date
+    of a multi-date session is cancelled on its own (METHOD:CANCEL for that date only)."""
     holders = (
         await s.scalars(
             select(Booking).where(
@@ -657,6 +666,22 @@ async def _notify_changed(s: AsyncSession, session: SessionRow, *, now: datetime
     ).all()
     for booking in holders:
         booking.sequence += 1
+        if removed_dates:
+            await queue_email(
+                s,
+                topic="session.date_removed",
+                recipient_id=booking.learner_id,
+                booking_id=booking.id,
+                session_id=session.id,
+                now=now,
+                dedupe_key=f"session.date_removed:{booking.id}:{booking.sequence}",
+                payload={
+                    "booking_id": booking.id,
+                    "session_id": session.id,
+                    "sequence": booking.sequence,
+                    "date_ids": removed_dates,
+                },
+            )
         await queue_email(
             s,
             topic="session.changed",

@@ -58,7 +58,7 @@ async def record_transition(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Move a booking, write its history row and queue the learner's notification, together."""
-    from_state = booking.state if booking.id is not None and booking.state else None
+    from_state = booking.state
     booking.state = to_state
     booking.updated_at = now
     await write_history(
@@ -102,6 +102,15 @@ async def write_history(
             .returning(BookingHistory.id)
         )
     ).scalar_one()
+    payload = {
+        "booking_id": booking.id,
+        "session_id": booking.session_id,
+        "from_state": from_state,
+        "state": to_state,
+        "sequence": booking.sequence,
+        "reason": reason,
+        **(extra or {}),
+    }
     if notify:
         await queue_email(
             s,
@@ -111,15 +120,32 @@ async def write_history(
             session_id=booking.session_id,
             now=now,
             dedupe_key=f"{notify}:{booking.id}:{history_id}",
-            payload={
-                "booking_id": booking.id,
-                "session_id": booking.session_id,
-                "state": to_state,
-                "sequence": booking.sequence,
-                "reason": reason,
-                **(extra or {}),
-            },
+            payload=payload,
         )
+    trainer_topic = None
+    if to_state == "booked" and from_state != "booked":
+        trainer_topic = "trainer.booked"
+    elif to_state == "cancelled" and from_state == "booked" and notify != "session.cancelled":
+        trainer_topic = "trainer.cancelled"
+    if trainer_topic:
+        facilitators = (
+            await s.scalars(
+                select(SessionFacilitator.person_id).where(
+                    SessionFacilitator.session_id == booking.session_id
+                )
+            )
+        ).all()
+        for person_id in facilitators:
+            await queue_email(
+                s,
+                topic=trainer_topic,
+                recipient_id=person_id,
+                booking_id=booking.id,
+                session_id=booking.session_id,
+                now=now,
+                dedupe_key=f"{trainer_topic}:{history_id}:{person_id}",
+                payload=payload,
+            )
 
 
 async def queue_email(

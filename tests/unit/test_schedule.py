@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from billing.domain.money import Money
 from booking.domain.schedule import (
     DateSlot,
     ScheduleError,
@@ -22,7 +23,6 @@ from booking.domain.waitlist import (
     offer_expiry,
     waitlist_position,
 )
-from billing.domain.money import Money
 
 LONDON = "Europe/London"
 

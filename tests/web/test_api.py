@@ -139,7 +139,10 @@ async def test_book_waitlist_cancel_promotes_in_order(
     )
     assert promoted.json()["state"] == "booked"
     history = promoted.json()["history"]
-    assert [h["to_state"] for h in history] == ["waitlisted", "booked"]
+    assert [(h["from_state"], h["to_state"]) for h in history] == [
+        (None, "waitlisted"),
+        ("waitlisted", "booked"),
+    ]
     assert history[1]["actor"] == "system"
 
 

@@ -1,0 +1,776 @@
+"""Notifications: rendering outbox rows into email (text, HTML, iCalendar), delivering them
+at least once and effectively once, the sweeps that queue reminders, and calendar feeds.
+
+Delivery: a worker claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never
+hold the same row), sends, then marks the row sent only if it still holds the claim. A worker that
+dies between sending and marking leaves the claim to lapse; the row is sent again with the same
+Message-ID, so receivers can drop the duplicate. After success a row is never sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import String, cast, exists, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from booking import PROJECT_ROOT, invitations, policy
+from booking.clock import Clock
+from booking.config import Settings
+from booking.db import Database
+from booking.mailer import Mailer
+from booking.models import (
+    Booking,
+    Course,
+    Outbox,
+    Person,
+    Room,
+    SessionDate,
+    SessionFacilitator,
+)
+from booking.models import Session as SessionRow
+from booking.services.actors import Actor
+from booking.services.common import local, with_retry
+from booking.services.errors import ForbiddenError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+OFFER_EXPIRING_NOTICE = timedelta(hours=2)
+ROSTER_SUMMARY_AHEAD = timedelta(hours=24)
+
+# topic → (template, calendar part). "request" = METHOD:REQUEST with the current dates if the
+# learner holds the place; "cancel" = METHOD:CANCEL if they held it; "cancel_dates" = CANCEL for
+# the dates named in the payload only.
+TOPICS: dict[str, tuple[str, str | None]] = {
+    "booking.booked": ("booked", "request"),
+    "booking.promoted": ("promoted", "request"),
+    "booking.waitlisted": ("waitlisted", None),
+    "booking.offered": ("offered", None),
+    "booking.offer_expiring": ("offer_expiring", None),
+    "booking.offer_expired": ("offer_expired", None),
+    "booking.cancelled": ("cancelled", "cancel"),
+    "booking.waitlist_closed": ("waitlist_closed", None),
+    "booking.reminder": ("reminder", None),
+    "session.changed": ("session_changed", "request"),
+    "session.date_removed": ("date_removed", "cancel_dates"),
+    "session.cancelled": ("session_cancelled", "cancel"),
+    "trainer.booked": ("trainer_booked", None),
+    "trainer.cancelled": ("trainer_cancelled", None),
+    "trainer.roster": ("trainer_roster", None),
+}
+# States in which the learner's calendar holds the session.
+IN_CALENDAR = ("booked", "pending_payment", "attended", "partially_attended", "no_show")
+
+_env: Environment | None = None
+
+
+def _templates() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(
+            loader=FileSystemLoader(PROJECT_ROOT / "templates" / "email"),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    return _env
+
+
+def one_line(value: str) -> str:
+    """Header values never carry CR or LF (no header injection through names or titles)."""
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+def _clock(d: datetime) -> str:
+    return d.strftime("%I:%M %p").lstrip("0")
+
+
+def format_slot(start: datetime, end: datetime, tz: str) -> str:
+    """'Tuesday 16 March 2027, 9:30 AM – 12:30 PM Europe/London' in the date's own zone."""
+    s, e = local(start, tz), local(end, tz)
+    day = s.strftime("%A %-d %B %Y")
+    if s.date() == e.date():
+        return f"{day}, {_clock(s)} – {_clock(e)} {tz}"
+    return f"{day}, {_clock(s)} – {e.strftime('%A %-d %B %Y')}, {_clock(e)} {tz}"
+
+
+def format_moment(at: datetime, tz: str) -> str:
+    """'Tuesday 16 March 2027, 9:30 AM Europe/London'."""
+    d = local(at, tz)
+    return f"{d.strftime('%A %-d %B %Y')}, {_clock(d)} {tz}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+@dataclass(slots=True)
+class Rendered:
+    outbox_id: int
+    topic: str
+    to_email: str
+    to_name: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    ics: bytes | None = None
+    method: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _message_id(row: Outbox, settings: Settings) -> str:
+    domain = settings.mail_from.rpartition("@")[2] or "localhost"
+    return f"<outbox-{row.id}.{row.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
+def _host(settings: Settings) -> str:
+    return urlsplit(settings.base_url).hostname or "localhost"
+
+
+async def render_row(s: AsyncSession, row: Outbox, settings: Settings, now: datetime) -> Rendered:
+    """The email for one outbox row, from the database as it is now and the row's payload."""
+    template_name, calendar = TOPICS[row.topic]
+    payload = row.payload or {}
+    recipient = await s.get(Person, row.recipient_id) if row.recipient_id else None
+    if recipient is None:
+        raise LookupError(f"outbox row {row.id} has no recipient")
+    session = await s.get(SessionRow, row.session_id) if row.session_id else None
+    booking = await s.get(Booking, row.booking_id) if row.booking_id else None
+    course = await s.get(Course, session.course_id) if session else None
+    learner = await s.get(Person, booking.learner_id) if booking else None
+    room = await s.get(Room, session.room_id) if session and session.room_id else None
+    all_dates = (
+        list(
+            await s.scalars(
+                select(SessionDate)
+                .where(SessionDate.session_id == session.id)
+                .order_by(SessionDate.start_at)
+            )
+        )
+        if session
+        else []
+    )
+    dates = [d for d in all_dates if d.removed_at is None]
+    removed_ids = set(payload.get("date_ids") or [])
+    removed = [d for d in all_dates if d.id in removed_ids]
+
+    holds_place = bool(booking and booking.state in IN_CALENDAR)
+    held_before = payload.get("from_state") in IN_CALENDAR
+    location = None
+    if room is not None:
+        location = ", ".join(x for x in (room.name, room.address) if x)
+    elif session is not None and session.virtual_link:
+        location = "Online"
+    position = None
+    if booking is not None and booking.state == "waitlisted" and booking.waitlist_seq:
+        position = await s.scalar(
+            select(func.count()).where(
+                Booking.session_id == booking.session_id,
+                Booking.state == "waitlisted",
+                Booking.waitlist_seq <= booking.waitlist_seq,
+            )
+        )
+    roster_counts: dict[str, int] = {}
+    if row.topic == "trainer.roster" and session is not None:
+        roster_counts = dict(
+            (
+                await s.execute(
+                    select(Booking.state, func.count())
+                    .where(Booking.session_id == session.id)
+                    .group_by(Booking.state)
+                )
+            ).all()
+        )
+    base = settings.base_url
+    context = {
+        "recipient": {"name": recipient.name, "email": recipient.email},
+        "learner": {"name": learner.name, "email": learner.email} if learner else None,
+        "course": {"title": course.title, "code": course.code, "summary": course.summary}
+        if course
+        else None,
+        "dates": [format_slot(d.start_at, d.end_at, d.timezone) for d in dates],
+        "removed_dates": [format_slot(d.start_at, d.end_at, d.timezone) for d in removed],
+        "location": location,
+        "room": {"name": room.name, "address": room.address, "details": room.details}
+        if room
+        else None,
+        # The joining link goes only to learners holding a place, and to trainers.
+        "virtual_link": session.virtual_link
+        if session and (holds_place or row.topic.startswith("trainer."))
+        else None,
+        "booking": {
+            "id": booking.id,
+            "state": booking.state,
+            "offer_expires_at": format_moment(booking.offer_expires_at, dates[0].timezone)
+            if booking.offer_expires_at and dates
+            else None,
+            "special_requirements": booking.special_requirements,
+        }
+        if booking
+        else None,
+        "position": position,
+        "reason": payload.get("reason"),
+        "session_reason": session.cancel_reason if session else None,
+        "roster": roster_counts,
+        "links": {
+            "booking": f"{base}/bookings/{booking.id}" if booking else None,
+            "my_bookings": f"{base}/me/bookings",
+            "session": f"{base}/sessions/{session.id}" if session else None,
+            "roster": f"{base}/sessions/{session.id}/roster" if session else None,
+            "catalogue": f"{base}/courses",
+        },
+        "organiser": settings.mail_from,
+    }
+    env = _templates()
+    text_template = env.get_template(f"{template_name}.txt")
+    subject = one_line("".join(text_template.blocks["subject"](text_template.new_context(context))))
+    body = "".join(text_template.blocks["body"](text_template.new_context(context))).strip()
+    html = env.get_template("_layout.html").render(
+        subject=subject, paragraphs=_paragraphs(body), link=_primary_link(context, row.topic)
+    )
+
+    ics: bytes | None = None
+    method: str | None = None
+    if booking is not None and course is not None and learner is not None and dates:
+        invite = invitations.Invitation(
+            uid_prefix=f"booking-{booking.id}",
+            uid_domain=_host(settings),
+            sequence=int(payload.get("sequence", booking.sequence)),
+            summary=course.title,
+            description=f"{course.title}\n\n{course.summary}\n\nYour booking: "
+            f"{base}/bookings/{booking.id}".strip(),
+            location=location if room else (session.virtual_link if session else None),
+            url=f"{base}/bookings/{booking.id}",
+            organizer_email=settings.mail_from,
+            organizer_name="Training team",
+            attendee_email=learner.email,
+            attendee_name=learner.name,
+            dates=[
+                invitations.InviteDate(d.id, d.start_at, d.end_at, d.timezone) for d in all_dates
+            ],
+        )
+        current_ids = [d.id for d in dates]
+        if calendar == "request" and holds_place:
+            method = "REQUEST"
+            ics = invitations.build(invite, method=method, stamp=now, only_dates=current_ids)
+        elif calendar == "cancel" and held_before:
+            method = "CANCEL"
+            ics = invitations.build(invite, method=method, stamp=now, only_dates=current_ids)
+        elif calendar == "cancel_dates" and holds_place and removed:
+            method = "CANCEL"
+            ics = invitations.build(
+                invite, method=method, stamp=now, only_dates=[d.id for d in removed]
+            )
+    return Rendered(
+        outbox_id=row.id,
+        topic=row.topic,
+        to_email=recipient.email,
+        to_name=recipient.name,
+        subject=subject,
+        text=body + "\n",
+        html=html,
+        message_id=_message_id(row, settings),
+        ics=ics,
+        method=method,
+    )
+
+
+def _paragraphs(body: str) -> list[str]:
+    return [p.strip() for p in body.split("\n\n") if p.strip()]
+
+
+def _primary_link(context: dict[str, Any], topic: str) -> dict[str, str] | None:
+    links = context["links"]
+    if topic.startswith("trainer."):
+        return {"href": links["roster"], "label": "Open the roster"} if links["roster"] else None
+    if links["booking"]:
+        return {"href": links["booking"], "label": "View your booking"}
+    return {"href": links["my_bookings"], "label": "Your bookings"}
+
+
+def to_email(rendered: Rendered, settings: Settings, now: datetime) -> EmailMessage:
+    """multipart/mixed[alternative[text, html, text/calendar; method=…], invite.ics]."""
+    msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = one_line(rendered.subject)
+    user, _, domain = settings.mail_from.partition("@")
+    msg["From"] = Address(display_name="Training team", username=user, domain=domain or "localhost")
+    to_user, _, to_domain = rendered.to_email.partition("@")
+    msg["To"] = Address(display_name=one_line(rendered.to_name), username=to_user, domain=to_domain)
+    msg["Message-ID"] = rendered.message_id
+    msg["Date"] = format_datetime(now)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(rendered.text)
+    msg.add_alternative(rendered.html, subtype="html")
+    if rendered.ics is not None and rendered.method is not None:
+        ics_text = rendered.ics.decode("utf-8")
+        # The MIME method parameter must equal the calendar's METHOD.
+        msg.add_alternative(ics_text, subtype="calendar", params={"method": rendered.method})
+        msg.add_attachment(
+            rendered.ics, maintype="application", subtype="ics", filename="invite.ics"
+        )
+    return msg
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+async def deliver_due(
+    db: Database, clock: Clock, settings: Settings, mailer: Mailer, *, limit: int = 50
+) -> DeliveryReport:
+    """Claim due email rows, send each, mark it sent. Failures wait with backoff."""
+    report = DeliveryReport()
+    token = str(uuid.uuid4())
+    claimed = await with_retry(lambda: _claim(db, clock, token, limit))
+    report.claimed = len(claimed)
+    for row_id in claimed:
+        try:
+            async with db.reading() as s:
+                row = await s.get_one(Outbox, row_id)
+                now = clock.now()
+                message = to_email(await render_row(s, row, settings, now), settings, now)
+            await mailer.send(message)
+        except Exception as exc:  # any failure: the row waits and is tried again
+            log.warning("outbox row %s not sent: %s", row_id, exc)
+            await _release(db, clock, row_id, token, exc)
+            report.failed += 1
+            continue
+        if await _mark_sent(db, clock, row_id, token):
+            report.sent += 1
+    return report
+
+
+async def _claim(db: Database, clock: Clock, token: str, limit: int) -> list[int]:
+    async with db.transaction() as s:
+        now = clock.now()
+        ids = list(
+            (
+                await s.scalars(
+                    select(Outbox.id)
+                    .where(
+                        Outbox.channel == "email",
+                        Outbox.status == "pending",
+                        Outbox.sent_at.is_(None),
+                        Outbox.available_at <= now,
+                        or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
+                    )
+                    .order_by(Outbox.id)
+                    .limit(limit)
+                    # PostgreSQL: rows another worker holds are skipped, not waited for.
+                    # SQLite ignores it; its writers are serialised by BEGIN IMMEDIATE anyway.
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+        )
+        if ids:
+            await s.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(ids))
+                .values(
+                    claimed_until=now + CLAIM_LEASE,
+                    claim_token=token,
+                    attempts=Outbox.attempts + 1,
+                )
+            )
+        return ids
+
+
+async def _mark_sent(db: Database, clock: Clock, row_id: int, token: str) -> bool:
+    async with db.transaction() as s:
+        result = await s.execute(
+            update(Outbox)
+            .where(Outbox.id == row_id, Outbox.claim_token == token, Outbox.sent_at.is_(None))
+            .values(
+                status="sent",
+                sent_at=clock.now(),
+                claimed_until=None,
+                claim_token=None,
+                last_error=None,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), timedelta(hours=1))
+
+
+async def _release(db: Database, clock: Clock, row_id: int, token: str, exc: Exception) -> None:
+    async with db.transaction() as s:
+        row = await s.get(Outbox, row_id)
+        if row is None or row.claim_token != token or row.sent_at is not None:
+            return
+        now = clock.now()
+        row.claimed_until = None
+        row.claim_token = None
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.available_at = now + backoff(row.attempts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps that queue messages (each deduplicated by its key, so ticks may repeat freely)
+
+
+async def queue_reminders(db: Database, clock: Clock, offsets: Sequence[timedelta]) -> int:
+    """'Your session is in 7 days / tomorrow' to learners booked before that point."""
+    queued = 0
+    for offset in offsets:
+        label = f"{int(offset.total_seconds() // 3600)}h"
+
+        async def attempt(offset: timedelta = offset, label: str = label) -> int:
+            async with db.transaction() as s:
+                now = clock.now()
+                key = _key("booking.reminder:", Booking.id, f":{label}")
+                rows = (
+                    await s.execute(
+                        select(Booking.id, Booking.learner_id, Booking.session_id, Booking.sequence)
+                        .join(SessionRow, SessionRow.id == Booking.session_id)
+                        .where(
+                            Booking.state == "booked",
+                            SessionRow.status == "open",
+                            SessionRow.starts_at > now,
+                            SessionRow.starts_at <= now + offset,
+                            Booking.created_at <= SessionRow.starts_at - offset,
+                            ~exists().where(Outbox.dedupe_key == key),
+                        )
+                    )
+                ).all()
+                for r in rows:
+                    await _queue(
+                        s,
+                        "booking.reminder",
+                        r.learner_id,
+                        r.id,
+                        r.session_id,
+                        now,
+                        f"booking.reminder:{r.id}:{label}",
+                        {"booking_id": r.id, "session_id": r.session_id, "offset": label},
+                    )
+                return len(rows)
+
+        queued += await with_retry(attempt)
+    return queued
+
+
+async def queue_offer_expiring(db: Database, clock: Clock) -> int:
+    async def attempt() -> int:
+        async with db.transaction() as s:
+            now = clock.now()
+            key = _key("booking.offer_expiring:", Booking.id, ":", Booking.sequence)
+            rows = (
+                await s.execute(
+                    select(
+                        Booking.id, Booking.learner_id, Booking.session_id, Booking.sequence
+                    ).where(
+                        Booking.state == "offered",
+                        Booking.offer_expires_at > now,
+                        Booking.offer_expires_at <= now + OFFER_EXPIRING_NOTICE,
+                        ~exists().where(Outbox.dedupe_key == key),
+                    )
+                )
+            ).all()
+            for r in rows:
+                await _queue(
+                    s,
+                    "booking.offer_expiring",
+                    r.learner_id,
+                    r.id,
+                    r.session_id,
+                    now,
+                    f"booking.offer_expiring:{r.id}:{r.sequence}",
+                    {"booking_id": r.id, "session_id": r.session_id},
+                )
+            return len(rows)
+
+    return await with_retry(attempt)
+
+
+async def queue_roster_summaries(db: Database, clock: Clock) -> int:
+    """The day before a session, each trainer gets a summary of its roster."""
+
+    async def attempt() -> int:
+        async with db.transaction() as s:
+            now = clock.now()
+            key = func.concat("trainer.roster:", SessionRow.id, ":", SessionFacilitator.person_id)
+            rows = (
+                await s.execute(
+                    select(SessionRow.id, SessionFacilitator.person_id)
+                    .join(SessionFacilitator, SessionFacilitator.session_id == SessionRow.id)
+                    .where(
+                        SessionRow.status == "open",
+                        SessionRow.starts_at > now,
+                        SessionRow.starts_at <= now + ROSTER_SUMMARY_AHEAD,
+                        ~exists().where(Outbox.dedupe_key == key),
+                    )
+                )
+            ).all()
+            for session_id, person_id in rows:
+                await _queue(
+                    s,
+                    "trainer.roster",
+                    person_id,
+                    None,
+                    session_id,
+                    now,
+                    f"trainer.roster:{session_id}:{person_id}",
+                    {"session_id": session_id},
+                )
+            return len(rows)
+
+    return await with_retry(attempt)
+
+
+def _key(*parts: Any) -> ColumnElement[str]:
+    """A dedupe key built in SQL with `||` (SQLite before 3.44 has no concat())."""
+    expr: ColumnElement[str] = literal("")
+    for part in parts:
+        expr = expr + (literal(part) if isinstance(part, str) else cast(part, String))
+    return expr
+
+
+async def _queue(
+    s: AsyncSession,
+    topic: str,
+    recipient_id: int,
+    booking_id: int | None,
+    session_id: int | None,
+    now: datetime,
+    dedupe_key: str,
+    payload: dict[str, Any],
+) -> None:
+    await s.execute(
+        insert(Outbox).values(
+            channel="email",
+            topic=topic,
+            recipient_id=recipient_id,
+            booking_id=booking_id,
+            session_id=session_id,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            created_at=now,
+            available_at=now,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The administrators' outbox page
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    id: int
+    topic: str
+    status: str
+    to_email: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+    available_at: datetime
+
+
+async def list_outbox(
+    db: Database, actor: Actor, *, status: str | None = None, limit: int = 100
+) -> list[OutboxItem]:
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can read the outbox.")
+    async with db.reading() as s:
+        stmt = (
+            select(Outbox, Person.email)
+            .outerjoin(Person, Person.id == Outbox.recipient_id)
+            .order_by(Outbox.id.desc())
+            .limit(limit)
+        )
+        if status:
+            stmt = stmt.where(Outbox.status == status)
+        return [
+            OutboxItem(
+                o.id,
+                o.topic,
+                o.status,
+                email,
+                o.created_at,
+                o.sent_at,
+                o.attempts,
+                o.last_error,
+                o.available_at,
+            )
+            for o, email in (await s.execute(stmt)).all()
+        ]
+
+
+async def show_message(
+    db: Database, clock: Clock, settings: Settings, actor: Actor, outbox_id: int
+) -> Rendered:
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can read the outbox.")
+    async with db.reading() as s:
+        row = await s.get(Outbox, outbox_id)
+        if row is None:
+            raise NotFoundError(f"There is no message {outbox_id}.")
+        return await render_row(s, row, settings, clock.now())
+
+
+async def requeue(db: Database, clock: Clock, actor: Actor, outbox_id: int) -> None:
+    """Give a failed message another round of attempts."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can re-queue messages.")
+    async with db.transaction() as s:
+        row = await s.get(Outbox, outbox_id)
+        if row is None:
+            raise NotFoundError(f"There is no message {outbox_id}.")
+        if row.status != "failed":
+            return
+        row.status = "pending"
+        row.attempts = 0
+        row.available_at = clock.now()
+        row.claimed_until = None
+        row.claim_token = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Private calendar feeds
+
+
+async def calendar_token(db: Database, actor: Actor, *, reset: bool = False) -> str:
+    """The actor's feed secret, made on first use; `reset` revokes the old URL."""
+    if not policy.is_person(actor):
+        raise ForbiddenError("Only people have calendar feeds.")
+    async with db.transaction() as s:
+        person = await s.get_one(Person, actor.person_id)
+        if person.calendar_token is None or reset:
+            person.calendar_token = secrets.token_urlsafe(32)
+        return person.calendar_token
+
+
+async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: str) -> bytes:
+    """Current bookings (and, for trainers, the sessions they run) as an iCalendar feed."""
+    if not token or len(token) > 64:
+        raise NotFoundError("There is no such calendar.")
+    async with db.reading() as s:
+        person = await s.scalar(
+            select(Person).where(Person.calendar_token == token, Person.active.is_(True))
+        )
+        if person is None:
+            raise NotFoundError("There is no such calendar.")
+        now = clock.now()
+        since = now - timedelta(days=90)
+        host = _host(settings)
+        items = (
+            await s.execute(
+                select(Booking, Course)
+                .join(Course, Course.id == Booking.course_id)
+                .join(SessionRow, SessionRow.id == Booking.session_id)
+                .where(
+                    Booking.learner_id == person.id,
+                    Booking.state.in_(IN_CALENDAR),
+                    SessionRow.ends_at >= since,
+                )
+            )
+        ).all()
+        run = (
+            await s.execute(
+                select(SessionRow, Course)
+                .join(Course, Course.id == SessionRow.course_id)
+                .join(SessionFacilitator, SessionFacilitator.session_id == SessionRow.id)
+                .where(
+                    SessionFacilitator.person_id == person.id,
+                    SessionRow.status == "open",
+                    SessionRow.ends_at >= since,
+                )
+            )
+        ).all()
+        session_ids = [b.session_id for b, _ in items] + [r.id for r, _ in run]
+        dates: dict[int, list[SessionDate]] = {}
+        if session_ids:
+            for d in await s.scalars(
+                select(SessionDate).where(
+                    SessionDate.session_id.in_(session_ids), SessionDate.removed_at.is_(None)
+                )
+            ):
+                dates.setdefault(d.session_id, []).append(d)
+        invites = []
+        for booking, course in items:
+            invites.append(
+                _feed_invite(
+                    settings,
+                    host,
+                    f"booking-{booking.id}",
+                    booking.sequence,
+                    course.title,
+                    f"{settings.base_url}/bookings/{booking.id}",
+                    person,
+                    dates.get(booking.session_id, []),
+                )
+            )
+        for session, course in run:
+            invites.append(
+                _feed_invite(
+                    settings,
+                    host,
+                    f"session-{session.id}",
+                    session.sequence,
+                    f"{course.title} (you are running it)",
+                    f"{settings.base_url}/sessions/{session.id}/roster",
+                    person,
+                    dates.get(session.id, []),
+                )
+            )
+        invites = [i for i in invites if i.dates]
+        return invitations.feed(
+            f"Training — {person.name}", invites, stamp=now, refresh=timedelta(hours=1)
+        )
+
+
+def _feed_invite(
+    settings: Settings,
+    host: str,
+    prefix: str,
+    sequence: int,
+    title: str,
+    url: str,
+    person: Person,
+    dates: list[SessionDate],
+) -> invitations.Invitation:
+    return invitations.Invitation(
+        uid_prefix=prefix,
+        uid_domain=host,
+        sequence=sequence,
+        summary=title,
+        description=f"{title}\n\n{url}",
+        location=None,
+        url=url,
+        organizer_email=settings.mail_from,
+        organizer_name="Training team",
+        attendee_email=person.email,
+        attendee_name=person.name,
+        dates=[invitations.InviteDate(d.id, d.start_at, d.end_at, d.timezone) for d in dates],
+    )
