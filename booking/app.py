@@ -29,6 +29,7 @@ from booking.services.errors import ServiceError
 from booking.web import problems
 from booking.web.api.routes import api_router
 from booking.web.deps import provide_clock, provide_db
+from booking.web.outbox_pages import outbox_routes
 from booking.web.pages import page_routes, template_globals
 
 STATIC_DIR = PROJECT_ROOT / "booking" / "static"
@@ -99,6 +100,7 @@ def create_app(
             health,
             api_router(),
             *page_routes(),
+            *outbox_routes(),
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False
             ),

@@ -23,7 +23,7 @@ from billing.domain.money import Money
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
-from booking.services import bookings, catalogue, pages_queries, people
+from booking.services import bookings, catalogue, notifications, pages_queries, people
 from booking.services.actors import Actor
 from booking.services.bookings import ACTIVE_STATES, BookingRequest
 from booking.services.errors import InvalidError, RefusedError
@@ -477,6 +477,7 @@ async def my_bookings_page(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
 ) -> Template:
     mine = await pages_queries.my_bookings_overview(db, clock, actor)
+    token = await notifications.calendar_token(db, actor)
     return page(
         request,
         "booking/my_bookings.html",
@@ -484,6 +485,7 @@ async def my_bookings_page(
         nav="bookings",
         upcoming=mine.upcoming,
         past=mine.past,
+        feed_url=f"{request.app.state.settings.base_url}/calendar/{token}.ics",
     )
 
 
