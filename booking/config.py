@@ -54,6 +54,8 @@ class Settings:
     db_pool_size: int = 10
     # Reminders before a session's start, in hours (BOOKING_REMINDER_HOURS, default "168,24").
     reminder_hours: tuple[int, ...] = (168, 24)
+    # An approver who has not answered after this many days gets one reminder.
+    approval_reminder_days: int = 3
     # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
     seat_guard: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class Settings:
             interval = float(get("WORKER_INTERVAL", "5") or 5)
             smtp_port = int(get("SMTP_PORT", "25") or 25)
             pool_size = int(get("DB_POOL_SIZE", "10") or 10)
+            approval_reminder_days = int(get("APPROVAL_REMINDER_DAYS", "3") or 3)
         except ValueError as exc:
             raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
         try:
@@ -109,6 +112,7 @@ class Settings:
             worker_interval=interval,
             db_pool_size=pool_size,
             reminder_hours=reminder_hours,
+            approval_reminder_days=approval_reminder_days,
         )
         return settings.with_secret_key()
 

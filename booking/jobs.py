@@ -16,7 +16,7 @@ from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.mailer import Mailer, mailer_for
-from booking.services import bookings, notifications
+from booking.services import approvals, bookings, notifications
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 class TickReport:
     offers_expired: int = 0
     waitlists_closed: int = 0
+    approvals_lapsed: int = 0
     reminders_queued: int = 0
     sent: int = 0
     send_failures: int = 0
@@ -37,6 +38,7 @@ async def tick(
     report = TickReport(
         offers_expired=await bookings.expire_offers(db, clock),
         waitlists_closed=await bookings.close_started_waitlists(db, clock),
+        approvals_lapsed=await approvals.lapse_requests(db, clock),
     )
     if settings is not None:
         report.reminders_queued = (
@@ -45,6 +47,9 @@ async def tick(
             )
             + await notifications.queue_offer_expiring(db, clock)
             + await notifications.queue_roster_summaries(db, clock)
+            + await approvals.remind_approvers(
+                db, clock, timedelta(days=settings.approval_reminder_days)
+            )
         )
         if mailer is not None:
             delivery = await notifications.deliver_due(db, clock, settings, mailer)
@@ -63,7 +68,13 @@ async def run_forever(
         try:
             report = await tick(db, clock, settings, mailer)
             if any(
-                (report.offers_expired, report.waitlists_closed, report.sent, report.send_failures)
+                (
+                    report.offers_expired,
+                    report.waitlists_closed,
+                    report.approvals_lapsed,
+                    report.sent,
+                    report.send_failures,
+                )
             ):
                 log.info("worker tick: %s", report)
         except asyncio.CancelledError:

@@ -131,6 +131,15 @@ class Course(Base):
     audience: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
     prerequisites: Mapped[dict[str, Any] | None] = mapped_column(JsonB)  # {"items": [...]}
     allow_multiple_bookings: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Sign-up questions: {"items": [{id, label, kind, required, choices}]}.
+    questions: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    # Terms a learner accepts when the approval chain starts with "self"; the version accepted
+    # is kept with the booking.
+    terms_text: Mapped[str | None] = mapped_column(Text)
+    terms_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # Completing the course certifies for this many months; renewal opens N days before expiry.
+    certification_months: Mapped[int | None] = mapped_column(Integer)
+    certification_window_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -230,6 +239,9 @@ class Booking(Base):
     answers: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancel_details: Mapped[str | None] = mapped_column(Text)
+    terms_version_accepted: Mapped[int | None] = mapped_column(Integer)
+    # An administrator's reason for booking past the rules (shown on the roster).
+    override_reason: Mapped[str | None] = mapped_column(Text)
     # iCalendar SEQUENCE for this learner's invitation; raised on every change sent to them.
     sequence: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime]
@@ -252,6 +264,68 @@ class Booking(Base):
         ),
         Index("ix_bookings_session_state", "session_id", "state", "waitlist_seq"),
         Index("ix_bookings_learner_state", "learner_id", "state"),
+    )
+
+
+class ApprovalRequest(Base):
+    """One step of a booking's approval chain. Only the current step is `waiting`."""
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[int] = mapped_column(Integer)
+    # manager | budget_holder | admin
+    kind: Mapped[str] = mapped_column(String(20))
+    # Who must answer; NULL for "any administrator".
+    approver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), server_default="waiting")
+    requested_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('waiting', 'approved', 'declined', 'lapsed', 'withdrawn')", name="status"
+        ),
+        CheckConstraint("kind IN ('manager', 'budget_holder', 'admin')", name="kind"),
+        Index(
+            "uq_approval_requests_waiting_booking",
+            "booking_id",
+            unique=True,
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+    )
+
+
+class Completion(Base):
+    """A learner's completion of a course: from workshop attendance, the e-learning side or an
+    import. Previous completions are kept; the learner records issue builds on this table."""
+
+    __tablename__ = "completions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    completed_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    # workshop | elearning | import
+    source: Mapped[str] = mapped_column(String(20))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint(
+            "learner_id", "course_id", "completed_at", name="uq_completions_learner_course_at"
+        ),
+        Index("ix_completions_learner_course", "learner_id", "course_id"),
     )
 
 

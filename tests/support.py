@@ -264,3 +264,10 @@ async def live_server(app: Any) -> AsyncIterator[str]:
 def client(base_url: str, token: str | None = None, **kw: Any) -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60, **kw)
+
+
+async def actor_for_service(db: Database, name: str = "lms") -> Actor:
+    token = await people.create_token(db, FixedClock(T0), service=name, scope="records")
+    found = await people.actor_for_token(db, token)
+    assert found is not None
+    return found

@@ -6,11 +6,22 @@ the session's lock. It returns a place (`booked` / `waitlisted`) or every reason
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from booking.domain.eligibility import Audience, LearnerProfile, audience_reasons
+from booking.domain.approvals import terms_reasons
+from booking.domain.eligibility import (
+    Audience,
+    Certification,
+    LearnerProfile,
+    Prerequisite,
+    Question,
+    answer_reasons,
+    audience_reasons,
+    certification_reasons,
+    prerequisite_reasons,
+)
 from booking.domain.reasons import CONFLICT, UNPROCESSABLE, Reason
 from booking.domain.schedule import DateSlot, SeatCounts
 from booking.domain.states import BLOCKS_CALENDAR, BookingState
@@ -29,6 +40,13 @@ class SessionFacts:
     seats: SeatCounts
     allow_multiple_bookings: bool = False
     audience: Audience | None = None
+    course_code: str = ""
+    unit_names: Mapping[str, str] = field(default_factory=dict)
+    prerequisites: Sequence[Prerequisite] = ()
+    certification: Certification | None = None
+    questions: Sequence[Question] = ()
+    approval_steps: Sequence[str] = ()
+    terms_version: int = 1
 
     @property
     def starts_at(self) -> datetime:
@@ -71,6 +89,14 @@ class BookingDecision:
         return self.state is None
 
 
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """What the learner sent with the sign-up."""
+
+    answers: Mapping[str, object] | None = None
+    accept_terms: bool = False
+
+
 def decide_booking(
     session: SessionFacts,
     learner: LearnerProfile,
@@ -78,6 +104,7 @@ def decide_booking(
     *,
     now: datetime,
     overrides: Overrides = Overrides(),
+    sign_up: SignUp = SignUp(accept_terms=True),
 ) -> BookingDecision:
     reasons: list[Reason] = []
 
@@ -148,8 +175,24 @@ def decide_booking(
             )
 
     # Who the learner is.
-    if not overrides.eligibility and session.audience is not None:
-        reasons.extend(audience_reasons(session.audience, learner))
+    if not overrides.eligibility:
+        reasons.extend(
+            eligibility_reasons(
+                learner,
+                now=now,
+                course_code=session.course_code,
+                audience=session.audience,
+                unit_names=session.unit_names,
+                prerequisites=session.prerequisites,
+                certification=session.certification,
+            )
+        )
+
+    # What they sent.
+    reasons.extend(answer_reasons(session.questions, dict(sign_up.answers or {})))
+    reasons.extend(
+        terms_reasons(session.approval_steps, sign_up.accept_terms, session.terms_version)
+    )
 
     if reasons:
         return BookingDecision(None, reasons)
@@ -165,6 +208,26 @@ def decide_booking(
             )
         )
     return BookingDecision(BookingState.WAITLISTED)
+
+
+def eligibility_reasons(
+    learner: LearnerProfile,
+    *,
+    now: datetime,
+    course_code: str,
+    audience: Audience | None,
+    unit_names: Mapping[str, str],
+    prerequisites: Sequence[Prerequisite],
+    certification: Certification | None,
+) -> list[Reason]:
+    """Audience, prerequisites and certification window: shown on the course page before the
+    learner tries, and checked again when they do."""
+    reasons: list[Reason] = []
+    if audience is not None:
+        reasons.extend(audience_reasons(audience, learner, unit_names))
+    reasons.extend(prerequisite_reasons(prerequisites, learner.completions, now))
+    reasons.extend(certification_reasons(course_code, certification, learner.completions, now))
+    return reasons
 
 
 def _refuse(reason: Reason) -> BookingDecision:

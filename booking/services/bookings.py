@@ -23,10 +23,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
-from booking.domain.booking_rules import ExistingBooking, Overrides, SessionFacts, decide_booking
-from booking.domain.eligibility import Audience, LearnerProfile
+from booking.domain.approvals import Booker, approver_label, plan_approvals
+from booking.domain.booking_rules import ExistingBooking, Overrides, SignUp, decide_booking
 from booking.domain.reasons import Reason
-from booking.domain.schedule import DateSlot, SeatCounts
+from booking.domain.schedule import DateSlot
 from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState
 from booking.domain.waitlist import WaitingLearner, choose_promotions, waitlist_position
 from booking.models import (
@@ -39,6 +39,7 @@ from booking.models import (
     SessionFacilitator,
 )
 from booking.models import Session as SessionRow
+from booking.services import approvals, eligibility
 from booking.services.actors import Actor
 from booking.services.common import (
     active_dates,
@@ -161,46 +162,51 @@ async def _book_place(
         raise NotFoundError(f"There is no session {request.session_id}.")
     course = await s.get_one(Course, session.course_id)
     dates = (await active_dates(s, [session.id]))[session.id]
-
-    facts = SessionFacts(
-        id=session.id,
-        course_id=course.id,
-        course_title=course.title,
-        stored_status=session.status,
-        dates=slots(dates),
-        signup_opens=session.signup_opens,
-        signup_closes=session.signup_closes,
-        waitlist_mode=session.waitlist_mode,
-        seats=SeatCounts(session.capacity, session.seats_held),
-        allow_multiple_bookings=course.allow_multiple_bookings,
-        audience=Audience.from_json(course.audience),
-    )
-    profile = LearnerProfile(
-        id=learner.id,
-        job_role=learner.job_role,
-        staff_type=learner.staff_type,
-        org_unit_path=await _org_unit_path(s, learner.org_unit_id),
-    )
+    facts = await eligibility.session_facts(s, session, course, slots(dates))
+    profile = await eligibility.learner_profile(s, learner)
     overrides = (
         Overrides(capacity=request.overbook, signup_window=True, eligibility=True, clash=True)
         if request.override_reason
         else Overrides()
     )
     decision = decide_booking(
-        facts, profile, await _existing_bookings(s, learner.id), now=now, overrides=overrides
+        facts,
+        profile,
+        await _existing_bookings(s, learner.id),
+        now=now,
+        overrides=overrides,
+        sign_up=SignUp(request.answers, request.accept_terms),
     )
     if decision.refused:
         raise RefusedError(decision.reasons)
 
+    # Approvals still needed: the booking waits for them and holds no seat meanwhile.
+    plan = plan_approvals(
+        facts.approval_steps,
+        learner_id=learner.id,
+        learner_manager_id=learner.manager_id,
+        booker=Booker(
+            person_id=actor.person_id or 0,
+            is_admin=actor.is_admin,
+            is_learners_manager=learner.manager_id is not None
+            and learner.manager_id == actor.person_id,
+        ),
+        budget_holder_id=await approvals.budget_holder_for(s, course, request.cost_code),
+    )
+    if request.override_reason:
+        plan = [step for step in plan if step.kind == "budget_holder"]
+
     waitlist_seq: int | None = None
     state = decision.state
     assert state is not None
-    if state == BookingState.BOOKED:
-        if not await _take_seat(s, session, seat_guard=seat_guard, overbook=request.overbook):
+    if plan:
+        state = BookingState.PENDING_APPROVAL
+    elif state == BookingState.BOOKED:
+        if not await take_seat(s, session, seat_guard=seat_guard, overbook=request.overbook):
             # Cannot happen under the session lock; kept so a bug degrades to a refusal.
             raise RefusedError([Reason("session_full", "This session has just filled up.")])
     else:
-        waitlist_seq = await _take_waitlist_ticket(s, session.id)
+        waitlist_seq = await take_waitlist_ticket(s, session.id)
 
     booking = Booking(
         session_id=session.id,
@@ -211,6 +217,10 @@ async def _book_place(
         cost_code=request.cost_code,
         special_requirements=request.special_requirements,
         answers=request.answers,
+        terms_version_accepted=course.terms_version
+        if "self" in facts.approval_steps and request.accept_terms
+        else None,
+        override_reason=request.override_reason,
         created_at=now,
         updated_at=now,
     )
@@ -219,6 +229,8 @@ async def _book_place(
     reason = request.override_reason
     if reason:
         reason = f"Administrator override: {reason}"
+    elif plan:
+        reason = "Waiting for " + approver_label(plan[0].kind)
     await write_history(
         s,
         booking=booking,
@@ -229,6 +241,8 @@ async def _book_place(
         reason=reason,
         notify=f"booking.{state.value}",
     )
+    if plan:
+        await approvals.request_step(s, booking, plan, 0, now=now)
     return BookingOutcome(await booking_view(s, booking.id, now=now), 201)
 
 
@@ -261,7 +275,7 @@ async def _load_session(s: AsyncSession, session_id: int, *, lock: bool) -> Sess
     return await s.scalar(stmt)
 
 
-async def _take_seat(
+async def take_seat(
     s: AsyncSession, session: SessionRow, *, seat_guard: bool, overbook: bool = False
 ) -> bool:
     if not seat_guard:
@@ -300,7 +314,7 @@ async def _release_seat(s: AsyncSession, session: SessionRow) -> None:
     session.seats_held = held
 
 
-async def _take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
+async def take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
     seq = await s.scalar(
         update(SessionRow)
         .where(SessionRow.id == session_id)
@@ -326,19 +340,6 @@ async def _existing_bookings(s: AsyncSession, learner_id: int) -> list[ExistingB
         )
         for r in rows
     ]
-
-
-async def _org_unit_path(s: AsyncSession, org_unit_id: int | None) -> list[str]:
-    path: list[str] = []
-    seen: set[int] = set()
-    while org_unit_id is not None and org_unit_id not in seen:
-        seen.add(org_unit_id)
-        unit = await s.get(OrgUnit, org_unit_id)
-        if unit is None:
-            break
-        path.append(unit.code)
-        org_unit_id = unit.parent_id
-    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -617,7 +618,7 @@ async def promote_waiting(
         by_id = {b.id: b for b in batch}
         for choice in choices:
             booking = by_id[choice.booking_id]
-            if not await _take_seat(s, session, seat_guard=True):
+            if not await take_seat(s, session, seat_guard=True):
                 return promoted
             booking.offer_expires_at = choice.offer_expires_at
             booking.waitlist_seq = None
@@ -815,6 +816,9 @@ async def booking_views(
             history.setdefault(h.booking_id, []).append(
                 HistoryView(h.at, h.actor, h.from_state, h.to_state, h.reason)
             )
+    waiting = await approvals.waiting_for(
+        s, [r[0].id for r in rows if r[0].state == "pending_approval"]
+    )
     by_id = {}
     for booking, code, title, currency, person, unit_code in rows:
         by_id[booking.id] = BookingView(
@@ -837,6 +841,9 @@ async def booking_views(
             updated_at=booking.updated_at,
             dates=date_views(dates[booking.session_id]),
             history=history.get(booking.id, []),
+            approval=waiting.get(booking.id),
+            override_reason=booking.override_reason,
+            terms_version_accepted=booking.terms_version_accepted,
         )
     return [by_id[i] for i in ids if i in by_id]
 

@@ -14,6 +14,7 @@ from billing.domain.money import Money
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.eligibility import QUESTION_KINDS
 from booking.domain.schedule import (
     ScheduleError,
     make_slot,
@@ -55,6 +56,10 @@ class CourseInput:
     audience: dict[str, Any] | None = None
     prerequisites: list[dict[str, Any]] = field(default_factory=list)
     allow_multiple_bookings: bool = False
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    terms_text: str | None = None
+    certification_months: int | None = None
+    certification_window_days: int | None = None
 
 
 def _validate_course(data: CourseInput) -> None:
@@ -107,6 +112,45 @@ def _validate_course(data: CourseInput) -> None:
     for prerequisite in data.prerequisites:
         if not isinstance(prerequisite.get("course_code"), str):
             raise InvalidError("Each prerequisite needs a course_code.", "prerequisites")
+        within = prerequisite.get("within_months")
+        if within is not None and (not isinstance(within, int) or not 1 <= within <= 240):
+            raise InvalidError("within_months must be from 1 to 240.", "prerequisites")
+        if prerequisite["course_code"] == data.code:
+            raise InvalidError("A course cannot be its own prerequisite.", "prerequisites")
+    if "self" in data.approval and not (data.terms_text or "").strip():
+        raise InvalidError(
+            "Self-authorisation means accepting the course's terms: give the terms text.",
+            "terms_text",
+        )
+    if data.terms_text is not None and len(data.terms_text) > 20_000:
+        raise InvalidError("Terms are limited to 20,000 characters.", "terms_text")
+    if data.certification_months is not None:
+        if not 1 <= data.certification_months <= 240:
+            raise InvalidError("certification months must be from 1 to 240.", "certification")
+        window = data.certification_window_days or 0
+        if not 0 <= window <= data.certification_months * 31:
+            raise InvalidError(
+                "The renewal window must open between 0 days and the certification's length "
+                "before expiry.",
+                "certification",
+            )
+    seen: set[str] = set()
+    for q in data.questions:
+        qid, label, kind = q.get("id"), q.get("label"), q.get("kind", "text")
+        if not isinstance(qid, str) or not qid.strip() or len(qid) > 64:
+            raise InvalidError("Each question needs an id of at most 64 characters.", "questions")
+        if qid in seen:
+            raise InvalidError(f"Question id {qid} is used twice.", "questions")
+        seen.add(qid)
+        if not isinstance(label, str) or not label.strip():
+            raise InvalidError(f"Question {qid} needs a label.", "questions")
+        if kind not in QUESTION_KINDS:
+            raise InvalidError(f"Question {qid}: kind must be text, choice or yes_no.", "questions")
+        choices = q.get("choices") or []
+        if kind == "choice" and (
+            len(choices) < 2 or not all(isinstance(c, str) and c.strip() for c in choices)
+        ):
+            raise InvalidError(f"Question {qid} needs at least two choices.", "questions")
 
 
 async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseInput) -> CourseView:
@@ -117,29 +161,8 @@ async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseIn
     async def attempt() -> CourseView:
         async with db.transaction() as s:
             now = clock.now()
-            if await s.scalar(select(Course.id).where(Course.code == data.code.strip())):
-                raise ConflictError(f"A course with code {data.code} already exists.")
-            audience = data.audience or {}
-            unknown_units = await _unknown_org_units(s, audience.get("org_units") or [])
-            if unknown_units:
-                raise InvalidError(
-                    "Unknown organisation units in the audience: " + ", ".join(unknown_units),
-                    "audience",
-                )
-            course = Course(
-                code=data.code.strip(),
-                title=data.title.strip(),
-                summary=data.summary,
-                price_amount=data.price.amount if data.price else None,
-                price_currency=data.price.currency if data.price else "GBP",
-                approval={"steps": list(data.approval)},
-                cancellation_policy=data.cancellation_policy,
-                audience=data.audience or None,
-                prerequisites={"items": list(data.prerequisites)},
-                allow_multiple_bookings=data.allow_multiple_bookings,
-                created_at=now,
-                updated_at=now,
-            )
+            course = Course(created_at=now, terms_version=1)
+            await _apply(s, course, data, now=now)
             s.add(course)
             await s.flush()
             return _course_view(course, [])
@@ -150,7 +173,8 @@ async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseIn
 async def update_course(
     db: Database, clock: Clock, actor: Actor, course_id: int, data: CourseInput
 ) -> CourseView:
-    """Replace a course's catalogue details (the code stays unique). Sessions are untouched."""
+    """Replace a course's catalogue details (the code stays unique). Sessions are untouched.
+    Changed terms get a new version: learners who accepted the old one keep that record."""
     if not policy.can_administer(actor):
         raise ForbiddenError("Only administrators can change courses.")
     _validate_course(data)
@@ -161,34 +185,44 @@ async def update_course(
             course = await s.scalar(select(Course).where(Course.id == course_id).with_for_update())
             if course is None:
                 raise NotFoundError(f"There is no course {course_id}.")
-            clash = await s.scalar(
-                select(Course.id).where(Course.code == data.code.strip(), Course.id != course_id)
-            )
-            if clash is not None:
-                raise ConflictError(f"A course with code {data.code} already exists.")
-            unknown_units = await _unknown_org_units(
-                s, (data.audience or {}).get("org_units") or []
-            )
-            if unknown_units:
-                raise InvalidError(
-                    "Unknown organisation units in the audience: " + ", ".join(unknown_units),
-                    "audience",
-                )
-            course.code = data.code.strip()
-            course.title = data.title.strip()
-            course.summary = data.summary
-            course.price_amount = data.price.amount if data.price else None
-            course.price_currency = data.price.currency if data.price else "GBP"
-            course.approval = {"steps": list(data.approval)}
-            course.cancellation_policy = data.cancellation_policy
-            course.audience = data.audience or None
-            course.prerequisites = {"items": list(data.prerequisites)}
-            course.allow_multiple_bookings = data.allow_multiple_bookings
-            course.updated_at = now
+            await _apply(s, course, data, now=now)
             await s.flush()
             return (await _with_sessions(s, actor, [course], now=now, upcoming_only=False))[0]
 
     return await with_retry(attempt)
+
+
+async def _apply(s: AsyncSession, course: Course, data: CourseInput, *, now: datetime) -> None:
+    code = data.code.strip()
+    clash = select(Course.id).where(Course.code == code)
+    if course.id is not None:
+        clash = clash.where(Course.id != course.id)
+    if await s.scalar(clash) is not None:
+        raise ConflictError(f"A course with code {code} already exists.")
+    unknown_units = await _unknown_org_units(s, (data.audience or {}).get("org_units") or [])
+    if unknown_units:
+        raise InvalidError(
+            "Unknown organisation units in the audience: " + ", ".join(unknown_units), "audience"
+        )
+    if course.terms_text is not None and data.terms_text != course.terms_text:
+        course.terms_version = (course.terms_version or 1) + 1
+    course.code = code
+    course.title = data.title.strip()
+    course.summary = data.summary
+    course.price_amount = data.price.amount if data.price else None
+    course.price_currency = data.price.currency if data.price else "GBP"
+    course.approval = {"steps": list(data.approval)}
+    course.cancellation_policy = data.cancellation_policy
+    course.audience = data.audience or None
+    course.prerequisites = {"items": list(data.prerequisites)}
+    course.allow_multiple_bookings = data.allow_multiple_bookings
+    course.questions = {"items": list(data.questions)} if data.questions else None
+    course.terms_text = data.terms_text
+    course.certification_months = data.certification_months
+    course.certification_window_days = (
+        data.certification_window_days if data.certification_months else None
+    )
+    course.updated_at = now
 
 
 async def _unknown_org_units(s: AsyncSession, codes: list[str]) -> list[str]:
@@ -213,6 +247,20 @@ def _course_view(course: Course, sessions: list[SessionView]) -> CourseView:
         prerequisites=list((course.prerequisites or {}).get("items", [])),
         allow_multiple_bookings=course.allow_multiple_bookings,
         sessions=sessions,
+        questions=list((course.questions or {}).get("items", [])),
+        terms=(
+            {"text": course.terms_text, "version": course.terms_version}
+            if course.terms_text
+            else None
+        ),
+        certification=(
+            {
+                "months": course.certification_months,
+                "window_days": course.certification_window_days or 0,
+            }
+            if course.certification_months
+            else None
+        ),
     )
 
 
@@ -801,6 +849,7 @@ async def roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> R
                 answers=b.answers,
                 offer_expires_at=b.offer_expires_at,
                 cancel_reason=b.cancel_reason,
+                override_reason=b.override_reason,
             )
             bucket = {
                 "booked": view.booked,

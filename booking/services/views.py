@@ -69,6 +69,9 @@ class CourseView:
     prerequisites: list[dict[str, Any]]
     allow_multiple_bookings: bool
     sessions: list[SessionView] = field(default_factory=list)
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    terms: dict[str, Any] | None = None
+    certification: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +113,10 @@ class BookingView:
     updated_at: datetime
     dates: list[SessionDateView]
     history: list[HistoryView] = field(default_factory=list)
+    # Where a pending approval is waiting: {kind, approver, label, since, request_id}.
+    approval: dict[str, Any] | None = None
+    override_reason: str | None = None
+    terms_version_accepted: int | None = None
 
 
 @dataclass(slots=True)
@@ -122,6 +129,7 @@ class RosterRowView:
     answers: dict[str, Any] | None
     offer_expires_at: datetime | None = None
     cancel_reason: str | None = None
+    override_reason: str | None = None
 
 
 @dataclass(slots=True)

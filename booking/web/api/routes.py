@@ -13,7 +13,7 @@ from litestar.params import Parameter
 from billing.domain.money import Money
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import bookings, catalogue, people
+from booking.services import approvals, bookings, catalogue, eligibility, people, records
 from booking.services.actors import Actor
 from booking.services.bookings import BookingOutcome, BookingRequest, IdempotencyClaim
 from booking.services.catalogue import (
@@ -137,8 +137,18 @@ def _course_input(data: schemas.CourseIn) -> CourseInput:
         audience={k: v for k, v in msgspec.to_builtins(data.audience).items() if v}
         if data.audience
         else None,
-        prerequisites=[msgspec.to_builtins(p) for p in data.prerequisites],
+        prerequisites=[
+            {k: v for k, v in msgspec.to_builtins(p).items() if v is not None}
+            for p in data.prerequisites
+        ],
         allow_multiple_bookings=data.allow_multiple_bookings,
+        questions=[
+            {k: v for k, v in msgspec.to_builtins(q).items() if v is not None}
+            for q in data.questions
+        ],
+        terms_text=data.terms.text if data.terms else None,
+        certification_months=data.certification.months if data.certification else None,
+        certification_window_days=data.certification.window_days if data.certification else None,
     )
 
 
@@ -343,6 +353,58 @@ async def decline_offer(db: Database, clock: Clock, actor: Actor, booking_id: in
     return await bookings.decline_offer(db, clock, actor, booking_id)
 
 
+# --- approvals and records ---------------------------------------------------------------------
+
+
+@get("/approvals", summary="Approval requests waiting for me")
+async def list_approvals(db: Database, clock: Clock, actor: Actor) -> dict[str, Any]:
+    items = await approvals.list_waiting(db, clock, actor)
+    return {"items": items, "next_cursor": None}
+
+
+@post("/approvals/{request_id:int}/decision", summary="Approve or decline", status_code=200)
+async def decide_approval(
+    db: Database, clock: Clock, actor: Actor, request_id: int, data: schemas.DecisionIn
+) -> dict[str, Any]:
+    outcome = await approvals.decide(
+        db, clock, actor, request_id, decision=data.decision, comment=data.comment
+    )
+    return {**msgspec.to_builtins(outcome.approval), "booking": outcome.booking}
+
+
+@post("/records/completions", summary="Completions from the e-learning side", status_code=200)
+async def post_completions(
+    db: Database, clock: Clock, actor: Actor, data: list[schemas.CompletionIn]
+) -> dict[str, Any]:
+    accepted, results = await records.record_completions(
+        db,
+        clock,
+        actor,
+        [
+            records.CompletionInput(
+                course_code=c.course_code,
+                completed_at=c.completed_at,
+                learner_email=c.learner_email,
+                personnel_number=c.personnel_number,
+                source=c.source,
+            )
+            for c in data
+        ],
+    )
+    return {
+        "accepted": accepted,
+        "results": [{"index": r.index, "status": r.status, "message": r.message} for r in results],
+    }
+
+
+@get("/courses/{course_id:int}/eligibility", summary="Why I could not book this course, if so")
+async def course_eligibility(
+    db: Database, clock: Clock, actor: Actor, course_id: int
+) -> dict[str, Any]:
+    reasons = await eligibility.preview(db, clock, actor, course_id)
+    return {"eligible": not reasons, "reasons": [r.as_dict() for r in reasons]}
+
+
 def api_router() -> Router:
     return Router(
         path="/api/v1",
@@ -365,6 +427,10 @@ def api_router() -> Router:
             cancel_booking,
             accept_offer,
             decline_offer,
+            list_approvals,
+            decide_approval,
+            post_completions,
+            course_eligibility,
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],

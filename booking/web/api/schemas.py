@@ -52,6 +52,23 @@ class PrerequisiteIn(msgspec.Struct):
     within_months: int | None = None
 
 
+class QuestionIn(msgspec.Struct):
+    id: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    choices: list[str] | None = None
+
+
+class TermsIn(msgspec.Struct):
+    text: str
+
+
+class CertificationIn(msgspec.Struct):
+    months: int
+    window_days: int = 0
+
+
 class CourseIn(msgspec.Struct):
     code: str
     title: str
@@ -62,6 +79,22 @@ class CourseIn(msgspec.Struct):
     audience: AudienceIn | None = None
     prerequisites: list[PrerequisiteIn] = []
     allow_multiple_bookings: bool = False
+    questions: list[QuestionIn] = []
+    terms: TermsIn | None = None
+    certification: CertificationIn | None = None
+
+
+class DecisionIn(msgspec.Struct):
+    decision: str
+    comment: str | None = None
+
+
+class CompletionIn(msgspec.Struct):
+    course_code: str
+    completed_at: datetime
+    learner_email: str | None = None
+    personnel_number: str | None = None
+    source: str = "elearning"
 
 
 class DateIn(msgspec.Struct):
