@@ -271,3 +271,7 @@ async def actor_for_service(db: Database, name: str = "lms") -> Actor:
     found = await people.actor_for_token(db, token)
     assert found is not None
     return found
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)

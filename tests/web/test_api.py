@@ -444,3 +444,87 @@ async def test_pagination_of_courses(api: dict[str, Any]) -> None:
     assert len(seen) == len(set(seen))
     bad = await http.get("/api/v1/courses?cursor=zzz", headers=auth(tokens["lee"]))
     assert bad.status_code == 422
+
+
+async def test_approval_queue_and_decision_over_http(
+    api: dict[str, Any], clock: FixedClock
+) -> None:
+    http, tokens = api["http"], api["tokens"]
+    created = await http.post(
+        "/api/v1/courses",
+        json={"code": "LEAD", "title": "Leading Teams", "approval": ["manager"]},
+        headers=auth(tokens["admin"]),
+    )
+    assert created.status_code == 201
+    start = clock.now() + timedelta(days=9)
+    session = await http.post(
+        f"/api/v1/courses/{created.json()['id']}/sessions",
+        json={
+            "dates": [
+                {
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(hours=2)).isoformat(),
+                    "timezone": "Europe/London",
+                }
+            ],
+            "capacity": 5,
+        },
+        headers=auth(tokens["admin"]),
+    )
+    booking = await http.post(
+        f"/api/v1/sessions/{session.json()['id']}/bookings", json={}, headers=auth(tokens["lee"])
+    )
+    assert booking.status_code == 201
+    assert booking.json()["state"] == "pending_approval"
+    queue = await http.get("/api/v1/approvals", headers=auth(tokens["manager"]))
+    items = queue.json()["items"]
+    assert [(i["kind"], i["learner"]["email"], i["course"]["code"]) for i in items] == [
+        ("manager", "lee@example.org", "LEAD")
+    ]
+    assert (await http.get("/api/v1/approvals", headers=auth(tokens["kim"]))).json()["items"] == []
+    url = f"/api/v1/approvals/{items[0]['id']}/decision"
+    not_yours = await http.post(url, json={"decision": "approve"}, headers=auth(tokens["kim"]))
+    assert not_yours.status_code == 404
+    nonsense = await http.post(url, json={"decision": "maybe"}, headers=auth(tokens["manager"]))
+    assert nonsense.status_code == 422
+    ok = await http.post(
+        url, json={"decision": "approve", "comment": "Yes"}, headers=auth(tokens["manager"])
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["status"] == "approved"
+    assert ok.json()["booking"]["state"] == "booked"
+    again = await http.post(url, json={"decision": "approve"}, headers=auth(tokens["manager"]))
+    assert again.status_code == 409
+
+
+async def test_inbound_completions_over_http(api: dict[str, Any]) -> None:
+    http, tokens = api["http"], api["tokens"]
+    service = await people.create_token(
+        api["db"], FixedClock(support.T0), service="lms", scope="records"
+    )
+    body = [
+        {
+            "learner_email": "lee@example.org",
+            "course_code": "SAFE-1",
+            "completed_at": "2027-02-01T10:00:00+00:00",
+            "source": "elearning",
+        },
+        {
+            "personnel_number": "NOPE",
+            "course_code": "SAFE-1",
+            "completed_at": "2027-02-01T10:00:00+00:00",
+        },
+    ]
+    r = await http.post("/api/v1/records/completions", json=body, headers=auth(service))
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 1
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "error"]
+    assert "NOPE" in r.json()["results"][1]["message"]
+    again = await http.post("/api/v1/records/completions", json=body[:1], headers=auth(service))
+    assert again.json()["results"][0]["status"] == "duplicate"
+    learner = await http.post("/api/v1/records/completions", json=body, headers=auth(tokens["lee"]))
+    assert learner.status_code == 403
+    eligibility = await http.get(
+        f"/api/v1/courses/{api['world'].course_id}/eligibility", headers=auth(tokens["lee"])
+    )
+    assert eligibility.json() == {"eligible": True, "reasons": []}
