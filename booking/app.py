@@ -28,6 +28,7 @@ from booking.db import Database
 from booking.services.errors import ServiceError
 from booking.web import problems
 from booking.web.api.routes import api_router
+from booking.web.approval_pages import approval_routes
 from booking.web.deps import provide_clock, provide_db
 from booking.web.outbox_pages import outbox_routes
 from booking.web.pages import page_routes, template_globals
@@ -101,6 +102,7 @@ def create_app(
             api_router(),
             *page_routes(),
             *outbox_routes(),
+            *approval_routes(),
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False
             ),

@@ -14,6 +14,7 @@ from billing.domain.money import Money
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.approvals import approver_label
 from booking.domain.eligibility import QUESTION_KINDS
 from booking.domain.schedule import (
     ScheduleError,
@@ -223,6 +224,32 @@ async def _apply(s: AsyncSession, course: Course, data: CourseInput, *, now: dat
         data.certification_window_days if data.certification_months else None
     )
     course.updated_at = now
+
+
+@dataclass(frozen=True, slots=True)
+class SignUpForm:
+    """What the sign-up form asks: questions, the terms to accept, and who must approve."""
+
+    questions: list[dict[str, Any]]
+    terms_text: str | None
+    terms_version: int
+    needs_terms: bool
+    approvers: list[str]
+
+
+async def sign_up_form(db: Database, course_id: int) -> SignUpForm:
+    async with db.reading() as s:
+        course = await s.get(Course, course_id)
+        if course is None:
+            raise NotFoundError(f"There is no course {course_id}.")
+        steps = list((course.approval or {}).get("steps", []))
+        return SignUpForm(
+            questions=list((course.questions or {}).get("items", [])),
+            terms_text=course.terms_text,
+            terms_version=course.terms_version,
+            needs_terms="self" in steps,
+            approvers=[approver_label(k) for k in steps if k != "self"],
+        )
 
 
 async def _unknown_org_units(s: AsyncSession, codes: list[str]) -> list[str]:

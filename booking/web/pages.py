@@ -23,7 +23,14 @@ from billing.domain.money import Money
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
-from booking.services import bookings, catalogue, notifications, pages_queries, people
+from booking.services import (
+    bookings,
+    catalogue,
+    eligibility,
+    notifications,
+    pages_queries,
+    people,
+)
 from booking.services.actors import Actor
 from booking.services.bookings import ACTIVE_STATES, BookingRequest
 from booking.services.errors import InvalidError, RefusedError
@@ -304,7 +311,8 @@ async def _row_for(
 ) -> dict[str, Any]:
     s = await catalogue.get_session(db, clock, actor, session_id)
     mine = (await pages_queries.own_bookings_on(db, clock, actor, [s.id])).get(s.id)
-    return session_row(s, mine, actor, **kw)
+    signup = await catalogue.sign_up_form(db, s.course_id)
+    return session_row(s, mine, actor, signup=signup, **kw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,6 +360,8 @@ async def course_page(
     course = await catalogue.get_course(db, clock, actor, course_id, upcoming_only=not past)
     mine = await pages_queries.own_bookings_on(db, clock, actor, [s.id for s in course.sessions])
     rows = [session_row(s, mine.get(s.id), actor) for s in course.sessions]
+    # The rules the learner would fail, shown before they try.
+    blockers = await eligibility.preview(db, clock, actor, course_id)
     return page(
         request,
         "booking/course.html",
@@ -360,6 +370,7 @@ async def course_page(
         course=course,
         rows=rows,
         past=past,
+        blockers=[r.message for r in blockers],
     )
 
 
@@ -399,6 +410,20 @@ async def book(
 ) -> Response[Any]:
     form = await _form(request)
     special = form.get("special_requirements", "").strip() or None
+    answers: dict[str, object] = {
+        key.removeprefix("answer_"): value.strip()
+        for key, value in form.items()
+        if key.startswith("answer_") and value.strip()
+    }
+    # Yes/no questions come from radio buttons named yesno_<id>.
+    answers.update(
+        {
+            key.removeprefix("yesno_"): value == "yes"
+            for key, value in form.items()
+            if key.startswith("yesno_") and value in ("yes", "no")
+        }
+    )
+    accept_terms = form.get("accept_terms") == "yes"
     htmx = is_htmx(request)
     failure: dict[str, Any] = {}
     status = 200
@@ -413,7 +438,12 @@ async def book(
                 db,
                 clock,
                 actor,
-                BookingRequest(session_id, special_requirements=special),
+                BookingRequest(
+                    session_id,
+                    special_requirements=special,
+                    answers=answers or None,
+                    accept_terms=accept_terms,
+                ),
                 seat_guard=request.app.state.settings.seat_guard,
             )
         except RefusedError as exc:
@@ -425,7 +455,16 @@ async def book(
     if failure:
         # Nothing changed: show the form again, as it was sent, with what to do next.
         row = await _row_for(
-            db, clock, actor, session_id, form_open=True, form={"special_requirements": special}
+            db,
+            clock,
+            actor,
+            session_id,
+            form_open=True,
+            form={
+                "special_requirements": special,
+                "answers": answers,
+                "accept_terms": accept_terms,
+            },
         )
         row.update(failure)
         if htmx:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import MediaType, Request, Response
@@ -102,9 +103,15 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         return Response(
             content="",
             status_code=303,
-            headers={"Location": f"/login?next={request.url.path}"},
+            # Keep the query string: a one-click approval link carries its token there.
+            headers={"Location": "/login?next=" + quote(_path_and_query(request), safe="/")},
         )
     return error_page(request, status, _TITLES.get(status, "Error"), detail)
+
+
+def _path_and_query(request: Request[Any, Any, Any]) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -1,0 +1,100 @@
+"""Approvers' pages: the queue, and the page a one-click link in the email opens.
+
+The emailed link opens a confirmation page rather than deciding on a GET: mail scanners follow
+links, and a decision must be the approver's own click. The link is checked (signature, expiry,
+request, decision, and that the signed-in person is the one it was sent to) before the page is
+shown; once the request is decided the link has nothing left to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+
+from booking.clock import Clock
+from booking.db import Database
+from booking.services import approvals
+from booking.services.actors import Actor
+from booking.services.errors import ConflictError, InvalidError
+from booking.web.deps import provide_page_actor
+from booking.web.pages import flash, page
+
+
+@get("/approvals", include_in_schema=False)
+async def queue_page(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Template:
+    items = await approvals.list_waiting(db, clock, actor)
+    return page(request, "booking/approvals.html", actor=actor, nav="approvals", items=items)
+
+
+@get("/approvals/{request_id:int}/{decision:str}", include_in_schema=False)
+async def link_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    request_id: int,
+    decision: str,
+    t: str = Parameter(query="t", default=""),
+) -> Template:
+    if decision not in approvals.DECISIONS:
+        raise InvalidError("This link is not valid.", "decision")
+    approvals.check_link(request.app.state.settings, actor, request_id, decision, t, clock.now())
+    item = await approvals.get_request(db, actor, request_id)
+    return page(
+        request,
+        "booking/approval_confirm.html",
+        actor=actor,
+        nav="approvals",
+        item=item,
+        decision=decision,
+    )
+
+
+@post("/approvals/{request_id:int}/decide", include_in_schema=False, status_code=303)
+async def decide(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, request_id: int
+) -> Any:
+    form = await request.form()
+    decision = str(form.get("decision", ""))
+    comment = str(form.get("comment", "")).strip() or None
+    try:
+        outcome = await approvals.decide(
+            db, clock, actor, request_id, decision=decision, comment=comment
+        )
+    except (InvalidError, ConflictError) as exc:
+        item = await approvals.get_request(db, actor, request_id)
+        return page(
+            request,
+            "booking/approval_confirm.html",
+            actor=actor,
+            nav="approvals",
+            item=item,
+            decision=decision if decision in approvals.DECISIONS else "approve",
+            error=exc.detail,
+            comment=comment,
+            status_code=exc.status,
+        )
+    state = outcome.booking.state.replace("_", " ")
+    verb = "Approved" if decision == "approve" else "Declined"
+    flash(
+        request,
+        f"{verb}: {outcome.approval.learner['name']}, "
+        f"{outcome.approval.course['title']}. The booking is now {state}.",
+    )
+    return Redirect(path="/approvals", status_code=303)
+
+
+def approval_routes() -> list[Any]:
+    return [
+        Router(
+            path="/",
+            route_handlers=[queue_page, link_page, decide],
+            dependencies={"actor": Provide(provide_page_actor)},
+            include_in_schema=False,
+        )
+    ]
