@@ -52,10 +52,28 @@ class Settings:
     worker: str = "inline"
     worker_interval: float = 5.0
     db_pool_size: int = 10
+    # Extra connections beyond the pool under a burst (None: as many as the pool, at least 5).
+    db_max_overflow: int | None = None
+    # PostgreSQL: statements running longer than this are cancelled (0 turns the limit off).
+    db_statement_timeout_ms: int = 15_000
+    # At start, keep trying to reach the database for this long (backoff) before giving up.
+    db_connect_retry_seconds: float = 60.0
+    # Optional Redis, shared by all processes (rate limits, live-update fan-out); None: unused.
+    redis_url: str | None = None
+    # "json" (one object per line) or "text"; the demo defaults to text.
+    log_format: str = "json"
+    log_level: str = "info"
+    # How long a stopping process waits for in-flight requests and the worker's current tick.
+    shutdown_timeout: float = 30.0
     # Reminders before a session's start, in hours (BOOKING_REMINDER_HOURS, default "168,24").
     reminder_hours: tuple[int, ...] = (168, 24)
     # An approver who has not answered after this many days gets one reminder.
     approval_reminder_days: int = 3
+    # Attendance may be changed this many days after a session ends (administrators: always).
+    attendance_lock_days: int = 7
+    # How many days before the start a session under its minimum bookings is flagged (or
+    # cancelled, if it says so).
+    min_bookings_check_days: int = 7
     # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
     seat_guard: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -79,7 +97,14 @@ class Settings:
             interval = float(get("WORKER_INTERVAL", "5") or 5)
             smtp_port = int(get("SMTP_PORT", "25") or 25)
             pool_size = int(get("DB_POOL_SIZE", "10") or 10)
+            max_overflow_raw = get("DB_MAX_OVERFLOW")
+            max_overflow = int(max_overflow_raw) if max_overflow_raw is not None else None
+            statement_timeout_ms = int(get("DB_STATEMENT_TIMEOUT_MS", "15000") or 0)
+            connect_retry = float(get("DB_CONNECT_RETRY_SECONDS", "60") or 0)
+            shutdown_timeout = float(get("SHUTDOWN_TIMEOUT", "30") or 0)
             approval_reminder_days = int(get("APPROVAL_REMINDER_DAYS", "3") or 3)
+            attendance_lock_days = int(get("ATTENDANCE_LOCK_DAYS", "7") or 7)
+            min_bookings_check_days = int(get("MIN_BOOKINGS_CHECK_DAYS", "7") or 7)
         except ValueError as exc:
             raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
         try:
@@ -95,11 +120,30 @@ class Settings:
             raise ConfigError("BOOKING_REMINDER_HOURS must be positive numbers of hours")
         if interval <= 0:
             raise ConfigError("BOOKING_WORKER_INTERVAL must be a positive number of seconds")
+        if pool_size < 1 or (max_overflow is not None and max_overflow < 0):
+            raise ConfigError("BOOKING_DB_POOL_SIZE must be ≥ 1 and BOOKING_DB_MAX_OVERFLOW ≥ 0")
+        if statement_timeout_ms < 0 or connect_retry < 0 or shutdown_timeout < 0:
+            raise ConfigError(
+                "BOOKING_DB_STATEMENT_TIMEOUT_MS, BOOKING_DB_CONNECT_RETRY_SECONDS and "
+                "BOOKING_SHUTDOWN_TIMEOUT cannot be negative"
+            )
+        redis_url = get("REDIS_URL")
+        if redis_url is not None and not redis_url.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ConfigError("BOOKING_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        is_demo = demo or (get("DEMO", "0") or "0").lower() in {"1", "true", "yes"}
+        log_format = (get("LOG_FORMAT", "text" if is_demo else "json") or "json").lower()
+        if log_format not in {"json", "text"}:
+            raise ConfigError("BOOKING_LOG_FORMAT must be json or text")
+        log_level = (get("LOG_LEVEL", "info") or "info").lower()
+        if log_level not in {"debug", "info", "warning", "error"}:
+            raise ConfigError("BOOKING_LOG_LEVEL must be debug, info, warning or error")
         settings = cls(
             database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
             secret_key=get("SECRET_KEY", "") or "",
             base_url=(get("BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
-            demo=demo or (get("DEMO", "0") or "0").lower() in {"1", "true", "yes"},
+            demo=is_demo,
             mail_from=get("MAIL_FROM", "training@localhost") or "training@localhost",
             smtp_host=get("SMTP_HOST"),
             smtp_port=smtp_port,
@@ -111,8 +155,17 @@ class Settings:
             worker=worker,
             worker_interval=interval,
             db_pool_size=pool_size,
+            db_max_overflow=max_overflow,
+            db_statement_timeout_ms=statement_timeout_ms,
+            db_connect_retry_seconds=connect_retry,
+            redis_url=redis_url,
+            log_format=log_format,
+            log_level=log_level,
+            shutdown_timeout=shutdown_timeout,
             reminder_hours=reminder_hours,
             approval_reminder_days=approval_reminder_days,
+            attendance_lock_days=attendance_lock_days,
+            min_bookings_check_days=min_bookings_check_days,
         )
         return settings.with_secret_key()
 

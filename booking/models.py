@@ -140,6 +140,8 @@ class Course(Base):
     # Completing the course certifies for this many months; renewal opens N days before expiry.
     certification_months: Mapped[int | None] = mapped_column(Integer)
     certification_window_days: Mapped[int | None] = mapped_column(Integer)
+    # Whether partial attendance completes the course.
+    partial_attendance_counts: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -177,6 +179,8 @@ class Session(Base):
     signup_opens: Mapped[datetime | None]
     signup_closes: Mapped[datetime | None]
     min_bookings: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Cancel automatically (with notice) when still under min_bookings at the check before start.
+    auto_cancel_below_min: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # Stored status: draft, open or cancelled. full / closed / in progress / over are derived.
     status: Mapped[str] = mapped_column(String(20), server_default="open")
     cancel_reason: Mapped[str | None] = mapped_column(Text)

@@ -69,3 +69,13 @@ def can_view_roster(actor: Actor, facilitator_ids: Collection[int]) -> bool:
 
 def can_override(actor: Actor) -> bool:
     return actor.is_admin
+
+
+def can_override_on(actor: Actor, facilitator_ids: Collection[int]) -> bool:
+    """Trainers may add a learner to their own session past the usual rules, with a reason."""
+    return is_person(actor) and (actor.is_admin or actor.person_id in facilitator_ids)
+
+
+def can_run_session(actor: Actor, facilitator_ids: Collection[int]) -> bool:
+    """Take attendance, move, message and export: the session's trainers and administrators."""
+    return can_view_roster(actor, facilitator_ids)

@@ -143,8 +143,10 @@ def _validate_booking_request(actor: Actor, request: BookingRequest) -> None:
         raise InvalidError(
             "Special requirements are limited to 2,000 characters.", "special_requirements"
         )
-    if (request.override_reason or request.overbook) and not policy.can_override(actor):
-        raise ForbiddenError("Only an administrator can override booking rules.")
+    if request.overbook and not policy.can_override(actor):
+        raise ForbiddenError("Only an administrator can book past a session's capacity.")
+    if request.override_reason is not None and not request.override_reason.strip():
+        raise InvalidError("An override needs a reason.", "override_reason")
     if request.overbook and not (request.override_reason or "").strip():
         raise InvalidError("Overbooking needs a reason.", "override_reason")
 
@@ -160,6 +162,12 @@ async def _book_place(
     session = await _load_session(s, request.session_id, lock=seat_guard)
     if session is None or (session.status == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {request.session_id}.")
+    if request.override_reason and not policy.can_override_on(
+        actor, await facilitator_ids(s, session.id)
+    ):
+        raise ForbiddenError(
+            "Only an administrator or the session's trainer can override booking rules."
+        )
     course = await s.get_one(Course, session.course_id)
     dates = (await active_dates(s, [session.id]))[session.id]
     facts = await eligibility.session_facts(s, session, course, slots(dates))
@@ -172,7 +180,7 @@ async def _book_place(
     decision = decide_booking(
         facts,
         profile,
-        await _existing_bookings(s, learner.id),
+        await existing_bookings(s, learner.id),
         now=now,
         overrides=overrides,
         sign_up=SignUp(request.answers, request.accept_terms),
@@ -303,7 +311,7 @@ async def lock_session(s: AsyncSession, session_id: int) -> SessionRow | None:
     return await _load_session(s, session_id, lock=True)
 
 
-async def _release_seat(s: AsyncSession, session: SessionRow) -> None:
+async def release_seat(s: AsyncSession, session: SessionRow) -> None:
     held = await s.scalar(
         update(SessionRow)
         .where(SessionRow.id == session.id)
@@ -325,7 +333,7 @@ async def take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
     return seq
 
 
-async def _existing_bookings(s: AsyncSession, learner_id: int) -> list[ExistingBooking]:
+async def existing_bookings(s: AsyncSession, learner_id: int) -> list[ExistingBooking]:
     rows = (
         await s.execute(
             select(Booking.id, Booking.session_id, Booking.course_id, Booking.state, Course.title)
@@ -488,7 +496,7 @@ async def withdraw_place(
     )
     if not held:
         return []
-    await _release_seat(s, session)
+    await release_seat(s, session)
     return await promote_waiting(s, session, now=now)
 
 
@@ -558,6 +566,18 @@ async def _lock_booking(
     if not allowed(actor, access):
         raise ForbiddenError("You cannot change this booking.")
     return booking, session
+
+
+async def facilitator_ids(s: AsyncSession, session_id: int) -> frozenset[int]:
+    return frozenset(
+        (
+            await s.scalars(
+                select(SessionFacilitator.person_id).where(
+                    SessionFacilitator.session_id == session_id
+                )
+            )
+        ).all()
+    )
 
 
 async def booking_access(s: AsyncSession, booking: Booking) -> policy.BookingAccess:

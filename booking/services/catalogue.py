@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from booking.db import Database
 from booking.domain.approvals import approver_label
 from booking.domain.eligibility import QUESTION_KINDS
 from booking.domain.schedule import (
+    DateSlot,
     ScheduleError,
     make_slot,
     signup_window,
@@ -29,11 +31,20 @@ from booking.services.actors import Actor
 from booking.services.bookings import (
     ACTIVE_STATES,
     booking_views,
+    facilitator_ids,
     lock_session,
     promote_waiting,
     withdraw_place,
 )
-from booking.services.common import money, queue_email, session_views, with_retry
+from booking.services.common import (
+    active_dates,
+    local,
+    money,
+    queue_email,
+    session_views,
+    slots,
+    with_retry,
+)
 from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from booking.services.views import CourseView, Page, RosterRowView, RosterView, SessionView
 
@@ -397,6 +408,9 @@ class SessionInput:
     signup_closes: datetime | None = None
     min_bookings: int = 0
     status: str = "open"
+    auto_cancel_below_min: bool = False
+    # An administrator's reason to schedule despite a room or trainer clash.
+    override_reason: str | None = None
 
 
 _UNSET: Any = object()
@@ -417,6 +431,8 @@ class SessionChanges:
     signup_closes: datetime | None = _UNSET
     min_bookings: int | None = None
     status: str | None = None
+    auto_cancel_below_min: bool | None = None
+    override_reason: str | None = None
 
 
 def _slots(dates: list[DateInput]) -> list:
@@ -470,6 +486,9 @@ async def create_session(
                 raise NotFoundError(f"There is no course {course_id}.")
             facilitator_ids = await _facilitator_ids(s, data.facilitators)
             room_id = await _room_id(s, data.room)
+            await _refuse_clashes(
+                s, None, slots_, room_id, facilitator_ids, override=data.override_reason
+            )
             session = SessionRow(
                 course_id=course.id,
                 capacity=data.capacity,
@@ -482,6 +501,7 @@ async def create_session(
                 signup_opens=opens,
                 signup_closes=closes,
                 min_bookings=data.min_bookings,
+                auto_cancel_below_min=data.auto_cancel_below_min,
                 status=data.status,
                 starts_at=slots_[0].start,
                 ends_at=max(x.end for x in slots_),
@@ -506,6 +526,91 @@ async def create_session(
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
     return await with_retry(attempt)
+
+
+async def _refuse_clashes(
+    s: AsyncSession,
+    session_id: int | None,
+    dates: Sequence[DateSlot],
+    room_id: int | None,
+    facilitators: Sequence[int],
+    *,
+    override: str | None,
+) -> None:
+    """A room or a trainer cannot be in two sessions at once; the refusal names the other
+    session. An administrator may go ahead anyway with a reason."""
+    if not dates or (room_id is None and not facilitators):
+        return
+    overlapping = or_(
+        *[and_(SessionDate.start_at < d.end, SessionDate.end_at > d.start) for d in dates]
+    )
+    stmt = (
+        select(
+            SessionRow.id,
+            SessionRow.room_id,
+            Course.title,
+            SessionDate.start_at,
+            SessionDate.end_at,
+            SessionDate.timezone,
+        )
+        .join(SessionDate, SessionDate.session_id == SessionRow.id)
+        .join(Course, Course.id == SessionRow.course_id)
+        .where(
+            SessionRow.status != "cancelled",
+            SessionDate.removed_at.is_(None),
+            overlapping,
+        )
+    )
+    if session_id is not None:
+        stmt = stmt.where(SessionRow.id != session_id)
+    candidates = (await s.execute(stmt)).all()
+    if not candidates:
+        return
+    busy_trainers: dict[int, set[int]] = {}
+    if facilitators:
+        for sid, pid in await s.execute(
+            select(SessionFacilitator.session_id, SessionFacilitator.person_id).where(
+                SessionFacilitator.session_id.in_({c.id for c in candidates}),
+                SessionFacilitator.person_id.in_(list(facilitators)),
+            )
+        ):
+            busy_trainers.setdefault(sid, set()).add(pid)
+    names = (
+        dict(
+            (
+                await s.execute(
+                    select(Person.id, Person.name).where(
+                        Person.id.in_({p for ps in busy_trainers.values() for p in ps})
+                    )
+                )
+            ).all()
+        )
+        if busy_trainers
+        else {}
+    )
+    room_name = await s.scalar(select(Room.name).where(Room.id == room_id)) if room_id else None
+    problems: list[str] = []
+    for c in candidates:
+        when = format_when(c.start_at, c.end_at, c.timezone)
+        if room_id is not None and c.room_id == room_id:
+            problems.append(
+                f"{room_name} is already booked for {c.title} (session {c.id}) on {when}."
+            )
+        for pid in sorted(busy_trainers.get(c.id, ())):
+            problems.append(
+                f"{names.get(pid, 'A trainer')} is already running {c.title} "
+                f"(session {c.id}) on {when}."
+            )
+    if problems and not (override or "").strip():
+        raise ConflictError(
+            " ".join(dict.fromkeys(problems))
+            + " An administrator can schedule it anyway with an override reason."
+        )
+
+
+def format_when(start: datetime, end: datetime, tz: str) -> str:
+    a, b = local(start, tz), local(end, tz)
+    return f"{a:%a %-d %b %Y}, {a:%H:%M}–{b:%H:%M} {a:%Z}"
 
 
 async def _facilitator_ids(s: AsyncSession, emails: list[str]) -> list[int]:
@@ -637,7 +742,13 @@ async def update_session(
                 )
                 for person_id in ids:
                     s.add(SessionFacilitator(session_id=session.id, person_id=person_id))
-            for attr in ("waitlist_mode", "offer_hours", "min_bookings", "status"):
+            for attr in (
+                "waitlist_mode",
+                "offer_hours",
+                "min_bookings",
+                "status",
+                "auto_cancel_below_min",
+            ):
                 value = getattr(changes, attr)
                 if value is not None:
                     setattr(session, attr, value)
@@ -663,6 +774,20 @@ async def update_session(
                     raise InvalidError(message, getattr(exc, "field", None)) from exc
             session.updated_at = now
             await s.flush()
+            if (
+                changes.dates is not None
+                or changes.room is not _UNSET
+                or changes.facilitators is not None
+            ):
+                current = slots((await active_dates(s, [session.id]))[session.id])
+                await _refuse_clashes(
+                    s,
+                    session.id,
+                    current,
+                    session.room_id,
+                    list(await facilitator_ids(s, session.id)),
+                    override=changes.override_reason,
+                )
             if material:
                 session.sequence += 1
                 await _notify_changed(s, session, now=now, removed_dates=removed_dates)

@@ -1,0 +1,468 @@
+"""Running a session: attendance, adding and moving learners, messages, CSV and sign-in sheet.
+
+All of it is for the session's trainers and administrators (`policy.can_run_session`); a learner
+gets 403 for a session they can see and 404 for a draft.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fpdf import FPDF
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import policy
+from booking.clock import Clock
+from booking.db import Database
+from booking.domain.booking_rules import Overrides, decide_booking
+from booking.domain.eligibility import add_months
+from booking.domain.states import BookingState
+from booking.models import Booking, Completion, Course, Person
+from booking.models import Session as SessionRow
+from booking.services import bookings as booking_service
+from booking.services import catalogue, eligibility
+from booking.services.actors import Actor
+from booking.services.common import (
+    active_dates,
+    local,
+    queue_email,
+    record_transition,
+    slots,
+    with_retry,
+)
+from booking.services.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    RefusedError,
+)
+from booking.services.views import BookingView, RosterView
+
+ATTENDANCE = ("attended", "partially_attended", "no_show")
+MARKABLE = ("booked", *ATTENDANCE)
+MAX_SUBJECT = 200
+MAX_MESSAGE = 10_000
+
+
+async def _session_for_trainer(
+    s: AsyncSession, actor: Actor, session_id: int, *, lock: bool = False
+) -> SessionRow:
+    session = (
+        await booking_service.lock_session(s, session_id)
+        if lock
+        else await s.get(SessionRow, session_id)
+    )
+    if session is None:
+        raise NotFoundError(f"There is no session {session_id}.")
+    if not policy.can_run_session(actor, await booking_service.facilitator_ids(s, session.id)):
+        if policy.is_person(actor) and session.status != "draft":
+            raise ForbiddenError("Only the session's trainers and administrators can do this.")
+        raise NotFoundError(f"There is no session {session_id}.")
+    return session
+
+
+# ---------------------------------------------------------------------------------------------
+# Attendance
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    booking_id: int
+    status: str
+
+
+async def mark_attendance(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    session_id: int,
+    marks: Sequence[Mark],
+    *,
+    lock_days: int = 7,
+) -> RosterView:
+    """Record attended / partially attended / no-show for booked learners, from the session's
+    start. After `lock_days` past the end only administrators may change it. Attendance writes
+    (or withdraws) the course completion."""
+    if not marks:
+        raise InvalidError("Send at least one mark.", "marks")
+    for mark in marks:
+        if mark.status not in ATTENDANCE:
+            raise InvalidError(
+                f"Booking {mark.booking_id}: status must be attended, partially_attended or "
+                "no_show.",
+                "marks",
+            )
+    if len({m.booking_id for m in marks}) != len(marks):
+        raise InvalidError("A booking is marked twice in the same request.", "marks")
+
+    async def attempt() -> None:
+        async with db.transaction() as s:
+            now = clock.now()
+            session = await _session_for_trainer(s, actor, session_id, lock=True)
+            if session.status == "cancelled":
+                raise ConflictError("This session was cancelled; there is no attendance to take.")
+            if now < session.starts_at:
+                raise ConflictError("Attendance can be taken from the start of the session.")
+            if not actor.is_admin and now > session.ends_at + timedelta(days=lock_days):
+                raise ConflictError(
+                    f"Attendance was locked {lock_days} days after the session; ask an "
+                    "administrator to change it."
+                )
+            course = await s.get_one(Course, session.course_id)
+            rows = {
+                b.id: b
+                for b in await s.scalars(
+                    select(Booking)
+                    .where(Booking.id.in_([m.booking_id for m in marks]))
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                )
+            }
+            for mark in marks:
+                booking = rows.get(mark.booking_id)
+                if booking is None or booking.session_id != session.id:
+                    raise InvalidError(
+                        f"Booking {mark.booking_id} is not on this session.", "marks"
+                    )
+                if booking.state not in MARKABLE:
+                    raise ConflictError(
+                        f"Booking {mark.booking_id} is {booking.state.replace('_', ' ')}; only "
+                        "booked learners get attendance."
+                    )
+            for mark in marks:
+                booking = rows[mark.booking_id]
+                if booking.state == mark.status:
+                    continue
+                await record_transition(
+                    s,
+                    booking=booking,
+                    to_state=mark.status,
+                    actor=actor,
+                    now=now,
+                    reason="Attendance",
+                    notify=None,
+                )
+                await _sync_completion(s, booking, course, session, now=now)
+
+    await with_retry(attempt)
+    return await catalogue.roster(db, clock, actor, session_id)
+
+
+async def mark_all_attended(
+    db: Database, clock: Clock, actor: Actor, session_id: int, *, lock_days: int = 7
+) -> RosterView:
+    """Everyone still marked booked becomes attended; adjust the exceptions afterwards."""
+    async with db.reading() as s:
+        await _session_for_trainer(s, actor, session_id)
+        ids = (
+            await s.scalars(
+                select(Booking.id).where(
+                    Booking.session_id == session_id, Booking.state == "booked"
+                )
+            )
+        ).all()
+    if not ids:
+        return await catalogue.roster(db, clock, actor, session_id)
+    return await mark_attendance(
+        db, clock, actor, session_id, [Mark(i, "attended") for i in ids], lock_days=lock_days
+    )
+
+
+async def _sync_completion(
+    s: AsyncSession, booking: Booking, course: Course, session: SessionRow, *, now: datetime
+) -> None:
+    """Attendance that counts writes the workshop completion; a change away withdraws it."""
+    counts = booking.state == "attended" or (
+        booking.state == "partially_attended" and course.partial_attendance_counts
+    )
+    existing = await s.scalar(select(Completion).where(Completion.booking_id == booking.id))
+    if counts and existing is None:
+        s.add(
+            Completion(
+                learner_id=booking.learner_id,
+                course_id=course.id,
+                completed_at=session.ends_at,
+                expires_at=add_months(session.ends_at, course.certification_months)
+                if course.certification_months
+                else None,
+                source="workshop",
+                booking_id=booking.id,
+                recorded_at=now,
+            )
+        )
+        await s.flush()
+    elif not counts and existing is not None:
+        await s.execute(delete(Completion).where(Completion.id == existing.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Moving a learner to another date of the same course
+
+
+async def move_booking(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    booking_id: int,
+    target_session_id: int,
+    *,
+    reason: str,
+    override_reason: str | None = None,
+) -> BookingView:
+    """Move a booked learner to another session of the same course. The target's seat rules
+    apply (its seat is taken with the same conditional update as a sign-up, so a move never
+    overbooks); the freed seat on the old session goes to its waiting list; the learner's
+    calendar gets a CANCEL for the old dates and a REQUEST for the new ones."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidError("Give a reason for the move.", "reason")
+
+    async def attempt() -> BookingView:
+        async with db.transaction() as s:
+            now = clock.now()
+            source_id = await s.scalar(select(Booking.session_id).where(Booking.id == booking_id))
+            if source_id is None:
+                raise NotFoundError(f"There is no booking {booking_id}.")
+            if source_id == target_session_id:
+                raise ConflictError("The booking is already on that session.")
+            # Both session rows, locked in id order so two opposite moves cannot deadlock.
+            locked: dict[int, SessionRow] = {}
+            for sid in sorted({source_id, target_session_id}):
+                row = await booking_service.lock_session(s, sid)
+                if row is None:
+                    raise NotFoundError(f"There is no session {sid}.")
+                locked[sid] = row
+            source, target = locked[source_id], locked[target_session_id]
+            # The source session's trainers (and administrators) move its learners to any other
+            # date of the same course; the target's seat rules still apply.
+            await _session_for_trainer(s, actor, source.id)
+            booking = await s.scalar(
+                select(Booking)
+                .where(Booking.id == booking_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            assert booking is not None
+            if booking.state != BookingState.BOOKED:
+                raise ConflictError("Only a booked place can be moved.")
+            if target.course_id != source.course_id:
+                raise InvalidError(
+                    "A booking can only move to another date of the same course.",
+                    "target_session_id",
+                )
+            learner = await s.get_one(Person, booking.learner_id)
+            course = await s.get_one(Course, target.course_id)
+            target_dates = (await active_dates(s, [target.id]))[target.id]
+            facts = await eligibility.session_facts(s, target, course, slots(target_dates))
+            existing = [
+                b
+                for b in await booking_service.existing_bookings(s, learner.id)
+                if b.id != booking.id
+            ]
+            decision = decide_booking(
+                facts,
+                await eligibility.learner_profile(s, learner),
+                existing,
+                now=now,
+                overrides=Overrides(
+                    signup_window=True,
+                    eligibility=bool(override_reason),
+                    clash=bool(override_reason),
+                ),
+            )
+            if decision.refused:
+                raise RefusedError(decision.reasons)
+            if decision.state != BookingState.BOOKED or not await booking_service.take_seat(
+                s, target, seat_guard=True
+            ):
+                raise ConflictError("That session is full: a booking can only move to a free seat.")
+            old_dates = [d.id for d in (await active_dates(s, [source.id]))[source.id]]
+            booking.session_id = target.id
+            booking.sequence += 1
+            booking.override_reason = override_reason or booking.override_reason
+            await record_transition(
+                s,
+                booking=booking,
+                to_state="booked",
+                actor=actor,
+                now=now,
+                reason=f"Moved from session {source.id}: {reason}",
+                notify="booking.moved",
+            )
+            # The old dates leave the learner's calendar (same UIDs, METHOD:CANCEL).
+            await queue_email(
+                s,
+                topic="session.date_removed",
+                recipient_id=booking.learner_id,
+                booking_id=booking.id,
+                session_id=source.id,
+                now=now,
+                dedupe_key=f"booking.moved.cancel:{booking.id}:{booking.sequence}",
+                payload={
+                    "booking_id": booking.id,
+                    "session_id": source.id,
+                    "sequence": booking.sequence,
+                    "date_ids": old_dates,
+                    "from_state": "booked",
+                },
+            )
+            await booking_service.release_seat(s, source)
+            await booking_service.promote_waiting(s, source, now=now)
+            return await booking_service.booking_view(s, booking.id, now=now)
+
+    return await with_retry(attempt)
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages, CSV and the sign-in sheet
+
+
+async def message_attendees(
+    db: Database, clock: Clock, actor: Actor, session_id: int, *, subject: str, body: str
+) -> int:
+    """Email everyone booked on the session (queued in the outbox like every message)."""
+    subject = " ".join((subject or "").split())
+    body = (body or "").strip()
+    if not subject or len(subject) > MAX_SUBJECT:
+        raise InvalidError("A subject of at most 200 characters is needed.", "subject")
+    if not body or len(body) > MAX_MESSAGE:
+        raise InvalidError("A message of at most 10,000 characters is needed.", "body")
+
+    async def attempt() -> int:
+        async with db.transaction() as s:
+            now = clock.now()
+            session = await _session_for_trainer(s, actor, session_id)
+            recipients = (
+                await s.execute(
+                    select(Booking.id, Booking.learner_id).where(
+                        Booking.session_id == session.id,
+                        Booking.state.in_(("booked", "offered", "pending_payment")),
+                    )
+                )
+            ).all()
+            stamp = now.strftime("%Y%m%d%H%M%S%f")
+            for booking_id, learner_id in recipients:
+                await queue_email(
+                    s,
+                    topic="trainer.message",
+                    recipient_id=learner_id,
+                    booking_id=booking_id,
+                    session_id=session.id,
+                    now=now,
+                    dedupe_key=f"trainer.message:{session.id}:{stamp}:{learner_id}",
+                    payload={
+                        "booking_id": booking_id,
+                        "session_id": session.id,
+                        "subject": subject,
+                        "body": body,
+                        "from_name": actor.name,
+                    },
+                )
+            return len(recipients)
+
+    return await with_retry(attempt)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: such text is prefixed with
+    an apostrophe, which they show as text (OWASP's CSV injection advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> str:
+    roster = await catalogue.roster(db, clock, actor, session_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "Booking",
+            "State",
+            "Waitlist position",
+            "Name",
+            "Email",
+            "Job role",
+            "Unit",
+            "Special requirements",
+            "Answers",
+            "Override",
+        ]
+    )
+    for group in (
+        roster.booked,
+        roster.attended,
+        roster.offered,
+        roster.waitlisted,
+        roster.pending,
+        roster.cancelled,
+    ):
+        for r in group:
+            writer.writerow(
+                [
+                    safe_cell(r.booking_id),
+                    safe_cell(r.state),
+                    safe_cell(r.waitlist_position or ""),
+                    safe_cell(r.learner.name),
+                    safe_cell(r.learner.email),
+                    safe_cell(r.learner.job_role or ""),
+                    safe_cell(r.learner.org_unit or ""),
+                    safe_cell(r.special_requirements or ""),
+                    safe_cell("; ".join(f"{k}: {v}" for k, v in (r.answers or {}).items())),
+                    safe_cell(r.override_reason or ""),
+                ]
+            )
+    return out.getvalue()
+
+
+async def sign_in_sheet(db: Database, clock: Clock, actor: Actor, session_id: int) -> bytes:
+    """A printable A4 PDF: one row per booked learner with a box to sign."""
+    roster = await catalogue.roster(db, clock, actor, session_id)
+    s = roster.session
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_title(f"Sign-in sheet: {s.course_title}")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, _latin1(f"Sign-in sheet: {s.course_title}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 11)
+    for d in s.dates:
+        start = local(d.start, d.timezone)
+        end = local(d.end, d.timezone)
+        pdf.cell(
+            0,
+            6,
+            _latin1(f"{start:%A %-d %B %Y}, {start:%H:%M}-{end:%H:%M} {start:%Z}"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    where = s.room.name if s.room else ("Online" if s.virtual else "")
+    if where:
+        pdf.cell(0, 6, _latin1(f"Where: {where}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    widths = (60, 55, 70)
+    pdf.set_font("Helvetica", "B", 11)
+    for width, title in zip(widths, ("Name", "Job role / unit", "Signature"), strict=True):
+        pdf.cell(width, 8, title, border=1)
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 10)
+    for r in sorted([*roster.booked, *roster.attended], key=lambda r: r.learner.name):
+        role = ", ".join(x for x in (r.learner.job_role, r.learner.org_unit) if x)
+        pdf.cell(widths[0], 14, _latin1(r.learner.name)[:40], border=1)
+        pdf.cell(widths[1], 14, _latin1(role)[:38], border=1)
+        pdf.cell(widths[2], 14, "", border=1)
+        pdf.ln()
+    return bytes(pdf.output())
+
+
+def _latin1(text: str) -> str:
+    """The core PDF fonts are Latin-1; anything else is replaced rather than failing."""
+    return text.replace("–", "-").replace("’", "'").encode("latin-1", "replace").decode("latin-1")
