@@ -16,7 +16,7 @@ from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.mailer import Mailer, mailer_for
-from booking.services import approvals, bookings, notifications
+from booking.services import approvals, bookings, notifications, roster
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ async def tick(
             + await notifications.queue_roster_summaries(db, clock)
             + await approvals.remind_approvers(
                 db, clock, timedelta(days=settings.approval_reminder_days)
+            )
+            + await roster.check_minimum_bookings(
+                db, clock, days_before=settings.min_bookings_check_days
             )
         )
         if mailer is not None:

@@ -22,7 +22,7 @@ from booking.db import Database
 from booking.domain.booking_rules import Overrides, decide_booking
 from booking.domain.eligibility import add_months
 from booking.domain.states import BookingState
-from booking.models import Booking, Completion, Course, Person
+from booking.models import Booking, Completion, Course, Outbox, Person
 from booking.models import Session as SessionRow
 from booking.services import bookings as booking_service
 from booking.services import catalogue, eligibility
@@ -466,3 +466,204 @@ async def sign_in_sheet(db: Database, clock: Clock, actor: Actor, session_id: in
 def _latin1(text: str) -> str:
     """The core PDF fonts are Latin-1; anything else is replaced rather than failing."""
     return text.replace("–", "-").replace("’", "'").encode("latin-1", "replace").decode("latin-1")
+
+
+# ---------------------------------------------------------------------------------------------
+# Copying sessions, minimum bookings, and waitlist demand
+
+
+async def copy_session(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    session_id: int,
+    dates: Sequence[catalogue.DateInput],
+    *,
+    override_reason: str | None = None,
+) -> catalogue.SessionView:
+    """A new session like this one (room, trainers, capacity, modes) on new dates."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can schedule sessions.")
+    source = await catalogue.get_session(db, clock, actor, session_id)
+    async with db.reading() as s:
+        row = await s.get_one(SessionRow, session_id)
+        auto_cancel = row.auto_cancel_below_min
+    return await catalogue.create_session(
+        db,
+        clock,
+        actor,
+        source.course_id,
+        catalogue.SessionInput(
+            dates=list(dates),
+            capacity=source.capacity,
+            room=catalogue.RoomInput(source.room.name) if source.room else None,
+            virtual_link=source.virtual_link,
+            facilitators=list(source.facilitators),
+            waitlist_mode=source.waitlist_mode,
+            offer_hours=source.offer_hours,
+            min_bookings=source.min_bookings,
+            auto_cancel_below_min=auto_cancel,
+            override_reason=override_reason,
+        ),
+    )
+
+
+async def check_minimum_bookings(db: Database, clock: Clock, *, days_before: int) -> int:
+    """`days_before` the start, a session under its minimum warns its trainers and the
+    administrators once, or is cancelled with notice if it is set to cancel itself."""
+    now = clock.now()
+    async with db.reading() as s:
+        due = (
+            await s.scalars(
+                select(SessionRow).where(
+                    SessionRow.status == "open",
+                    SessionRow.min_bookings > 0,
+                    SessionRow.starts_at > now,
+                    SessionRow.starts_at <= now + timedelta(days=days_before),
+                )
+            )
+        ).all()
+        under = []
+        for session in due:
+            booked = len(
+                (
+                    await s.scalars(
+                        select(Booking.id).where(
+                            Booking.session_id == session.id,
+                            Booking.state.in_(("booked", "pending_payment")),
+                        )
+                    )
+                ).all()
+            )
+            if booked < session.min_bookings:
+                under.append(
+                    (session.id, session.auto_cancel_below_min, booked, session.min_bookings)
+                )
+    handled = 0
+    for session_id, auto_cancel, booked, minimum in under:
+        if auto_cancel:
+            await catalogue.cancel_session(
+                db,
+                clock,
+                Actor.system(),
+                session_id,
+                reason=f"Not enough bookings ({booked} of the {minimum} needed)",
+            )
+            handled += 1
+            continue
+
+        async def warn(
+            session_id: int = session_id, booked: int = booked, minimum: int = minimum
+        ) -> int:
+            async with db.transaction() as s:
+                now = clock.now()
+                recipients = set(await booking_service.facilitator_ids(s, session_id)) | set(
+                    (
+                        await s.scalars(
+                            select(Person.id).where(
+                                Person.roles.like("%admin%"), Person.active.is_(True)
+                            )
+                        )
+                    ).all()
+                )
+                queued = 0
+                for person_id in sorted(recipients):
+                    key = f"session.under_minimum:{session_id}:{person_id}"
+                    if await s.scalar(select(Outbox.id).where(Outbox.dedupe_key == key)):
+                        continue
+                    await queue_email(
+                        s,
+                        topic="session.under_minimum",
+                        recipient_id=person_id,
+                        booking_id=None,
+                        session_id=session_id,
+                        now=now,
+                        dedupe_key=key,
+                        payload={"session_id": session_id, "booked": booked, "minimum": minimum},
+                    )
+                    queued += 1
+                return 1 if queued else 0
+
+        handled += await with_retry(warn)
+    return handled
+
+
+@dataclass(slots=True)
+class Demand:
+    course_id: int
+    course_title: str
+    sessions: list[dict[str, object]]
+    waiting_learners: int
+
+
+async def course_demand(db: Database, clock: Clock, actor: Actor, course_id: int) -> Demand:
+    """Waiting-list demand across the course's upcoming sessions (administrators)."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators see demand.")
+    course = await catalogue.get_course(db, clock, actor, course_id, upcoming_only=True)
+    async with db.reading() as s:
+        waiting = set(
+            (
+                await s.scalars(
+                    select(Booking.learner_id).where(
+                        Booking.course_id == course_id, Booking.state == "waitlisted"
+                    )
+                )
+            ).all()
+        )
+    return Demand(
+        course_id=course.id,
+        course_title=course.title,
+        sessions=[
+            {
+                "session_id": v.id,
+                "status": v.status,
+                "capacity": v.capacity,
+                "booked": v.booked,
+                "waitlisted": v.waitlisted,
+                "starts": v.dates[0].start if v.dates else None,
+            }
+            for v in course.sessions
+        ],
+        waiting_learners=len(waiting),
+    )
+
+
+async def invite_waitlisted(db: Database, clock: Clock, actor: Actor, session_id: int) -> int:
+    """Tell everyone waiting on another date of this session's course that this one is open."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can invite the waiting list.")
+
+    async def attempt() -> int:
+        async with db.transaction() as s:
+            now = clock.now()
+            session = await s.get(SessionRow, session_id)
+            if session is None:
+                raise NotFoundError(f"There is no session {session_id}.")
+            learners = sorted(
+                set(
+                    (
+                        await s.scalars(
+                            select(Booking.learner_id).where(
+                                Booking.course_id == session.course_id,
+                                Booking.state == "waitlisted",
+                                Booking.session_id != session.id,
+                            )
+                        )
+                    ).all()
+                )
+            )
+            for learner_id in learners:
+                await queue_email(
+                    s,
+                    topic="course.new_session",
+                    recipient_id=learner_id,
+                    booking_id=None,
+                    session_id=session.id,
+                    now=now,
+                    dedupe_key=f"course.new_session:{session.id}:{learner_id}",
+                    payload={"session_id": session.id},
+                )
+            return len(learners)
+
+    return await with_retry(attempt)

@@ -13,7 +13,15 @@ from litestar.params import Parameter
 from billing.domain.money import Money
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import approvals, bookings, catalogue, eligibility, people, records
+from booking.services import (
+    approvals,
+    bookings,
+    catalogue,
+    eligibility,
+    people,
+    records,
+    roster,
+)
 from booking.services.actors import Actor
 from booking.services.bookings import BookingOutcome, BookingRequest, IdempotencyClaim
 from booking.services.catalogue import (
@@ -215,6 +223,8 @@ async def create_session(
             signup_closes=data.signup_closes,
             min_bookings=data.min_bookings,
             status=data.status,
+            auto_cancel_below_min=data.auto_cancel_below_min,
+            override_reason=data.override_reason,
         ),
     )
 
@@ -252,6 +262,8 @@ async def patch_session(
             signup_closes=_given(data.signup_closes),
             min_bookings=opt(data.min_bookings),
             status=opt(data.status),
+            auto_cancel_below_min=opt(data.auto_cancel_below_min),
+            override_reason=data.override_reason,
         ),
     )
 
@@ -265,16 +277,7 @@ async def cancel_session(
 
 @get("/sessions/{session_id:int}/roster", summary="The session's roster")
 async def get_roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> dict[str, Any]:
-    view = await catalogue.roster(db, clock, actor, session_id)
-    return {
-        "session": view.session,
-        "booked": view.booked,
-        "offered": view.offered,
-        "waitlisted": view.waitlisted,
-        "pending": view.pending,
-        "cancelled": view.cancelled,
-        "attended": view.attended,
-    }
+    return _roster_dict(await catalogue.roster(db, clock, actor, session_id))
 
 
 # --- bookings --------------------------------------------------------------------------------
@@ -405,6 +408,113 @@ async def course_eligibility(
     return {"eligible": not reasons, "reasons": [r.as_dict() for r in reasons]}
 
 
+# --- running a session ----------------------------------------------------------------------
+
+
+def _roster_dict(view: Any) -> dict[str, Any]:
+    return {
+        "session": view.session,
+        "booked": view.booked,
+        "offered": view.offered,
+        "waitlisted": view.waitlisted,
+        "pending": view.pending,
+        "cancelled": view.cancelled,
+        "attended": view.attended,
+    }
+
+
+@post("/sessions/{session_id:int}/attendance", summary="Mark attendance", status_code=200)
+async def post_attendance(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    session_id: int,
+    data: schemas.AttendanceIn,
+) -> dict[str, Any]:
+    view = await roster.mark_attendance(
+        db,
+        clock,
+        actor,
+        session_id,
+        [roster.Mark(m.booking_id, m.status) for m in data.marks],
+        lock_days=request.app.state.settings.attendance_lock_days,
+    )
+    return _roster_dict(view)
+
+
+@post("/bookings/{booking_id:int}/move", summary="Move to another date", status_code=200)
+async def move_booking(
+    db: Database, clock: Clock, actor: Actor, booking_id: int, data: schemas.MoveIn
+) -> BookingView:
+    return await roster.move_booking(
+        db,
+        clock,
+        actor,
+        booking_id,
+        data.session_id,
+        reason=data.reason,
+        override_reason=data.override_reason,
+    )
+
+
+@post("/sessions/{session_id:int}/messages", summary="Email everyone booked", status_code=200)
+async def message_attendees(
+    db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.MessageIn
+) -> dict[str, Any]:
+    sent = await roster.message_attendees(
+        db, clock, actor, session_id, subject=data.subject, body=data.body
+    )
+    return {"queued": sent}
+
+
+@get("/sessions/{session_id:int}/roster.csv", summary="The roster as CSV")
+async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> Response[str]:
+    body = await roster.roster_csv(db, clock, actor, session_id)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="roster-{session_id}.csv"'},
+    )
+
+
+@get("/sessions/{session_id:int}/sign-in-sheet.pdf", summary="Printable sign-in sheet")
+async def sign_in_sheet(
+    db: Database, clock: Clock, actor: Actor, session_id: int
+) -> Response[bytes]:
+    body = await roster.sign_in_sheet(db, clock, actor, session_id)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="sign-in-{session_id}.pdf"'},
+    )
+
+
+@post("/sessions/{session_id:int}/copy", summary="Copy a session to new dates")
+async def copy_session(
+    db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.CopyIn
+) -> SessionView:
+    return await roster.copy_session(
+        db, clock, actor, session_id, _dates(data.dates), override_reason=data.override_reason
+    )
+
+
+@post(
+    "/sessions/{session_id:int}/invite-waitlisted",
+    summary="Invite learners waiting on other dates of the course",
+    status_code=200,
+)
+async def invite_waitlisted(
+    db: Database, clock: Clock, actor: Actor, session_id: int
+) -> dict[str, Any]:
+    return {"invited": await roster.invite_waitlisted(db, clock, actor, session_id)}
+
+
+@get("/courses/{course_id:int}/demand", summary="Waiting-list demand across sessions")
+async def course_demand(db: Database, clock: Clock, actor: Actor, course_id: int) -> roster.Demand:
+    return await roster.course_demand(db, clock, actor, course_id)
+
+
 def api_router() -> Router:
     return Router(
         path="/api/v1",
@@ -431,6 +541,14 @@ def api_router() -> Router:
             decide_approval,
             post_completions,
             course_eligibility,
+            post_attendance,
+            move_booking,
+            message_attendees,
+            roster_csv,
+            sign_in_sheet,
+            copy_session,
+            invite_waitlisted,
+            course_demand,
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],

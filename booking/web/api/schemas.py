@@ -123,6 +123,8 @@ class SessionIn(msgspec.Struct):
     signup_closes: datetime | None = None
     min_bookings: int = 0
     status: str = "open"
+    auto_cancel_below_min: bool = False
+    override_reason: str | None = None
 
 
 class SessionPatch(msgspec.Struct):
@@ -137,6 +139,8 @@ class SessionPatch(msgspec.Struct):
     signup_closes: datetime | None | UnsetType = UNSET
     min_bookings: int | UnsetType = UNSET
     status: str | UnsetType = UNSET
+    auto_cancel_below_min: bool | UnsetType = UNSET
+    override_reason: str | None = None
 
 
 class ReasonIn(msgspec.Struct):
@@ -158,3 +162,28 @@ class CancelIn(msgspec.Struct):
     reason: str
     details: str | None = None
     quoted_fee: MoneyIn | None = None
+
+
+class MarkIn(msgspec.Struct):
+    booking_id: int
+    status: str
+
+
+class AttendanceIn(msgspec.Struct):
+    marks: list[MarkIn]
+
+
+class MoveIn(msgspec.Struct):
+    session_id: int
+    reason: str
+    override_reason: str | None = None
+
+
+class MessageIn(msgspec.Struct):
+    subject: str
+    body: str
+
+
+class CopyIn(msgspec.Struct):
+    dates: list[DateIn]
+    override_reason: str | None = None
