@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -19,30 +19,23 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from sqlalchemy import text
 
 from booking import PROJECT_ROOT, jobs
 from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database
+from booking.logs import RequestContextMiddleware
 from booking.services.errors import ServiceError
-from booking.web import problems
+from booking.web import ops, problems
 from booking.web.api.routes import api_router
 from booking.web.approval_pages import approval_routes
 from booking.web.deps import provide_clock, provide_db
 from booking.web.outbox_pages import outbox_routes
 from booking.web.pages import page_routes, template_globals
+from booking.web.roster_pages import roster_routes
 
 STATIC_DIR = PROJECT_ROOT / "booking" / "static"
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
-
-
-@get("/health", include_in_schema=False)
-async def health(state: State) -> dict[str, str]:
-    db: Database = state.db
-    async with db.engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))
-    return {"status": "ok"}
 
 
 def create_app(
@@ -55,18 +48,26 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = Database(settings)
+        db = Database(settings, application_name="booking-web")
         app.state.db = db
+        try:
+            # A database that is still starting up does not stop the app: retry with backoff.
+            await db.wait_until_reachable(settings.db_connect_retry_seconds)
+        except BaseException:
+            await db.dispose()
+            raise
+        stop = asyncio.Event()
         task: asyncio.Task[None] | None = None
         if worker_inline:
-            task = asyncio.create_task(jobs.run_forever(db, clock, settings))
+            task = asyncio.create_task(jobs.run_forever(db, clock, settings, stop=stop))
         try:
             yield
         finally:
+            # The server runs this after in-flight requests have finished (uvicorn waits for
+            # them, up to BOOKING_SHUTDOWN_TIMEOUT); the worker finishes its send in progress
+            # and releases the rest of its claims before the engine is closed.
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await jobs.stop_gracefully(task, stop, settings.shutdown_timeout)
             await db.dispose()
 
     key = hashlib.sha256(settings.secret_key.encode()).digest()
@@ -83,7 +84,7 @@ def create_app(
         secret=settings.secret_key,
         cookie_secure=secure_cookies,
         cookie_samesite="lax",
-        exclude=["/api/", "/health", "/webhooks/"],
+        exclude=["/api/", "/health", "/ready", "/webhooks/"],
     )
 
     def engine_callback(engine: JinjaTemplateEngine) -> None:
@@ -96,13 +97,15 @@ def create_app(
         500: problems.internal_error_handler,
     }
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
-            health,
+            ops.health,
+            ops.ready,
             api_router(),
             *page_routes(),
             *outbox_routes(),
             *approval_routes(),
+            *roster_routes(),
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False
             ),
@@ -127,4 +130,11 @@ def create_app(
             description="Book places on training sessions, manage waitlists and rosters.",
         ),
         debug=False,
+        # Logging is configured by the process (booking/logs.py: JSON lines with the request
+        # id), not by Litestar, which would replace it with its own format.
+        logging_config=None,
     )
+    # Outermost, around Litestar's own exception handling, so that every response (404s and
+    # errors included) carries the request id and is logged once with its status and duration.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app

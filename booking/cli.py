@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from booking.clock import SystemClock
 from booking.config import ConfigError, Settings
-from booking.db import Database
+from booking.db import Database, describe
+
+log = logging.getLogger("booking.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,10 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     token_create.add_argument("--scope", default=None, choices=["records"])
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         demo = bool(getattr(args, "demo", False)) or args.command == "demo"
         settings = Settings.from_env(demo=demo)
+        from booking import logs
+
+        logs.configure(settings)
         return _dispatch(args, settings)
     except ConfigError as exc:
         print(f"booking: {exc}", file=sys.stderr)
@@ -143,18 +148,47 @@ async def _load_demo(settings: Settings) -> bool:
 
 
 def _worker(settings: Settings) -> int:
+    """The worker on its own. SIGTERM or SIGINT stops it gracefully (the send in progress is
+    finished, the other claimed messages are released); a second signal stops it at once."""
     from booking import jobs
 
-    async def go() -> None:
-        db = Database(settings)
+    async def go() -> int:
+        db = Database(settings, application_name="booking-worker")
+        stop = asyncio.Event()
+        task: asyncio.Task[None] | None = None
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            if stop.is_set() and task is not None:
+                log.warning("second %s: stopping now", signal.Signals(signum).name)
+                task.cancel()
+                return
+            log.info("%s: finishing the current tick, then stopping", signal.Signals(signum).name)
+            stop.set()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_signal, signum)
         try:
-            await jobs.run_forever(db, SystemClock(), settings)
+            try:
+                await db.wait_until_reachable(settings.db_connect_retry_seconds)
+            except Exception as exc:
+                print(f"booking: the database is not answering: {describe(exc)}", file=sys.stderr)
+                return 1
+            if stop.is_set():
+                return 0
+            task = asyncio.create_task(jobs.run_forever(db, SystemClock(), settings, stop=stop))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):  # a second signal
+                await jobs.stop_gracefully(task, stop, settings.shutdown_timeout)
+            if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+                raise error
+            return 0
         finally:
             await db.dispose()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(go())
-    return 0
+    return asyncio.run(go())
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -171,15 +205,31 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # The app factory reads the environment again in each worker process.
         os.environ["BOOKING_DEMO"] = "1"
     settings.require_secret_key()
-    print(f"serving on http://{args.host}:{args.port}")
+    from booking import logs
+
+    log.info(
+        "serving on http://%s:%s with %d process(es); worker %s",
+        args.host,
+        args.port,
+        max(1, args.workers),
+        "inline" if settings.worker == "inline" else "off (run `booking worker`)",
+    )
     uvicorn.run(
         "booking.cli:app_factory",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers if args.workers > 1 else None,
+        # X-Forwarded-For/-Proto are trusted from the addresses in FORWARDED_ALLOW_IPS
+        # (uvicorn's own variable; 127.0.0.1 by default): the reverse proxy.
         proxy_headers=True,
-        log_level="info",
+        log_config=logs.log_config(settings),
+        log_level=settings.log_level,
+        # The app writes one access line per request itself (with the request id).
+        access_log=False,
+        server_header=False,
+        # In-flight requests get this long to finish after SIGTERM before being cut.
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
     )
     return 0
 

@@ -128,9 +128,7 @@ class Settings:
                 "BOOKING_SHUTDOWN_TIMEOUT cannot be negative"
             )
         redis_url = get("REDIS_URL")
-        if redis_url is not None and not redis_url.startswith(
-            ("redis://", "rediss://", "unix://")
-        ):
+        if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("BOOKING_REDIS_URL must be a redis://, rediss:// or unix:// URL")
         is_demo = demo or (get("DEMO", "0") or "0").lower() in {"1", "true", "yes"}
         log_format = (get("LOG_FORMAT", "text" if is_demo else "json") or "json").lower()

@@ -8,12 +8,15 @@ transaction that writes must begin IMMEDIATE, or two writers that both read firs
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,9 +30,19 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL SQLSTATEs worth one more try: serialization failure, deadlock detected.
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
 MAX_ATTEMPTS = 5
+# PostgreSQL SQLSTATEs that mean "the database is not answering (for now)", not "your request is
+# wrong": connection exceptions (class 08), operator intervention (57P01 admin shutdown by
+# pg_terminate_backend or a restart, 57P02 crash, 57P03 cannot connect now — starting up or in
+# recovery), query cancelled by the statement timeout (57014), too many connections (53300), and
+# a write on a read-only server (25006 — a standby, or a primary just demoted in a failover).
+UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "57014", "53300", "25006"}
+# Waiting for a new connection to open (asyncpg's own default is 60 s).
+CONNECT_TIMEOUT_SECONDS = 10
+
+log = logging.getLogger(__name__)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, application_name: str = "booking") -> AsyncEngine:
     if settings.is_sqlite:
         path = settings.sqlite_path()
         if path is not None:
@@ -39,13 +52,40 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
+    max_overflow = (
+        settings.db_max_overflow
+        if settings.db_max_overflow is not None
+        else max(5, settings.db_pool_size)
+    )
     return create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
-        max_overflow=max(5, settings.db_pool_size),
+        max_overflow=max_overflow,
+        # A connection the server dropped (restart, failover, pg_terminate_backend) while it
+        # sat in the pool is noticed and replaced at checkout instead of failing a request.
         pool_pre_ping=True,
         pool_timeout=60,
+        connect_args=_connect_args(settings, application_name),
     )
+
+
+def _connect_args(settings: Settings, application_name: str) -> dict[str, Any]:
+    """Statement timeout and application name, in the form the driver takes them."""
+    driver = make_url(settings.database_url).get_driver_name()
+    timeout_ms = settings.db_statement_timeout_ms
+    if driver == "asyncpg":
+        server_settings = {"application_name": application_name}
+        if timeout_ms > 0:
+            server_settings["statement_timeout"] = str(timeout_ms)
+        return {"server_settings": server_settings, "timeout": CONNECT_TIMEOUT_SECONDS}
+    if driver.startswith("psycopg"):
+        options = f"-c statement_timeout={timeout_ms}" if timeout_ms > 0 else ""
+        return {
+            "application_name": application_name,
+            "options": options,
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        }
+    return {}
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -70,9 +110,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """The engine, the session factory and the transaction helpers a running app owns."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, application_name: str = "booking") -> None:
         self.settings = settings
-        self.engine = create_engine(settings)
+        self.engine = create_engine(settings, application_name=application_name)
         self.is_sqlite = settings.is_sqlite
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._read_sessions = async_sessionmaker(
@@ -105,6 +145,56 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+    async def ping(self, within: float = 5.0) -> None:
+        """`SELECT 1` on a pooled connection; raises if the database does not answer in time."""
+        async with asyncio.timeout(within), self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def wait_until_reachable(self, within: float) -> None:
+        """At start: try to reach the database, with backoff (0.5 s doubling to 5 s), for up to
+        `within` seconds; then raise the last error. A database that is still starting up, or
+        a network that is not there yet, does not stop the process."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        delay = 0.5
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.ping(within=CONNECT_TIMEOUT_SECONDS)
+            except Exception as exc:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    log.error(
+                        "the database is not answering after %d attempts; giving up: %s",
+                        attempt,
+                        describe(exc),
+                    )
+                    raise
+                wait = min(delay, remaining)
+                log.warning(
+                    "the database is not answering yet (attempt %d); trying again in %.1fs: %s",
+                    attempt,
+                    wait,
+                    describe(exc),
+                )
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, 5.0)
+                continue
+            if attempt > 1:
+                log.info("the database answers (after %d attempts)", attempt)
+            return
+
+    async def schema_revisions(self) -> set[str]:
+        """The Alembic revisions recorded in the database (empty if it was never migrated)."""
+        async with self.engine.connect() as conn:
+            if not await conn.run_sync(
+                lambda sync: sync.dialect.has_table(sync, "alembic_version")
+            ):
+                return set()
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in rows}
+
 
 def is_retryable(exc: BaseException) -> bool:
     if not isinstance(exc, DBAPIError):
@@ -112,3 +202,39 @@ def is_retryable(exc: BaseException) -> bool:
     orig = exc.orig
     code = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
     return code in RETRYABLE_SQLSTATES
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the error means the database cannot be reached or is not serving right now
+    (down, restarting, failing over, overloaded, too slow), as opposed to a bug or a conflict.
+    The web layer answers these with 503 and the worker simply tries again at its next tick."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            return True
+        code = _sqlstate(exc)
+        return code is not None and (code.startswith("08") or code in UNAVAILABLE_SQLSTATES)
+    if isinstance(exc, PoolTimeoutError | DisconnectionError):
+        return True
+    # Opening a new connection fails with the driver's or the socket's own errors.
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    code = _sqlstate(exc)
+    if code is not None:
+        return code.startswith("08") or code in UNAVAILABLE_SQLSTATES
+    try:
+        from asyncpg.exceptions import ConnectionDoesNotExistError
+    except ImportError:  # pragma: no cover - asyncpg is only installed for PostgreSQL
+        return False
+    return isinstance(exc, ConnectionDoesNotExistError)
+
+
+def describe(exc: BaseException) -> str:
+    """One line about a database error, without the SQL statement."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}".rstrip(": ")

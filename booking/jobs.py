@@ -2,6 +2,13 @@
 
 Every sweep is computed from the database and re-checks state under a lock (or is deduplicated
 by the outbox's unique key), so several workers, or a worker restarted mid-tick, do no harm.
+
+Stopping (SIGTERM, or the app's shutdown when the worker runs inline): no new tick starts; the
+message being sent when the signal came is finished and marked sent; the other messages this
+worker had claimed are released at once, so another worker sends them without waiting for the
+claim to lapse. A worker killed outright (SIGKILL, power loss) releases nothing: its claims lapse
+after `notifications.CLAIM_LEASE`, and a message it had sent but not yet marked is sent again with
+the same Message-ID (delivery is at least once; receivers drop the repeat by its Message-ID).
 """
 
 from __future__ import annotations
@@ -9,13 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import case, update
 
 from booking.clock import Clock
 from booking.config import Settings
-from booking.db import Database
+from booking.db import Database, describe, is_unavailable
 from booking.mailer import Mailer, mailer_for
+from booking.models import Outbox
 from booking.services import approvals, bookings, notifications, roster
 
 log = logging.getLogger(__name__)
@@ -60,13 +74,75 @@ async def tick(
     return report
 
 
+class WorkerStopping(Exception):
+    """Raised instead of sending once the worker has been asked to stop."""
+
+
+class StoppableMailer:
+    """Sends until `stop` is set, then refuses, so that `deliver_due` releases the rest of its
+    claimed rows through its own failure path (which clears `claimed_until` and `claim_token`
+    for exactly its claim token). The refusal carries a marker unique to this worker, so the
+    release's back-off and attempt count can be undone afterwards (`restore_released`)."""
+
+    def __init__(self, inner: Mailer, stop: asyncio.Event, marker: str) -> None:
+        self.inner = inner
+        self.stop = stop
+        self.marker = marker
+        self.refused = 0
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.stop.is_set():
+            self.refused += 1
+            raise WorkerStopping(self.marker)
+        await self.inner.send(message)
+
+    @property
+    def last_error(self) -> str:
+        # What `deliver_due` records on a row whose send failed with this exception.
+        return f"{WorkerStopping.__name__}: {self.marker}"
+
+
+async def restore_released(db: Database, clock: Clock, last_error: str) -> int:
+    """Rows this worker released while stopping become due now, with the attempt given back
+    (a release is not a failed delivery). Only rows nobody has claimed or sent since match."""
+    async with db.transaction() as s:
+        result = await s.execute(
+            update(Outbox)
+            .where(
+                Outbox.last_error == last_error,
+                Outbox.sent_at.is_(None),
+                Outbox.claim_token.is_(None),
+            )
+            .values(
+                status="pending",
+                available_at=clock.now(),
+                attempts=case((Outbox.attempts > 0, Outbox.attempts - 1), else_=0),
+                last_error=None,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 async def run_forever(
     db: Database, clock: Clock, settings: Settings, *, stop: asyncio.Event | None = None
 ) -> None:
-    mailer = mailer_for(settings)
-    if mailer is None:
-        log.info("no SMTP server configured: messages stay in the outbox (admin outbox page)")
+    """Tick every `worker_interval` seconds until `stop` is set; then finish the tick in hand
+    (see the module's docstring) and return. Cancelling the task stops at once instead."""
     stop = stop or asyncio.Event()
+    name = worker_name()
+    smtp = mailer_for(settings)
+    mailer: StoppableMailer | None = None
+    if smtp is None:
+        log.info("no SMTP server configured: messages stay in the outbox (admin outbox page)")
+    else:
+        mailer = StoppableMailer(
+            smtp, stop, f"worker {name} stopped before sending; released for another worker"
+        )
+    log.info("worker %s started (every %ss)", name, settings.worker_interval)
     while not stop.is_set():
         try:
             report = await tick(db, clock, settings, mailer)
@@ -82,7 +158,32 @@ async def run_forever(
                 log.info("worker tick: %s", report)
         except asyncio.CancelledError:
             raise
-        except Exception:  # a failed tick must not stop the loop; the next one retries
-            log.exception("worker tick failed")
+        except Exception as exc:  # a failed tick must not stop the loop; the next one retries
+            if is_unavailable(exc):
+                log.warning("worker tick skipped, the database is not answering: %s", describe(exc))
+            else:
+                log.exception("worker tick failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=settings.worker_interval)
+    released = 0
+    if mailer is not None and mailer.refused:
+        try:
+            released = await restore_released(db, clock, mailer.last_error)
+        except Exception as exc:  # they stay due after their back-off: nothing is lost
+            log.warning("could not hand back released messages at once: %s", describe(exc))
+    log.info("worker %s stopped; %d claimed messages released unsent", name, released)
+
+
+async def stop_gracefully(task: asyncio.Task[None], stop: asyncio.Event, grace: float) -> None:
+    """Ask the worker to stop and wait up to `grace` seconds for its current tick (a send in
+    progress, then releasing the rest); past that, cancel it (its claims then lapse)."""
+    stop.set()
+    if task.done():
+        return
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=grace)
+    except TimeoutError:
+        log.warning("worker still busy after %ss; cancelled (its claims lapse)", grace)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -154,7 +154,7 @@ def _validate_booking_request(actor: Actor, request: BookingRequest) -> None:
 async def _book_place(
     s: AsyncSession, actor: Actor, request: BookingRequest, *, now: datetime, seat_guard: bool
 ) -> BookingOutcome:
-    learner = await _resolve_learner(s, actor, request.learner_email)
+    learner, for_someone_else = await _resolve_learner(s, actor, request.learner_email)
 
     # Lock order everywhere: learner, then session. The learner lock serialises one person's
     # concurrent sign-ups, so "one place per course" and clash checks see each other.
@@ -162,11 +162,18 @@ async def _book_place(
     session = await _load_session(s, request.session_id, lock=seat_guard)
     if session is None or (session.status == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {request.session_id}.")
-    if request.override_reason and not policy.can_override_on(
-        actor, await facilitator_ids(s, session.id)
-    ):
+    trainers = await facilitator_ids(s, session.id)
+    if request.override_reason and not policy.can_override_on(actor, trainers):
         raise ForbiddenError(
             "Only an administrator or the session's trainer can override booking rules."
+        )
+    if for_someone_else and not (
+        policy.can_book_for(actor, learner.id, learner.manager_id)
+        or (request.override_reason and policy.can_override_on(actor, trainers))
+    ):
+        raise ForbiddenError(
+            "You can book places for yourself and your direct reports only (a session's "
+            "trainer can add learners to it with a reason)."
         )
     course = await s.get_one(Course, session.course_id)
     dates = (await active_dates(s, [session.id]))[session.id]
@@ -254,22 +261,24 @@ async def _book_place(
     return BookingOutcome(await booking_view(s, booking.id, now=now), 201)
 
 
-async def _resolve_learner(s: AsyncSession, actor: Actor, learner_email: str | None) -> Person:
+async def _resolve_learner(
+    s: AsyncSession, actor: Actor, learner_email: str | None
+) -> tuple[Person, bool]:
+    """The learner, and whether the actor is booking for someone else (checked by the caller
+    once the session, and so its trainers, are known)."""
     if not policy.is_person(actor):
         raise ForbiddenError("Only people can book places.")
     if learner_email is None or learner_email.strip().lower() == actor.email:
         learner = await s.get(Person, actor.person_id)
         if learner is None:
             raise ForbiddenError("Your account no longer exists.")
-        return learner
+        return learner, False
     learner = await s.scalar(select(Person).where(Person.email == learner_email.strip().lower()))
     if learner is None:
         raise InvalidError(
             f"There is nobody with the email address {learner_email}.", "learner_email"
         )
-    if not policy.can_book_for(actor, learner.id, learner.manager_id):
-        raise ForbiddenError("You can book places for yourself and your direct reports only.")
-    return learner
+    return learner, True
 
 
 async def _load_session(s: AsyncSession, session_id: int, *, lock: bool) -> SessionRow | None:

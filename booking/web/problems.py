@@ -11,6 +11,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 
+from booking.db import describe, is_unavailable
 from booking.services.errors import InvalidError, RefusedError, ServiceError
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,10 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal error",
+    503: "Service unavailable",
 }
+DATABASE_DOWN = "The database is not answering; try again shortly."
+RETRY_AFTER_SECONDS = 5
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -114,7 +118,25 @@ def _path_and_query(request: Request[Any, Any, Any]) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 with Retry-After: the database is down, restarting, failing over or too slow. A write
+    cut off at its commit may or may not have been saved; repeat it with its Idempotency-Key."""
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json(request):
+        response = problem(503, DATABASE_DOWN, kind="database-unavailable")
+        response.headers.update(headers)
+        return response
+    page = error_page(request, 503, "Service unavailable", DATABASE_DOWN)
+    page.headers.update(headers)
+    return page
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unavailable(exc):
+        return database_unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if wants_json(request):
         return problem(500, "Something went wrong on our side; nothing was changed.")

@@ -1,0 +1,256 @@
+"""The trainer's roster actions: attendance (one by one with htmx, or all at once), adding,
+removing and moving learners, messaging everyone, and the CSV and PDF downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+
+from booking.clock import Clock
+from booking.db import Database
+from booking.services import bookings, catalogue, roster
+from booking.services.actors import Actor
+from booking.services.bookings import BookingRequest
+from booking.services.errors import RefusedError, ServiceError
+from booking.web.deps import provide_page_actor
+from booking.web.pages import flash, is_htmx, page, partial
+
+ATTENDANCE_LABELS = {
+    "attended": "Attended",
+    "partially_attended": "Partly attended",
+    "no_show": "No-show",
+}
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _back(session_id: int, anchor: str = "") -> Redirect:
+    return Redirect(path=f"/sessions/{session_id}/roster{anchor}", status_code=303)
+
+
+def _lock_days(request: Request[Any, Any, Any]) -> int:
+    return int(request.app.state.settings.attendance_lock_days)
+
+
+@post("/sessions/{session_id:int}/attendance", include_in_schema=False, status_code=200)
+async def mark_one(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
+) -> Any:
+    form = await _form(request)
+    try:
+        booking_id = int(form.get("booking_id", ""))
+    except ValueError:
+        booking_id = 0
+    status = form.get("status", "")
+    try:
+        view = await roster.mark_attendance(
+            db,
+            clock,
+            actor,
+            session_id,
+            [roster.Mark(booking_id, status)],
+            lock_days=_lock_days(request),
+        )
+    except ServiceError as exc:
+        if is_htmx(request):
+            return partial("booking/_status.html", message=exc.detail, status_code=exc.status)
+        flash(request, exc.detail)
+        return _back(session_id)
+    row = next(r for r in view.attended if r.booking_id == booking_id)
+    message = f"{row.learner.name}: {ATTENDANCE_LABELS[row.state]}."
+    if is_htmx(request):
+        return partial(
+            "booking/_attendance_row.html",
+            r=row,
+            s=view.session,
+            message=message,
+            labels=ATTENDANCE_LABELS,
+        )
+    flash(request, message)
+    return _back(session_id, f"#attendance-{booking_id}")
+
+
+@post("/sessions/{session_id:int}/attendance/all", include_in_schema=False, status_code=303)
+async def mark_all(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
+) -> Redirect:
+    try:
+        view = await roster.mark_all_attended(
+            db, clock, actor, session_id, lock_days=_lock_days(request)
+        )
+        flash(
+            request,
+            f"Marked as attended: {len(view.attended)} learners. Adjust any exceptions below.",
+        )
+    except ServiceError as exc:
+        flash(request, exc.detail)
+    return _back(session_id, "#roster-attended")
+
+
+@post("/sessions/{session_id:int}/add-learner", include_in_schema=False, status_code=303)
+async def add_learner(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
+) -> Redirect:
+    form = await _form(request)
+    email = form.get("email", "").strip()
+    reason = form.get("reason", "").strip()
+    if not email or not reason:
+        flash(request, "To add a learner, give their email address and a reason.")
+        return _back(session_id, "#add-learner")
+    try:
+        outcome = await bookings.book_place(
+            db,
+            clock,
+            actor,
+            BookingRequest(session_id, learner_email=email, override_reason=reason),
+            seat_guard=request.app.state.settings.seat_guard,
+        )
+        state = outcome.booking.state.replace("_", " ")
+        flash(request, f"{outcome.booking.learner.name} added ({state}).")
+    except RefusedError as exc:
+        flash(request, "Not added: " + " ".join(r.message for r in exc.reasons))
+    except ServiceError as exc:
+        flash(request, f"Not added: {exc.detail}")
+    return _back(session_id)
+
+
+@post("/bookings/{booking_id:int}/remove", include_in_schema=False, status_code=303)
+async def remove_learner(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, booking_id: int
+) -> Redirect:
+    form = await _form(request)
+    view = await bookings.get_booking(db, clock, actor, booking_id)
+    try:
+        await bookings.cancel_booking(
+            db,
+            clock,
+            actor,
+            booking_id,
+            reason=form.get("reason", "").strip() or "Removed by the trainer",
+        )
+        flash(request, f"{view.learner.name} removed; they have been told.")
+    except ServiceError as exc:
+        flash(request, exc.detail)
+    return _back(view.session_id)
+
+
+@post("/bookings/{booking_id:int}/move", include_in_schema=False, status_code=303)
+async def move_learner(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, booking_id: int
+) -> Redirect:
+    form = await _form(request)
+    view = await bookings.get_booking(db, clock, actor, booking_id)
+    try:
+        target = int(form.get("session_id", ""))
+    except ValueError:
+        flash(request, "Choose the session to move to.")
+        return _back(view.session_id)
+    try:
+        moved = await roster.move_booking(
+            db,
+            clock,
+            actor,
+            booking_id,
+            target,
+            reason=form.get("reason", "").strip() or "Moved by the trainer",
+        )
+        flash(request, f"{moved.learner.name} moved to session {moved.session_id}.")
+    except RefusedError as exc:
+        flash(request, "Not moved: " + " ".join(r.message for r in exc.reasons))
+    except ServiceError as exc:
+        flash(request, f"Not moved: {exc.detail}")
+    return _back(view.session_id)
+
+
+@get("/sessions/{session_id:int}/message", include_in_schema=False)
+async def message_form(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
+) -> Template:
+    view = await catalogue.roster(db, clock, actor, session_id)
+    return page(
+        request,
+        "booking/message.html",
+        actor=actor,
+        nav="courses",
+        s=view.session,
+        count=len(view.booked) + len(view.offered),
+        form={},
+        errors={},
+    )
+
+
+@post("/sessions/{session_id:int}/message", include_in_schema=False, status_code=303)
+async def send_message(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
+) -> Any:
+    form = await _form(request)
+    try:
+        sent = await roster.message_attendees(
+            db,
+            clock,
+            actor,
+            session_id,
+            subject=form.get("subject", ""),
+            body=form.get("body", ""),
+        )
+    except ServiceError as exc:
+        view = await catalogue.roster(db, clock, actor, session_id)
+        field = getattr(exc, "field", None) or "body"
+        return page(
+            request,
+            "booking/message.html",
+            actor=actor,
+            nav="courses",
+            s=view.session,
+            count=len(view.booked) + len(view.offered),
+            form=form,
+            errors={field: exc.detail},
+            status_code=exc.status,
+        )
+    flash(request, f"Your message is on its way to {sent} learners.")
+    return _back(session_id)
+
+
+@get("/sessions/{session_id:int}/roster/export.csv", include_in_schema=False)
+async def export_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> Response[str]:
+    return Response(
+        await roster.roster_csv(db, clock, actor, session_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="roster-{session_id}.csv"'},
+    )
+
+
+@get("/sessions/{session_id:int}/roster/sign-in-sheet.pdf", include_in_schema=False)
+async def sign_in_pdf(db: Database, clock: Clock, actor: Actor, session_id: int) -> Response[bytes]:
+    return Response(
+        await roster.sign_in_sheet(db, clock, actor, session_id),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="sign-in-{session_id}.pdf"'},
+    )
+
+
+def roster_routes() -> list[Any]:
+    return [
+        Router(
+            path="/",
+            route_handlers=[
+                mark_one,
+                mark_all,
+                add_learner,
+                remove_learner,
+                move_learner,
+                message_form,
+                send_message,
+                export_csv,
+                sign_in_pdf,
+            ],
+            dependencies={"actor": Provide(provide_page_actor)},
+            include_in_schema=False,
+        )
+    ]
