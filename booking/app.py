@@ -26,7 +26,7 @@ from booking.config import Settings
 from booking.db import Database
 from booking.logs import RequestContextMiddleware
 from booking.services.errors import ServiceError
-from booking.web import ops, problems
+from booking.web import live, ops, problems
 from booking.web.api.routes import api_router
 from booking.web.approval_pages import approval_routes
 from booking.web.deps import provide_clock, provide_db
@@ -50,6 +50,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = Database(settings, application_name="booking-web")
         app.state.db = db
+        live.connect(db, channels)
         try:
             # A database that is still starting up does not stop the app: retry with backoff.
             await db.wait_until_reachable(settings.db_connect_retry_seconds)
@@ -70,6 +71,7 @@ def create_app(
                 await jobs.stop_gracefully(task, stop, settings.shutdown_timeout)
             await db.dispose()
 
+    channels = live.channels_plugin(settings)
     key = hashlib.sha256(settings.secret_key.encode()).digest()
     secure_cookies = settings.base_url.startswith("https://")
     session_config = CookieBackendConfig(
@@ -106,6 +108,7 @@ def create_app(
             *outbox_routes(),
             *approval_routes(),
             *roster_routes(),
+            live.live,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False
             ),
@@ -116,6 +119,7 @@ def create_app(
         },
         state=State({"settings": settings, "clock": clock}),
         lifespan=[lifespan],
+        plugins=[channels],
         middleware=[session_config.middleware],
         csrf_config=csrf,
         template_config=TemplateConfig(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -122,19 +122,34 @@ class Database:
             expire_on_commit=False,
             autoflush=False,
         )
+        # Called with the channels a committed transaction announced (live updates).
+        self.on_commit: Callable[[list[str]], None] | None = None
         # SQLite has one writer at a time anyway; queueing writers of this process here instead of
         # in SQLite's busy handler keeps a rush orderly and fast.
         self._sqlite_write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One writing transaction: commits on success, rolls back on any exception."""
+        """One writing transaction: commits on success, rolls back on any exception. Live-update
+        events the use case announced (`announce`) go out only after the commit."""
         if self._sqlite_write_lock is not None:
-            async with self._sqlite_write_lock, self._sessions() as session, session.begin():
-                yield session
+            async with self._sqlite_write_lock, self._sessions() as session:
+                async with session.begin():
+                    yield session
+                self._after_commit(session)
         else:
-            async with self._sessions() as session, session.begin():
-                yield session
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+                self._after_commit(session)
+
+    def _after_commit(self, session: AsyncSession) -> None:
+        events = session.info.pop(EVENTS_KEY, None)
+        if events and self.on_commit is not None:
+            try:
+                self.on_commit(sorted(events))
+            except Exception:  # live updates are a courtesy; the change is already committed
+                log.exception("publishing live updates failed")
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -194,6 +209,15 @@ class Database:
                 return set()
             rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
             return {row[0] for row in rows}
+
+
+EVENTS_KEY = "booking.events"
+
+
+def announce(session: AsyncSession, *channels: str) -> None:
+    """Say that something on these channels changed, to be published once the transaction
+    commits (never before, and not at all if it rolls back)."""
+    session.info.setdefault(EVENTS_KEY, set()).update(channels)
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.domain.money import Money
 from booking import policy
 from booking.clock import Clock
-from booking.db import Database
+from booking.db import Database, announce
 from booking.domain.approvals import approver_label
 from booking.domain.eligibility import QUESTION_KINDS
 from booking.domain.schedule import (
@@ -41,6 +41,7 @@ from booking.services.common import (
     local,
     money,
     queue_email,
+    session_channel,
     session_views,
     slots,
     with_retry,
@@ -792,6 +793,7 @@ async def update_session(
                 session.sequence += 1
                 await _notify_changed(s, session, now=now, removed_dates=removed_dates)
             await promote_waiting(s, session, now=now)
+            announce(s, session_channel(session.id))
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
     return await with_retry(attempt)
@@ -945,6 +947,7 @@ async def cancel_session(
                 update(SessionRow).where(SessionRow.id == session.id).values(seats_held=0)
             )
             session.seats_held = 0
+            announce(s, session_channel(session.id))
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
     return await with_retry(attempt)

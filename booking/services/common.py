@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.db import MAX_ATTEMPTS, is_retryable
+from booking.db import MAX_ATTEMPTS, announce, is_retryable
 from booking.domain.schedule import DateSlot, SeatCounts, session_status
 from booking.models import (
     Booking,
@@ -31,6 +31,11 @@ from booking.services.views import MoneyView, RoomView, SessionDateView, Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def session_channel(session_id: int) -> str:
+    """The live-update channel of one session: its row, its roster."""
+    return f"session-{session_id}"
 
 
 async def with_retry(attempt: Callable[[], Awaitable[T]]) -> T:
@@ -102,6 +107,7 @@ async def write_history(
             .returning(BookingHistory.id)
         )
     ).scalar_one()
+    announce(s, session_channel(booking.session_id))
     payload = {
         "booking_id": booking.id,
         "session_id": booking.session_id,

@@ -384,10 +384,11 @@ async def session_page(
 
 @get("/sessions/{session_id:int}/row", include_in_schema=False)
 async def session_row_partial(
-    db: Database, clock: Clock, actor: Actor, session_id: int
+    db: Database, clock: Clock, actor: Actor, session_id: int, live: bool = False
 ) -> Template:
-    """The row alone, for htmx to put back after the inline form is closed."""
-    row = await _row_for(db, clock, actor, session_id, focus=True)
+    """The row alone, for htmx to put back after the inline form is closed (focus returns to
+    it), or to refresh it when a live update says the session changed (focus stays put)."""
+    row = await _row_for(db, clock, actor, session_id, focus=not live)
     return partial("booking/_session_row.html", row=row, headers=VARY_HTMX)
 
 
