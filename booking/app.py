@@ -25,10 +25,13 @@ from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database
 from booking.logs import RequestContextMiddleware
+from booking.ratelimit import limiter_for
 from booking.services.errors import ServiceError
 from booking.web import live, ops, problems
+from booking.web.admin_pages import admin_routes
 from booking.web.api.routes import api_router
 from booking.web.approval_pages import approval_routes
+from booking.web.auth_pages import auth_routes
 from booking.web.deps import provide_clock, provide_db
 from booking.web.outbox_pages import outbox_routes
 from booking.web.pages import page_routes, template_globals
@@ -50,6 +53,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = Database(settings, application_name="booking-web")
         app.state.db = db
+        app.state.limiter = limiter_for(settings.redis_url)
         live.connect(db, channels)
         try:
             # A database that is still starting up does not stop the app: retry with backoff.
@@ -107,6 +111,8 @@ def create_app(
             *page_routes(),
             *outbox_routes(),
             *approval_routes(),
+            *auth_routes(),
+            *admin_routes(),
             *roster_routes(),
             live.live,
             create_static_files_router(

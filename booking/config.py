@@ -54,6 +54,8 @@ class Settings:
     db_pool_size: int = 10
     # Extra connections beyond the pool under a burst (None: as many as the pool, at least 5).
     db_max_overflow: int | None = None
+    # How long a request waits for a free connection before it is answered 503.
+    db_pool_timeout: float = 60.0
     # PostgreSQL: statements running longer than this are cancelled (0 turns the limit off).
     db_statement_timeout_ms: int = 15_000
     # At start, keep trying to reach the database for this long (backoff) before giving up.
@@ -71,6 +73,13 @@ class Settings:
     approval_reminder_days: int = 3
     # Attendance may be changed this many days after a session ends (administrators: always).
     attendance_lock_days: int = 7
+    # Single sign-on (OpenID Connect); unset: local accounts only.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    # Browser sessions end after this long idle, and after this long in any case.
+    session_idle_minutes: int = 120
+    session_max_hours: int = 12
     # How many days before the start a session under its minimum bookings is flagged (or
     # cancelled, if it says so).
     min_bookings_check_days: int = 7
@@ -99,11 +108,14 @@ class Settings:
             pool_size = int(get("DB_POOL_SIZE", "10") or 10)
             max_overflow_raw = get("DB_MAX_OVERFLOW")
             max_overflow = int(max_overflow_raw) if max_overflow_raw is not None else None
+            pool_timeout = float(get("DB_POOL_TIMEOUT", "60") or 60)
             statement_timeout_ms = int(get("DB_STATEMENT_TIMEOUT_MS", "15000") or 0)
             connect_retry = float(get("DB_CONNECT_RETRY_SECONDS", "60") or 0)
             shutdown_timeout = float(get("SHUTDOWN_TIMEOUT", "30") or 0)
             approval_reminder_days = int(get("APPROVAL_REMINDER_DAYS", "3") or 3)
             attendance_lock_days = int(get("ATTENDANCE_LOCK_DAYS", "7") or 7)
+            session_idle_minutes = int(get("SESSION_IDLE_MINUTES", "120") or 120)
+            session_max_hours = int(get("SESSION_MAX_HOURS", "12") or 12)
             min_bookings_check_days = int(get("MIN_BOOKINGS_CHECK_DAYS", "7") or 7)
         except ValueError as exc:
             raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
@@ -122,10 +134,10 @@ class Settings:
             raise ConfigError("BOOKING_WORKER_INTERVAL must be a positive number of seconds")
         if pool_size < 1 or (max_overflow is not None and max_overflow < 0):
             raise ConfigError("BOOKING_DB_POOL_SIZE must be ≥ 1 and BOOKING_DB_MAX_OVERFLOW ≥ 0")
-        if statement_timeout_ms < 0 or connect_retry < 0 or shutdown_timeout < 0:
+        if min(statement_timeout_ms, connect_retry, shutdown_timeout, pool_timeout) < 0:
             raise ConfigError(
-                "BOOKING_DB_STATEMENT_TIMEOUT_MS, BOOKING_DB_CONNECT_RETRY_SECONDS and "
-                "BOOKING_SHUTDOWN_TIMEOUT cannot be negative"
+                "BOOKING_DB_POOL_TIMEOUT, BOOKING_DB_STATEMENT_TIMEOUT_MS, "
+                "BOOKING_DB_CONNECT_RETRY_SECONDS and BOOKING_SHUTDOWN_TIMEOUT cannot be negative"
             )
         redis_url = get("REDIS_URL")
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -154,6 +166,7 @@ class Settings:
             worker_interval=interval,
             db_pool_size=pool_size,
             db_max_overflow=max_overflow,
+            db_pool_timeout=pool_timeout,
             db_statement_timeout_ms=statement_timeout_ms,
             db_connect_retry_seconds=connect_retry,
             redis_url=redis_url,
@@ -163,6 +176,11 @@ class Settings:
             reminder_hours=reminder_hours,
             approval_reminder_days=approval_reminder_days,
             attendance_lock_days=attendance_lock_days,
+            oidc_issuer=(get("OIDC_ISSUER") or "").rstrip("/") or None,
+            oidc_client_id=get("OIDC_CLIENT_ID"),
+            oidc_client_secret=get("OIDC_CLIENT_SECRET"),
+            session_idle_minutes=session_idle_minutes,
+            session_max_hours=session_max_hours,
             min_bookings_check_days=min_bookings_check_days,
         )
         return settings.with_secret_key()

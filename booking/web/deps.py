@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request
@@ -9,7 +10,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import people
+from booking.services import auth, people
 from booking.services.actors import Actor
 
 SESSION_PERSON_KEY = "person_id"
@@ -41,16 +42,19 @@ async def provide_api_actor(request: Request[Any, Any, Any]) -> Actor:
 
 
 async def current_actor(request: Request[Any, Any, Any]) -> Actor | None:
-    """The signed-in person on HTML pages, or None."""
-    session = request.scope.get("session")
-    person_id = session.get(SESSION_PERSON_KEY) if isinstance(session, dict) else None
-    if not isinstance(person_id, int):
-        return None
-    cached = request.scope.get("state", {}).get("actor")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    actor = await people.actor_for_person(request.app.state.db, person_id)
-    request.scope.setdefault("state", {})["actor"] = actor
+    """The signed-in person on HTML pages (server-side session named by the cookie), or None."""
+    state = request.scope.setdefault("state", {})
+    if "actor" in state:
+        return state["actor"]  # type: ignore[no-any-return]
+    settings = request.app.state.settings
+    actor = await auth.actor_for_session(
+        request.app.state.db,
+        request.app.state.clock,
+        request.cookies.get(auth.SESSION_COOKIE),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours),
+    )
+    state["actor"] = actor
     return actor
 
 

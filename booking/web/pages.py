@@ -20,10 +20,14 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from billing.domain.money import Money
+from booking import oidc
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
+from booking.ratelimit import LOGIN
 from booking.services import (
+    audit,
+    auth,
     bookings,
     catalogue,
     eligibility,
@@ -41,7 +45,8 @@ from booking.services.views import (
     SessionDateView,
     SessionView,
 )
-from booking.web.deps import SESSION_PERSON_KEY, current_actor, provide_page_actor
+from booking.web import signin
+from booking.web.deps import current_actor, provide_page_actor
 
 SESSION_NAME_KEY = "person_name"
 FLASH_KEY = "flash"
@@ -160,17 +165,13 @@ def state_label(b: BookingView) -> str:
 
 
 def signed_in_name(request: Request[Any, Any, Any] | None) -> str | None:
-    """Who the header names: the actor this request loaded, else the name kept at sign-in."""
+    """Who the header names: the actor this request's sign-in check loaded."""
     if request is None:
         return None
     state = request.scope.get("state")
     actor = state.get("actor") if isinstance(state, dict) else None
     if isinstance(actor, Actor):
         return actor.name
-    session = request.scope.get("session")
-    if isinstance(session, dict) and isinstance(session.get(SESSION_PERSON_KEY), int):
-        name = session.get(SESSION_NAME_KEY)
-        return name if isinstance(name, str) else "you"
     return None
 
 
@@ -653,6 +654,7 @@ async def _login_page(
     next_path: str,
     error: str | None = None,
     status_code: int = 200,
+    email: str = "",
 ) -> Template:
     settings: Settings = request.app.state.settings
     groups = _people_groups(await people.list_people(db)) if settings.demo else []
@@ -665,6 +667,8 @@ async def _login_page(
         groups=groups,
         next_path=next_path,
         error=error,
+        email=email,
+        sso=oidc.enabled(settings),
         status_code=status_code,
     )
 
@@ -688,41 +692,72 @@ async def login_form(
 
 
 @post("/login", include_in_schema=False, status_code=200)
-async def login(request: Request[Any, Any, Any], db: Database) -> Response[Any]:
+async def login(request: Request[Any, Any, Any], db: Database, clock: Clock) -> Response[Any]:
     settings: Settings = request.app.state.settings
     form = await _form(request)
     next_path = safe_next(form.get("next"))
     actor: Actor | None = None
-    if settings.demo:
+    if settings.demo and form.get("person_id"):
         # Demo only: pick anyone. Outside demo mode this field is ignored.
         try:
-            person_id = int(form.get("person_id", ""))
+            person_id: int | None = int(form.get("person_id", ""))
         except ValueError:
             person_id = None
         actor = await people.actor_for_person(db, person_id) if person_id is not None else None
-        error = "Choose who to sign in as."
-    else:
-        token = form.get("token", "").strip()
-        found = await people.actor_for_token(db, token) if token else None
-        actor = found if found is not None and found.person_id is not None else None
-        error = (
-            "Enter your API token."
-            if not token
-            else "That token is not valid. Check it, or ask an administrator for a new one."
+        if actor is None:
+            return await _login_page(
+                request, db, next_path=next_path, error="Choose who to sign in as.", status_code=422
+            )
+        return await signin.complete(request, db, clock, actor, "demo", next_path)
+    email = form.get("email", "").strip().lower()
+    password = form.get("password", "")
+    if not email or not password:
+        return await _login_page(
+            request,
+            db,
+            next_path=next_path,
+            email=email,
+            error="Enter your email address and password.",
+            status_code=422,
         )
-    if actor is None or actor.person_id is None:
-        return await _login_page(request, db, next_path=next_path, error=error, status_code=422)
-    # A new session, so nothing from before signing in carries over.
-    request.clear_session()
-    request.set_session({SESSION_PERSON_KEY: actor.person_id, SESSION_NAME_KEY: actor.name})
-    return Redirect(path=next_path, status_code=303)
+    limiter = request.app.state.limiter
+    ip = signin.client_ip(request)
+    wait = await limiter.blocked(LOGIN, f"email:{email}") or await limiter.blocked(
+        LOGIN, f"ip:{ip}"
+    )
+    if wait:
+        await audit.record_now(db, clock, action="login.throttled", actor_label=email, ip=ip)
+        response = await _login_page(
+            request,
+            db,
+            next_path=next_path,
+            email=email,
+            status_code=429,
+            error=f"Too many failed attempts. Wait {max(1, wait // 60)} minutes and try again, "
+            "or reset your password.",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    actor = await auth.check_password(db, clock, email, password)
+    if actor is None:
+        await limiter.count(LOGIN, f"email:{email}")
+        await limiter.count(LOGIN, f"ip:{ip}")
+        await audit.record_now(db, clock, action="login.failed", actor_label=email, ip=ip)
+        return await _login_page(
+            request,
+            db,
+            next_path=next_path,
+            email=email,
+            status_code=422,
+            error="That email address and password do not match an account.",
+        )
+    await limiter.reset(LOGIN, f"email:{email}")
+    return await signin.complete(request, db, clock, actor, "password", next_path)
 
 
 @post("/logout", include_in_schema=False, status_code=200)
-async def logout(request: Request[Any, Any, Any]) -> Redirect:
-    request.clear_session()
-    request.set_session({FLASH_KEY: "You are signed out."})
-    return Redirect(path="/login", status_code=303)
+async def logout(request: Request[Any, Any, Any], db: Database, clock: Clock) -> Response[Any]:
+    return await signin.sign_out(request, db, clock)
 
 
 def page_routes() -> list[Any]:

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 from booking.models import Booking
-from booking.services import bookings, catalogue, people
+from booking.services import auth, bookings, catalogue
 from booking.services.bookings import BookingRequest
 from booking.services.catalogue import CourseInput
 from tests import support
@@ -72,7 +72,7 @@ async def test_login_only_redirects_within_the_site(browser: Browser) -> None:
     assert response.headers["location"] == "/courses"
 
 
-async def test_without_demo_mode_nobody_is_listed_and_only_a_token_signs_in(
+async def test_without_demo_mode_nobody_is_listed_and_only_a_password_signs_in(
     open_browser: BrowserFactory,
 ) -> None:
     async with open_browser(demo=False) as browser:
@@ -80,7 +80,8 @@ async def test_without_demo_mode_nobody_is_listed_and_only_a_token_signs_in(
         assert page.status_code == 200
         assert "Sign in as" not in page.text
         assert "Lee Learner" not in page.text
-        assert 'name="token"' in page.text
+        assert 'name="password"' in page.text
+        assert 'autocomplete="username"' in page.text
 
         # Picking a person is not a way in outside the demo.
         lee = await person_id_of(browser.world, "lee@example.org")
@@ -89,15 +90,18 @@ async def test_without_demo_mode_nobody_is_listed_and_only_a_token_signs_in(
         assert "Lee Learner" not in refused.text
         assert (await browser.get("/courses")).status_code == 303
 
-        wrong = await browser.post("/login", {"token": "bk_not-a-real-token"})
-        assert wrong.status_code == 422
-        assert "That token is not valid" in wrong.text
-        assert 'aria-describedby="token-hint login-error"' in wrong.text
-
-        token = await people.create_token(
-            browser.world.db, browser.world.clock, email="lee@example.org"
+        await auth.set_password(browser.world.db, browser.world.clock, lee, "Corr3ctHorse")
+        wrong = await browser.post(
+            "/login", {"email": "lee@example.org", "password": "wrong-Passw0rd"}
         )
-        ok = await browser.post("/login", {"token": token, "next": "/me/bookings"})
+        assert wrong.status_code == 422
+        assert "do not match an account" in wrong.text
+        assert 'aria-describedby="login-error"' in wrong.text
+
+        ok = await browser.post(
+            "/login",
+            {"email": "lee@example.org", "password": "Corr3ctHorse", "next": "/me/bookings"},
+        )
         assert ok.status_code == 303
         assert ok.headers["location"] == "/me/bookings"
         mine = await browser.get("/me/bookings")
