@@ -1,0 +1,34 @@
+"""Percentiles and summaries."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0..100): a value that was actually observed."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary_ms(seconds: Sequence[float]) -> dict[str, Any]:
+    """p50/p95/p99/max of durations given in seconds, in milliseconds."""
+    ms = [s * 1000 for s in seconds]
+    out: dict[str, Any] = {"n": len(ms)}
+    for p in (50, 95, 99):
+        v = percentile(ms, p)
+        out[f"p{p}"] = round(v, 2) if v is not None else None
+    out["max"] = round(max(ms), 2) if ms else None
+    out["mean"] = round(sum(ms) / len(ms), 2) if ms else None
+    return out
+
+
+def ratio(a: float | None, b: float | None, digits: int = 2) -> float | None:
+    if a is None or b is None or b == 0:
+        return None
+    return round(a / b, digits)
