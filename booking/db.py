@@ -64,7 +64,7 @@ def create_engine(settings: Settings, *, application_name: str = "booking") -> A
         # A connection the server dropped (restart, failover, pg_terminate_backend) while it
         # sat in the pool is noticed and replaced at checkout instead of failing a request.
         pool_pre_ping=True,
-        pool_timeout=60,
+        pool_timeout=settings.db_pool_timeout,
         connect_args=_connect_args(settings, application_name),
     )
 
