@@ -66,6 +66,9 @@ def create_engine(settings: Settings, *, application_name: str = "booking") -> A
         pool_pre_ping=True,
         pool_timeout=settings.db_pool_timeout,
         connect_args=_connect_args(settings, application_name),
+        # Error messages (and so logs) name the statement but not its values: those can be
+        # email addresses or token digests.
+        hide_parameters=True,
     )
 
 
