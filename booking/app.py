@@ -20,22 +20,26 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from billing.web import billing_routes
 from booking import PROJECT_ROOT, jobs
 from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database
 from booking.logs import RequestContextMiddleware
 from booking.ratelimit import limiter_for
+from booking.services import payments
 from booking.services.errors import ServiceError
 from booking.web import live, ops, problems
 from booking.web.admin_pages import admin_routes
 from booking.web.api.routes import api_router
 from booking.web.approval_pages import approval_routes
 from booking.web.auth_pages import auth_routes
-from booking.web.deps import provide_clock, provide_db
+from booking.web.deps import provide_clock, provide_db, provide_page_actor
 from booking.web.outbox_pages import outbox_routes
 from booking.web.pages import page_routes, template_globals
+from booking.web.records_pages import records_routes
 from booking.web.roster_pages import roster_routes
+from booking.web.security import SecurityMiddleware
 
 STATIC_DIR = PROJECT_ROOT / "booking" / "static"
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -114,6 +118,9 @@ def create_app(
             *auth_routes(),
             *admin_routes(),
             *roster_routes(),
+            *records_routes(),
+            # Billing's pages and the Stripe webhook; booking's listener rides on the port.
+            *billing_routes(actor_provider=provide_page_actor, port=payments.port(settings)),
             live.live,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False
@@ -146,5 +153,7 @@ def create_app(
     )
     # Outermost, around Litestar's own exception handling, so that every response (404s and
     # errors included) carries the request id and is logged once with its status and duration.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestContextMiddleware(
+        SecurityMiddleware(app.asgi_handler, base_url=settings.base_url)
+    )
     return app

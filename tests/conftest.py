@@ -44,11 +44,20 @@ def clock() -> FixedClock:
     return FixedClock(support.T0)
 
 
+@pytest.fixture(scope="session")
+def sqlite_shared(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file for the session, emptied before each test that uses it."""
+    path = tmp_path_factory.mktemp("shared") / "booking.db"
+    support.fresh_sqlite(sqlite_template, path)
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database on each backend."""
+def db_url(request: pytest.FixtureRequest, sqlite_shared: Path) -> Iterator[str]:
+    """A migrated, empty database on each backend (the same URL for every test, so apps built
+    for it can be reused)."""
     if request.param == "sqlite":
-        yield support.fresh_sqlite(sqlite_template, tmp_path / "booking.db")
+        yield support.empty_sqlite(sqlite_shared)
         return
     url: str = request.getfixturevalue("pg_url")
     support.run_blocking(lambda: support.truncate_pg_url(url))

@@ -92,9 +92,44 @@ async def truncate_pg_url(url: str) -> None:
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        # Every table the migrations made (new ones included), not a list that goes stale.
+        names = [
+            r["tablename"]
+            for r in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ]
+        if names:
+            quoted = ", ".join(f'"{n}"' for n in names)
+            await conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     finally:
         await conn.close()
+
+
+def empty_sqlite(path: Path) -> str:
+    """Delete every row from a migrated SQLite file (faster than copying a fresh one, and the
+    URL stays the same, so an app built for it can be reused)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT IN ('alembic_version', 'sqlite_sequence')"
+            )
+        ]
+        for name in names:
+            conn.execute(f'DELETE FROM "{name}"')
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+            conn.execute("DELETE FROM sqlite_sequence")
+        conn.commit()
+    finally:
+        conn.close()
+    return f"sqlite+aiosqlite:///{path}"
 
 
 def run_blocking(make: Callable[[], Awaitable[T]]) -> T:

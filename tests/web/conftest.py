@@ -72,14 +72,27 @@ async def person_id_of(world: support.World, email: str) -> int:
 BrowserFactory = Callable[..., contextlib.AbstractAsyncContextManager[Browser]]
 
 
+_APPS: dict[tuple[str, bool], Any] = {}
+
+
+def cached_app(db_url: str, *, demo: bool) -> Any:
+    """Building a Litestar app takes most of a second; the database URL is the same for every
+    test of a backend, so one app per (URL, demo) serves them all (its lifespan, engine and
+    rate limits start afresh with each client)."""
+    key = (db_url, demo)
+    if key not in _APPS:
+        settings = support.settings_for(db_url, demo=demo)
+        _APPS[key] = create_app(settings, clock=FixedClock(support.T0), run_worker=False)
+    return _APPS[key]
+
+
 @pytest.fixture
 def open_browser(db_url: str, world: support.World) -> BrowserFactory:
     """`async with open_browser(demo=True) as browser:` — an app on the test database."""
 
     @contextlib.asynccontextmanager
     async def _open(*, demo: bool = True) -> AsyncIterator[Browser]:
-        settings = support.settings_for(db_url, demo=demo)
-        app = create_app(settings, clock=FixedClock(support.T0), run_worker=False)
+        app = cached_app(db_url, demo=demo)
         async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
             yield Browser(client, world)
 

@@ -10,12 +10,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
-from booking.app import create_app
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.models import Booking, BookingHistory, Outbox, Session
 from booking.services import people
 from tests import support
+from tests.web.conftest import cached_app
 
 pytestmark = pytest.mark.asyncio
 
@@ -32,7 +32,7 @@ async def api(db_url: str, clock: FixedClock) -> AsyncIterator[dict[str, Any]]:
         "manager": await people.create_token(seed, clock, email="manager@example.org"),
         "trainer": await people.create_token(seed, clock, email="trainer@example.org"),
     }
-    app = create_app(settings, clock=clock, run_worker=False)
+    app = cached_app(db_url, demo=False)
     async with AsyncTestClient(app=app) as http:
         yield {"http": http, "tokens": tokens, "world": world, "db": seed}
     await seed.dispose()
