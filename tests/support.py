@@ -271,12 +271,12 @@ async def make_learners(world: World, n: int, prefix: str = "rush") -> list[str]
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: Any) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free loopback port, in this event loop."""
+async def live_server(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free loopback port (or `port`), in this event loop."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=0,
+        port=port,
         log_level="warning",
         lifespan="on",
         backlog=2048,
@@ -310,3 +310,11 @@ async def actor_for_service(db: Database, name: str = "lms") -> Actor:
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

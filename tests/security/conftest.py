@@ -1,0 +1,1 @@
+from tests.web.conftest import browser, open_browser  # noqa: F401  (shared fixtures)
