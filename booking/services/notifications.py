@@ -19,9 +19,11 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+import markupsafe
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import String, cast, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +44,7 @@ from booking.models import (
     SessionFacilitator,
 )
 from booking.models import Session as SessionRow
+from booking.services import approvals
 from booking.services.actors import Actor
 from booking.services.common import local, with_retry
 from booking.services.errors import ForbiddenError, NotFoundError
@@ -66,12 +69,25 @@ TOPICS: dict[str, tuple[str, str | None]] = {
     "booking.cancelled": ("cancelled", "cancel"),
     "booking.waitlist_closed": ("waitlist_closed", None),
     "booking.reminder": ("reminder", None),
+    "booking.moved": ("moved", "request"),
+    "booking.pending_approval": ("pending_approval", None),
+    "booking.declined": ("declined", None),
+    "booking.approval_lapsed": ("approval_lapsed", None),
+    "booking.pending_payment": ("pending_payment", None),
+    "approval.requested": ("approval_requested", None),
+    "approval.reminder": ("approval_reminder", None),
     "session.changed": ("session_changed", "request"),
     "session.date_removed": ("date_removed", "cancel_dates"),
     "session.cancelled": ("session_cancelled", "cancel"),
     "trainer.booked": ("trainer_booked", None),
     "trainer.cancelled": ("trainer_cancelled", None),
     "trainer.roster": ("trainer_roster", None),
+    "account.password_reset": ("password_reset", None),
+    "trainer.message": ("trainer_message", None),
+    "session.under_minimum": ("under_minimum", None),
+    "course.new_session": ("new_session", None),
+    "certification.window_open": ("certification_window_open", None),
+    "certification.expiring": ("certification_expiring", None),
 }
 # States in which the learner's calendar holds the session.
 IN_CALENDAR = ("booked", "pending_payment", "attended", "partially_attended", "no_show")
@@ -146,6 +162,8 @@ def _host(settings: Settings) -> str:
 
 async def render_row(s: AsyncSession, row: Outbox, settings: Settings, now: datetime) -> Rendered:
     """The email for one outbox row, from the database as it is now and the row's payload."""
+    if row.topic not in TOPICS:
+        raise LookupError(f"no email template for topic {row.topic!r}")
     template_name, calendar = TOPICS[row.topic]
     payload = row.payload or {}
     recipient = await s.get(Person, row.recipient_id) if row.recipient_id else None
@@ -153,7 +171,8 @@ async def render_row(s: AsyncSession, row: Outbox, settings: Settings, now: date
         raise LookupError(f"outbox row {row.id} has no recipient")
     session = await s.get(SessionRow, row.session_id) if row.session_id else None
     booking = await s.get(Booking, row.booking_id) if row.booking_id else None
-    course = await s.get(Course, session.course_id) if session else None
+    course_id = session.course_id if session else payload.get("course_id")
+    course = await s.get(Course, int(course_id)) if course_id else None
     learner = await s.get(Person, booking.learner_id) if booking else None
     room = await s.get(Room, session.room_id) if session and session.room_id else None
     all_dates = (
@@ -199,9 +218,26 @@ async def render_row(s: AsyncSession, row: Outbox, settings: Settings, now: date
             ).all()
         )
     base = settings.base_url
+    approval = None
+    if row.topic.startswith("approval.") and payload.get("request_id"):
+        # One-click links for this approver and this request; signed when the row was queued,
+        # so every retry sends the same links. They are single-use: a decided request refuses.
+        request_id = int(payload["request_id"])
+        approval = {
+            decision: approvals.decision_link(
+                settings,
+                request_id,
+                recipient.id,
+                decision,
+                row.created_at,
+                until=session.signup_closes if session else None,
+            )
+            for decision in ("approve", "decline")
+        }
     context = {
-        "recipient": {"name": recipient.name, "email": recipient.email},
-        "learner": {"name": learner.name, "email": learner.email} if learner else None,
+        # Names are one line wherever they appear (a pasted CR/LF cannot start a new line).
+        "recipient": {"name": one_line(recipient.name), "email": recipient.email},
+        "learner": {"name": one_line(learner.name), "email": learner.email} if learner else None,
         "course": {"title": course.title, "code": course.code, "summary": course.summary}
         if course
         else None,
@@ -229,21 +265,36 @@ async def render_row(s: AsyncSession, row: Outbox, settings: Settings, now: date
         "reason": payload.get("reason"),
         "session_reason": session.cancel_reason if session else None,
         "roster": roster_counts,
+        "approval": approval,
+        "message": {
+            "subject": one_line(str(payload.get("subject") or "")),
+            "body": str(payload.get("body") or ""),
+            "from_name": one_line(str(payload.get("from_name") or "The trainer")),
+        }
+        if row.topic == "trainer.message"
+        else None,
+        "counts": {"booked": payload.get("booked"), "minimum": payload.get("minimum")},
+        # A CANCEL for the dates of a session the booking has since moved away from.
+        "moved_away": bool(booking and session and booking.session_id != session.id),
         "links": {
             "booking": f"{base}/bookings/{booking.id}" if booking else None,
             "my_bookings": f"{base}/me/bookings",
             "session": f"{base}/sessions/{session.id}" if session else None,
             "roster": f"{base}/sessions/{session.id}/roster" if session else None,
             "catalogue": f"{base}/courses",
+            "course": f"{base}/courses/{course.id}" if course else None,
+            "approvals": f"{base}/approvals",
         },
         "organiser": settings.mail_from,
+        # Account messages (a password reset link) carry what they need in the payload.
+        "payload": payload if row.topic.startswith("account.") else {},
     }
     env = _templates()
     text_template = env.get_template(f"{template_name}.txt")
     subject = one_line("".join(text_template.blocks["subject"](text_template.new_context(context))))
     body = "".join(text_template.blocks["body"](text_template.new_context(context))).strip()
     html = env.get_template("_layout.html").render(
-        subject=subject, paragraphs=_paragraphs(body), link=_primary_link(context, row.topic)
+        subject=subject, paragraphs=_paragraphs(body), buttons=_buttons(context, row.topic)
     )
 
     ics: bytes | None = None
@@ -261,7 +312,7 @@ async def render_row(s: AsyncSession, row: Outbox, settings: Settings, now: date
             organizer_email=settings.mail_from,
             organizer_name="Training team",
             attendee_email=learner.email,
-            attendee_name=learner.name,
+            attendee_name=one_line(learner.name),
             dates=[
                 invitations.InviteDate(d.id, d.start_at, d.end_at, d.timezone) for d in all_dates
             ],
@@ -296,13 +347,28 @@ def _paragraphs(body: str) -> list[str]:
     return [p.strip() for p in body.split("\n\n") if p.strip()]
 
 
-def _primary_link(context: dict[str, Any], topic: str) -> dict[str, str] | None:
+def _buttons(context: dict[str, Any], topic: str) -> list[dict[str, str]]:
+    """The HTML version's call to action (the text version spells the same links out)."""
     links = context["links"]
-    if topic.startswith("trainer."):
-        return {"href": links["roster"], "label": "Open the roster"} if links["roster"] else None
+    if context["approval"]:
+        return [
+            {"href": context["approval"]["approve"], "label": "Approve"},
+            {"href": context["approval"]["decline"], "label": "Decline"},
+            {"href": links["approvals"], "label": "All requests waiting for you"},
+        ]
+    if topic.startswith("approval."):
+        return [{"href": links["approvals"], "label": "Requests waiting for you"}]
+    if topic == "account.password_reset":
+        link = context["payload"].get("link")
+        return [{"href": link, "label": "Choose a new password"}] if link else []
+    for_trainers = topic.startswith("trainer.") and topic != "trainer.message"
+    if for_trainers or topic == "session.under_minimum":
+        return [{"href": links["roster"], "label": "Open the roster"}] if links["roster"] else []
+    if topic == "course.new_session" and links["session"]:
+        return [{"href": links["session"], "label": "See the new session"}]
     if links["booking"]:
-        return {"href": links["booking"], "label": "View your booking"}
-    return {"href": links["my_bookings"], "label": "Your bookings"}
+        return [{"href": links["booking"], "label": "View your booking"}]
+    return [{"href": links["my_bookings"], "label": "Your bookings"}]
 
 
 def to_email(rendered: Rendered, settings: Settings, now: datetime) -> EmailMessage:
@@ -337,6 +403,9 @@ class DeliveryReport:
     claimed: int = 0
     sent: int = 0
     failed: int = 0
+    # Rows left unsent because this worker's claim lapsed before their turn (another worker
+    # may hold them now).
+    lapsed: int = 0
 
 
 async def deliver_due(
@@ -352,16 +421,30 @@ async def deliver_due(
             async with db.reading() as s:
                 row = await s.get_one(Outbox, row_id)
                 now = clock.now()
+                # A slow batch can outlive its lease; then another worker may have the row, and
+                # sending it here too would be a needless duplicate.
+                if not _still_held(row, token, now):
+                    report.lapsed += 1
+                    continue
                 message = to_email(await render_row(s, row, settings, now), settings, now)
             await mailer.send(message)
         except Exception as exc:  # any failure: the row waits and is tried again
             log.warning("outbox row %s not sent: %s", row_id, exc)
-            await _release(db, clock, row_id, token, exc)
+            await with_retry(partial(_release, db, clock, row_id, token, exc))
             report.failed += 1
             continue
-        if await _mark_sent(db, clock, row_id, token):
+        if await with_retry(partial(_mark_sent, db, clock, row_id, token)):
             report.sent += 1
     return report
+
+
+def _still_held(row: Outbox, token: str, now: datetime) -> bool:
+    return (
+        row.claim_token == token
+        and row.sent_at is None
+        and row.claimed_until is not None
+        and row.claimed_until > now
+    )
 
 
 async def _claim(db: Database, clock: Clock, token: str, limit: int) -> list[int]:
@@ -439,47 +522,85 @@ async def _release(db: Database, clock: Clock, row_id: int, token: str, exc: Exc
 
 
 async def queue_reminders(db: Database, clock: Clock, offsets: Sequence[timedelta]) -> int:
-    """'Your session is in 7 days / tomorrow' to learners booked before that point."""
-    queued = 0
-    for offset in offsets:
-        label = f"{int(offset.total_seconds() // 3600)}h"
+    """'Your session is in 7 days / tomorrow' to learners booked before that point.
 
-        async def attempt(offset: timedelta = offset, label: str = label) -> int:
-            async with db.transaction() as s:
-                now = clock.now()
-                key = _key("booking.reminder:", Booking.id, f":{label}")
-                rows = (
-                    await s.execute(
-                        select(Booking.id, Booking.learner_id, Booking.session_id, Booking.sequence)
-                        .join(SessionRow, SessionRow.id == Booking.session_id)
-                        .where(
-                            Booking.state == "booked",
-                            SessionRow.status == "open",
-                            SessionRow.starts_at > now,
-                            SessionRow.starts_at <= now + offset,
-                            Booking.created_at <= SessionRow.starts_at - offset,
-                            ~exists().where(Outbox.dedupe_key == key),
-                        )
-                    )
-                ).all()
-                for r in rows:
-                    await _queue(
-                        s,
-                        "booking.reminder",
-                        r.learner_id,
-                        r.id,
-                        r.session_id,
-                        now,
-                        f"booking.reminder:{r.id}:{label}",
-                        {"booking_id": r.id, "session_id": r.session_id, "offset": label},
-                    )
-                return len(rows)
+    A booking made after a reminder's point gets no such reminder (it was just told). When a
+    worker was down across several points, only the nearest reminder goes, not all of them.
+    """
+    ordered = sorted({o for o in offsets if o > timedelta(0)})
+    if not ordered:
+        return 0
+    widest = ordered[-1]
 
-        queued += await with_retry(attempt)
-    return queued
+    async def attempt() -> int:
+        async with db.transaction() as s:
+            now = clock.now()
+            candidates = (
+                await s.execute(
+                    select(
+                        Booking.id,
+                        Booking.learner_id,
+                        Booking.session_id,
+                        Booking.created_at,
+                        SessionRow.starts_at,
+                    )
+                    .join(SessionRow, SessionRow.id == Booking.session_id)
+                    .where(
+                        Booking.state == "booked",
+                        SessionRow.status == "open",
+                        SessionRow.starts_at > now,
+                        SessionRow.starts_at <= now + widest,
+                    )
+                    .order_by(Booking.id)
+                )
+            ).all()
+            wanted: dict[str, tuple[Any, str]] = {}
+            for r in candidates:
+                # The nearest point already passed that the booking was made before.
+                due = next(
+                    (
+                        o
+                        for o in ordered
+                        if r.starts_at <= now + o and r.created_at <= r.starts_at - o
+                    ),
+                    None,
+                )
+                if due is not None:
+                    label = _hours_label(due)
+                    wanted[f"booking.reminder:{r.id}:{label}"] = (r, label)
+            if not wanted:
+                return 0
+            done = set(
+                await s.scalars(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(wanted)))
+            )
+            queued = 0
+            for key, (r, label) in wanted.items():
+                if key in done:
+                    continue
+                await _queue(
+                    s,
+                    "booking.reminder",
+                    r.learner_id,
+                    r.id,
+                    r.session_id,
+                    now,
+                    key,
+                    {"booking_id": r.id, "session_id": r.session_id, "offset": label},
+                )
+                queued += 1
+            return queued
+
+    return await with_retry(attempt)
+
+
+def _hours_label(offset: timedelta) -> str:
+    return f"{int(offset.total_seconds() // 3600)}h"
 
 
 async def queue_offer_expiring(db: Database, clock: Clock) -> int:
+    """'Your held place expires soon', once per offer. An offer made with less time than the
+    notice left (its own message gives the deadline) gets no second message straight after."""
+
     async def attempt() -> int:
         async with db.transaction() as s:
             now = clock.now()
@@ -487,7 +608,12 @@ async def queue_offer_expiring(db: Database, clock: Clock) -> int:
             rows = (
                 await s.execute(
                     select(
-                        Booking.id, Booking.learner_id, Booking.session_id, Booking.sequence
+                        Booking.id,
+                        Booking.learner_id,
+                        Booking.session_id,
+                        Booking.sequence,
+                        Booking.updated_at,
+                        Booking.offer_expires_at,
                     ).where(
                         Booking.state == "offered",
                         Booking.offer_expires_at > now,
@@ -496,7 +622,10 @@ async def queue_offer_expiring(db: Database, clock: Clock) -> int:
                     )
                 )
             ).all()
+            queued = 0
             for r in rows:
+                if r.offer_expires_at - r.updated_at <= OFFER_EXPIRING_NOTICE:
+                    continue  # offered inside the notice window: just told
                 await _queue(
                     s,
                     "booking.offer_expiring",
@@ -507,7 +636,8 @@ async def queue_offer_expiring(db: Database, clock: Clock) -> int:
                     f"booking.offer_expiring:{r.id}:{r.sequence}",
                     {"booking_id": r.id, "session_id": r.session_id},
                 )
-            return len(rows)
+                queued += 1
+            return queued
 
     return await with_retry(attempt)
 
@@ -518,7 +648,7 @@ async def queue_roster_summaries(db: Database, clock: Clock) -> int:
     async def attempt() -> int:
         async with db.transaction() as s:
             now = clock.now()
-            key = func.concat("trainer.roster:", SessionRow.id, ":", SessionFacilitator.person_id)
+            key = _key("trainer.roster:", SessionRow.id, ":", SessionFacilitator.person_id)
             rows = (
                 await s.execute(
                     select(SessionRow.id, SessionFacilitator.person_id)
@@ -636,7 +766,17 @@ async def show_message(
         row = await s.get(Outbox, outbox_id)
         if row is None:
             raise NotFoundError(f"There is no message {outbox_id}.")
-        return await render_row(s, row, settings, clock.now())
+        rendered = await render_row(s, row, settings, clock.now())
+    # A secret link (a password reset) is for its recipient only: an administrator reading the
+    # outbox could otherwise take over the account.
+    secret = (row.payload or {}).get("link") if row.topic.startswith("account.") else None
+    if secret:
+        withheld = "[link withheld: only the recipient sees it]"
+        rendered.text = rendered.text.replace(secret, withheld)
+        rendered.html = rendered.html.replace(secret, withheld).replace(
+            str(markupsafe.escape(secret)), withheld
+        )
+    return rendered
 
 
 async def requeue(db: Database, clock: Clock, actor: Actor, outbox_id: int) -> None:
