@@ -8,11 +8,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
+from billing.models import Base as BillingBase
 from booking.config import Settings
 from booking.models import Base
 
 config = context.config
-target_metadata = Base.metadata
+# One migration history for both packages: booking's tables and billing's own.
+target_metadata = [Base.metadata, BillingBase.metadata]
 
 
 def _url() -> str:

@@ -6,6 +6,7 @@ Nothing is built at import time: `Settings.from_env()` is called by the CLI and 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -83,6 +84,16 @@ class Settings:
     # How many days before the start a session under its minimum bookings is flagged (or
     # cancelled, if it says so).
     min_bookings_check_days: int = 7
+    # Card payments (Stripe); unset key: card payment is not offered. API base: another
+    # server speaking Stripe's API (tests: localstripe).
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_publishable_key: str | None = None
+    # How long a place awaiting card payment holds its seat.
+    payment_hold_minutes: int = 30
+    # First day of the financial year (MM-DD), for cost codes' annual spend limits.
+    financial_year_start: str = "04-01"
     # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
     seat_guard: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -139,6 +150,15 @@ class Settings:
                 "BOOKING_DB_POOL_TIMEOUT, BOOKING_DB_STATEMENT_TIMEOUT_MS, "
                 "BOOKING_DB_CONNECT_RETRY_SECONDS and BOOKING_SHUTDOWN_TIMEOUT cannot be negative"
             )
+        try:
+            payment_hold_minutes = int(get("PAYMENT_HOLD_MINUTES", "30") or 30)
+        except ValueError as exc:
+            raise ConfigError("BOOKING_PAYMENT_HOLD_MINUTES must be a whole number") from exc
+        if payment_hold_minutes < 1:
+            raise ConfigError("BOOKING_PAYMENT_HOLD_MINUTES must be at least 1")
+        financial_year_start = get("FINANCIAL_YEAR_START", "04-01") or "04-01"
+        if not re.fullmatch(r"\d{2}-\d{2}", financial_year_start):
+            raise ConfigError("BOOKING_FINANCIAL_YEAR_START is a month and day such as 04-01")
         redis_url = get("REDIS_URL")
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("BOOKING_REDIS_URL must be a redis://, rediss:// or unix:// URL")
@@ -182,6 +202,12 @@ class Settings:
             session_idle_minutes=session_idle_minutes,
             session_max_hours=session_max_hours,
             min_bookings_check_days=min_bookings_check_days,
+            stripe_api_key=get("STRIPE_API_KEY"),
+            stripe_api_base=get("STRIPE_API_BASE"),
+            stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
+            stripe_publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
+            payment_hold_minutes=payment_hold_minutes,
+            financial_year_start=financial_year_start,
         )
         return settings.with_secret_key()
 

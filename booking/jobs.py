@@ -30,7 +30,7 @@ from booking.config import Settings
 from booking.db import Database, describe, is_unavailable
 from booking.mailer import Mailer, mailer_for
 from booking.models import Outbox
-from booking.services import approvals, bookings, notifications, roster
+from booking.services import approvals, bookings, notifications, payments, roster
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ async def tick(
                 db, clock, days_before=settings.min_bookings_check_days
             )
         )
+        # Card payment holds that ran out, refunds owed, then the queued Stripe calls.
+        await payments.run_sweeps(db, clock, settings)
         if mailer is not None:
             delivery = await notifications.deliver_due(db, clock, settings, mailer)
             report.sent, report.send_failures = delivery.sent, delivery.failed

@@ -37,9 +37,11 @@ DECISIONS = ("approve", "decline")
 
 
 async def budget_holder_for(s: AsyncSession, course: Course, cost_code: str | None) -> int | None:
-    """The budget holder whose approval a booking needs, if any. The billing issue wires cost
-    codes in; until then no budget holder is ever needed."""
-    return None
+    """The budget holder whose approval a booking needs, if any: the cost code's, when a cost
+    code pays and a fee can arise (billing knows the code; booking knows the person)."""
+    from booking.services import payments
+
+    return await payments.budget_holder_id(s, course, cost_code)
 
 
 async def request_step(

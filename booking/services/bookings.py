@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
-from booking.domain.approvals import Booker, approver_label, plan_approvals
+from booking.domain.approvals import ApprovalStep, Booker, approver_label, plan_approvals
 from booking.domain.booking_rules import ExistingBooking, Overrides, SignUp, decide_booking
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
@@ -39,7 +39,7 @@ from booking.models import (
     SessionFacilitator,
 )
 from booking.models import Session as SessionRow
-from booking.services import approvals, eligibility
+from booking.services import approvals, audit, eligibility, payments
 from booking.services.actors import Actor
 from booking.services.common import (
     active_dates,
@@ -122,6 +122,7 @@ async def book_place(
 ) -> BookingOutcome:
     """Take a place on a session, or a place in its waiting list, or refuse with every reason."""
     _validate_booking_request(actor, request)
+    billing = payments.billing_config(db.settings)
 
     async def attempt() -> BookingOutcome:
         async with db.transaction() as s:
@@ -130,7 +131,9 @@ async def book_place(
                 replay = await _claim_idempotency(s, idempotency, now)
                 if replay is not None:
                     return replay
-            outcome = await _book_place(s, actor, request, now=now, seat_guard=seat_guard)
+            outcome = await _book_place(
+                s, actor, request, now=now, seat_guard=seat_guard, billing=billing
+            )
             if idempotency is not None:
                 await _settle_idempotency(s, idempotency, outcome)
             return outcome
@@ -152,7 +155,13 @@ def _validate_booking_request(actor: Actor, request: BookingRequest) -> None:
 
 
 async def _book_place(
-    s: AsyncSession, actor: Actor, request: BookingRequest, *, now: datetime, seat_guard: bool
+    s: AsyncSession,
+    actor: Actor,
+    request: BookingRequest,
+    *,
+    now: datetime,
+    seat_guard: bool,
+    billing: payments.BillingConfig,
 ) -> BookingOutcome:
     learner, for_someone_else = await _resolve_learner(s, actor, request.learner_email)
 
@@ -176,6 +185,12 @@ async def _book_place(
             "trainer can add learners to it with a reason)."
         )
     course = await s.get_one(Course, session.course_id)
+    # The payer: a cost code that can pay today (else 422 with the reason), or a card when the
+    # course has a price and card payments are on, or nobody.
+    cost_code = await payments.check_cost_code(
+        s, request.cost_code, pattern=billing.cost_code_pattern, now=now
+    )
+    by_card = cost_code is None and billing.card_payments and payments.fee_can_arise(course)
     dates = (await active_dates(s, [session.id]))[session.id]
     facts = await eligibility.session_facts(s, session, course, slots(dates))
     profile = await eligibility.learner_profile(s, learner)
@@ -195,9 +210,14 @@ async def _book_place(
     if decision.refused:
         raise RefusedError(decision.reasons)
 
-    # Approvals still needed: the booking waits for them and holds no seat meanwhile.
+    # Approvals still needed: the booking waits for them and holds no seat meanwhile. A cost
+    # code paying where a fee can arise needs its budget holder, whatever the course lists.
+    holder_id = await approvals.budget_holder_for(s, course, cost_code)
+    steps = list(facts.approval_steps)
+    if holder_id is not None and "budget_holder" not in steps:
+        steps.insert(steps.index("admin") if "admin" in steps else len(steps), "budget_holder")
     plan = plan_approvals(
-        facts.approval_steps,
+        steps,
         learner_id=learner.id,
         learner_manager_id=learner.manager_id,
         booker=Booker(
@@ -206,20 +226,46 @@ async def _book_place(
             is_learners_manager=learner.manager_id is not None
             and learner.manager_id == actor.person_id,
         ),
-        budget_holder_id=await approvals.budget_holder_for(s, course, request.cost_code),
+        budget_holder_id=holder_id,
     )
     if request.override_reason:
         plan = [step for step in plan if step.kind == "budget_holder"]
+    if cost_code is not None and any(step.kind == "budget_holder" for step in plan):
+        # Over the code's annual limit is flagged to the budget holder, never refused.
+        note = await payments.spend_note(
+            s, course, cost_code, now=now, year_start=billing.year_start
+        )
+        plan = [
+            ApprovalStep(step.kind, step.approver_id, note)
+            if step.kind == "budget_holder" and note
+            else step
+            for step in plan
+        ]
 
     waitlist_seq: int | None = None
     state = decision.state
     assert state is not None
+    if by_card and (plan or state != BookingState.BOOKED):
+        # A card payment holds a seat while it is made; a place that waits (for approval or
+        # on the waiting list) could later be given without one.
+        raise RefusedError(
+            [
+                Reason(
+                    "card_payment_unavailable",
+                    "Places paid by card can only be booked while a seat is free and no "
+                    "approval is needed; give a cost code, or ask the training team.",
+                )
+            ]
+        )
     if plan:
         state = BookingState.PENDING_APPROVAL
     elif state == BookingState.BOOKED:
         if not await take_seat(s, session, seat_guard=seat_guard, overbook=request.overbook):
             # Cannot happen under the session lock; kept so a bug degrades to a refusal.
             raise RefusedError([Reason("session_full", "This session has just filled up.")])
+        if by_card:
+            # The seat is held while the learner pays; the payment webhook books it.
+            state = BookingState.PENDING_PAYMENT
     else:
         waitlist_seq = await take_waitlist_ticket(s, session.id)
 
@@ -229,7 +275,7 @@ async def _book_place(
         learner_id=learner.id,
         state=state.value,
         waitlist_seq=waitlist_seq,
-        cost_code=request.cost_code,
+        cost_code=cost_code,
         special_requirements=request.special_requirements,
         answers=request.answers,
         terms_version_accepted=course.terms_version
@@ -243,7 +289,20 @@ async def _book_place(
     await s.flush()
     reason = request.override_reason
     if reason:
-        reason = f"Administrator override: {reason}"
+        reason = f"Override by {actor.name}: {reason}"
+        await audit.record(
+            s,
+            action="booking.override",
+            now=now,
+            actor=actor,
+            target=f"booking {booking.id}",
+            details={
+                "learner": learner.email,
+                "session": session.id,
+                "reason": request.override_reason,
+                "overbook": request.overbook,
+            },
+        )
     elif plan:
         reason = "Waiting for " + approver_label(plan[0].kind)
     await write_history(
@@ -253,9 +312,12 @@ async def _book_place(
         to_state=state.value,
         actor=actor,
         now=now,
-        reason=reason,
-        notify=f"booking.{state.value}",
+        reason=reason if state != BookingState.PENDING_PAYMENT else "Waiting for card payment",
+        # The learner is on the payment page: they hear when the payment books the place.
+        notify=None if state == BookingState.PENDING_PAYMENT else f"booking.{state.value}",
     )
+    if state == BookingState.PENDING_PAYMENT:
+        await payments.open_card_payment(s, booking, course, learner, hold=billing.hold, now=now)
     if plan:
         await approvals.request_step(s, booking, plan, 0, now=now)
     return BookingOutcome(await booking_view(s, booking.id, now=now), 201)
@@ -455,8 +517,10 @@ async def cancel_booking(
             if booking.state not in ACTIVE_STATES:
                 raise ConflictError(f"This booking is already {booking.state.replace('_', ' ')}.")
             course = await s.get_one(Course, booking.course_id)
-            # Fees come with the billing issue; until then cancelling is free.
-            fee = MoneyView(0, course.price_currency)
+            # The fee is the quote at this moment; a quote the learner saw that no longer
+            # matches (a tier deadline passed meanwhile) is refused rather than overcharged.
+            quote = await payments.quote_for(s, booking, course, now=now)
+            fee = MoneyView(quote.fee.amount, quote.fee.currency)
             if quoted_fee is not None and (
                 quoted_fee.amount != fee.amount or quoted_fee.currency != fee.currency
             ):
@@ -465,6 +529,9 @@ async def cancel_booking(
                 )
             promoted = await withdraw_place(
                 s, booking, session, actor=actor, now=now, reason=reason, details=details
+            )
+            await payments.settle_cancellation(
+                s, booking, course, fee=quote.fee, actor=actor, reason=reason, now=now
             )
             view = await booking_view(s, booking.id, now=now)
             view.fee = fee
@@ -848,6 +915,8 @@ async def booking_views(
     waiting = await approvals.waiting_for(
         s, [r[0].id for r in rows if r[0].state == "pending_approval"]
     )
+    charged = await payments.fees_for(s, [r[0].id for r in rows if r[0].state == "cancelled"])
+    quotes = await payments.quotes_for(s, [r[0] for r in rows], now=now) if with_history else {}
     by_id = {}
     for booking, code, title, currency, person, unit_code in rows:
         by_id[booking.id] = BookingView(
@@ -865,7 +934,12 @@ async def booking_views(
             answers=booking.answers,
             cancel_reason=booking.cancel_reason,
             cancel_details=booking.cancel_details,
-            fee=MoneyView(0, currency) if booking.state == "cancelled" else None,
+            fee=MoneyView(
+                charged[booking.id].amount if booking.id in charged else 0,
+                charged[booking.id].currency if booking.id in charged else currency,
+            )
+            if booking.state == "cancelled"
+            else None,
             created_at=booking.created_at,
             updated_at=booking.updated_at,
             dates=date_views(dates[booking.session_id]),
@@ -873,8 +947,20 @@ async def booking_views(
             approval=waiting.get(booking.id),
             override_reason=booking.override_reason,
             terms_version_accepted=booking.terms_version_accepted,
+            cancellation_quote=_quote_dict(quotes.get(booking.id)),
         )
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _quote_dict(quote: payments.QuoteView | None) -> dict[str, Any] | None:
+    if quote is None:
+        return None
+    return {
+        "fee": MoneyView(quote.fee.amount, quote.fee.currency),
+        "refund": MoneyView(quote.refund.amount, quote.refund.currency) if quote.refund else None,
+        "policy_tier": quote.policy_tier,
+        "free_until": quote.free_until,
+    }
 
 
 async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:

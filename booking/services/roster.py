@@ -25,7 +25,7 @@ from booking.domain.states import BookingState
 from booking.models import Booking, Completion, Course, Outbox, Person
 from booking.models import Session as SessionRow
 from booking.services import bookings as booking_service
-from booking.services import catalogue, eligibility
+from booking.services import catalogue, eligibility, payments
 from booking.services.actors import Actor
 from booking.services.common import (
     active_dates,
@@ -149,6 +149,8 @@ async def mark_attendance(
                     notify=None,
                 )
                 await _sync_completion(s, booking, course, session, now=now)
+                # Attendance by cost code is charged; a no-show is charged its fee (billing).
+                await payments.on_attendance(s, booking, course, actor=actor, now=now)
 
     await with_retry(attempt)
     return await catalogue.roster(db, clock, actor, session_id)

@@ -117,6 +117,8 @@ class BookingView:
     approval: dict[str, Any] | None = None
     override_reason: str | None = None
     terms_version_accepted: int | None = None
+    # What cancelling now would cost: {fee, refund, policy_tier, free_until} (single views).
+    cancellation_quote: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

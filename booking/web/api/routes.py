@@ -34,7 +34,7 @@ from booking.services.catalogue import (
 )
 from booking.services.errors import InvalidError
 from booking.services.views import BookingView, CourseView, MoneyView, PersonView, SessionView
-from booking.web.api import schemas
+from booking.web.api import billing_routes, schemas
 from booking.web.deps import provide_api_actor
 
 CursorParam = Parameter(query="cursor", required=False, description="Opaque cursor from a page")
@@ -549,6 +549,13 @@ def api_router() -> Router:
             copy_session,
             invite_waitlisted,
             course_demand,
+            billing_routes.create_cost_code,
+            billing_routes.import_cost_codes,
+            billing_routes.list_cost_codes,
+            billing_routes.cancellation_quote,
+            billing_routes.booking_payment,
+            billing_routes.waive_fee,
+            billing_routes.journal_csv,
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],

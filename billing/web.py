@@ -1,0 +1,302 @@
+"""Billing's pages: budget holders' queue and spend dashboard, cost codes (admin), the finance
+export, the card payment page, and the Stripe webhook.
+
+`billing` never imports `booking`: the composition root passes in who is signed in (a Litestar
+dependency) and a port for what only booking knows (whose requests wait, which booking a payment
+belongs to, the listener for webhooks). `db` and `clock` come from the app's dependencies and are
+used only through `transaction()` / `reading()` and `now()`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+
+from billing import services
+from billing.domain.money import Money
+
+PAYMENT_PAGE_CSP = (
+    "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self'; "
+    "img-src 'self' data: https://*.stripe.com; connect-src 'self' https://api.stripe.com; "
+    "frame-src https://js.stripe.com https://hooks.stripe.com; font-src 'self'; "
+    "form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'"
+)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class BillingPort(Protocol):
+    """What the billing pages need from booking (implemented in booking/services/payments.py)."""
+
+    year_start: tuple[int, int]
+    cost_code_pattern: str
+
+    async def spend_requests(self, db: Any, clock: Any, actor: Any) -> list[Any]: ...
+
+    async def payment_page(self, db: Any, clock: Any, actor: Any, booking_id: int) -> Any: ...
+
+    async def stripe_webhook(
+        self, db: Any, clock: Any, payload: bytes, signature: str | None
+    ) -> Any: ...
+
+
+def _roles(actor: Any) -> frozenset[str]:
+    return frozenset(getattr(actor, "roles", ()) or ())
+
+
+def _require_admin(actor: Any) -> None:
+    if not getattr(actor, "is_admin", False):
+        raise PermissionDeniedException("Only administrators can do this.")
+
+
+def _page(template: str, actor: Any, nav: str, **context: Any) -> Template:
+    return Template(
+        template_name=template,
+        context={"actor": actor, "nav": nav, **context},
+        headers=NO_STORE,
+    )
+
+
+def _money_text(m: Money | None) -> str:
+    return m.display() if m is not None and m.amount else ("£0.00" if m is not None else "—")
+
+
+def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
+    """The handlers, wired with the signed-in person's provider and booking's port."""
+
+    @get("/budget", include_in_schema=False)
+    async def budget_page(db: Any, clock: Any, actor: Any) -> Template:
+        """A budget holder's requests (with spend so far against the limit) and their codes."""
+        if not ({"budget_holder", "admin"} & _roles(actor)):
+            raise PermissionDeniedException("This page is for budget holders.")
+        requests = await port.spend_requests(db, clock, actor)
+        async with db.reading() as s:
+            codes = await services.dashboard(
+                s,
+                today=clock.now().date(),
+                year_start=port.year_start,
+                budget_holder_email=None if actor.is_admin else actor.email,
+            )
+        return _page(
+            "billing/budget.html",
+            actor,
+            "budget",
+            requests=requests,
+            codes=codes,
+            money_text=_money_text,
+        )
+
+    @get("/admin/cost-codes", include_in_schema=False)
+    async def cost_codes_page(db: Any, clock: Any, actor: Any) -> Template:
+        _require_admin(actor)
+        async with db.reading() as s:
+            codes = await services.dashboard(
+                s, today=clock.now().date(), year_start=port.year_start
+            )
+        today = clock.now().date()
+        first = date(today.year, today.month, 1)
+        return _page(
+            "billing/cost_codes.html",
+            actor,
+            "cost_codes",
+            codes=codes,
+            form={},
+            errors={},
+            results=None,
+            money_text=_money_text,
+            period={"from": first.isoformat(), "to": today.isoformat()},
+        )
+
+    async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+        form = await request.form()
+        return {k: form.get(k) for k in form}
+
+    @post("/admin/cost-codes", include_in_schema=False, status_code=200)
+    async def create_cost_code(
+        request: Request[Any, Any, Any], db: Any, clock: Any, actor: Any
+    ) -> Response[Any]:
+        _require_admin(actor)
+        form = {k: str(v or "").strip() for k, v in (await _form(request)).items()}
+        errors: dict[str, str] = {}
+        try:
+            data = services.CostCodeInput(
+                code=form.get("code", ""),
+                description=form.get("description", ""),
+                budget_holder_email=form.get("budget_holder_email", ""),
+                active_from=_form_date(form.get("active_from", ""), "active_from"),
+                active_to=_form_date(form["active_to"], "active_to")
+                if form.get("active_to")
+                else None,
+                annual_limit=services._pounds(form.get("annual_limit", ""), "GBP"),
+            )
+            async with db.transaction() as s:
+                await services.create_cost_code(
+                    s, data, pattern=port.cost_code_pattern, now=clock.now()
+                )
+        except services.BillingError as exc:
+            errors[exc.field or "code"] = exc.message
+        if errors:
+            async with db.reading() as s:
+                codes = await services.dashboard(
+                    s, today=clock.now().date(), year_start=port.year_start
+                )
+            return _page(
+                "billing/cost_codes.html",
+                actor,
+                "cost_codes",
+                codes=codes,
+                form=form,
+                errors=errors,
+                results=None,
+                money_text=_money_text,
+                period=None,
+            )
+        return Redirect(path="/admin/cost-codes", status_code=303)
+
+    @post("/admin/cost-codes/import", include_in_schema=False, status_code=200)
+    async def import_cost_codes(
+        request: Request[Any, Any, Any], db: Any, clock: Any, actor: Any
+    ) -> Template:
+        _require_admin(actor)
+        form = await request.form()
+        upload = form.get("file")
+        if upload is not None and hasattr(upload, "read"):
+            raw = await upload.read()
+            text = raw.decode("utf-8-sig", errors="replace")
+        else:
+            text = str(form.get("csv") or "")
+        errors: dict[str, str] = {}
+        results = None
+        try:
+            async with db.transaction() as s:
+                results = await services.import_cost_codes(
+                    s, text, pattern=port.cost_code_pattern, now=clock.now()
+                )
+        except services.BillingError as exc:
+            errors["file"] = exc.message
+        async with db.reading() as s:
+            codes = await services.dashboard(
+                s, today=clock.now().date(), year_start=port.year_start
+            )
+        return _page(
+            "billing/cost_codes.html",
+            actor,
+            "cost_codes",
+            codes=codes,
+            form={},
+            errors=errors,
+            results=results,
+            money_text=_money_text,
+            period=None,
+        )
+
+    @get("/admin/finance/journal.csv", include_in_schema=False)
+    async def journal(
+        db: Any,
+        clock: Any,
+        actor: Any,
+        from_: str | None = Parameter(query="from", required=False),
+        to: str | None = Parameter(query="to", required=False),
+    ) -> Response[str]:
+        _require_admin(actor)
+        return await _journal_response(db, clock, from_, to)
+
+    @get("/bookings/{booking_id:int}/pay", include_in_schema=False)
+    async def pay_page(db: Any, clock: Any, actor: Any, booking_id: int) -> Template:
+        view = await port.payment_page(db, clock, actor, booking_id)
+        return Template(
+            template_name="billing/pay.html",
+            context={"actor": actor, "nav": "bookings", "p": view},
+            headers={**NO_STORE, "Content-Security-Policy": PAYMENT_PAGE_CSP},
+        )
+
+    router = Router(
+        path="/",
+        route_handlers=[
+            budget_page,
+            cost_codes_page,
+            create_cost_code,
+            import_cost_codes,
+            journal,
+            pay_page,
+        ],
+        dependencies={"actor": Provide(actor_provider)},
+        exception_handlers={services.BillingError: billing_error_handler},
+    )
+
+    @post("/webhooks/stripe", include_in_schema=False, status_code=200)
+    async def stripe_webhook(request: Request[Any, Any, Any], db: Any, clock: Any) -> Response[Any]:
+        """Signature checked on the raw body; 400 for a bad one (Stripe does not retry those),
+        503 when Stripe cannot be asked about the intent (Stripe retries)."""
+        payload = await request.body()
+        try:
+            result = await port.stripe_webhook(
+                db, clock, payload, request.headers.get("stripe-signature")
+            )
+        except services.SignatureError as exc:
+            return Response({"error": f"bad signature: {exc}"}, status_code=400)
+        except services.GatewayError:
+            return Response({"error": "Stripe could not be reached"}, status_code=503)
+        return Response({"received": True, "outcome": result.outcome}, status_code=200)
+
+    return [router, stripe_webhook]
+
+
+def billing_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Billing's refusals as problem+json (RFC 9457)."""
+    assert isinstance(exc, services.BillingError)
+    titles = {404: "Not found", 409: "Conflict", 422: "Invalid input"}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": titles.get(exc.status, "Bad request"),
+        "status": exc.status,
+        "detail": exc.message,
+    }
+    if exc.field:
+        body["field"] = exc.field
+    return Response(body, status_code=exc.status, media_type="application/problem+json")
+
+
+def _form_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise services.Invalid("Give a date such as 2027-04-01.", field=field) from None
+
+
+async def _journal_response(
+    db: Any, clock: Any, start: str | None, end: str | None
+) -> Response[str]:
+    today = clock.now().date()
+    try:
+        first = date.fromisoformat(start) if start else today.replace(day=1)
+        last = date.fromisoformat(end) if end else today
+    except ValueError:
+        raise services.Invalid("from and to are dates such as 2027-04-30.", field="from") from None
+    if last - first > timedelta(days=3660):
+        raise services.Invalid("The period is limited to ten years.", field="to")
+    async with db.reading() as s:
+        text = await services.journal_csv(s, start=first, end=last)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="journal-{first}-to-{last}.csv"',
+            **NO_STORE,
+        },
+    )
+
+
+async def journal_response(
+    db: Any, clock: Any, start: str | None, end: str | None
+) -> Response[str]:
+    """The journal CSV as a download (also used by the API)."""
+    return await _journal_response(db, clock, start, end)
+
+
+__all__ = ["BillingPort", "NotAuthorizedException", "billing_routes", "journal_response"]

@@ -1,0 +1,154 @@
+"""JSON API v1 for money: cost codes, spend, cancellation quotes, card payments, waivers and
+the finance journal. Thin: parse, call one service in `booking.services.payments`, shape."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+
+from billing import services as billing
+from billing.domain.money import Money
+from booking.clock import Clock
+from booking.db import Database
+from booking.services import payments
+from booking.services.actors import Actor
+from booking.services.errors import InvalidError
+from booking.web.api.schemas import MoneyIn
+
+
+class CostCodeIn(msgspec.Struct):
+    code: str
+    description: str
+    budget_holder_email: str
+    active_from: date
+    active_to: date | None = None
+    annual_limit: MoneyIn | None = None
+
+
+class WaiverIn(msgspec.Struct):
+    reason: str
+
+
+def _config(request: Request[Any, Any, Any]) -> payments.BillingConfig:
+    return payments.billing_config(request.app.state.settings)
+
+
+def _limit(value: MoneyIn | None) -> Money | None:
+    if value is None:
+        return None
+    try:
+        return Money(value.amount, value.currency.upper())
+    except (TypeError, ValueError) as exc:
+        raise InvalidError(str(exc), "annual_limit") from exc
+
+
+@post("/cost-codes", summary="Create a cost code", status_code=201)
+async def create_cost_code(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, data: CostCodeIn
+) -> billing.CostCodeView:
+    return await payments.create_cost_code(
+        db,
+        clock,
+        actor,
+        _config(request),
+        billing.CostCodeInput(
+            code=data.code,
+            description=data.description,
+            budget_holder_email=data.budget_holder_email,
+            active_from=data.active_from,
+            active_to=data.active_to,
+            annual_limit=_limit(data.annual_limit),
+        ),
+    )
+
+
+@post(
+    "/cost-codes/import",
+    summary="Import cost codes from CSV (upsert)",
+    description="A `text/csv` body with a header row: code, description, budget_holder_email, "
+    "active_from, active_to, annual_limit. One bad row does not stop the others.",
+    status_code=200,
+)
+async def import_cost_codes(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> dict[str, Any]:
+    text = (await request.body()).decode("utf-8-sig", errors="replace")
+    results = await payments.import_cost_codes(db, clock, actor, _config(request), text)
+    return {"items": results}
+
+
+@get("/cost-codes", summary="Spend and fees per cost code this financial year")
+async def list_cost_codes(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> dict[str, Any]:
+    summaries = await payments.cost_code_spend(db, clock, actor, _config(request))
+    return {
+        "items": [{**msgspec.to_builtins(s), "over_limit": s.over_limit} for s in summaries],
+        "next_cursor": None,
+    }
+
+
+@get("/bookings/{booking_id:int}/cancellation-quote", summary="What cancelling costs now")
+async def cancellation_quote(
+    db: Database, clock: Clock, actor: Actor, booking_id: int
+) -> dict[str, Any]:
+    quote = await payments.quote_cancellation(db, clock, actor, booking_id)
+    return {
+        "fee": quote.fee,
+        "refund": quote.refund,
+        "policy_tier": quote.policy_tier,
+        "free_until": quote.free_until,
+        "reason": quote.reason,
+    }
+
+
+@get("/bookings/{booking_id:int}/payment", summary="The card payment of a booking")
+async def booking_payment(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, booking_id: int
+) -> payments.PaymentPage:
+    return await payments.payment_page(db, clock, actor, _config(request), booking_id)
+
+
+@post("/bookings/{booking_id:int}/waive-fee", summary="Waive a booking's fee", status_code=200)
+async def waive_fee(
+    db: Database, clock: Clock, actor: Actor, booking_id: int, data: WaiverIn
+) -> dict[str, Any]:
+    waived = await payments.waive_fee(db, clock, actor, booking_id, reason=data.reason)
+    return {"booking_id": booking_id, "waived": waived}
+
+
+@get("/finance/journal.csv", summary="Journal of charges, fees, refunds and waivers (CSV)")
+async def journal_csv(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    from_: date | None = Parameter(query="from", required=False),
+    to: date | None = Parameter(query="to", required=False),
+) -> Response[str]:
+    text = await payments.journal_csv(
+        db,
+        clock,
+        actor,
+        datetime.combine(from_, time()) if from_ else None,
+        datetime.combine(to, time()) if to else None,
+    )
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="journal.csv"'},
+    )
+
+
+BILLING_HANDLERS = [
+    create_cost_code,
+    import_cost_codes,
+    list_cost_codes,
+    cancellation_quote,
+    booking_payment,
+    waive_fee,
+    journal_csv,
+]
