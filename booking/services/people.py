@@ -14,6 +14,7 @@ from booking import policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.models import ApiToken, OrgUnit, Person
+from booking.services import audit
 from booking.services.actors import ROLES, Actor
 from booking.services.common import with_retry
 from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
@@ -176,12 +177,30 @@ async def upsert_people(
                 }
                 row = by_email.get(p.email)
                 if row is None:
+                    if values["roles"] != "learner":
+                        await audit.record(
+                            s,
+                            action="person.roles_changed",
+                            now=now,
+                            actor=actor,
+                            target=p.email,
+                            details={"from": None, "to": values["roles"]},
+                        )
                     row = Person(email=p.email, created_at=now, updated_at=now, **values)
                     s.add(row)
                     by_email[p.email] = row
                     results.append(UpsertResult(0, "created", email=p.email))
                 else:
                     changed = any(getattr(row, k) != v for k, v in values.items())
+                    if row.roles != values["roles"]:
+                        await audit.record(
+                            s,
+                            action="person.roles_changed",
+                            now=now,
+                            actor=actor,
+                            target=p.email,
+                            details={"from": row.roles, "to": values["roles"]},
+                        )
                     for k, v in values.items():
                         setattr(row, k, v)
                     if changed:

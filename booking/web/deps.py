@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 
+from booking import ratelimit
 from booking.clock import Clock
 from booking.db import Database
 from booking.services import auth, people
@@ -64,3 +65,14 @@ async def provide_page_actor(request: Request[Any, Any, Any]) -> Actor:
     if actor is None:
         raise NotAuthorizedException("Sign in to continue.")
     return actor
+
+
+async def limit_booking_rate(request: Request[Any, Any, Any], actor: Actor) -> None:
+    """At most `ratelimit.BOOKING` booking attempts a minute per person (all processes share the
+    count when Redis is configured): a runaway script cannot hammer a rush for everyone."""
+    wait = await request.app.state.limiter.exceeded(ratelimit.BOOKING, actor.email)
+    if wait:
+        raise TooManyRequestsException(
+            "Too many booking attempts; wait a moment and try again.",
+            headers={"Retry-After": str(wait)},
+        )

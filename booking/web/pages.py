@@ -46,7 +46,7 @@ from booking.services.views import (
     SessionView,
 )
 from booking.web import signin
-from booking.web.deps import current_actor, provide_page_actor
+from booking.web.deps import current_actor, limit_booking_rate, provide_page_actor
 
 SESSION_NAME_KEY = "person_name"
 FLASH_KEY = "flash"
@@ -410,6 +410,7 @@ async def book_form(
 async def book(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Response[Any]:
+    await limit_booking_rate(request, actor)
     form = await _form(request)
     special = form.get("special_requirements", "").strip() or None
     answers: dict[str, object] = {

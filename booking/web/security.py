@@ -41,8 +41,8 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
-        method: str = scope.get("method", "GET")
+        path = str(scope.get("path", ""))
+        method = str(scope.get("method", "GET"))
         if method in UNSAFE and not path.startswith(EXEMPT) and not self._same_origin(scope):
             await _forbidden(send)
             return
@@ -83,5 +83,6 @@ async def _forbidden(send: Send) -> None:
             *HEADERS.items(),
         ],
     }
+    end: Any = {"type": "http.response.body", "body": body}
     await send(start)
-    await send({"type": "http.response.body", "body": body})
+    await send(end)
