@@ -240,6 +240,13 @@ def _clean_person(index: int, p: PersonInput) -> PersonInput:
     email = normalise_email(p.email, "email")
     if not p.name.strip():
         raise InvalidError(f"Person {index + 1} ({email}) needs a name.", "name")
+    for label, value in (("name", p.name), ("job_role", p.job_role or "")):
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise InvalidError(
+                f"{email}: the {label.replace('_', ' ')} contains a line break or control "
+                "character.",
+                label,
+            )
     if p.staff_type not in STAFF_TYPES:
         raise InvalidError(
             f"{email}: staff_type must be payroll, casual, associate or external.", "staff_type"
