@@ -15,6 +15,7 @@ and `booking worker` processes sharing nothing but the database.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from collections import Counter
@@ -104,6 +105,21 @@ async def unsent(url: str) -> int:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
 async def drained(url: str) -> bool:
     return await unsent(url) == 0
 
@@ -161,10 +177,12 @@ async def test_rush_across_two_apps_and_two_workers(
 
         tasks = [asyncio.create_task(one(i)) for i in range(LEARNERS)]
         await asyncio.sleep(0)
+        cpu_before = sum(cpu_seconds(a.pid) for a in apps)
         started = time.perf_counter()
         start.set()
         responses = await asyncio.gather(*tasks)
         rush_seconds = time.perf_counter() - started
+        rush_cpu = sum(cpu_seconds(a.pid) for a in apps) - cpu_before
 
         assert not [r for r in responses if r.status_code >= 500], processes.logs()
         assert all(r.status_code == 201 for r in responses), [
@@ -224,8 +242,11 @@ async def test_rush_across_two_apps_and_two_workers(
     assert set(confirmations) == ever_booked
     assert set(confirmations.values()) == {1}
     assert {r["booking_id"] for r in rows if r["topic"] == "booking.promoted"} == promoted
+    rss = [rss_mib(p.pid) for p in (*apps, *workers)]
     print(
-        f"\nrush: {LEARNERS} bookings over 2 app processes in {rush_seconds:.2f}s; "
+        f"\nrush: {LEARNERS} bookings over 2 app processes in {rush_seconds:.2f}s "
+        f"({rush_cpu:.1f} CPU-seconds in the app processes); "
+        f"resident memory (MiB) apps {rss[:2]}, workers {rss[2:]}; "
         f"{len(rows)} messages delivered by 2 workers in "
         f"{time.perf_counter() - delivery_started:.2f}s after the cancellations"
     )
@@ -233,8 +254,8 @@ async def test_rush_across_two_apps_and_two_workers(
 
 # --- 2. the database cuts the app's connections during a load ---------------------------------
 
-FAULT_LEARNERS = 240
-FAULT_SEATS = 60
+FAULT_LEARNERS = 160
+FAULT_SEATS = 40
 CUTS = 3
 
 
@@ -353,7 +374,7 @@ async def test_connections_cut_during_load_fail_cleanly_and_recover(
 
 # --- 3. workers killed and stopped mid-delivery -----------------------------------------------
 
-MESSAGES = 120
+MESSAGES = 90
 
 
 async def queue_messages(url: str, n: int) -> None:
