@@ -97,6 +97,9 @@ class BookingRequest:
     # `overbook` also past capacity.
     override_reason: str | None = None
     overbook: bool = False
+    # The learner's own booking on another date of the same course, given up in the same
+    # transaction when this one succeeds ("move my place to this date").
+    move_from: int | None = None
 
 
 @dataclass(slots=True)
@@ -199,10 +202,19 @@ async def _book_place(
         if request.override_reason
         else Overrides()
     )
+    existing = await existing_bookings(s, learner.id)
+    if request.move_from is not None:
+        moving = next((b for b in existing if b.id == request.move_from), None)
+        if moving is None or moving.course_id != course.id or moving.session_id == session.id:
+            raise InvalidError(
+                "move_from must be your own active booking on another date of this course.",
+                "move_from",
+            )
+        existing = [b for b in existing if b.id != request.move_from]
     decision = decide_booking(
         facts,
         profile,
-        await existing_bookings(s, learner.id),
+        existing,
         now=now,
         overrides=overrides,
         sign_up=SignUp(request.answers, request.accept_terms),
@@ -320,7 +332,31 @@ async def _book_place(
         await payments.open_card_payment(s, booking, course, learner, hold=billing.hold, now=now)
     if plan:
         await approvals.request_step(s, booking, plan, 0, now=now)
+    if request.move_from is not None:
+        await _give_up(
+            s, request.move_from, actor=actor, now=now, reason=f"Moved to session {session.id}"
+        )
     return BookingOutcome(await booking_view(s, booking.id, now=now), 201)
+
+
+async def _give_up(
+    s: AsyncSession, booking_id: int, *, actor: Actor, now: datetime, reason: str
+) -> None:
+    """Withdraw the learner's old place (its seat goes to its waiting list) in the caller's
+    transaction. Its session is locked after the new one: a rare deadlock with a move the other
+    way is retried whole by `with_retry`."""
+    old_session_id = await s.scalar(select(Booking.session_id).where(Booking.id == booking_id))
+    assert old_session_id is not None
+    old_session = await lock_session(s, old_session_id)
+    old = await s.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert old is not None and old_session is not None
+    if old.state in ACTIVE_STATES:
+        await withdraw_place(s, old, old_session, actor=actor, now=now, reason=reason, details=None)
 
 
 async def _resolve_learner(

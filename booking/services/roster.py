@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fpdf import FPDF
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.booking_rules import Overrides, decide_booking
-from booking.domain.eligibility import add_months
 from booking.domain.states import BookingState
 from booking.models import Booking, Completion, Course, Outbox, Person
 from booking.models import Session as SessionRow
@@ -179,28 +178,29 @@ async def mark_all_attended(
 async def _sync_completion(
     s: AsyncSession, booking: Booking, course: Course, session: SessionRow, *, now: datetime
 ) -> None:
-    """Attendance that counts writes the workshop completion; a change away withdraws it."""
+    """Attendance that counts writes the workshop completion; a change away withdraws it. The
+    mark and the completion written or withdrawn go into the records change feed, in this
+    transaction (`records` owns both; imported here because it imports this module)."""
+    from booking.services import records
+
+    await records.note_attendance(s, booking=booking, session=session, now=now)
     counts = booking.state == "attended" or (
         booking.state == "partially_attended" and course.partial_attendance_counts
     )
     existing = await s.scalar(select(Completion).where(Completion.booking_id == booking.id))
     if counts and existing is None:
-        s.add(
-            Completion(
-                learner_id=booking.learner_id,
-                course_id=course.id,
-                completed_at=session.ends_at,
-                expires_at=add_months(session.ends_at, course.certification_months)
-                if course.certification_months
-                else None,
-                source="workshop",
-                booking_id=booking.id,
-                recorded_at=now,
-            )
+        await records.add_completion(
+            s,
+            learner_id=booking.learner_id,
+            course=course,
+            completed_at=session.ends_at,
+            source="workshop",
+            now=now,
+            booking_id=booking.id,
+            session_id=session.id,
         )
-        await s.flush()
     elif not counts and existing is not None:
-        await s.execute(delete(Completion).where(Completion.id == existing.id))
+        await records.withdraw_completion(s, existing, now=now, session_id=session.id)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -427,6 +427,7 @@ async def book(
         }
     )
     accept_terms = form.get("accept_terms") == "yes"
+    move_from = int(form["move_from"]) if form.get("move_from", "").isdigit() else None
     htmx = is_htmx(request)
     failure: dict[str, Any] = {}
     status = 200
@@ -446,12 +447,18 @@ async def book(
                     special_requirements=special,
                     answers=answers or None,
                     accept_terms=accept_terms,
+                    move_from=move_from,
                 ),
                 seat_guard=request.app.state.settings.seat_guard,
             )
         except RefusedError as exc:
             failure["reasons"] = [r.message for r in exc.reasons]
             status = exc.status
+            # Already on another date of this course: offer to move there instead.
+            failure["move_from"] = next(
+                (r.extra.get("booking_id") for r in exc.reasons if r.code == "already_on_course"),
+                None,
+            )
         except InvalidError as exc:
             failure["field_errors"] = {exc.field or "special_requirements": exc.detail}
             status = 422

@@ -12,7 +12,7 @@ from booking.models import Outbox
 from booking.services import bookings, catalogue
 from booking.services.bookings import BookingRequest
 from booking.services.catalogue import CourseInput, SessionChanges
-from booking.services.errors import ConflictError, RefusedError
+from booking.services.errors import ConflictError, InvalidError, RefusedError
 from tests import support
 
 
@@ -163,3 +163,37 @@ async def test_allow_multiple_bookings_course(world: support.World) -> None:
     _, first = await place(world, "lee@example.org", one)
     _, second = await place(world, "lee@example.org", two)
     assert first.state == second.state == "booked"
+
+
+async def test_learner_moves_their_place_to_another_date(world: support.World) -> None:
+    full = await support.make_session(world, capacity=1)
+    later = await support.make_session(
+        world, capacity=5, start=world.clock.now() + timedelta(days=30)
+    )
+    lee, held = await place(world, "lee@example.org", full)
+    kim, kim_wait = await place(world, "kim@example.org", full)
+    # Kim is refused the other date while waiting here, and told which booking to move.
+    with pytest.raises(RefusedError) as refused:
+        await bookings.book_place(world.db, world.clock, kim, BookingRequest(later))
+    assert refused.value.reasons[0].extra["booking_id"] == kim_wait.id
+    moved = await bookings.book_place(
+        world.db, world.clock, kim, BookingRequest(later, move_from=kim_wait.id)
+    )
+    assert moved.booking.state == "booked"
+    old = await bookings.get_booking(world.db, world.clock, kim, kim_wait.id)
+    assert (old.state, old.cancel_reason) == ("cancelled", f"Moved to session {later}")
+    # Lee moves too: the seat he leaves goes to whoever is next in line (nobody now).
+    moved_lee = await bookings.book_place(
+        world.db, world.clock, lee, BookingRequest(later, move_from=held.id)
+    )
+    assert moved_lee.booking.state == "booked"
+    session = await catalogue.get_session(world.db, world.clock, world.admin, full)
+    assert (session.seats_held, session.waitlisted) == (0, 0)
+    # Somebody else's booking cannot be "moved" by you.
+    mo = await support.actor(world.db, "manager@example.org")
+    _, mo_booking = await place(world, "manager@example.org", full)
+    with pytest.raises(InvalidError):
+        await bookings.book_place(
+            world.db, world.clock, kim, BookingRequest(full, move_from=mo_booking.id)
+        )
+    assert mo is not None

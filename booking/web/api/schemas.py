@@ -156,6 +156,7 @@ class BookingIn(msgspec.Struct):
     special_requirements: str | None = None
     override_reason: str | None = None
     overbook: bool = False
+    move_from: int | None = None
 
 
 class CancelIn(msgspec.Struct):
