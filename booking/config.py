@@ -84,6 +84,10 @@ class Settings:
     # How many days before the start a session under its minimum bookings is flagged (or
     # cancelled, if it says so).
     min_bookings_check_days: int = 7
+    # Learning record store for xAPI statements; unset: no statements are sent.
+    lrs_url: str | None = None
+    lrs_username: str | None = None
+    lrs_password: str | None = None
     # Card payments (Stripe); unset key: card payment is not offered. API base: another
     # server speaking Stripe's API (tests: localstripe).
     stripe_api_key: str | None = None
@@ -202,6 +206,9 @@ class Settings:
             session_idle_minutes=session_idle_minutes,
             session_max_hours=session_max_hours,
             min_bookings_check_days=min_bookings_check_days,
+            lrs_url=(get("LRS_URL") or "").rstrip("/") or None,
+            lrs_username=get("LRS_USERNAME"),
+            lrs_password=get("LRS_PASSWORD"),
             stripe_api_key=get("STRIPE_API_KEY"),
             stripe_api_base=get("STRIPE_API_BASE"),
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),

@@ -30,7 +30,7 @@ from booking.config import Settings
 from booking.db import Database, describe, is_unavailable
 from booking.mailer import Mailer, mailer_for
 from booking.models import Outbox
-from booking.services import approvals, bookings, notifications, payments, roster
+from booking.services import approvals, bookings, notifications, payments, records, roster
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,11 @@ async def tick(
             + await roster.check_minimum_bookings(
                 db, clock, days_before=settings.min_bookings_check_days
             )
+            + await records.queue_certification_notices(db, clock)
         )
+        if settings.lrs_url:
+            # xAPI statements for the learning record store (outbox channel "xapi").
+            await records.sync_xapi(db, clock, settings)
         # Card payment holds that ran out, refunds owed, then the queued Stripe calls.
         await payments.run_sweeps(db, clock, settings)
         if mailer is not None:

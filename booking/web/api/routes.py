@@ -35,6 +35,7 @@ from booking.services.catalogue import (
 from booking.services.errors import InvalidError
 from booking.services.views import BookingView, CourseView, MoneyView, PersonView, SessionView
 from booking.web.api import billing_routes, schemas
+from booking.web.api.records_routes import records_api_router
 from booking.web.deps import provide_api_actor
 
 CursorParam = Parameter(query="cursor", required=False, description="Opaque cursor from a page")
@@ -556,6 +557,7 @@ def api_router() -> Router:
             billing_routes.booking_payment,
             billing_routes.waive_fee,
             billing_routes.journal_csv,
+            records_api_router(),
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],

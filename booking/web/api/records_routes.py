@@ -1,0 +1,130 @@
+"""JSON API for learner records: the change feed for the e-learning side, records of learning,
+the manager's team, the compliance report, course completion rules and the CSV import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Router, get, put
+from litestar import post as post_
+from litestar.params import Parameter
+
+from booking.clock import Clock
+from booking.db import Database
+from booking.services import records
+from booking.services.actors import Actor
+from booking.services.errors import InvalidError
+
+MAX_CSV_BYTES = 5_000_000
+
+
+class CompletionRuleIn(msgspec.Struct):
+    mode: str
+    criteria: list[str]
+
+
+class RecordRulesIn(msgspec.Struct):
+    completion_rule: CompletionRuleIn | None = None
+    mandatory: bool = False
+    due_within_days: int | None = None
+
+
+@get("/records", summary="Completions and attendance changed since a cursor, oldest first")
+async def records_feed(
+    db: Database,
+    actor: Actor,
+    since: str | None = Parameter(
+        query="since", required=False, description="`next_cursor` of the previous answer"
+    ),
+    limit: int = Parameter(query="limit", ge=1, le=records.FEED_LIMIT, default=500),
+) -> records.FeedPage:
+    return await records.records_feed(db, actor, since=since, limit=limit)
+
+
+@get("/people/{person_id:int}/record", summary="A person's record of learning")
+async def person_record(
+    db: Database, clock: Clock, actor: Actor, person_id: int
+) -> records.RecordView:
+    return await records.learner_record(db, clock, actor, person_id)
+
+
+@get("/me/record", summary="My record of learning, with required learning")
+async def my_record(db: Database, clock: Clock, actor: Actor) -> records.RecordView:
+    return await records.my_record(db, clock, actor)
+
+
+@get("/me/team", summary="My direct reports: bookings, records, certifications, compliance")
+async def my_team(db: Database, clock: Clock, actor: Actor) -> records.TeamView:
+    return await records.my_team(db, clock, actor)
+
+
+@get("/reports/compliance", summary="Compliance by organisation unit and staff type")
+async def compliance_report(db: Database, clock: Clock, actor: Actor) -> dict[str, Any]:
+    return {"items": await records.compliance_report(db, clock, actor)}
+
+
+@get("/courses/{course_id:int}/record-rules", summary="How a course is completed")
+async def get_record_rules(db: Database, actor: Actor, course_id: int) -> records.CourseRulesView:
+    return await records.get_course_rules(db, actor, course_id)
+
+
+@put(
+    "/courses/{course_id:int}/record-rules",
+    summary="Set how a course is completed and whether it is mandatory",
+    status_code=200,
+)
+async def put_record_rules(
+    db: Database, clock: Clock, actor: Actor, course_id: int, data: RecordRulesIn
+) -> records.CourseRulesView:
+    rule = data.completion_rule
+    return await records.set_course_rules(
+        db,
+        clock,
+        actor,
+        course_id,
+        completion_mode=rule.mode if rule else None,
+        criteria=rule.criteria if rule else [],
+        mandatory=data.mandatory,
+        due_within_days=data.due_within_days,
+    )
+
+
+@post_(
+    "/records/completions/import",
+    summary="Import completions from a CSV file (administrators)",
+    status_code=200,
+)
+async def import_completions(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_CSV_BYTES:
+        raise InvalidError("The file is larger than 5 MB; split it.", "file")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidError("The file must be UTF-8 text.", "file") from None
+    accepted, results = await records.import_completions_csv(db, clock, actor, text)
+    return {
+        "accepted": accepted,
+        "results": [{"row": r.index, "status": r.status, "message": r.message} for r in results],
+    }
+
+
+def records_api_router() -> Router:
+    """Mounted inside the `/api/v1` router (which provides `actor`)."""
+    return Router(
+        path="/",
+        route_handlers=[
+            records_feed,
+            person_record,
+            my_record,
+            my_team,
+            compliance_report,
+            get_record_rules,
+            put_record_rules,
+            import_completions,
+        ],
+        tags=["records"],
+    )

@@ -1,0 +1,227 @@
+"""Learner record pages: my record of learning and required learning, my team (line managers),
+a person's record (their manager, administrators), the compliance report and the completions
+CSV import (administrators), with CSV and XLSX downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.response import Template
+
+from booking.clock import Clock
+from booking.db import Database
+from booking.services import records
+from booking.services.actors import Actor
+from booking.services.errors import ForbiddenError, InvalidError
+from booking.web.deps import provide_page_actor
+from booking.web.pages import page
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_UPLOAD = 5_000_000
+
+
+def _ext(request: Request[Any, Any, Any]) -> str:
+    return request.url.path.rpartition(".")[2]
+
+
+def _download(body: str | bytes, filename: str) -> Response[Any]:
+    media_type = "text/csv; charset=utf-8" if filename.endswith(".csv") else XLSX
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+    )
+
+
+def _record_file(record: records.RecordView, ext: str) -> Response[Any]:
+    rows = records.record_rows(record)
+    name = f"record-of-learning-{record.person.id}.{ext}"
+    if ext == "csv":
+        return _download(records.to_csv(records.RECORD_HEADERS, rows), name)
+    return _download(records.to_xlsx("Record of learning", records.RECORD_HEADERS, rows), name)
+
+
+# --- the learner ------------------------------------------------------------------------------
+
+
+@get("/me/record", include_in_schema=False)
+async def my_record_page(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Template:
+    record = await records.my_record(db, clock, actor)
+    return page(
+        request,
+        "booking/record.html",
+        actor=actor,
+        nav="record",
+        record=record,
+        own=True,
+        download_base="/me/record",
+    )
+
+
+@get(["/me/record.csv", "/me/record.xlsx"], include_in_schema=False)
+async def my_record_download(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Response[Any]:
+    ext = _ext(request)
+    return _record_file(await records.my_record(db, clock, actor), ext)
+
+
+@get("/me/required-learning", include_in_schema=False)
+async def required_learning_page(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Template:
+    record = await records.my_record(db, clock, actor)
+    return page(request, "booking/record_required.html", actor=actor, nav="record", record=record)
+
+
+# --- managers and administrators --------------------------------------------------------------
+
+
+@get("/people/{person_id:int}/record", include_in_schema=False)
+async def person_record_page(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, person_id: int
+) -> Template:
+    record = await records.learner_record(db, clock, actor, person_id)
+    return page(
+        request,
+        "booking/record.html",
+        actor=actor,
+        nav="team",
+        record=record,
+        own=record.person.id == actor.person_id,
+        download_base=f"/people/{person_id}/record",
+    )
+
+
+@get(
+    ["/people/{person_id:int}/record.csv", "/people/{person_id:int}/record.xlsx"],
+    include_in_schema=False,
+)
+async def person_record_download(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, person_id: int
+) -> Response[Any]:
+    ext = _ext(request)
+    return _record_file(await records.learner_record(db, clock, actor, person_id), ext)
+
+
+@get("/team", include_in_schema=False)
+async def team_page(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Template:
+    team = await records.my_team(db, clock, actor)
+    return page(request, "booking/team.html", actor=actor, nav="team", team=team)
+
+
+@get(["/team.csv", "/team.xlsx"], include_in_schema=False)
+async def team_download(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Response[Any]:
+    ext = _ext(request)
+    team = await records.my_team(db, clock, actor)
+    rows = records.team_rows(team)
+    if ext == "csv":
+        return _download(records.to_csv(records.TEAM_HEADERS, rows), "my-team.csv")
+    return _download(records.to_xlsx("My team", records.TEAM_HEADERS, rows), "my-team.xlsx")
+
+
+@get("/admin/compliance", include_in_schema=False)
+async def compliance_page(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Template:
+    rows = await records.compliance_report(db, clock, actor)
+    return page(
+        request,
+        "booking/team_compliance.html",
+        actor=actor,
+        nav="compliance",
+        rows=rows,
+        as_of=clock.now(),
+    )
+
+
+@get(["/admin/compliance.csv", "/admin/compliance.xlsx"], include_in_schema=False)
+async def compliance_download(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Response[Any]:
+    ext = _ext(request)
+    rows = records.compliance_rows(await records.compliance_report(db, clock, actor))
+    if ext == "csv":
+        return _download(records.to_csv(records.COMPLIANCE_HEADERS, rows), "compliance.csv")
+    return _download(
+        records.to_xlsx("Compliance", records.COMPLIANCE_HEADERS, rows), "compliance.xlsx"
+    )
+
+
+@get("/admin/records/import", include_in_schema=False)
+async def import_form(request: Request[Any, Any, Any], actor: Actor) -> Template:
+    if not actor.is_admin:
+        raise ForbiddenError("Only administrators can import completions.")
+    return page(request, "booking/record_import.html", actor=actor, nav="compliance", results=None)
+
+
+@post("/admin/records/import", include_in_schema=False, status_code=200)
+async def import_upload(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> Template:
+    if not actor.is_admin:
+        raise ForbiddenError("Only administrators can import completions.")
+    form = await request.form()
+    upload = form.get("file")
+    error = None
+    accepted: int = 0
+    results: list[records.ItemResult] = []
+    status = 200
+    try:
+        if not isinstance(upload, UploadFile):
+            raise InvalidError("Choose a CSV file to import.", "file")
+        data = await upload.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise InvalidError("The file is larger than 5 MB; split it.", "file")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidError(
+                "The file must be UTF-8 text (save it as CSV UTF-8).", "file"
+            ) from None
+        accepted, results = await records.import_completions_csv(db, clock, actor, text)
+    except InvalidError as exc:
+        error, status = exc.detail, 422
+    return page(
+        request,
+        "booking/record_import.html",
+        actor=actor,
+        nav="compliance",
+        results=results if error is None else None,
+        accepted=accepted,
+        error=error,
+        status_code=status,
+    )
+
+
+def records_routes() -> list[Any]:
+    return [
+        Router(
+            path="/",
+            route_handlers=[
+                my_record_page,
+                my_record_download,
+                required_learning_page,
+                person_record_page,
+                person_record_download,
+                team_page,
+                team_download,
+                compliance_page,
+                compliance_download,
+                import_form,
+                import_upload,
+            ],
+            dependencies={"actor": Provide(provide_page_actor)},
+            include_in_schema=False,
+        )
+    ]
