@@ -95,13 +95,15 @@ def _remove_sqlite(path: str) -> None:
 
 def migrate(target: Target, workdir: Path) -> None:
     """`booking db upgrade`, as an operator runs it."""
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "booking.cli", "db", "upgrade"],
         cwd=workdir,
         env=clean_env({"BOOKING_DATABASE_URL": target.url}),
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"`booking db upgrade` failed:\n{done.stderr[-3000:]}")
 
 
 class Writer:
@@ -252,6 +254,16 @@ BOOKING_COLUMNS = (
     "sequence",
     "created_at",
     "updated_at",
+)
+COMPLETION_COLUMNS = (
+    "id",
+    "learner_id",
+    "course_id",
+    "completed_at",
+    "expires_at",
+    "source",
+    "booking_id",
+    "recorded_at",
 )
 HISTORY_COLUMNS = (
     "id",
@@ -556,8 +568,12 @@ class OrgData:
     scale: OrgScale
     counts: dict[str, int] = field(default_factory=dict)
     learner_tokens: list[str] = field(default_factory=list)
+    learner_emails: list[str] = field(default_factory=list)
+    learner_ids: list[int] = field(default_factory=list)
     learner_booking_counts: list[int] = field(default_factory=list)
     trainer_token: str = ""
+    trainer_email: str = ""
+    trainer_id: int = 0
     course_ids: list[int] = field(default_factory=list)
     roster_sessions: list[int] = field(default_factory=list)
     roster_size: int = 100
@@ -566,7 +582,8 @@ class OrgData:
 
 async def seed_org(target: Target, scale: OrgScale, *, seed: int = 20261123) -> OrgData:
     """People in teams under directorates, courses with ten sessions each over a year (half of
-    them past), bookings spread over the sessions, twenty sessions with a roster of exactly 100."""
+    them past), bookings spread over the sessions (attended ones completed), twenty sessions with
+    a roster of exactly 100."""
     rng = random.Random(seed)
     now = _utc_now()
     out = OrgData(scale)
@@ -652,6 +669,7 @@ async def seed_org(target: Target, scale: OrgScale, *, seed: int = 20261123) -> 
     avg = scale.bookings / scale.sessions
     bookings = []
     history = []
+    completions = []
     sessions = []
     dates = []
     facilitators = []
@@ -695,6 +713,11 @@ async def seed_org(target: Target, scale: OrgScale, *, seed: int = 20261123) -> 
             history.append(
                 (bid, bid, created, learner, f"p{learner:06d}@example.org", None, state, None)
             )
+            if state == "attended":
+                end = start + timedelta(hours=3)
+                completions.append(
+                    (len(completions) + 1, learner, cid, end, None, "workshop", bid, end)
+                )
         sessions.append(
             _session(
                 sid,
@@ -722,8 +745,12 @@ async def seed_org(target: Target, scale: OrgScale, *, seed: int = 20261123) -> 
         token = token_for("learner", learner)
         tokens.append((n + 1, hash_token(token), learner, "person", now))
         out.learner_tokens.append(token)
+        out.learner_emails.append(f"p{learner:06d}@example.org")
+        out.learner_ids.append(learner)
         out.learner_booking_counts.append(per_learner.get(learner, 0))
     out.trainer_token = token_for("trainer", roster_trainer)
+    out.trainer_email = f"p{roster_trainer:06d}@example.org"
+    out.trainer_id = roster_trainer
     tokens.append((len(tokens) + 1, hash_token(out.trainer_token), roster_trainer, "person", now))
     out.course_ids = sorted(rng.sample(range(1, scale.courses + 1), 40))
 
@@ -738,5 +765,6 @@ async def seed_org(target: Target, scale: OrgScale, *, seed: int = 20261123) -> 
         await w.insert("session_facilitators", ("session_id", "person_id"), facilitators)
         out.counts["bookings"] = await w.insert("bookings", BOOKING_COLUMNS, bookings)
         out.counts["booking_history"] = await w.insert("booking_history", HISTORY_COLUMNS, history)
+        out.counts["completions"] = await w.insert("completions", COMPLETION_COLUMNS, completions)
         await w.finish(analyze=True)
     return out

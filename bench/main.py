@@ -625,17 +625,46 @@ def workload_c(
 # Pages at organisation scale
 
 
-PAGES = ("search", "course", "my_bookings", "roster")
+PAGES = ("search", "course", "my_bookings", "roster", "record")
 
 
-def sign_in(server: Server, token: str) -> str:
-    """Sign in through the page a person uses (token sign-in outside demo mode); the cookies."""
+PASSWORD = "Bench-password-2026"
+
+
+def prepare_sign_in(target: data.Target, org: data.OrgData) -> str:
+    """How people sign in to this version of the app: with a password (local accounts, set
+    through the app's own service) where it has them, else with an API token."""
+    try:
+        from booking.services import auth  # type: ignore[attr-defined]
+    except ImportError:
+        return "token"
+    if not hasattr(auth, "set_password"):
+        return "token"
+    from booking.clock import SystemClock
+    from booking.config import Settings
+    from booking.db import Database
+
+    async def go() -> None:
+        db = Database(Settings(database_url=target.url, secret_key=SECRET, worker="off"))
+        try:
+            for person_id in [*org.learner_ids, org.trainer_id]:
+                await auth.set_password(db, SystemClock(), person_id, PASSWORD)
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+    return "password"
+
+
+def sign_in(server: Server, how: str, token: str, email: str) -> str:
+    """Sign in through the page a person uses; returns the Cookie header to send."""
     with httpx.Client(base_url=server.url, timeout=60) as c:
         c.get("/login")
         csrf = c.cookies.get("csrftoken") or ""
+        form = {"email": email, "password": PASSWORD} if how == "password" else {"token": token}
         r = c.post(
             "/login",
-            data={"token": token, "next": "/courses", "_csrf_token": csrf},
+            data={**form, "next": "/courses", "_csrf_token": csrf},
             headers={"x-csrftoken": csrf},
         )
         if r.status_code != 303:
@@ -643,9 +672,12 @@ def sign_in(server: Server, token: str) -> str:
         return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
 
 
-def page_requests(server: Server, org: data.OrgData) -> dict[str, list[list[Any]]]:
-    learners = [sign_in(server, t) for t in org.learner_tokens]
-    trainer = sign_in(server, org.trainer_token)
+def page_requests(server: Server, org: data.OrgData, how: str) -> dict[str, list[list[Any]]]:
+    learners = [
+        sign_in(server, how, t, e)
+        for t, e in zip(org.learner_tokens, org.learner_emails, strict=True)
+    ]
+    trainer = sign_in(server, how, org.trainer_token, org.trainer_email)
     reqs: dict[str, list[list[Any]]] = {p: [] for p in PAGES}
     for i, cookie in enumerate(learners):
         word = data.SEARCH_WORDS[i % len(data.SEARCH_WORDS)]
@@ -653,6 +685,7 @@ def page_requests(server: Server, org: data.OrgData) -> dict[str, list[list[Any]
         reqs["search"].append(["search", "GET", f"/courses?q={word}", h, None])
         reqs["course"].append(["course", "GET", f"/courses/{org.course_ids[i]}", h, None])
         reqs["my_bookings"].append(["my_bookings", "GET", "/me/bookings", h, None])
+        reqs["record"].append(["record", "GET", "/me/record", h, None])
     for sid in org.roster_sessions:
         reqs["roster"].append(
             ["roster", "GET", f"/sessions/{sid}/roster", {"Cookie": trainer}, None]
@@ -681,6 +714,7 @@ def workload_p(
     asyncio.run(data.recreate(target))
     data.migrate(target, workdir)
     org = asyncio.run(data.seed_org(target, scale))
+    how = prepare_sign_in(target, org)
     generated = time.monotonic() - t0
     log(f"P[{size}]: generated in {generated:.0f}s {org.counts}; measuring pages")
     sql_log = workdir / f"sql-{target.backend}-{size}.jsonl"
@@ -691,14 +725,17 @@ def workload_p(
     )
     pages: dict[str, Any] = {}
     with server:
-        reqs = page_requests(server, org)
+        reqs = page_requests(server, org, how)
         for name in PAGES:
             # Warm up (every learner's first visit to "my bookings" writes their calendar token),
             # trace one request's SQL, then measure.
+            status, traced_queries, size_bytes = trace(server, reqs[name][0])
+            if status == 404:
+                pages[name] = {"status": 404, "not_built": True}
+                continue
             for req in reqs[name] if name == "my_bookings" else reqs[name][:8]:
                 httpx.request(req[1], server.url + req[2], headers=req[3], timeout=60)
             quiet(f"P {target.backend} {size} {name}", p)
-            status, traced_queries, size_bytes = trace(server, reqs[name][0])
             # Service time, one at a time, sets the pace: open loop at half of what one core
             # could serve, so the figures are service times, not queueing.
             calib = loadgen(
@@ -718,7 +755,7 @@ def workload_p(
                 server, workdir, rate, reqs[name], duration=duration, cycle=True
             )
             server_ms = [r[6] / 1e6 for r in rows if r[6] is not None]
-            queries = sorted({r[5] for r in rows if r[5] is not None})
+            seen_q = [r[5] for r in rows if r[5] is not None]
             pages[name] = {
                 "status": status,
                 "bytes": size_bytes,
@@ -727,7 +764,8 @@ def workload_p(
                 "statuses": summary["statuses"],
                 "server_ms": summary_ms(server_ms),
                 "client_ms": summary["latency_ms"],
-                "queries": queries[0] if len(queries) == 1 else queries,
+                "queries": [min(seen_q), max(seen_q)] if seen_q else None,
+                "queries_by_count": dict(Counter(str(q) for q in seen_q)),
                 "queries_traced": traced_queries,
             }
         profile = None
@@ -759,6 +797,7 @@ def workload_p(
         "label": scale.label(),
         "counts": org.counts,
         "generated_s": round(generated, 1),
+        "sign_in": how,
         "my_bookings_per_learner": {
             "mean": round(sum(org.learner_booking_counts) / len(org.learner_booking_counts), 1),
             "max": max(org.learner_booking_counts),
@@ -778,10 +817,8 @@ def probe_writes(server: Server, target: data.Target, org: data.OrgData) -> dict
     token = org.learner_tokens[0]
     candidates = db_rows(
         target,
-        "SELECT s.id FROM sessions s WHERE s.seats_held < s.capacity AND s.status = 'open'"
-        " AND s.signup_closes > CURRENT_TIMESTAMP ORDER BY s.starts_at DESC LIMIT 30"
-        if target.backend == "postgresql"
-        else "SELECT s.id FROM sessions s WHERE s.seats_held < s.capacity AND s.status = 'open'"
+        "SELECT s.id FROM sessions s JOIN courses c ON c.id = s.course_id"
+        " WHERE s.seats_held < s.capacity AND s.status = 'open' AND c.price_amount IS NULL"
         " ORDER BY s.starts_at DESC LIMIT 30",
     )
     for (sid,) in candidates:
@@ -834,15 +871,16 @@ def ops_plan(p: Profile) -> data.OpsPlan:
     )
 
 
-def run_backend(
-    backend: str, workdir: Path, p: Profile, f_result: dict[str, Any], only: set[str]
-) -> dict[str, Any]:
+def run_backend(backend: str, workdir: Path, p: Profile, only: set[str]) -> dict[str, Any]:
     def target(kind: str) -> data.Target:
         if backend == "postgresql":
             return data.Target(backend, PG_NAMES[kind])
         return data.Target(backend, str(workdir / f"{kind}.db"))
 
     result: dict[str, Any] = {}
+    # F needs no database; it is measured again for each column, just before that column's
+    # other workloads, so each column's ratios come from measurements close in time.
+    result["F"] = workload_f(workdir, p) if "F" in only else {}
     if only & {"A", "H", "B", "R", "C"}:
         ops_target = target("ops")
         log(f"[{backend}] preparing the operations database")
@@ -854,23 +892,29 @@ def run_backend(
             "booking.cli:app_factory", env=server_env(ops_target), workdir=workdir, name=backend
         )
         with server:
+            mem: dict[str, Any] = {"start": server.memory().get("VmHWM")}
+            result["memory_peak_after_mb"] = mem
             if "H" in only:
                 result["H"] = workload_h(server, workdir, p)
+                mem["H"] = server.memory().get("VmHWM")
             if "A" in only:
                 result["A"] = workload_a(ops_target, ops, workdir, p)
             b_peak = None
             if "B" in only:
                 result["B"] = workload_b(server, ops_target, ops, workdir, p)
                 b_peak = result["B"]["closed"]["throughput"]
+                mem["B"] = server.memory().get("VmHWM")
             if "R" in only:
                 cpu0 = server.cpu_seconds()
                 result["R"] = workload_r(server, ops_target, ops, workdir, p)
                 cpu1 = server.cpu_seconds()
                 if cpu0 is not None and cpu1 is not None:
                     result["R"]["app_cpu_s"] = round(cpu1 - cpu0, 1)
+                mem["R"] = server.memory().get("VmHWM")
             if "C" in only:
                 rate = (b_peak or 100) * p.load_fraction
                 result["C"] = workload_c(server, ops_target, ops, workdir, p, rate)
+                mem["C"] = server.memory().get("VmHWM")
             result["memory_mb"] = server.memory()
         if not KEEP:
             asyncio.run(data.drop(ops_target))
@@ -882,7 +926,7 @@ def run_backend(
             result["P"][size] = workload_p(t, size, full.times(factor), workdir, p)
             if not KEEP:
                 asyncio.run(data.drop(t))
-    result["ratios"] = ratios(result, f_result)
+    result["ratios"] = ratios(result, result["F"])
     return result
 
 
@@ -897,11 +941,13 @@ def ratios(r: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
     if "small" in pages and "large" in pages:
         for name in PAGES:
             s, l_ = pages["small"]["pages"].get(name), pages["large"]["pages"].get(name)
-            if s and l_:
+            if s and l_ and "server_ms" in s and "server_ms" in l_:
                 out[f"P {name} p95 large/small"] = ratio(
                     l_["server_ms"]["p95"], s["server_ms"]["p95"]
                 )
-                out[f"P {name} queries small→large"] = f"{s['queries']} → {l_['queries']}"
+                out[f"P {name} queries small→large"] = (
+                    f"{qrange(s['queries'])} → {qrange(l_['queries'])}"
+                )
     return out
 
 
@@ -978,6 +1024,12 @@ def machine() -> dict[str, Any]:
     }
 
 
+def qrange(q: Any) -> str:
+    if not q:
+        return "?"
+    return str(q[0]) if q[0] == q[1] else f"{q[0]}–{q[1]}"
+
+
 def fmt(v: Any, unit: str = "") -> str:
     if v is None:
         return "—"
@@ -998,7 +1050,6 @@ def verdict(key: str, v: float | None) -> str:
 def table(results: dict[str, Any]) -> str:
     backends = list(results["backends"])
     rows: list[tuple[str, list[str], str]] = []
-    f = results.get("F", {})
 
     def get(b: str, *path: Any) -> Any:
         v: Any = results["backends"][b]
@@ -1012,12 +1063,13 @@ def table(results: dict[str, Any]) -> str:
         verdicts = {verdict(key, v) for v in values if isinstance(v, int | float)} - {""}
         rows.append((label, [fmt(v, unit) for v in values], " / ".join(sorted(verdicts))))
 
-    fv = f.get("closed", {}).get("throughput")
-    add("F  bare framework, peak req/s", [fv for _ in backends])
-    fl = f.get("open", {}).get("latency_ms", {})
+    add("F  bare framework, peak req/s", [get(b, "F", "closed", "throughput") for b in backends])
     add(
         "F  latency p50 / p99 at half load, ms",
-        [f"{fmt(fl.get('p50'))} / {fmt(fl.get('p99'))}" for _ in backends],
+        [
+            "{} / {}".format(*(fmt(get(b, "F", "open", "latency_ms", k)) for k in ("p50", "p99")))
+            for b in backends
+        ],
     )
     add("H  GET /health, peak req/s", [get(b, "H", "closed", "throughput") for b in backends])
     add("A  bare driver, booking tx/s", [get(b, "A", "throughput") for b in backends])
@@ -1089,9 +1141,11 @@ def table(results: dict[str, Any]) -> str:
                     "{} / {}, {}q".format(
                         fmt(get(b, "P", size, "pages", name, "server_ms", "p50")),
                         fmt(get(b, "P", size, "pages", name, "server_ms", "p95")),
-                        get(b, "P", size, "pages", name, "queries"),
+                        qrange(get(b, "P", size, "pages", name, "queries")),
                     )
-                    if get(b, "P", size, "pages", name)
+                    if get(b, "P", size, "pages", name, "server_ms")
+                    else "not built"
+                    if get(b, "P", size, "pages", name, "not_built")
                     else None
                     for b in backends
                 ],
@@ -1115,7 +1169,6 @@ def table(results: dict[str, Any]) -> str:
                 for b in backends
             ],
         )
-    rows.append(("P  record of learning", ["not built yet" for _ in backends], ""))
     add(
         "Peak RSS, app process (ops / pages), MB",
         [
@@ -1245,6 +1298,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-wait", action="store_true", help="do not wait for other work on the machine to stop"
     )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=None,
+        help="seconds to wait, before each measurement, for other work on the machine to stop"
+        " (default 60; --quick 20)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--out", default=str(RESULTS), help="where the JSON goes")
     parser.add_argument(
@@ -1270,6 +1330,8 @@ def main(argv: list[str] | None = None) -> int:
         p.profile = False
     if args.profile:
         p.profile = True
+    if args.quiet_wait is not None:
+        p.quiet_wait = args.quiet_wait
     if args.no_wait:
         p.quiet_wait = 0
     KEEP = args.keep
@@ -1287,10 +1349,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "loadavg_before": os.getloadavg(),
     }
-    results["F"] = workload_f(workdir, p) if "F" in only else {}
     results["backends"] = {}
     for backend in backends:
-        results["backends"][backend] = run_backend(backend, workdir, p, results["F"], only)
+        results["backends"][backend] = run_backend(backend, workdir, p, only)
     results["loadavg_after"] = os.getloadavg()
     results["background"] = BACKGROUND
     results["elapsed_s"] = round(time.monotonic() - started, 1)

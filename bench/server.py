@@ -81,10 +81,12 @@ class Server:
             "info",
         ]
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        # Links, cookies and the Origin check use the address the server really answers on.
+        env = {"BOOKING_BASE_URL": self.url, **self.env}
         self.proc = subprocess.Popen(
             pinned(cmd, SERVER_CORE),
             cwd=self.workdir,
-            env=clean_env(self.env),
+            env=clean_env(env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
