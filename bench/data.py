@@ -579,6 +579,13 @@ class OrgData:
     roster_size: int = 100
     sessions_per_course_upcoming: float = 0.0
 
+    def keep_learners(self, n: int) -> None:
+        """Sign in as the first `n` of the sampled learners only (sign-in costs a password hash)."""
+        self.learner_tokens = self.learner_tokens[:n]
+        self.learner_emails = self.learner_emails[:n]
+        self.learner_ids = self.learner_ids[:n]
+        self.learner_booking_counts = self.learner_booking_counts[:n]
+
 
 async def seed_org(target: Target, scale: OrgScale, *, seed: int = 20261123) -> OrgData:
     """People in teams under directorates, courses with ten sessions each over a year (half of

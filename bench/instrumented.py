@@ -5,7 +5,8 @@
   counting BEGIN/COMMIT (SQLite's explicit `BEGIN IMMEDIATE` would otherwise make its counts
   differ from PostgreSQL's for the same code);
 - `x-bench-server-us`: microseconds from the request reaching the app to its response starting
-  (templates are rendered before the response starts, so this is the page's server time).
+  (templates are rendered before the response starts, so this is the page's server time);
+- `x-bench-gc-us`: of which, microseconds in Python's garbage collector.
 
 With `BENCH_SQL_LOG=path`, requests that send `x-bench-trace: 1` append their statements to that
 file as JSON lines, so a page's queries can be read.
@@ -18,6 +19,7 @@ Throughput workloads (F, B, R, C) use the production factory `booking.cli:app_fa
 from __future__ import annotations
 
 import contextvars
+import gc
 import json
 import os
 import time
@@ -28,6 +30,21 @@ from sqlalchemy import event
 _current: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
     "bench_queries", default=None
 )
+
+
+# Time spent in the garbage collector, process-wide (pages run at under half load, so requests
+# rarely overlap and the difference over one request is that request's share).
+_gc = {"total": 0.0, "started": 0.0}
+
+
+def _on_gc(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _gc["started"] = time.perf_counter()
+    elif _gc["started"]:
+        _gc["total"] += time.perf_counter() - _gc["started"]
+
+
+gc.callbacks.append(_on_gc)
 
 
 def _on_execute(
@@ -67,6 +84,7 @@ class Instrumented:
         record: list[Any] = [0, [] if trace else None, 0]
         token = _current.set(record)
         started = time.perf_counter()
+        gc_before = _gc["total"]
 
         async def send_wrapper(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -74,6 +92,8 @@ class Instrumented:
                 headers = list(message.get("headers") or [])
                 headers.append((b"x-bench-queries", str(record[0]).encode()))
                 headers.append((b"x-bench-server-us", str(elapsed_us).encode()))
+                gc_us = int((_gc["total"] - gc_before) * 1e6)
+                headers.append((b"x-bench-gc-us", str(gc_us).encode()))
                 message = {**message, "headers": headers}
                 if trace and self.sql_log:
                     # Only for the handful of traced requests: a blocking write is fine here.

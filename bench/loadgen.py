@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-KEEP_HEADERS = ("x-bench-queries", "x-bench-server-us")
+KEEP_HEADERS = ("x-bench-queries", "x-bench-server-us", "x-bench-gc-us")
 
 
 class ConnectionClosed(Exception):
@@ -161,7 +161,8 @@ def build(
 
 
 class Recorder:
-    """Samples as compact rows: [tag, planned, sent, done, status, queries, server_us, body?]."""
+    """Samples as compact rows:
+    [tag, planned, sent, done, status, queries, server_us, gc_us, body?]."""
 
     def __init__(self, keep_body: bool) -> None:
         self.rows: list[list[Any]] = []
@@ -180,6 +181,7 @@ class Recorder:
     ) -> None:
         q = headers.get("x-bench-queries")
         us = headers.get("x-bench-server-us")
+        gc_us = headers.get("x-bench-gc-us")
         row: list[Any] = [
             tag,
             planned,
@@ -188,6 +190,7 @@ class Recorder:
             status,
             int(q) if q is not None else None,
             int(us) if us is not None else None,
+            int(gc_us) if gc_us is not None else None,
         ]
         if self.keep_body:
             row.append(body.decode("utf-8", "replace"))
