@@ -318,3 +318,8 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def empty_sqlite_url(url: str) -> None:
+    """Empty the SQLite database behind `url` (see `empty_sqlite`)."""
+    empty_sqlite(Path(url.partition(":///")[2]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,8 +24,8 @@ from booking.domain.booking_rules import Overrides, decide_booking
 from booking.domain.states import BookingState
 from booking.models import Booking, Completion, Course, Outbox, Person
 from booking.models import Session as SessionRow
+from booking.services import audit, catalogue, eligibility, payments
 from booking.services import bookings as booking_service
-from booking.services import catalogue, eligibility, payments
 from booking.services.actors import Actor
 from booking.services.common import (
     active_dates,
@@ -88,6 +89,9 @@ async def mark_attendance(
     """Record attended / partially attended / no-show for booked learners, from the session's
     start. After `lock_days` past the end only administrators may change it. Attendance writes
     (or withdraws) the course completion."""
+    # Who may do this is checked before what they sent: a stranger learns nothing either way.
+    async with db.reading() as s:
+        await _session_for_trainer(s, actor, session_id)
     if not marks:
         raise InvalidError("Send at least one mark.", "marks")
     for mark in marks:
@@ -231,6 +235,8 @@ async def move_booking(
             source_id = await s.scalar(select(Booking.session_id).where(Booking.id == booking_id))
             if source_id is None:
                 raise NotFoundError(f"There is no booking {booking_id}.")
+            # Allowed at all? (before anything about the move itself is said)
+            await _session_for_trainer(s, actor, source_id)
             if source_id == target_session_id:
                 raise ConflictError("The booking is already on that session.")
             # Both session rows, locked in id order so two opposite moves cannot deadlock.
@@ -329,6 +335,8 @@ async def message_attendees(
     db: Database, clock: Clock, actor: Actor, session_id: int, *, subject: str, body: str
 ) -> int:
     """Email everyone booked on the session (queued in the outbox like every message)."""
+    async with db.reading() as s:
+        await _session_for_trainer(s, actor, session_id)
     subject = " ".join((subject or "").split())
     body = (body or "").strip()
     if not subject or len(subject) > MAX_SUBJECT:
@@ -348,7 +356,8 @@ async def message_attendees(
                     )
                 )
             ).all()
-            stamp = now.strftime("%Y%m%d%H%M%S%f")
+            # Each message is its own, even two sent in the same instant.
+            stamp = uuid.uuid4().hex
             for booking_id, learner_id in recipients:
                 await queue_email(
                     s,
@@ -383,6 +392,14 @@ def safe_cell(value: object) -> str:
 
 async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> str:
     roster = await catalogue.roster(db, clock, actor, session_id)
+    await audit.record_now(
+        db,
+        clock,
+        action="roster.exported",
+        actor=actor,
+        target=f"session {session_id}",
+        details={"format": "csv"},
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -428,6 +445,14 @@ async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) 
 async def sign_in_sheet(db: Database, clock: Clock, actor: Actor, session_id: int) -> bytes:
     """A printable A4 PDF: one row per booked learner with a box to sign."""
     roster = await catalogue.roster(db, clock, actor, session_id)
+    await audit.record_now(
+        db,
+        clock,
+        action="roster.exported",
+        actor=actor,
+        target=f"session {session_id}",
+        details={"format": "pdf"},
+    )
     s = roster.session
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_title(f"Sign-in sheet: {s.course_title}")

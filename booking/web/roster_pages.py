@@ -14,7 +14,7 @@ from booking.db import Database
 from booking.services import bookings, catalogue, roster
 from booking.services.actors import Actor
 from booking.services.bookings import BookingRequest
-from booking.services.errors import RefusedError, ServiceError
+from booking.services.errors import ConflictError, InvalidError, RefusedError
 from booking.web.deps import provide_page_actor
 from booking.web.pages import flash, is_htmx, page, partial
 
@@ -57,7 +57,7 @@ async def mark_one(
             [roster.Mark(booking_id, status)],
             lock_days=_lock_days(request),
         )
-    except ServiceError as exc:
+    except (ConflictError, InvalidError) as exc:
         if is_htmx(request):
             return partial("booking/_status.html", message=exc.detail, status_code=exc.status)
         flash(request, exc.detail)
@@ -88,7 +88,7 @@ async def mark_all(
             request,
             f"Marked as attended: {len(view.attended)} learners. Adjust any exceptions below.",
         )
-    except ServiceError as exc:
+    except (ConflictError, InvalidError) as exc:
         flash(request, exc.detail)
     return _back(session_id, "#roster-attended")
 
@@ -97,6 +97,7 @@ async def mark_all(
 async def add_learner(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Redirect:
+    await catalogue.roster(db, clock, actor, session_id)  # 403/404 before anything else
     form = await _form(request)
     email = form.get("email", "").strip()
     reason = form.get("reason", "").strip()
@@ -115,7 +116,7 @@ async def add_learner(
         flash(request, f"{outcome.booking.learner.name} added ({state}).")
     except RefusedError as exc:
         flash(request, "Not added: " + " ".join(r.message for r in exc.reasons))
-    except ServiceError as exc:
+    except (ConflictError, InvalidError) as exc:
         flash(request, f"Not added: {exc.detail}")
     return _back(session_id)
 
@@ -135,7 +136,7 @@ async def remove_learner(
             reason=form.get("reason", "").strip() or "Removed by the trainer",
         )
         flash(request, f"{view.learner.name} removed; they have been told.")
-    except ServiceError as exc:
+    except (ConflictError, InvalidError) as exc:
         flash(request, exc.detail)
     return _back(view.session_id)
 
@@ -146,6 +147,7 @@ async def move_learner(
 ) -> Redirect:
     form = await _form(request)
     view = await bookings.get_booking(db, clock, actor, booking_id)
+    await catalogue.roster(db, clock, actor, view.session_id)  # trainers and admins only
     try:
         target = int(form.get("session_id", ""))
     except ValueError:
@@ -163,7 +165,7 @@ async def move_learner(
         flash(request, f"{moved.learner.name} moved to session {moved.session_id}.")
     except RefusedError as exc:
         flash(request, "Not moved: " + " ".join(r.message for r in exc.reasons))
-    except ServiceError as exc:
+    except (ConflictError, InvalidError) as exc:
         flash(request, f"Not moved: {exc.detail}")
     return _back(view.session_id)
 
@@ -199,7 +201,7 @@ async def send_message(
             subject=form.get("subject", ""),
             body=form.get("body", ""),
         )
-    except ServiceError as exc:
+    except (ConflictError, InvalidError) as exc:
         view = await catalogue.roster(db, clock, actor, session_id)
         field = getattr(exc, "field", None) or "body"
         return page(

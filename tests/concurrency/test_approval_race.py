@@ -34,8 +34,9 @@ async def test_approval_and_direct_booking_race_for_the_last_seat(
         outcomes = []
         for n in range(ROUNDS):
             # A session of the gated course with one seat; Lee waits for approval on it...
-            gated_session = await support.make_session(world, capacity=1, course_id=gated.id,
-                                                       start=clock.now() + support.days(10 + n))
+            gated_session = await support.make_session(
+                world, capacity=1, course_id=gated.id, start=clock.now() + support.days(10 + n)
+            )
             pending = await bookings.book_place(db, clock, lee, BookingRequest(gated_session))
             request = (await approvals.list_waiting(db, clock, manager))[0]
             assert request.booking_id == pending.booking.id

@@ -36,7 +36,7 @@ from booking.services.errors import InvalidError
 from booking.services.views import BookingView, CourseView, MoneyView, PersonView, SessionView
 from booking.web.api import billing_routes, schemas
 from booking.web.api.records_routes import records_api_router
-from booking.web.deps import provide_api_actor
+from booking.web.deps import limit_booking_rate, provide_api_actor
 
 CursorParam = Parameter(query="cursor", required=False, description="Opaque cursor from a page")
 LimitParam = Parameter(query="limit", ge=1, le=200, default=50, description="Page size")
@@ -297,6 +297,7 @@ async def create_booking(
     session_id: int,
     data: schemas.BookingIn,
 ) -> Response[BookingView]:
+    await limit_booking_rate(request, actor)
     claim = _idempotency(request, actor, f"book:{session_id}", data)
     outcome = await bookings.book_place(
         db,
@@ -311,6 +312,7 @@ async def create_booking(
             accept_terms=data.accept_terms,
             override_reason=data.override_reason,
             overbook=data.overbook,
+            move_from=data.move_from,
         ),
         idempotency=claim,
         seat_guard=request.app.state.settings.seat_guard,
