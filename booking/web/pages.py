@@ -37,7 +37,7 @@ from booking.services import (
 )
 from booking.services.actors import Actor
 from booking.services.bookings import ACTIVE_STATES, BookingRequest
-from booking.services.errors import InvalidError, RefusedError
+from booking.services.errors import ConflictError, InvalidError, RefusedError
 from booking.services.views import (
     BookingView,
     MoneyView,
@@ -611,11 +611,19 @@ async def cancel(
         field_errors["reason"] = "Choose a reason for cancelling."
     elif len(reason) > MAX_REASON_LENGTH:
         field_errors["reason"] = "The reason is limited to 500 characters."
+    # The fee the page showed is the fee charged: if it has changed since, say so and show
+    # the new quote instead of charging it.
+    quoted = None
+    if form.get("quoted_fee_amount", "").isdigit() and form.get("quoted_fee_currency"):
+        quoted = MoneyView(int(form["quoted_fee_amount"]), form["quoted_fee_currency"])
     if not field_errors:
         try:
             outcome = await bookings.cancel_booking(
-                db, clock, actor, booking_id, reason=reason, details=details
+                db, clock, actor, booking_id, reason=reason, details=details, quoted_fee=quoted
             )
+        except ConflictError as exc:
+            flash(request, exc.detail)
+            return Redirect(path=f"/bookings/{booking_id}/cancel", status_code=303)
         except InvalidError as exc:
             field_errors[exc.field if exc.field in ("reason", "details") else "reason"] = exc.detail
     if field_errors:
