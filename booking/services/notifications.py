@@ -857,6 +857,16 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
                 )
             ):
                 dates.setdefault(d.session_id, []).append(d)
+        # Where each session is: the room and its address, or the joining link (the feed is
+        # private to a person who holds the place or runs the session).
+        places: dict[int, str | None] = {}
+        if session_ids:
+            for sid, link, room_name, address in await s.execute(
+                select(SessionRow.id, SessionRow.virtual_link, Room.name, Room.address)
+                .outerjoin(Room, Room.id == SessionRow.room_id)
+                .where(SessionRow.id.in_(session_ids))
+            ):
+                places[sid] = ", ".join(x for x in (room_name, address) if x) or link
         invites = []
         for booking, course in items:
             invites.append(
@@ -869,6 +879,7 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
                     f"{settings.base_url}/bookings/{booking.id}",
                     person,
                     dates.get(booking.session_id, []),
+                    places.get(booking.session_id),
                 )
             )
         for session, course in run:
@@ -882,6 +893,7 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
                     f"{settings.base_url}/sessions/{session.id}/roster",
                     person,
                     dates.get(session.id, []),
+                    places.get(session.id),
                 )
             )
         invites = [i for i in invites if i.dates]
@@ -899,6 +911,7 @@ def _feed_invite(
     url: str,
     person: Person,
     dates: list[SessionDate],
+    location: str | None = None,
 ) -> invitations.Invitation:
     return invitations.Invitation(
         uid_prefix=prefix,
@@ -906,7 +919,7 @@ def _feed_invite(
         sequence=sequence,
         summary=title,
         description=f"{title}\n\n{url}",
-        location=None,
+        location=location,
         url=url,
         organizer_email=settings.mail_from,
         organizer_name="Training team",

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from booking.models import Outbox
 from booking.services import bookings
 from booking.services.bookings import BookingRequest
+from booking.services.catalogue import RoomInput
 from tests import support
 from tests.web.conftest import Browser
 
@@ -49,7 +50,9 @@ async def test_outbox_shows_what_would_be_sent_and_requeues_failures(browser: Br
 
 async def test_calendar_feed_link_on_my_bookings_and_reset(browser: Browser) -> None:
     world = browser.world
-    session_id = await support.make_session(world, capacity=3)
+    session_id = await support.make_session(
+        world, capacity=3, room=RoomInput("Room 7", address="Town Hall")
+    )
     lee = await support.actor(world.db, "lee@example.org")
     booked = await bookings.book_place(world.db, world.clock, lee, BookingRequest(session_id))
 
@@ -61,6 +64,8 @@ async def test_calendar_feed_link_on_my_bookings_and_reset(browser: Browser) -> 
     assert feed.headers["content-type"].startswith("text/calendar")
     events = Calendar.from_ical(feed.content).walk("VEVENT")
     assert [str(e["UID"]).split("-date-")[0] for e in events] == [f"booking-{booked.booking.id}"]
+    # Where it is, as in the emailed invitation.
+    assert str(events[0]["LOCATION"]) == "Room 7, Town Hall"
 
     reset = await browser.post("/me/calendar-feed/reset")
     assert reset.status_code == 303
