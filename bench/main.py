@@ -166,6 +166,7 @@ def statuses(rows: list[list[Any]], tag: str | None = None) -> dict[str, int]:
 
 
 def closed_loop(server: Server, workdir: Path, p: Profile, requests: list[Any], **kw: Any) -> dict:
+    cpu0 = server.cpu_seconds()
     out = loadgen(
         server,
         workdir,
@@ -176,10 +177,16 @@ def closed_loop(server: Server, workdir: Path, p: Profile, requests: list[Any], 
         requests=requests,
         **kw,
     )
+    cpu1 = server.cpu_seconds()
     n = len(out["rows"])
     window = out["info"]["window"]
+    consumed = out["info"]["consumed"]
     return {
         "throughput": round(n / window, 1) if window > 0 else None,
+        # App CPU per request over the whole pass (warm-up included), from /proc/PID/stat.
+        "app_cpu_ms_per_request": round((cpu1 - cpu0) * 1000 / consumed, 2)
+        if cpu0 is not None and cpu1 is not None and consumed
+        else None,
         "requests": n,
         "window_s": round(window, 2),
         "concurrency": p.concurrency,
@@ -596,7 +603,9 @@ def workload_c(
             reqs.append(_cancel(tok, bid))
         else:
             reqs.append(_book(fresh[i // 2], rng.choice(ops.churn_sessions)))
+    cpu0 = server.cpu_seconds()
     lat, rows = open_loop(server, workdir, rate, reqs, duration=p.churn)
+    cpu1 = server.cpu_seconds()
     ids = ",".join(str(s) for s in ops.churn_sessions)
     broken = db_rows(
         target,
@@ -619,6 +628,9 @@ def workload_c(
         "cancel_statuses": statuses(rows, "cancel"),
         "book_statuses": statuses(rows, "book"),
         "promotions_in_db": promoted,
+        "app_cpu_ms_per_request": round((cpu1 - cpu0) * 1000 / len(rows), 2)
+        if cpu0 is not None and cpu1 is not None and rows
+        else None,
         "sessions_checked": len(broken),
         "sessions_inconsistent": len(bad),
         "consistent": not bad,
@@ -920,6 +932,10 @@ def run_backend(backend: str, workdir: Path, p: Profile, only: set[str]) -> dict
                 cpu1 = server.cpu_seconds()
                 if cpu0 is not None and cpu1 is not None:
                     result["R"]["app_cpu_s"] = round(cpu1 - cpu0, 1)
+                    answers = sum(r["answers"] for r in result["R"]["runs"])
+                    result["R"]["app_cpu_ms_per_request"] = (
+                        round((cpu1 - cpu0) * 1000 / answers, 2) if answers else None
+                    )
                 mem["R"] = server.memory().get("VmHWM")
             if "C" in only:
                 rate = (b_peak or 100) * p.load_fraction
@@ -1043,7 +1059,9 @@ def qrange(q: Any) -> str:
 def fmt(v: Any, unit: str = "") -> str:
     if v is None:
         return "—"
-    if isinstance(v, float):
+    if isinstance(v, float) and abs(v) < 0.1:
+        v = f"{v:.3f}"
+    elif isinstance(v, float):
         v = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
     elif isinstance(v, int):
         v = f"{v:,}"
@@ -1090,6 +1108,13 @@ def table(results: dict[str, Any]) -> str:
             "{} / {} / {}".format(
                 *(fmt(get(b, "B", "open", "latency_ms", k)) for k in ("p50", "p95", "p99"))
             )
+            for b in backends
+        ],
+    )
+    add(
+        "App CPU per request F / H / B, ms",
+        [
+            " / ".join(fmt(get(b, w, "closed", "app_cpu_ms_per_request")) for w in ("F", "H", "B"))
             for b in backends
         ],
     )
@@ -1402,14 +1427,14 @@ def rerun_at_ref(ref: str, argv: list[str], out: Path) -> int:
         if skip:
             skip = False
             continue
-        if a == "--ref":
+        if a in ("--ref", "--out"):
             skip = True
             continue
-        if a.startswith("--ref="):
+        if a.startswith(("--ref=", "--out=")):
             continue
         rest.append(a)
-    if not any(a == "--out" or a.startswith("--out=") for a in rest):
-        rest += ["--out", str(out.resolve())]
+    # The run happens in the exported tree: the results go where they were asked for, here.
+    rest += ["--out", str(out.resolve())]
     env = {**os.environ, "BENCH_SOURCE_LABEL": f"git ref {ref}", "BENCH_SOURCE_COMMIT": commit}
     env.pop("PYTHONPATH", None)
     return subprocess.run([sys.executable, "-m", "bench", *rest], cwd=src, env=env).returncode
