@@ -50,8 +50,8 @@ TARGETS = {
 
 @dataclass
 class Profile:
-    """How long each workload runs: `--quick` about two minutes, the default about ten,
-    `--full` the issue's whole specification (20 rushes of 1,000) in about twenty-five."""
+    """How long each workload runs: `--quick` about three minutes, the default about ten,
+    `--full` the issue's whole specification (20 rushes of 1,000) in about thirty."""
 
     name: str
     warmup: float
@@ -1299,13 +1299,13 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument(
         "--quick",
         action="store_true",
-        help="about two minutes: short windows, one rush, small data",
+        help="about three minutes: short windows, one rush, small data",
     )
     mode.add_argument(
         "--full",
         action="store_true",
         help="the issue's whole specification: 20 rushes of 1,000 clients and longer windows"
-        " (about 25 minutes)",
+        " (about 30 minutes)",
     )
     parser.add_argument(
         "--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite"
