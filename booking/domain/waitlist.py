@@ -61,8 +61,3 @@ def choose_promotions(
 
 def offer_expiry(*, now: datetime, offer_hours: int, starts_at: datetime) -> datetime:
     return min(now + timedelta(hours=offer_hours), starts_at)
-
-
-def waitlist_position(seq: int, waiting_seqs: Sequence[int]) -> int:
-    """1-based place in line of the learner holding ticket `seq`."""
-    return sum(1 for s in waiting_seqs if s <= seq)

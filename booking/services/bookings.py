@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from booking import policy
@@ -28,7 +29,7 @@ from booking.domain.booking_rules import ExistingBooking, Overrides, SignUp, dec
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
 from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState
-from booking.domain.waitlist import WaitingLearner, choose_promotions, waitlist_position
+from booking.domain.waitlist import WaitingLearner, choose_promotions
 from booking.models import (
     Booking,
     BookingHistory,
@@ -1000,39 +1001,25 @@ def _quote_dict(quote: payments.QuoteView | None) -> dict[str, Any] | None:
 
 
 async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:
-    """1-based waitlist positions, counted in one query per session involved."""
-    result: dict[int, int] = {}
-    by_session: dict[int, list[Booking]] = {}
-    for b in waiting:
-        by_session.setdefault(b.session_id, []).append(b)
-    for session_id, bookings in by_session.items():
-        top = max(b.waitlist_seq or 0 for b in bookings)
-        if len(bookings) == 1:
-            b = bookings[0]
-            ahead = await s.scalar(
-                select(func.count()).where(
-                    Booking.session_id == session_id,
-                    Booking.state == "waitlisted",
-                    Booking.waitlist_seq <= (b.waitlist_seq or 0),
-                )
-            )
-            result[b.id] = int(ahead or 0)
-            continue
-        seqs = (
-            await s.scalars(
-                select(Booking.waitlist_seq).where(
-                    and_(
-                        Booking.session_id == session_id,
-                        Booking.state == "waitlisted",
-                        Booking.waitlist_seq <= top,
-                    )
-                )
-            )
-        ).all()
-        ordered = [q for q in seqs if q is not None]
-        for b in bookings:
-            result[b.id] = waitlist_position(b.waitlist_seq or 0, ordered)
-    return result
+    """1-based waitlist positions of these bookings, in one query however many sessions they
+    are spread over: for each, the waiting bookings of its session at or ahead of it."""
+    if not waiting:
+        return {}
+    ahead = aliased(Booking)
+    rows = await s.execute(
+        select(Booking.id, func.count(ahead.id))
+        .join(
+            ahead,
+            and_(
+                ahead.session_id == Booking.session_id,
+                ahead.state == "waitlisted",
+                ahead.waitlist_seq <= Booking.waitlist_seq,
+            ),
+        )
+        .where(Booking.id.in_([b.id for b in waiting]))
+        .group_by(Booking.id)
+    )
+    return {booking_id: int(count) for booking_id, count in rows.tuples()}
 
 
 def local_dates_label(view: BookingView) -> str:

@@ -21,7 +21,6 @@ from booking.domain.waitlist import (
     WaitingLearner,
     choose_promotions,
     offer_expiry,
-    waitlist_position,
 )
 
 LONDON = "Europe/London"
@@ -127,10 +126,6 @@ def test_offer_never_outlasts_the_start() -> None:
     assert offer_expiry(now=now, offer_hours=48, starts_at=now + timedelta(hours=5)) == (
         now + timedelta(hours=5)
     )
-
-
-def test_waitlist_position_counts_those_ahead() -> None:
-    assert waitlist_position(7, [3, 7, 9]) == 2
 
 
 def test_money_rounds_half_up_to_the_penny() -> None:

@@ -1,0 +1,395 @@
+"""Query counts of the pages and API lists (pretix-style): the number of SQL statements a page
+issues must not grow with the rows it shows. Each test renders the same page for a small and a
+larger data set (or for a small and a large subject: a session with 3 people on its roster and
+one with 14) and asserts the counts are equal, naming the statements that repeat when they are
+not. A page that starts loading something per row fails here, not only in the benchmark.
+
+The count is taken on the second of two identical requests, so one-off work (a session cookie
+being issued, a calendar token being made) does not blur it. BEGIN/COMMIT are left out: SQLite's
+`BEGIN IMMEDIATE` goes through the cursor and PostgreSQL's does not. Both backends run."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from booking.services import bookings, catalogue, people, records
+from booking.services.bookings import BookingRequest
+from booking.services.catalogue import CourseInput, DateInput, SessionInput
+from tests import support
+from tests.web.conftest import Browser, BrowserFactory
+
+# A page that shows a list may still issue a handful of statements (who is asking, their
+# session, the list, its related rows); one that needs more than this is doing too much.
+CEILING = 30
+
+
+@contextlib.contextmanager
+def counting(browser: Browser) -> Iterator[list[str]]:
+    """Statements the app's own engine executes inside the block (not the test's seeding)."""
+    engine = browser.client.app.state.db.engine.sync_engine
+    statements: list[str] = []
+
+    def on_execute(*args: Any) -> None:
+        statement: str = args[2]
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+async def queries(browser: Browser, url: str, **kw: Any) -> tuple[list[str], httpx.Response]:
+    """The statements of one request for `url`, in steady state (the second of two)."""
+    fetch = browser.client.get if "headers" in kw else browser.get
+    first = await fetch(url, **kw)
+    assert first.status_code == 200, (url, first.status_code, first.text[:500])
+    with counting(browser) as statements:
+        response = await fetch(url, **kw)
+    assert response.status_code == 200, (url, response.status_code, response.text[:500])
+    return statements, response
+
+
+def shape(statement: str) -> str:
+    """A statement without its literal lists, so `IN (?, ?)` and `IN (?, ?, ?)` are one query."""
+    return re.sub(r"\(\s*[^()]*\)", "(…)", statement)
+
+
+def assert_same_count(small: list[str], large: list[str], what: str) -> None:
+    assert len(small) <= CEILING, f"{what}: {len(small)} statements\n" + "\n".join(small)
+    if len(small) == len(large):
+        return
+    grew = collections.Counter(map(shape, large))
+    grew.subtract(collections.Counter(map(shape, small)))
+    listing = "\n".join(f"  {n:+d}× {s[:300]}" for s, n in grew.most_common() if n)
+    raise AssertionError(
+        f"{what}: {len(small)} statements for the small data set, {len(large)} for the larger "
+        f"one. The difference:\n{listing}"
+    )
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+
+async def add_course(world: support.World, code: str, title: str, **kw: Any) -> int:
+    course = await catalogue.create_course(
+        world.db, world.clock, world.admin, CourseInput(code=code, title=title, **kw)
+    )
+    return course.id
+
+
+_slots = itertools.count()
+
+
+async def add_session(world: support.World, course_id: int, *, capacity: int = 10) -> int:
+    """A session of two dates with a facilitator, so every kind of related row is there. Each
+    starts in a time slot of its own, so neither the trainer nor a learner has a clash."""
+    start = world.clock.now() + timedelta(days=3, hours=4 * next(_slots))
+    view = await catalogue.create_session(
+        world.db,
+        world.clock,
+        world.admin,
+        course_id,
+        SessionInput(
+            dates=[
+                DateInput(
+                    start + timedelta(days=365 * i),
+                    start + timedelta(days=365 * i, hours=3),
+                    support.LONDON,
+                )
+                for i in range(2)
+            ],
+            capacity=capacity,
+            facilitators=["trainer@example.org"],
+        ),
+    )
+    return view.id
+
+
+async def book(world: support.World, session_id: int, email: str, **kw: Any) -> int:
+    outcome = await bookings.book_place(
+        world.db, world.clock, world.admin, BookingRequest(session_id, learner_email=email, **kw)
+    )
+    return outcome.booking.id
+
+
+async def add_people(
+    world: support.World, n: int, prefix: str, manager: str | None = None
+) -> list[str]:
+    emails = [f"{prefix}{i:03d}@example.org" for i in range(n)]
+    await people.upsert_people(
+        world.db,
+        world.clock,
+        world.admin,
+        [
+            people.PersonInput(e, f"{prefix.title()} {i}", None, manager, "ADULT", "Officer")
+            for i, e in enumerate(emails)
+        ],
+    )
+    return emails
+
+
+async def lee_books_across(world: support.World, tag: str, n: int) -> None:
+    """Lee gets `n` courses' worth of bookings: booked, waitlisted behind others, cancelled."""
+    others = await add_people(world, 2, f"{tag}other")
+    for i in range(n):
+        course_id = await add_course(
+            world, f"{tag}-{i}", f"Course {tag} {i}", allow_multiple_bookings=True
+        )
+        booked = await add_session(world, course_id)
+        await book(world, booked, "lee@example.org")
+        full = await add_session(world, course_id, capacity=1)
+        await book(world, full, others[0])
+        await book(world, full, others[1])  # waiting, ahead of Lee
+        await book(world, full, "lee@example.org")  # waiting, second
+        gone = await add_session(world, course_id)
+        booking_id = await book(world, gone, "lee@example.org")
+        await bookings.cancel_booking(
+            world.db, world.clock, world.admin, booking_id, reason="Plans changed"
+        )
+
+
+async def api_token(world: support.World, email: str) -> dict[str, str]:
+    token = await people.create_token(world.db, world.clock, email=email)
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- the learner's pages ----------------------------------------------------------------------
+
+
+async def test_my_bookings_page_and_api_do_not_query_per_booking(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("lee@example.org")
+    lee = await api_token(world, "lee@example.org")
+
+    await lee_books_across(world, "S", 1)
+    small, page = await queries(browser, "/me/bookings")
+    small_api, listing = await queries(browser, "/api/v1/me/bookings", headers=lee)
+    assert len(listing.json()["items"]) == 3
+
+    await lee_books_across(world, "L", 5)
+    large, page = await queries(browser, "/me/bookings")
+    large_api, listing = await queries(browser, "/api/v1/me/bookings", headers=lee)
+    items = listing.json()["items"]
+    assert len(items) == 18
+    # The positions are right, not only cheap: Lee is second in every waiting list.
+    assert {b["waitlist_position"] for b in items if b["state"] == "waitlisted"} == {2}
+    assert "Course L 4" in page.text
+
+    assert_same_count(small, large, "/me/bookings")
+    assert_same_count(small_api, large_api, "GET /api/v1/me/bookings")
+
+
+async def test_catalogue_search_and_course_page_do_not_query_per_course_or_session(
+    browser: Browser,
+) -> None:
+    world = browser.world
+    await browser.sign_in("lee@example.org")
+    lee = await api_token(world, "lee@example.org")
+
+    one = await add_course(world, "ONE", "Moving and Handling Basics")
+    await add_session(world, one)
+    small_search, _ = await queries(browser, "/courses?q=handling")
+    small_course, _ = await queries(browser, f"/courses/{one}")
+    small_api, _ = await queries(browser, "/api/v1/courses", headers=lee)
+    small_api_course, _ = await queries(browser, f"/api/v1/courses/{one}", headers=lee)
+
+    many = await add_course(world, "MANY", "Handling Complaints", allow_multiple_bookings=True)
+    for _ in range(6):
+        session_id = await add_session(world, many, capacity=2)
+        await book(world, session_id, "kim@example.org")
+    for i in range(5):
+        course_id = await add_course(world, f"H{i}", f"Handling Data {i}")
+        await add_session(world, course_id)
+    large_search, search = await queries(browser, "/courses?q=handling")
+    large_course, course = await queries(browser, f"/courses/{many}")
+    large_api, listing = await queries(browser, "/api/v1/courses", headers=lee)
+    large_api_course, detail = await queries(browser, f"/api/v1/courses/{many}", headers=lee)
+
+    assert "Handling Data 4" in search.text and "Handling Complaints" in search.text
+    assert course.text.count('<tbody id="session-') == 6
+    assert len(detail.json()["sessions"]) == 6
+    assert len(listing.json()["items"]) >= 7
+
+    assert_same_count(small_search, large_search, "/courses?q=")
+    assert_same_count(small_course, large_course, "/courses/{id}")
+    assert_same_count(small_api, large_api, "GET /api/v1/courses")
+    assert_same_count(small_api_course, large_api_course, "GET /api/v1/courses/{id}")
+
+
+async def test_record_of_learning_does_not_query_per_course(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("lee@example.org")
+    lms = await support.actor_for_service(world.db)
+    lee = await api_token(world, "lee@example.org")
+    at = world.clock.now() - timedelta(days=30)
+
+    async def complete(tag: str, n: int) -> None:
+        for i in range(n):
+            await add_course(
+                world, f"{tag}{i}", f"Record {tag} {i}", certification_months=12 if i % 2 else None
+            )
+        await records.record_completions(
+            world.db,
+            world.clock,
+            lms,
+            [
+                records.CompletionInput(f"{tag}{i}", at, learner_email="lee@example.org")
+                for i in range(n)
+            ],
+        )
+
+    await complete("RS", 1)
+    await lee_books_across(world, "RSB", 1)
+    small, _ = await queries(browser, "/me/record")
+    small_api, _ = await queries(browser, "/api/v1/me/record", headers=lee)
+
+    await complete("RL", 6)
+    await lee_books_across(world, "RLB", 3)
+    large, page = await queries(browser, "/me/record")
+    large_api, _ = await queries(browser, "/api/v1/me/record", headers=lee)
+    assert "Record RL 5" in page.text
+
+    assert_same_count(small, large, "/me/record")
+    assert_same_count(small_api, large_api, "GET /api/v1/me/record")
+
+
+# --- trainers, managers, administrators ---------------------------------------------------------
+
+
+async def test_roster_does_not_query_per_learner(open_browser: BrowserFactory) -> None:
+    async with open_browser() as browser:
+        world = browser.world
+        await browser.sign_in("trainer@example.org")
+        trainer = await api_token(world, "trainer@example.org")
+        course_id = await add_course(
+            world,
+            "ROST",
+            "Roster Course",
+            questions=[{"id": "diet", "label": "Dietary needs?", "kind": "text"}],
+            allow_multiple_bookings=True,
+        )
+        emails = await add_people(world, 14, "roster")
+
+        small_session = await add_session(world, course_id, capacity=2)
+        large_session = await add_session(world, course_id, capacity=10)
+        for email in emails[:3]:
+            await book(
+                world, small_session, email, answers={"diet": "none"}, special_requirements="Ramp"
+            )
+        for email in emails:
+            await book(
+                world, large_session, email, answers={"diet": "none"}, special_requirements="Ramp"
+            )
+        for session_id in (small_session, large_session):  # a cancelled row on each roster
+            cancelled = await book(world, session_id, "kim@example.org")
+            await bookings.cancel_booking(
+                world.db, world.clock, world.admin, cancelled, reason="Plans changed"
+            )
+
+        small, _ = await queries(browser, f"/sessions/{small_session}/roster")
+        large, page = await queries(browser, f"/sessions/{large_session}/roster")
+        small_api, _ = await queries(
+            browser, f"/api/v1/sessions/{small_session}/roster", headers=trainer
+        )
+        large_api, roster = await queries(
+            browser, f"/api/v1/sessions/{large_session}/roster", headers=trainer
+        )
+        small_csv, _ = await queries(browser, f"/sessions/{small_session}/roster/export.csv")
+        large_csv, csv = await queries(browser, f"/sessions/{large_session}/roster/export.csv")
+
+        body = roster.json()
+        assert len(body["booked"]) == 10 and len(body["waitlisted"]) == 4
+        assert "Roster 13" in page.text
+        assert csv.text.count("\n") >= 14
+
+        assert_same_count(small, large, "/sessions/{id}/roster")
+        assert_same_count(small_api, large_api, "GET /api/v1/sessions/{id}/roster")
+        assert_same_count(small_csv, large_csv, "/sessions/{id}/roster/export.csv")
+
+
+async def test_team_and_approval_queue_do_not_query_per_person(
+    open_browser: BrowserFactory,
+) -> None:
+    async with open_browser() as browser:
+        world = browser.world
+        await browser.sign_in("manager@example.org")
+        manager = await api_token(world, "manager@example.org")
+        gated = await add_course(world, "GATE", "Leading Teams", approval=["manager"])
+        session_id = await add_session(world, gated, capacity=30)
+        lee = await support.actor(world.db, "lee@example.org")
+        await bookings.book_place(world.db, world.clock, lee, BookingRequest(session_id))
+
+        small_team, _ = await queries(browser, "/team")
+        small_queue, _ = await queries(browser, "/approvals")
+        small_api, _ = await queries(browser, "/api/v1/approvals", headers=manager)
+        small_team_api, _ = await queries(browser, "/api/v1/me/team", headers=manager)
+
+        for email in await add_people(world, 6, "report", manager="manager@example.org"):
+            learner = await support.actor(world.db, email)
+            await bookings.book_place(world.db, world.clock, learner, BookingRequest(session_id))
+        large_team, team = await queries(browser, "/team")
+        large_queue, queue = await queries(browser, "/approvals")
+        large_api, waiting = await queries(browser, "/api/v1/approvals", headers=manager)
+        large_team_api, _ = await queries(browser, "/api/v1/me/team", headers=manager)
+
+        assert "Report 5" in team.text and "Report 5" in queue.text
+        assert len(waiting.json()["items"]) == 7
+
+        assert_same_count(small_team, large_team, "/team")
+        assert_same_count(small_queue, large_queue, "/approvals")
+        assert_same_count(small_api, large_api, "GET /api/v1/approvals")
+        assert_same_count(small_team_api, large_team_api, "GET /api/v1/me/team")
+
+
+async def test_compliance_report_and_outbox_do_not_query_per_row(
+    open_browser: BrowserFactory,
+) -> None:
+    async with open_browser() as browser:
+        world = browser.world
+        await browser.sign_in("admin@example.org")
+        admin = {"Authorization": f"Bearer {world.admin_token}"}
+        await add_course(world, "CERT0", "Fire Safety", certification_months=12)
+        small, _ = await queries(browser, "/admin/compliance")
+        small_api, _ = await queries(browser, "/api/v1/reports/compliance", headers=admin)
+        small_outbox, _ = await queries(browser, "/admin/outbox")
+
+        await people.upsert_org_units(
+            world.db,
+            world.clock,
+            world.admin,
+            [people.OrgUnitInput(f"U{i}", f"Unit {i}", "ORG") for i in range(4)],
+        )
+        await people.upsert_people(
+            world.db,
+            world.clock,
+            world.admin,
+            [
+                people.PersonInput(f"c{i}@example.org", f"C {i}", None, None, f"U{i % 4}", "Nurse")
+                for i in range(12)
+            ],
+        )
+        for i in range(1, 5):
+            await add_course(world, f"CERT{i}", f"Certified {i}", certification_months=12)
+        await lee_books_across(world, "OB", 3)  # mail in the outbox
+        large, report = await queries(browser, "/admin/compliance")
+        large_api, _ = await queries(browser, "/api/v1/reports/compliance", headers=admin)
+        large_outbox, outbox = await queries(browser, "/admin/outbox")
+
+        assert "Certified 4" in report.text or "Unit 3" in report.text
+        assert "Course OB 2" in outbox.text or "lee@example.org" in outbox.text
+
+        assert_same_count(small, large, "/admin/compliance")
+        assert_same_count(small_api, large_api, "GET /api/v1/reports/compliance")
+        assert_same_count(small_outbox, large_outbox, "/admin/outbox")
