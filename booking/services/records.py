@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from booking import policy, xapi
 from booking.clock import Clock
@@ -713,6 +714,7 @@ class _Catalogue:
 
 
 async def _catalogue(s: AsyncSession) -> _Catalogue:
+    """Every course and every rule: for the compliance report, which covers everyone."""
     courses = {c.id: c for c in await s.scalars(select(Course))}
     return _Catalogue(
         courses,
@@ -721,10 +723,78 @@ async def _catalogue(s: AsyncSession) -> _Catalogue:
     )
 
 
+async def _catalogue_for(s: AsyncSession, learners: Sequence[_Learner]) -> _Catalogue:
+    """The part of the catalogue these learners' records can show, not every course: the
+    courses they have completions or bookings for, with their rules; every course that is
+    mandatory for its audience or completed through criteria (`_relevant_courses` decides
+    whether it concerns the learner); and the criteria courses of those, for their titles.
+    A record built from it is the same as one built from the whole catalogue."""
+    ids: set[int] = set()
+    for learner in learners:
+        ids.update(learner.completions)
+        ids.update(b.course_id for b, _ in learner.bookings)
+    rows = (
+        await s.execute(
+            select(Course, CourseRecordRule)
+            .outerjoin(CourseRecordRule, CourseRecordRule.course_id == Course.id)
+            .where(
+                or_(
+                    Course.id.in_(sorted(ids)),
+                    CourseRecordRule.mandatory.is_(True),
+                    CourseRecordRule.completion_mode.is_not(None),
+                )
+            )
+        )
+    ).all()
+    courses = {c.id: c for c, _ in rows}
+    rule_rows = {r.course_id: r for _, r in rows if r is not None}
+    by_code = {c.code: c for c in courses.values()}
+    criteria: set[str] = set()
+    for course_id, row in rule_rows.items():
+        rule = _rule_of(courses[course_id], row)
+        if rule is not None:
+            criteria.update(rule.criteria)
+    missing = sorted(criteria - set(by_code))
+    if missing:
+        for c in await s.scalars(select(Course).where(Course.code.in_(missing))):
+            courses[c.id] = c
+            by_code[c.code] = c
+    return _Catalogue(courses, by_code, rule_rows)
+
+
+async def _all_units(s: AsyncSession) -> dict[int, OrgUnit]:
+    return {u.id: u for u in await s.scalars(select(OrgUnit))}
+
+
+async def _units_above(s: AsyncSession, unit_ids: Iterable[int | None]) -> dict[int, OrgUnit]:
+    """These units and every unit above them, in one recursive query. UNION (not UNION ALL)
+    drops rows already found, so a cycle in the parents ends the recursion."""
+    start = sorted({u for u in unit_ids if u is not None})
+    if not start:
+        return {}
+    chain = (
+        select(OrgUnit.id, OrgUnit.parent_id)
+        .where(OrgUnit.id.in_(start))
+        .cte("unit_chain", recursive=True)
+    )
+    parent = aliased(OrgUnit)
+    chain = chain.union(
+        select(parent.id, parent.parent_id).join(chain, parent.id == chain.c.parent_id)
+    )
+    return {
+        u.id: u for u in await s.scalars(select(OrgUnit).where(OrgUnit.id.in_(select(chain.c.id))))
+    }
+
+
 async def _learners(
-    s: AsyncSession, people: Sequence[Person], *, with_bookings: bool = True
+    s: AsyncSession,
+    people: Sequence[Person],
+    units: dict[int, OrgUnit],
+    *,
+    with_bookings: bool = True,
 ) -> list[_Learner]:
-    units = {u.id: u for u in await s.scalars(select(OrgUnit))}
+    """Each person's completions (and bookings), and their unit path from `units`, which must
+    hold their units and every unit above them."""
 
     def path(unit_id: int | None) -> tuple[str, ...]:
         out: list[str] = []
@@ -1086,9 +1156,8 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
         person = await s.get(Person, person_id)
         if person is None or not can_view_record(actor, person):
             raise NotFoundError(f"There is no person {person_id}.")
-        cat = await _catalogue(s)
-        (learner,) = await _learners(s, [person])
-        return _record(cat, learner, now)
+        (learner,) = await _learners(s, [person], await _units_above(s, [person.org_unit_id]))
+        return _record(await _catalogue_for(s, [learner]), learner, now)
 
 
 async def my_record(db: Database, clock: Clock, actor: Actor) -> RecordView:
@@ -1129,8 +1198,10 @@ async def my_team(db: Database, clock: Clock, actor: Actor) -> TeamView:
                 .order_by(Person.name)
             )
         ).all()
-        cat = await _catalogue(s)
-        learners = await _learners(s, reports)
+        learners = await _learners(
+            s, reports, await _units_above(s, (p.org_unit_id for p in reports))
+        )
+        cat = await _catalogue_for(s, learners)
     members = []
     total = rules.Compliance(0, 0)
     for learner in learners:
@@ -1177,7 +1248,7 @@ async def compliance_report(db: Database, clock: Clock, actor: Actor) -> list[Co
             await s.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.id))
         ).all()
         cat = await _catalogue(s)
-        learners = await _learners(s, people, with_bookings=False)
+        learners = await _learners(s, people, await _all_units(s), with_bookings=False)
     groups: dict[tuple[str | None, str], list[Any]] = {}
     names: dict[str | None, str | None] = {}
     for learner in learners:
