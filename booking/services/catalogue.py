@@ -20,7 +20,9 @@ from booking.domain.eligibility import QUESTION_KINDS
 from booking.domain.schedule import (
     DateSlot,
     ScheduleError,
+    SeatCounts,
     make_slot,
+    session_status,
     signup_window,
     validate_capacity,
     validate_dates,
@@ -38,6 +40,7 @@ from booking.services.bookings import (
 )
 from booking.services.common import (
     active_dates,
+    date_views,
     local,
     money,
     queue_email,
@@ -47,7 +50,14 @@ from booking.services.common import (
     with_retry,
 )
 from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from booking.services.views import CourseView, Page, RosterRowView, RosterView, SessionView
+from booking.services.views import (
+    CourseView,
+    MoveTargetView,
+    Page,
+    RosterRowView,
+    RosterView,
+    SessionView,
+)
 
 APPROVAL_STEPS = ("self", "manager", "budget_holder", "admin")
 STAFF_TYPES = ("payroll", "casual", "associate", "external")
@@ -956,68 +966,133 @@ async def cancel_session(
 async def roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> RosterView:
     """Booked, offered, waitlisted (in promotion order), pending and cancelled learners."""
     async with db.reading() as s:
-        row = await s.get(SessionRow, session_id)
-        if row is None:
-            raise NotFoundError(f"There is no session {session_id}.")
-        facilitators = set(
-            (
-                await s.scalars(
-                    select(SessionFacilitator.person_id).where(
-                        SessionFacilitator.session_id == session_id
-                    )
-                )
-            ).all()
-        )
-        if not policy.can_view_roster(actor, facilitators):
-            if policy.is_person(actor) and (row.status != "draft" or actor.is_admin):
-                raise ForbiddenError(
-                    "Only the session's trainers and administrators see its roster."
-                )
-            raise NotFoundError(f"There is no session {session_id}.")
-        now = clock.now()
-        ids = list(
-            (
-                await s.scalars(
-                    select(Booking.id)
-                    .where(Booking.session_id == session_id)
-                    .order_by(Booking.waitlist_seq.nulls_last(), Booking.created_at, Booking.id)
-                )
-            ).all()
-        )
-        bookings = await booking_views(s, ids, now=now, with_history=False)
-        view = RosterView(
-            session=(await session_views(s, [row], now=now, reveal_links=True))[0],
-            booked=[],
-            offered=[],
-            waitlisted=[],
-            pending=[],
-            cancelled=[],
-            attended=[],
-        )
-        for b in bookings:
-            item = RosterRowView(
-                booking_id=b.id,
-                learner=b.learner,
-                state=b.state,
-                waitlist_position=b.waitlist_position,
-                special_requirements=b.special_requirements,
-                answers=b.answers,
-                offer_expires_at=b.offer_expires_at,
-                cancel_reason=b.cancel_reason,
-                override_reason=b.override_reason,
-            )
-            bucket = {
-                "booked": view.booked,
-                "offered": view.offered,
-                "waitlisted": view.waitlisted,
-                "pending_approval": view.pending,
-                "pending_payment": view.pending,
-                "cancelled": view.cancelled,
-                "declined": view.cancelled,
-            }.get(b.state, view.attended)
-            bucket.append(item)
-        view.waitlisted.sort(key=lambda r: r.waitlist_position or 0)
+        view, _ = await _roster(s, actor, session_id, now=clock.now())
         return view
+
+
+async def roster_and_move_targets(
+    db: Database, clock: Clock, actor: Actor, session_id: int
+) -> tuple[RosterView, list[MoveTargetView]]:
+    """The roster page: the roster, and the course's other upcoming sessions, open or full, that
+    a booked learner could be moved to (read together, without building their views)."""
+    async with db.reading() as s:
+        now = clock.now()
+        view, row = await _roster(s, actor, session_id, now=now)
+        return view, await _move_targets(s, row, now=now)
+
+
+async def _move_targets(
+    s: AsyncSession, session: SessionRow, *, now: datetime
+) -> list[MoveTargetView]:
+    booked = (
+        select(func.count())
+        .where(Booking.session_id == SessionRow.id, Booking.state == "booked")
+        .correlate(SessionRow)
+        .scalar_subquery()
+    )
+    rows = (
+        await s.execute(
+            select(
+                SessionRow.id,
+                SessionRow.status,
+                SessionRow.starts_at,
+                SessionRow.ends_at,
+                SessionRow.signup_opens,
+                SessionRow.signup_closes,
+                SessionRow.capacity,
+                SessionRow.seats_held,
+                booked.label("booked"),
+            )
+            .where(
+                SessionRow.course_id == session.course_id,
+                SessionRow.id != session.id,
+                SessionRow.status.not_in(("draft", "cancelled")),
+                SessionRow.ends_at > now,
+            )
+            .order_by(SessionRow.starts_at, SessionRow.id)
+        )
+    ).all()
+    # The same test as the session's status everywhere else: open or full, nothing else.
+    rows = [
+        r
+        for r in rows
+        if session_status(
+            stored=r.status,
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+            signup_opens=r.signup_opens,
+            signup_closes=r.signup_closes,
+            seats=SeatCounts(r.capacity, r.seats_held),
+            now=now,
+        )
+        in ("open", "full")
+    ]
+    dates = await active_dates(s, [r.id for r in rows])
+    return [MoveTargetView(r.id, date_views(dates[r.id]), r.booked, r.capacity) for r in rows]
+
+
+async def _roster(
+    s: AsyncSession, actor: Actor, session_id: int, *, now: datetime
+) -> tuple[RosterView, SessionRow]:
+    row = await s.get(SessionRow, session_id)
+    if row is None:
+        raise NotFoundError(f"There is no session {session_id}.")
+    facilitators = set(
+        (
+            await s.scalars(
+                select(SessionFacilitator.person_id).where(
+                    SessionFacilitator.session_id == session_id
+                )
+            )
+        ).all()
+    )
+    if not policy.can_view_roster(actor, facilitators):
+        if policy.is_person(actor) and (row.status != "draft" or actor.is_admin):
+            raise ForbiddenError("Only the session's trainers and administrators see its roster.")
+        raise NotFoundError(f"There is no session {session_id}.")
+    ids = list(
+        (
+            await s.scalars(
+                select(Booking.id)
+                .where(Booking.session_id == session_id)
+                .order_by(Booking.waitlist_seq.nulls_last(), Booking.created_at, Booking.id)
+            )
+        ).all()
+    )
+    bookings = await booking_views(s, ids, now=now, with_history=False)
+    view = RosterView(
+        session=(await session_views(s, [row], now=now, reveal_links=True))[0],
+        booked=[],
+        offered=[],
+        waitlisted=[],
+        pending=[],
+        cancelled=[],
+        attended=[],
+    )
+    for b in bookings:
+        item = RosterRowView(
+            booking_id=b.id,
+            learner=b.learner,
+            state=b.state,
+            waitlist_position=b.waitlist_position,
+            special_requirements=b.special_requirements,
+            answers=b.answers,
+            offer_expires_at=b.offer_expires_at,
+            cancel_reason=b.cancel_reason,
+            override_reason=b.override_reason,
+        )
+        bucket = {
+            "booked": view.booked,
+            "offered": view.offered,
+            "waitlisted": view.waitlisted,
+            "pending_approval": view.pending,
+            "pending_payment": view.pending,
+            "cancelled": view.cancelled,
+            "declined": view.cancelled,
+        }.get(b.state, view.attended)
+        bucket.append(item)
+    view.waitlisted.sort(key=lambda r: r.waitlist_position or 0)
+    return view, row
 
 
 async def count_table(db: Database, table: Any) -> int:

@@ -146,6 +146,17 @@ class RosterView:
 
 
 @dataclass(slots=True)
+class MoveTargetView:
+    """Another upcoming session of the course, open or full, that a booked learner could be
+    moved to (the roster page's choice)."""
+
+    id: int
+    dates: list[SessionDateView]
+    booked: int
+    capacity: int
+
+
+@dataclass(slots=True)
 class PersonView:
     id: int
     email: str

@@ -493,13 +493,10 @@ async def book(
 async def roster_page(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Template:
-    roster = await catalogue.roster(db, clock, actor, session_id)
+    roster, targets = await catalogue.roster_and_move_targets(db, clock, actor, session_id)
     now = clock.now()
     session = roster.session
     started = bool(session.dates) and now >= session.dates[0].start
-    # Other dates of the course a learner could move to.
-    course = await catalogue.get_course(db, clock, actor, session.course_id, upcoming_only=True)
-    targets = [t for t in course.sessions if t.id != session.id and t.status in ("open", "full")]
     return page(
         request,
         "booking/roster.html",
