@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +51,7 @@ from booking.services.common import (
 )
 from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from booking.services.views import (
+    CourseSummaryView,
     CourseView,
     MoveTargetView,
     Page,
@@ -327,18 +328,7 @@ async def list_courses(
     if not policy.can_browse_catalogue(actor):
         raise ForbiddenError("The catalogue is for people, not machine clients.")
     async with db.reading() as s:
-        stmt = select(Course).order_by(Course.id).limit(limit + 1)
-        if cursor is not None:
-            stmt = stmt.where(Course.id > cursor)
-        for word in (query or "").split()[:8]:
-            pattern = f"%{word.lower()}%"
-            stmt = stmt.where(
-                or_(
-                    func.lower(Course.title).like(pattern),
-                    func.lower(Course.code).like(pattern),
-                    func.lower(Course.summary).like(pattern),
-                )
-            )
+        stmt = _matching(select(Course), query=query, cursor=cursor, limit=limit)
         courses = list((await s.scalars(stmt)).all())
         more = len(courses) > limit
         courses = courses[:limit]
@@ -348,6 +338,74 @@ async def list_courses(
             else [_course_view(c, []) for c in courses]
         )
         return Page(views, str(courses[-1].id) if more and courses else None)
+
+
+def _matching(
+    stmt: Select[Any], *, query: str | None, cursor: int | None, limit: int
+) -> Select[Any]:
+    """Courses after `cursor` whose code, title or summary has every word of `query`, by id;
+    one more than `limit`, to tell whether there is a next page."""
+    stmt = stmt.order_by(Course.id).limit(limit + 1)
+    if cursor is not None:
+        stmt = stmt.where(Course.id > cursor)
+    for word in (query or "").split()[:8]:
+        pattern = f"%{word.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Course.title).like(pattern),
+                func.lower(Course.code).like(pattern),
+                func.lower(Course.summary).like(pattern),
+            )
+        )
+    return stmt
+
+
+async def search_courses(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    *,
+    query: str | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> Page:
+    """The catalogue page: the courses `list_courses` gives, each with the number of its
+    upcoming sessions (those `list_courses` would list) instead of the sessions themselves."""
+    if not policy.can_browse_catalogue(actor):
+        raise ForbiddenError("The catalogue is for people, not machine clients.")
+    async with db.reading() as s:
+        now = clock.now()
+        upcoming = (
+            select(func.count())
+            .where(SessionRow.course_id == Course.id, SessionRow.ends_at > now)
+            .correlate(Course)
+        )
+        if not policy.can_see_drafts(actor):
+            upcoming = upcoming.where(SessionRow.status != "draft")
+        stmt = _matching(
+            select(
+                Course.id,
+                Course.code,
+                Course.title,
+                Course.summary,
+                Course.price_amount,
+                Course.price_currency,
+                upcoming.scalar_subquery().label("upcoming"),
+            ),
+            query=query,
+            cursor=cursor,
+            limit=limit,
+        )
+        rows = (await s.execute(stmt)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        CourseSummaryView(
+            r.id, r.code, r.title, r.summary, money(r.price_amount, r.price_currency), r.upcoming
+        )
+        for r in rows
+    ]
+    return Page(items, str(rows[-1].id) if more and rows else None)
 
 
 async def _with_sessions(

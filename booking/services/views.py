@@ -75,6 +75,19 @@ class CourseView:
 
 
 @dataclass(slots=True)
+class CourseSummaryView:
+    """A course as the catalogue search lists it: no session details, only how many are to
+    come."""
+
+    id: int
+    code: str
+    title: str
+    summary: str
+    price: MoneyView | None
+    upcoming_sessions: int
+
+
+@dataclass(slots=True)
 class HistoryView:
     at: datetime
     actor: str

@@ -335,7 +335,7 @@ async def courses_page(
     cursor: str | None = None,
 ) -> Template:
     query = (q or "").strip()[:MAX_QUERY_LENGTH]
-    result = await catalogue.list_courses(
+    result = await catalogue.search_courses(
         db, clock, actor, query=query or None, cursor=_cursor(cursor)
     )
     return page(
