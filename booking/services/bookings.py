@@ -19,13 +19,20 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.approvals import ApprovalStep, Booker, approver_label, plan_approvals
-from booking.domain.booking_rules import ExistingBooking, Overrides, SignUp, decide_booking
+from booking.domain.booking_rules import (
+    ExistingBooking,
+    Overrides,
+    SessionFacts,
+    SignUp,
+    decide_booking,
+)
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
 from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState
@@ -37,6 +44,7 @@ from booking.models import (
     IdempotencyKey,
     OrgUnit,
     Person,
+    SessionDate,
     SessionFacilitator,
 )
 from booking.models import Session as SessionRow
@@ -167,14 +175,25 @@ async def _book_place(
     seat_guard: bool,
     billing: payments.BillingConfig,
 ) -> BookingOutcome:
-    learner, for_someone_else = await _resolve_learner(s, actor, request.learner_email)
-
+    """Everything is read and decided before the session row is held; then the seat is taken
+    by one conditional UPDATE (which takes the row lock), so a rush on one session queues on a
+    short section. When that finds the row changed since it was read (the seat went, the
+    session was edited), or the decision was the waiting list, the row is locked and the
+    decision made again on it as it is now."""
     # Lock order everywhere: learner, then session. The learner lock serialises one person's
     # concurrent sign-ups, so "one place per course" and clash checks see each other.
-    await s.execute(select(Person.id).where(Person.id == learner.id).with_for_update())
-    session = await _load_session(s, request.session_id, lock=seat_guard)
-    if session is None or (session.status == "draft" and not policy.can_see_drafts(actor)):
+    learner, for_someone_else = await _resolve_learner(s, actor, request.learner_email)
+    found = (
+        await s.execute(
+            select(SessionRow, Course)
+            .join(Course, Course.id == SessionRow.course_id)
+            .where(SessionRow.id == request.session_id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None or (found[0].status == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {request.session_id}.")
+    session, course = found.tuple()
     trainers = await facilitator_ids(s, session.id)
     if request.override_reason and not policy.can_override_on(actor, trainers):
         raise ForbiddenError(
@@ -188,7 +207,6 @@ async def _book_place(
             "You can book places for yourself and your direct reports only (a session's "
             "trainer can add learners to it with a reason)."
         )
-    course = await s.get_one(Course, session.course_id)
     # The payer: a cost code that can pay today (else 422 with the reason), or a card when the
     # course has a price and card payments are on, or nobody.
     cost_code = await payments.check_cost_code(
@@ -196,8 +214,12 @@ async def _book_place(
     )
     by_card = cost_code is None and billing.card_payments and payments.fee_can_arise(course)
     dates = (await active_dates(s, [session.id]))[session.id]
-    facts = await eligibility.session_facts(s, session, course, slots(dates))
-    profile = await eligibility.learner_profile(s, learner)
+    rules = await eligibility.course_rules(s, course)
+    facts = eligibility.facts_of(session, course, slots(dates), rules)
+    units = await eligibility.org_unit_path(s, learner.org_unit_id)
+    profile = await eligibility.learner_profile(
+        s, learner, completions_of=eligibility.completions_needed(facts), units=units
+    )
     overrides = (
         Overrides(capacity=request.overbook, signup_window=True, eligibility=True, clash=True)
         if request.override_reason
@@ -212,16 +234,18 @@ async def _book_place(
                 "move_from",
             )
         existing = [b for b in existing if b.id != request.move_from]
-    decision = decide_booking(
-        facts,
-        profile,
-        existing,
-        now=now,
-        overrides=overrides,
-        sign_up=SignUp(request.answers, request.accept_terms),
-    )
-    if decision.refused:
-        raise RefusedError(decision.reasons)
+    sign_up = SignUp(request.answers, request.accept_terms)
+
+    def decide(facts: SessionFacts) -> BookingState:
+        decision = decide_booking(
+            facts, profile, existing, now=now, overrides=overrides, sign_up=sign_up
+        )
+        if decision.refused:
+            raise RefusedError(decision.reasons)
+        assert decision.state is not None
+        return decision.state
+
+    state = decide(facts)
 
     # Approvals still needed: the booking waits for them and holds no seat meanwhile. A cost
     # code paying where a fee can arise needs its budget holder, whatever the course lists.
@@ -255,32 +279,53 @@ async def _book_place(
             for step in plan
         ]
 
+    def refuse_card_unless_booked(state: BookingState) -> None:
+        if by_card and (plan or state != BookingState.BOOKED):
+            # A card payment holds a seat while it is made; a place that waits (for approval
+            # or on the waiting list) could later be given without one.
+            raise RefusedError(
+                [
+                    Reason(
+                        "card_payment_unavailable",
+                        "Places paid by card can only be booked while a seat is free and no "
+                        "approval is needed; give a cost code, or ask the training team.",
+                    )
+                ]
+            )
+
+    refuse_card_unless_booked(state)
     waitlist_seq: int | None = None
-    state = decision.state
-    assert state is not None
-    if by_card and (plan or state != BookingState.BOOKED):
-        # A card payment holds a seat while it is made; a place that waits (for approval or
-        # on the waiting list) could later be given without one.
-        raise RefusedError(
-            [
-                Reason(
-                    "card_payment_unavailable",
-                    "Places paid by card can only be booked while a seat is free and no "
-                    "approval is needed; give a cost code, or ask the training team.",
-                )
-            ]
-        )
     if plan:
-        state = BookingState.PENDING_APPROVAL
-    elif state == BookingState.BOOKED:
-        if not await take_seat(s, session, seat_guard=seat_guard, overbook=request.overbook):
-            # Cannot happen under the session lock; kept so a bug degrades to a refusal.
-            raise RefusedError([Reason("session_full", "This session has just filled up.")])
-        if by_card:
+        state = BookingState.PENDING_APPROVAL  # no seat is taken, so the session is not held
+    elif not seat_guard:
+        # The concurrency tests' control: a stale read-modify-write, no lock, no condition.
+        if state == BookingState.BOOKED:
+            await take_seat(s, session, seat_guard=False)
+        else:
+            waitlist_seq = await take_waitlist_ticket(s, session.id)
+    else:
+        taken = state == BookingState.BOOKED and await take_seat(
+            s, session, seat_guard=True, overbook=request.overbook, unchanged_since=session
+        )
+        if not taken:
+            sequence = session.sequence
+            locked = await lock_session(s, session.id)
+            if locked is None:
+                raise NotFoundError(f"There is no session {request.session_id}.")
+            session = locked
+            if session.sequence != sequence:
+                dates = (await active_dates(s, [session.id]))[session.id]
+            state = decide(eligibility.facts_of(session, course, slots(dates), rules))
+            refuse_card_unless_booked(state)
+            if state == BookingState.BOOKED:
+                if not await take_seat(s, session, seat_guard=True, overbook=request.overbook):
+                    # Cannot happen under the lock; kept so a bug degrades to a refusal.
+                    raise RefusedError([Reason("session_full", "This session has just filled up.")])
+            else:
+                waitlist_seq = await take_waitlist_ticket(s, session.id)
+        if state == BookingState.BOOKED and by_card:
             # The seat is held while the learner pays; the payment webhook books it.
             state = BookingState.PENDING_PAYMENT
-    else:
-        waitlist_seq = await take_waitlist_ticket(s, session.id)
 
     booking = Booking(
         session_id=session.id,
@@ -318,6 +363,8 @@ async def _book_place(
         )
     elif plan:
         reason = "Waiting for " + approver_label(plan[0].kind)
+    if state == BookingState.PENDING_PAYMENT:
+        reason = "Waiting for card payment"
     await write_history(
         s,
         booking=booking,
@@ -325,9 +372,10 @@ async def _book_place(
         to_state=state.value,
         actor=actor,
         now=now,
-        reason=reason if state != BookingState.PENDING_PAYMENT else "Waiting for card payment",
+        reason=reason,
         # The learner is on the payment page: they hear when the payment books the place.
         notify=None if state == BookingState.PENDING_PAYMENT else f"booking.{state.value}",
+        facilitators=trainers,
     )
     if state == BookingState.PENDING_PAYMENT:
         await payments.open_card_payment(s, booking, course, learner, hold=billing.hold, now=now)
@@ -337,7 +385,68 @@ async def _book_place(
         await _give_up(
             s, request.move_from, actor=actor, now=now, reason=f"Moved to session {session.id}"
         )
-    return BookingOutcome(await booking_view(s, booking.id, now=now), 201)
+    view = await _new_booking_view(
+        s,
+        booking,
+        course,
+        learner,
+        unit_code=units[0].code if units else None,
+        dates=dates,
+        history=HistoryView(now, actor.label, None, state.value, reason),
+        now=now,
+    )
+    return BookingOutcome(view, 201)
+
+
+async def _new_booking_view(
+    s: AsyncSession,
+    booking: Booking,
+    course: Course,
+    learner: Person,
+    *,
+    unit_code: str | None,
+    dates: Sequence[SessionDate],
+    history: HistoryView,
+    now: datetime,
+) -> BookingView:
+    """The answer to a new booking from what the transaction already holds (`booking_view`
+    would read it all back; this reads only a waiting-list position or a pending approval).
+    A test holds it equal to `GET /bookings/{id}`."""
+    positions = await _positions(s, [booking]) if booking.state == "waitlisted" else {}
+    waiting = (
+        await approvals.waiting_for(s, [booking.id]) if booking.state == "pending_approval" else {}
+    )
+    quote = None
+    if dates:
+        # A new booking has no card payment through yet: nothing paid to refund.
+        quote = payments.quote_of(
+            booking, course, start=dates[0].start_at, timezone=dates[0].timezone, paid=None, now=now
+        )
+    return BookingView(
+        id=booking.id,
+        session_id=booking.session_id,
+        course_id=booking.course_id,
+        course_code=course.code,
+        course_title=course.title,
+        learner=LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
+        state=booking.state,
+        waitlist_position=positions.get(booking.id),
+        offer_expires_at=booking.offer_expires_at,
+        cost_code=booking.cost_code,
+        special_requirements=booking.special_requirements,
+        answers=booking.answers,
+        cancel_reason=booking.cancel_reason,
+        cancel_details=booking.cancel_details,
+        fee=None,
+        created_at=booking.created_at,
+        updated_at=booking.updated_at,
+        dates=date_views(dates),
+        history=[history],
+        approval=waiting.get(booking.id),
+        override_reason=booking.override_reason,
+        terms_version_accepted=booking.terms_version_accepted,
+        cancellation_quote=_quote_dict(quote) if quote is not None else None,
+    )
 
 
 async def _give_up(
@@ -363,16 +472,17 @@ async def _give_up(
 async def _resolve_learner(
     s: AsyncSession, actor: Actor, learner_email: str | None
 ) -> tuple[Person, bool]:
-    """The learner, and whether the actor is booking for someone else (checked by the caller
-    once the session, and so its trainers, are known)."""
+    """The learner, read and locked (`FOR UPDATE`), and whether the actor is booking for
+    someone else (checked by the caller once the session, and so its trainers, are known)."""
     if not policy.is_person(actor):
         raise ForbiddenError("Only people can book places.")
+    stmt = select(Person).with_for_update().execution_options(populate_existing=True)
     if learner_email is None or learner_email.strip().lower() == actor.email:
-        learner = await s.get(Person, actor.person_id)
+        learner = await s.scalar(stmt.where(Person.id == actor.person_id))
         if learner is None:
             raise ForbiddenError("Your account no longer exists.")
         return learner, False
-    learner = await s.scalar(select(Person).where(Person.email == learner_email.strip().lower()))
+    learner = await s.scalar(stmt.where(Person.email == learner_email.strip().lower()))
     if learner is None:
         raise InvalidError(
             f"There is nobody with the email address {learner_email}.", "learner_email"
@@ -392,8 +502,16 @@ async def _load_session(s: AsyncSession, session_id: int, *, lock: bool) -> Sess
 
 
 async def take_seat(
-    s: AsyncSession, session: SessionRow, *, seat_guard: bool, overbook: bool = False
+    s: AsyncSession,
+    session: SessionRow,
+    *,
+    seat_guard: bool,
+    overbook: bool = False,
+    unchanged_since: SessionRow | None = None,
 ) -> bool:
+    """Raise the seat count by one if a seat is free (any time, with `overbook`). With
+    `unchanged_since`, only if the session's status and dates are still those read then: the
+    booking decided on them before it held the row (the UPDATE takes the row lock)."""
     if not seat_guard:
         # The control for the concurrency tests: read-modify-write with no lock and no condition,
         # exactly the lost update the guard exists to prevent.
@@ -406,11 +524,17 @@ async def take_seat(
     stmt = update(SessionRow).where(SessionRow.id == session.id)
     if not overbook:
         stmt = stmt.where(SessionRow.seats_held < SessionRow.capacity)
+    if unchanged_since is not None:
+        stmt = stmt.where(
+            SessionRow.status == unchanged_since.status,
+            SessionRow.sequence == unchanged_since.sequence,
+        )
     taken = await s.scalar(
         stmt.values(seats_held=SessionRow.seats_held + 1).returning(SessionRow.seats_held)
     )
     if taken is not None:
-        session.seats_held = taken
+        # The row already says so: record the value as loaded, so no flush writes it again.
+        set_committed_value(session, "seats_held", taken)
     return taken is not None
 
 
@@ -427,7 +551,7 @@ async def release_seat(s: AsyncSession, session: SessionRow) -> None:
         .returning(SessionRow.seats_held)
     )
     assert held is not None
-    session.seats_held = held
+    set_committed_value(session, "seats_held", held)
 
 
 async def take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
@@ -442,19 +566,38 @@ async def take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
 
 
 async def existing_bookings(s: AsyncSession, learner_id: int) -> list[ExistingBooking]:
+    """The learner's active bookings with their dates, in one query."""
     rows = (
         await s.execute(
-            select(Booking.id, Booking.session_id, Booking.course_id, Booking.state, Course.title)
+            select(
+                Booking.id,
+                Booking.session_id,
+                Booking.course_id,
+                Booking.state,
+                Course.title,
+                SessionDate.start_at,
+                SessionDate.end_at,
+                SessionDate.timezone,
+            )
             .join(Course, Course.id == Booking.course_id)
+            .outerjoin(
+                SessionDate,
+                and_(
+                    SessionDate.session_id == Booking.session_id, SessionDate.removed_at.is_(None)
+                ),
+            )
             .where(Booking.learner_id == learner_id, Booking.state.in_(ACTIVE_STATES))
+            .order_by(Booking.id, SessionDate.start_at)
         )
     ).all()
-    dates = await active_dates(s, [r.session_id for r in rows])
+    found: dict[int, tuple[Any, list[DateSlot]]] = {}
+    for r in rows:
+        _, dates = found.setdefault(r.id, (r, []))
+        if r.start_at is not None:
+            dates.append(DateSlot(r.start_at, r.end_at, r.timezone))
     return [
-        ExistingBooking(
-            r.id, r.session_id, r.course_id, r.title, r.state, slots(dates[r.session_id])
-        )
-        for r in rows
+        ExistingBooking(r.id, r.session_id, r.course_id, r.title, r.state, dates)
+        for r, dates in found.values()
     ]
 
 

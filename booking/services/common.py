@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -90,7 +90,10 @@ async def write_history(
     reason: str | None,
     notify: str | None,
     extra: dict[str, Any] | None = None,
+    facilitators: Collection[int] | None = None,
 ) -> None:
+    """Append the transition to the booking's history and queue its emails (to the learner, and
+    to the session's trainers — `facilitators`, when the caller has already read them)."""
     await s.flush()
     history_id = (
         await s.execute(
@@ -134,14 +137,15 @@ async def write_history(
     elif to_state == "cancelled" and from_state == "booked" and notify != "session.cancelled":
         trainer_topic = "trainer.cancelled"
     if trainer_topic:
-        facilitators = (
-            await s.scalars(
-                select(SessionFacilitator.person_id).where(
-                    SessionFacilitator.session_id == booking.session_id
+        if facilitators is None:
+            facilitators = (
+                await s.scalars(
+                    select(SessionFacilitator.person_id).where(
+                        SessionFacilitator.session_id == booking.session_id
+                    )
                 )
-            )
-        ).all()
-        for person_id in facilitators:
+            ).all()
+        for person_id in sorted(facilitators):
             await queue_email(
                 s,
                 topic=trainer_topic,

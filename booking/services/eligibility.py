@@ -3,11 +3,12 @@ and the course-page preview of those rules ("before the learner tries")."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from booking import policy
 from booking.clock import Clock
@@ -28,6 +29,9 @@ from booking.models import Course, OrgUnit, Person
 from booking.models import Session as SessionRow
 from booking.services.actors import Actor
 from booking.services.errors import ForbiddenError, NotFoundError
+
+# Deeper than any real organisation chart; the recursive unit query stops there.
+MAX_UNIT_DEPTH = 32
 
 
 def questions_of(course: Course) -> list[Question]:
@@ -90,10 +94,21 @@ async def course_rules(
     return audience, unit_names, prerequisites, certification
 
 
+CourseRules = tuple[Audience | None, dict[str, str], list[Prerequisite], Certification | None]
+
+
 async def session_facts(
     s: AsyncSession, session: SessionRow, course: Course, dates: Sequence[DateSlot]
 ) -> SessionFacts:
-    audience, unit_names, prerequisites, certification = await course_rules(s, course)
+    return facts_of(session, course, dates, await course_rules(s, course))
+
+
+def facts_of(
+    session: SessionRow, course: Course, dates: Sequence[DateSlot], rules: CourseRules
+) -> SessionFacts:
+    """The facts of a session as read (no queries: a booking decides once on what it read
+    before taking the session lock and again on the locked row)."""
+    audience, unit_names, prerequisites, certification = rules
     return SessionFacts(
         id=session.id,
         course_id=course.id,
@@ -116,27 +131,63 @@ async def session_facts(
     )
 
 
-async def learner_profile(s: AsyncSession, learner: Person) -> LearnerProfile:
-    path: list[str] = []
+async def org_unit_path(s: AsyncSession, unit_id: int | None) -> list[OrgUnit]:
+    """The unit and its ancestors, nearest first, in one recursive query."""
+    if unit_id is None:
+        return []
+    path = (
+        select(OrgUnit.id, OrgUnit.parent_id, literal(0).label("depth"))
+        .where(OrgUnit.id == unit_id)
+        .cte("unit_path", recursive=True)
+    )
+    parent = aliased(OrgUnit)
+    path = path.union_all(
+        select(parent.id, parent.parent_id, path.c.depth + 1).where(
+            parent.id == path.c.parent_id,
+            path.c.depth < MAX_UNIT_DEPTH,  # a cycle in bad data cannot loop for ever
+        )
+    )
+    units = (
+        await s.execute(
+            select(OrgUnit, path.c.depth).join(path, path.c.id == OrgUnit.id).order_by(path.c.depth)
+        )
+    ).all()
     seen: set[int] = set()
-    unit_id = learner.org_unit_id
-    while unit_id is not None and unit_id not in seen:
-        seen.add(unit_id)
-        unit = await s.get(OrgUnit, unit_id)
-        if unit is None:
+    out: list[OrgUnit] = []
+    for unit, _ in units:
+        if unit.id in seen:
             break
-        path.append(unit.code)
-        unit_id = unit.parent_id
-    completions = [
-        Completion(code, completed_at, expires_at)
-        for code, completed_at, expires_at in (
-            await s.execute(
-                select(Course.code, CompletionRow.completed_at, CompletionRow.expires_at)
-                .join(Course, Course.id == CompletionRow.course_id)
-                .where(CompletionRow.learner_id == learner.id)
-            )
-        ).all()
-    ]
+        seen.add(unit.id)
+        out.append(unit)
+    return out
+
+
+async def learner_profile(
+    s: AsyncSession,
+    learner: Person,
+    *,
+    completions_of: Collection[str] | None = None,
+    units: Sequence[OrgUnit] | None = None,
+) -> LearnerProfile:
+    """The learner as the rules see them. `completions_of` limits the completions read to
+    those courses (none at all when empty: a course without prerequisites or certification
+    needs none); `units` is the learner's unit path when the caller has read it."""
+    if units is None:
+        units = await org_unit_path(s, learner.org_unit_id)
+    path = [unit.code for unit in units]
+    completions: list[Completion] = []
+    if completions_of is None or completions_of:
+        stmt = (
+            select(Course.code, CompletionRow.completed_at, CompletionRow.expires_at)
+            .join(Course, Course.id == CompletionRow.course_id)
+            .where(CompletionRow.learner_id == learner.id)
+        )
+        if completions_of is not None:
+            stmt = stmt.where(Course.code.in_(sorted(completions_of)))
+        completions = [
+            Completion(code, completed_at, expires_at)
+            for code, completed_at, expires_at in (await s.execute(stmt)).all()
+        ]
     return LearnerProfile(
         id=learner.id,
         job_role=learner.job_role,
@@ -144,6 +195,15 @@ async def learner_profile(s: AsyncSession, learner: Person) -> LearnerProfile:
         org_unit_path=tuple(path),
         completions=tuple(completions),
     )
+
+
+def completions_needed(facts: SessionFacts) -> set[str]:
+    """The courses whose completions decide this booking: its prerequisites, and the course
+    itself when it certifies (a current certification waits for its renewal window)."""
+    needed = {p.course_code for p in facts.prerequisites}
+    if facts.certification is not None:
+        needed.add(facts.course_code)
+    return needed
 
 
 async def preview(

@@ -804,8 +804,21 @@ async def calendar_token(db: Database, actor: Actor, *, reset: bool = False) -> 
     """The actor's feed secret, made on first use; `reset` revokes the old URL."""
     if not policy.is_person(actor):
         raise ForbiddenError("Only people have calendar feeds.")
+    if not reset:
+        # Every visit to "my bookings" asks; only the first visit writes.
+        async with db.reading() as s:
+            token = await s.scalar(
+                select(Person.calendar_token).where(Person.id == actor.person_id)
+            )
+        if token is not None:
+            return token
     async with db.transaction() as s:
-        person = await s.get_one(Person, actor.person_id)
+        # Locked, so two first visits at once agree on one token.
+        person = await s.scalar(
+            select(Person).where(Person.id == actor.person_id).with_for_update()
+        )
+        if person is None:
+            raise ForbiddenError("Your account no longer exists.")
         if person.calendar_token is None or reset:
             person.calendar_token = secrets.token_urlsafe(32)
         return person.calendar_token

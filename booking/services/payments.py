@@ -160,12 +160,24 @@ async def quote_for(
     """What cancelling this booking at `now` costs: only a place held and paid for (by cost
     code, or by a card payment that went through) can cost anything."""
     start, timezone = await first_date(s, booking.session_id)
-    policy_ = course_policy(course)
     payment = await billing.payment_for(s, reference(booking.id))
     paid = payment.amount if payment is not None and payment.status == "succeeded" else None
+    return quote_of(booking, course, start=start, timezone=timezone, paid=paid, now=now)
+
+
+def quote_of(
+    booking: Booking,
+    course: Course,
+    *,
+    start: datetime,
+    timezone: str,
+    paid: Money | None,
+    now: datetime,
+) -> QuoteView:
+    """`quote_for` on facts already read: the first date, and what a card payment took."""
     price = course_price(course) if booking.cost_code else None
     quote = fees.quote_cancellation(
-        policy_,
+        course_policy(course),
         price=price,
         paid=paid,
         first_start=start,

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -453,6 +452,9 @@ async def sign_in_sheet(db: Database, clock: Clock, actor: Actor, session_id: in
         target=f"session {session_id}",
         details={"format": "pdf"},
     )
+    # Imported here: fpdf costs every process ~29 MB, and only this download needs it.
+    from fpdf import FPDF
+
     s = roster.session
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_title(f"Sign-in sheet: {s.course_title}")

@@ -30,6 +30,8 @@ from tests.web.conftest import Browser, BrowserFactory
 # A page that shows a list may still issue a handful of statements (who is asking, their
 # session, the list, its related rows); one that needs more than this is doing too much.
 CEILING = 30
+# A plain booking (no cost code, no approval, no prerequisites): see the test at the end.
+BOOKING_STATEMENTS = 12
 
 
 @contextlib.contextmanager
@@ -393,3 +395,62 @@ async def test_compliance_report_and_outbox_do_not_query_per_row(
         assert_same_count(small, large, "/admin/compliance")
         assert_same_count(small_api, large_api, "GET /api/v1/reports/compliance")
         assert_same_count(small_outbox, large_outbox, "/admin/outbox")
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+async def test_a_booking_answers_from_what_it_holds_and_the_answer_matches_a_fresh_read(
+    browser: Browser,
+) -> None:
+    """The booking's answer is built from the rows the transaction already holds rather than
+    read back; it must equal `GET /bookings/{id}` in every state a new booking can take, and
+    booking must not cost more statements on a busier session or for a busier learner."""
+    world = browser.world
+    gated = await add_course(world, "APPR", "Approved Course", approval=["manager"])
+    course_id = await add_course(
+        world,
+        "BUSY",
+        "Busy Course",
+        allow_multiple_bookings=True,
+        cancellation_policy={"tiers": [{"min_notice_hours": 72, "fee_percent": 50}]},
+    )
+    one_seat = await add_session(world, course_id, capacity=1)
+    roomy = await add_session(world, course_id, capacity=30)
+    pending_session = await add_session(world, gated, capacity=5)
+    lee = await api_token(world, "lee@example.org")
+    kim = await api_token(world, "kim@example.org")
+    admin = {"Authorization": f"Bearer {world.admin_token}"}
+
+    async def post(session_id: int, token: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
+        with counting(browser) as statements:
+            response = await browser.client.post(
+                f"/api/v1/sessions/{session_id}/bookings", json={}, headers=token
+            )
+        assert response.status_code == 201, response.text
+        return statements, response.json()
+
+    first, booked = await post(one_seat, kim)
+    _, waiting = await post(one_seat, lee)
+    _, pending = await post(pending_session, lee)
+    assert (booked["state"], waiting["state"], pending["state"]) == (
+        "booked",
+        "waitlisted",
+        "pending_approval",
+    )
+    assert waiting["waitlist_position"] == 1
+    for answer in (booked, waiting, pending):
+        fresh = await browser.client.get(f"/api/v1/bookings/{answer['id']}", headers=admin)
+        assert fresh.status_code == 200, fresh.text
+        assert answer == fresh.json()
+
+    # A busier learner on a busier session: the same number of statements.
+    for email in await add_people(world, 8, "busy"):
+        await book(world, roomy, email)
+    await lee_books_across(world, "BZ", 3)
+    later, again = await post(roomy, lee)
+    assert again["state"] == "booked"
+    assert_same_count(first, later, "POST /api/v1/sessions/{id}/bookings")
+    # Token, learner (locked), session with course, trainers, dates, unit path, the learner's
+    # other bookings; the seat; booking, history, and an email each to learner and trainer.
+    assert len(later) <= BOOKING_STATEMENTS, "\n".join(later)
