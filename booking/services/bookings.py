@@ -45,7 +45,6 @@ from booking.models import (
     OrgUnit,
     Person,
     SessionDate,
-    SessionFacilitator,
 )
 from booking.models import Session as SessionRow
 from booking.services import approvals, audit, eligibility, payments
@@ -53,6 +52,7 @@ from booking.services.actors import Actor
 from booking.services.common import (
     active_dates,
     date_views,
+    facilitator_ids,
     local,
     record_transition,
     slots,
@@ -824,28 +824,10 @@ async def _lock_booking(
     return booking, session
 
 
-async def facilitator_ids(s: AsyncSession, session_id: int) -> frozenset[int]:
-    return frozenset(
-        (
-            await s.scalars(
-                select(SessionFacilitator.person_id).where(
-                    SessionFacilitator.session_id == session_id
-                )
-            )
-        ).all()
-    )
-
-
 async def booking_access(s: AsyncSession, booking: Booking) -> policy.BookingAccess:
     manager_id = await s.scalar(select(Person.manager_id).where(Person.id == booking.learner_id))
-    facilitators = (
-        await s.scalars(
-            select(SessionFacilitator.person_id).where(
-                SessionFacilitator.session_id == booking.session_id
-            )
-        )
-    ).all()
-    return policy.BookingAccess(booking.learner_id, manager_id, frozenset(facilitators))
+    facilitators = await facilitator_ids(s, booking.session_id)
+    return policy.BookingAccess(booking.learner_id, manager_id, facilitators)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ from booking.services.actors import Actor
 from booking.services.bookings import (
     ACTIVE_STATES,
     booking_views,
-    facilitator_ids,
     lock_session,
     promote_waiting,
     withdraw_place,
@@ -41,6 +40,8 @@ from booking.services.bookings import (
 from booking.services.common import (
     active_dates,
     date_views,
+    facilitator_ids,
+    forget_facilitators,
     local,
     money,
     queue_email,
@@ -591,6 +592,7 @@ async def create_session(
                 )
             for person_id in facilitator_ids:
                 s.add(SessionFacilitator(session_id=session.id, person_id=person_id))
+            forget_facilitators(s)
             await s.flush()
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
@@ -811,6 +813,7 @@ async def update_session(
                 )
                 for person_id in ids:
                     s.add(SessionFacilitator(session_id=session.id, person_id=person_id))
+                forget_facilitators(s)
             for attr in (
                 "waitlist_mode",
                 "offer_hours",

@@ -138,13 +138,7 @@ async def write_history(
         trainer_topic = "trainer.cancelled"
     if trainer_topic:
         if facilitators is None:
-            facilitators = (
-                await s.scalars(
-                    select(SessionFacilitator.person_id).where(
-                        SessionFacilitator.session_id == booking.session_id
-                    )
-                )
-            ).all()
+            facilitators = await facilitator_ids(s, booking.session_id)
         for person_id in sorted(facilitators):
             await queue_email(
                 s,
@@ -156,6 +150,30 @@ async def write_history(
                 dedupe_key=f"{trainer_topic}:{history_id}:{person_id}",
                 payload=payload,
             )
+
+
+_FACILITATORS = "facilitator_ids"
+
+
+async def facilitator_ids(s: AsyncSession, session_id: int) -> frozenset[int]:
+    """The session's trainers, read once per transaction (a cancellation with a promotion asks
+    for them three times). `forget_facilitators` after changing them."""
+    known: dict[int, frozenset[int]] = s.info.setdefault(_FACILITATORS, {})
+    if session_id not in known:
+        known[session_id] = frozenset(
+            (
+                await s.scalars(
+                    select(SessionFacilitator.person_id).where(
+                        SessionFacilitator.session_id == session_id
+                    )
+                )
+            ).all()
+        )
+    return known[session_id]
+
+
+def forget_facilitators(s: AsyncSession) -> None:
+    s.info.pop(_FACILITATORS, None)
 
 
 async def queue_email(

@@ -28,6 +28,7 @@ from booking.services import bookings as booking_service
 from booking.services.actors import Actor
 from booking.services.common import (
     active_dates,
+    facilitator_ids,
     local,
     queue_email,
     record_transition,
@@ -59,7 +60,7 @@ async def _session_for_trainer(
     )
     if session is None:
         raise NotFoundError(f"There is no session {session_id}.")
-    if not policy.can_run_session(actor, await booking_service.facilitator_ids(s, session.id)):
+    if not policy.can_run_session(actor, await facilitator_ids(s, session.id)):
         if policy.is_person(actor) and session.status != "draft":
             raise ForbiddenError("Only the session's trainers and administrators can do this.")
         raise NotFoundError(f"There is no session {session_id}.")
@@ -586,7 +587,7 @@ async def check_minimum_bookings(db: Database, clock: Clock, *, days_before: int
         ) -> int:
             async with db.transaction() as s:
                 now = clock.now()
-                recipients = set(await booking_service.facilitator_ids(s, session_id)) | set(
+                recipients = set(await facilitator_ids(s, session_id)) | set(
                     (
                         await s.scalars(
                             select(Person.id).where(
