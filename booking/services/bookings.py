@@ -13,9 +13,9 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -76,6 +76,53 @@ from booking.services.views import (
 
 MAX_REASON_LENGTH = 500
 ACTIVE_STATES = tuple(s.value for s in ACTIVE)
+
+# The booking path's statements, built once (building one costs more CPU than running it).
+_LEARNER = (
+    select(Person, OrgUnit.code)
+    .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
+    .with_for_update(of=Person)
+    .execution_options(populate_existing=True)
+)
+_LEARNER_BY_ID = _LEARNER.where(Person.id == bindparam("person_id"))
+_LEARNER_BY_EMAIL = _LEARNER.where(Person.email == bindparam("email"))
+_SESSION_WITH_COURSE = (
+    select(SessionRow, Course)
+    .join(Course, Course.id == SessionRow.course_id)
+    .where(SessionRow.id == bindparam("session_id"))
+    .execution_options(populate_existing=True)
+)
+_SESSIONS = cast(Table, SessionRow.__table__)
+_TAKE_SEAT_OVERBOOKING = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
+    .values(seats_held=_SESSIONS.c.seats_held + 1)
+    .returning(_SESSIONS.c.seats_held)
+)
+_TAKE_SEAT = _TAKE_SEAT_OVERBOOKING.where(_SESSIONS.c.seats_held < _SESSIONS.c.capacity)
+_TAKE_SEAT_IF_UNCHANGED = _TAKE_SEAT.where(
+    _SESSIONS.c.status == bindparam("read_status"),
+    _SESSIONS.c.sequence == bindparam("read_sequence"),
+)
+_EXISTING_BOOKINGS = (
+    select(
+        Booking.id,
+        Booking.session_id,
+        Booking.course_id,
+        Booking.state,
+        Course.title,
+        SessionDate.start_at,
+        SessionDate.end_at,
+        SessionDate.timezone,
+    )
+    .join(Course, Course.id == Booking.course_id)
+    .outerjoin(
+        SessionDate,
+        and_(SessionDate.session_id == Booking.session_id, SessionDate.removed_at.is_(None)),
+    )
+    .where(Booking.learner_id == bindparam("learner_id"), Booking.state.in_(ACTIVE_STATES))
+    .order_by(Booking.id, SessionDate.start_at)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +229,8 @@ async def _book_place(
     decision made again on it as it is now."""
     # Lock order everywhere: learner, then session. The learner lock serialises one person's
     # concurrent sign-ups, so "one place per course" and clash checks see each other.
-    learner, for_someone_else = await _resolve_learner(s, actor, request.learner_email)
-    found = (
-        await s.execute(
-            select(SessionRow, Course)
-            .join(Course, Course.id == SessionRow.course_id)
-            .where(SessionRow.id == request.session_id)
-            .execution_options(populate_existing=True)
-        )
-    ).first()
+    learner, unit_code, for_someone_else = await _resolve_learner(s, actor, request.learner_email)
+    found = (await s.execute(_SESSION_WITH_COURSE, {"session_id": request.session_id})).first()
     if found is None or (found[0].status == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {request.session_id}.")
     session, course = found.tuple()
@@ -216,9 +256,13 @@ async def _book_place(
     dates = (await active_dates(s, [session.id]))[session.id]
     rules = await eligibility.course_rules(s, course)
     facts = eligibility.facts_of(session, course, slots(dates), rules)
-    units = await eligibility.org_unit_path(s, learner.org_unit_id)
+    # The units above the learner's matter only to a course for some units.
+    audience = facts.audience
     profile = await eligibility.learner_profile(
-        s, learner, completions_of=eligibility.completions_needed(facts), units=units
+        s,
+        learner,
+        completions_of=eligibility.completions_needed(facts),
+        unit_path=None if audience and audience.org_units else [unit_code] if unit_code else [],
     )
     overrides = (
         Overrides(capacity=request.overbook, signup_window=True, eligibility=True, clash=True)
@@ -390,7 +434,7 @@ async def _book_place(
         booking,
         course,
         learner,
-        unit_code=units[0].code if units else None,
+        unit_code=unit_code,
         dates=dates,
         history=HistoryView(now, actor.label, None, state.value, reason),
         now=now,
@@ -471,23 +515,22 @@ async def _give_up(
 
 async def _resolve_learner(
     s: AsyncSession, actor: Actor, learner_email: str | None
-) -> tuple[Person, bool]:
-    """The learner, read and locked (`FOR UPDATE`), and whether the actor is booking for
-    someone else (checked by the caller once the session, and so its trainers, are known)."""
+) -> tuple[Person, str | None, bool]:
+    """The learner, read and locked (`FOR UPDATE`), their unit's code, and whether the actor is
+    booking for someone else (checked by the caller once the session's trainers are known)."""
     if not policy.is_person(actor):
         raise ForbiddenError("Only people can book places.")
-    stmt = select(Person).with_for_update().execution_options(populate_existing=True)
     if learner_email is None or learner_email.strip().lower() == actor.email:
-        learner = await s.scalar(stmt.where(Person.id == actor.person_id))
-        if learner is None:
+        row = (await s.execute(_LEARNER_BY_ID, {"person_id": actor.person_id})).first()
+        if row is None:
             raise ForbiddenError("Your account no longer exists.")
-        return learner, False
-    learner = await s.scalar(stmt.where(Person.email == learner_email.strip().lower()))
-    if learner is None:
+        return row[0], row[1], False
+    row = (await s.execute(_LEARNER_BY_EMAIL, {"email": learner_email.strip().lower()})).first()
+    if row is None:
         raise InvalidError(
             f"There is nobody with the email address {learner_email}.", "learner_email"
         )
-    return learner, True
+    return row[0], row[1], True
 
 
 async def _load_session(s: AsyncSession, session_id: int, *, lock: bool) -> SessionRow | None:
@@ -521,17 +564,18 @@ async def take_seat(
             .values(seats_held=session.seats_held + 1)
         )
         return True
-    stmt = update(SessionRow).where(SessionRow.id == session.id)
-    if not overbook:
-        stmt = stmt.where(SessionRow.seats_held < SessionRow.capacity)
-    if unchanged_since is not None:
-        stmt = stmt.where(
-            SessionRow.status == unchanged_since.status,
-            SessionRow.sequence == unchanged_since.sequence,
-        )
-    taken = await s.scalar(
-        stmt.values(seats_held=SessionRow.seats_held + 1).returning(SessionRow.seats_held)
-    )
+    params: dict[str, Any] = {"session_id": session.id}
+    if overbook:
+        stmt = _TAKE_SEAT_OVERBOOKING
+    elif unchanged_since is not None:
+        stmt = _TAKE_SEAT_IF_UNCHANGED
+        params |= {
+            "read_status": unchanged_since.status,
+            "read_sequence": unchanged_since.sequence,
+        }
+    else:
+        stmt = _TAKE_SEAT
+    taken = await s.scalar(stmt, params)
     if taken is not None:
         # The row already says so: record the value as loaded, so no flush writes it again.
         set_committed_value(session, "seats_held", taken)
@@ -567,29 +611,7 @@ async def take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
 
 async def existing_bookings(s: AsyncSession, learner_id: int) -> list[ExistingBooking]:
     """The learner's active bookings with their dates, in one query."""
-    rows = (
-        await s.execute(
-            select(
-                Booking.id,
-                Booking.session_id,
-                Booking.course_id,
-                Booking.state,
-                Course.title,
-                SessionDate.start_at,
-                SessionDate.end_at,
-                SessionDate.timezone,
-            )
-            .join(Course, Course.id == Booking.course_id)
-            .outerjoin(
-                SessionDate,
-                and_(
-                    SessionDate.session_id == Booking.session_id, SessionDate.removed_at.is_(None)
-                ),
-            )
-            .where(Booking.learner_id == learner_id, Booking.state.in_(ACTIVE_STATES))
-            .order_by(Booking.id, SessionDate.start_at)
-        )
-    ).all()
+    rows = (await s.execute(_EXISTING_BOOKINGS, {"learner_id": learner_id})).all()
     found: dict[int, tuple[Any, list[DateSlot]]] = {}
     for r in rows:
         _, dates = found.setdefault(r.id, (r, []))

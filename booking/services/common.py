@@ -7,10 +7,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db import MAX_ATTEMPTS, announce, is_retryable
@@ -28,6 +28,21 @@ from booking.models import (
 from booking.models import Session as SessionRow
 from booking.services.actors import Actor
 from booking.services.views import MoneyView, RoomView, SessionDateView, SessionView
+
+# Statements on the booking path, built once: building a statement costs more CPU than
+# running it (SQLAlchemy's coercions and cache keys), and these run on every booking. Core
+# inserts on the tables, so the rows go in as given, without the ORM's bulk machinery.
+_HISTORY = cast(Table, BookingHistory.__table__)
+_INSERT_HISTORY = insert(_HISTORY).returning(_HISTORY.c.id)
+_INSERT_OUTBOX = insert(cast(Table, Outbox.__table__))
+_ACTIVE_DATES = (
+    select(SessionDate)
+    .where(
+        SessionDate.session_id.in_(bindparam("session_ids", expanding=True)),
+        SessionDate.removed_at.is_(None),
+    )
+    .order_by(SessionDate.start_at)
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,17 +112,16 @@ async def write_history(
     await s.flush()
     history_id = (
         await s.execute(
-            insert(BookingHistory)
-            .values(
-                booking_id=booking.id,
-                at=now,
-                actor_id=actor.person_id,
-                actor=actor.label,
-                from_state=from_state,
-                to_state=to_state,
-                reason=reason,
-            )
-            .returning(BookingHistory.id)
+            _INSERT_HISTORY,
+            {
+                "booking_id": booking.id,
+                "at": now,
+                "actor_id": actor.person_id,
+                "actor": actor.label,
+                "from_state": from_state,
+                "to_state": to_state,
+                "reason": reason,
+            },
         )
     ).scalar_one()
     announce(s, session_channel(booking.session_id))
@@ -120,16 +134,18 @@ async def write_history(
         "reason": reason,
         **(extra or {}),
     }
+    emails = []
     if notify:
-        await queue_email(
-            s,
-            topic=notify,
-            recipient_id=booking.learner_id,
-            booking_id=booking.id,
-            session_id=booking.session_id,
-            now=now,
-            dedupe_key=f"{notify}:{booking.id}:{history_id}",
-            payload=payload,
+        emails.append(
+            _outbox_row(
+                topic=notify,
+                recipient_id=booking.learner_id,
+                booking_id=booking.id,
+                session_id=booking.session_id,
+                now=now,
+                dedupe_key=f"{notify}:{booking.id}:{history_id}",
+                payload=payload,
+            )
         )
     trainer_topic = None
     if to_state == "booked" and from_state != "booked":
@@ -139,9 +155,8 @@ async def write_history(
     if trainer_topic:
         if facilitators is None:
             facilitators = await facilitator_ids(s, booking.session_id)
-        for person_id in sorted(facilitators):
-            await queue_email(
-                s,
+        emails.extend(
+            _outbox_row(
                 topic=trainer_topic,
                 recipient_id=person_id,
                 booking_id=booking.id,
@@ -150,9 +165,17 @@ async def write_history(
                 dedupe_key=f"{trainer_topic}:{history_id}:{person_id}",
                 payload=payload,
             )
+            for person_id in sorted(facilitators)
+        )
+    if emails:
+        # The learner's and the trainers' emails in one statement.
+        await s.execute(_INSERT_OUTBOX, emails)
 
 
 _FACILITATORS = "facilitator_ids"
+_FACILITATOR_IDS = select(SessionFacilitator.person_id).where(
+    SessionFacilitator.session_id == bindparam("session_id")
+)
 
 
 async def facilitator_ids(s: AsyncSession, session_id: int) -> frozenset[int]:
@@ -161,13 +184,7 @@ async def facilitator_ids(s: AsyncSession, session_id: int) -> frozenset[int]:
     known: dict[int, frozenset[int]] = s.info.setdefault(_FACILITATORS, {})
     if session_id not in known:
         known[session_id] = frozenset(
-            (
-                await s.scalars(
-                    select(SessionFacilitator.person_id).where(
-                        SessionFacilitator.session_id == session_id
-                    )
-                )
-            ).all()
+            (await s.scalars(_FACILITATOR_IDS, {"session_id": session_id})).all()
         )
     return known[session_id]
 
@@ -188,18 +205,40 @@ async def queue_email(
     payload: dict[str, Any],
 ) -> None:
     await s.execute(
-        insert(Outbox).values(
-            channel="email",
+        _INSERT_OUTBOX,
+        _outbox_row(
             topic=topic,
             recipient_id=recipient_id,
             booking_id=booking_id,
             session_id=session_id,
-            payload=payload,
+            now=now,
             dedupe_key=dedupe_key,
-            created_at=now,
-            available_at=now,
-        )
+            payload=payload,
+        ),
     )
+
+
+def _outbox_row(
+    *,
+    topic: str,
+    recipient_id: int | None,
+    booking_id: int | None,
+    session_id: int | None,
+    now: datetime,
+    dedupe_key: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "channel": "email",
+        "topic": topic,
+        "recipient_id": recipient_id,
+        "booking_id": booking_id,
+        "session_id": session_id,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+        "available_at": now,
+    }
 
 
 def local(dt: datetime, tz: str) -> datetime:
@@ -224,12 +263,7 @@ async def active_dates(s: AsyncSession, session_ids: Sequence[int]) -> dict[int,
     by_session: dict[int, list[SessionDate]] = defaultdict(list)
     if not session_ids:
         return by_session
-    rows = await s.scalars(
-        select(SessionDate)
-        .where(SessionDate.session_id.in_(session_ids), SessionDate.removed_at.is_(None))
-        .order_by(SessionDate.start_at)
-    )
-    for d in rows:
+    for d in await s.scalars(_ACTIVE_DATES, {"session_ids": list(session_ids)}):
         by_session[d.session_id].append(d)
     return by_session
 

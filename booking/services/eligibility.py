@@ -167,14 +167,15 @@ async def learner_profile(
     learner: Person,
     *,
     completions_of: Collection[str] | None = None,
-    units: Sequence[OrgUnit] | None = None,
+    unit_path: Sequence[str] | None = None,
 ) -> LearnerProfile:
     """The learner as the rules see them. `completions_of` limits the completions read to
     those courses (none at all when empty: a course without prerequisites or certification
-    needs none); `units` is the learner's unit path when the caller has read it."""
-    if units is None:
-        units = await org_unit_path(s, learner.org_unit_id)
-    path = [unit.code for unit in units]
+    needs none); `unit_path` stands in for the unit codes from the learner's unit up, when
+    the caller knows them or knows they do not matter."""
+    if unit_path is None:
+        unit_path = [unit.code for unit in await org_unit_path(s, learner.org_unit_id)]
+    path = list(unit_path)
     completions: list[Completion] = []
     if completions_of is None or completions_of:
         stmt = (

@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import policy
@@ -415,18 +415,20 @@ async def revoke_token(db: Database, clock: Clock, token: str) -> bool:
         return bool(getattr(result, "rowcount", 0))
 
 
+# Every API request runs this: built once (building costs more than running it).
+_TOKEN_LOOKUP = (
+    select(ApiToken, Person)
+    .outerjoin(Person, Person.id == ApiToken.person_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
 async def actor_for_token(db: Database, token: str) -> Actor | None:
     """The actor a bearer token stands for, or None for an unknown or revoked token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     async with db.reading() as s:
-        row = (
-            await s.execute(
-                select(ApiToken, Person)
-                .outerjoin(Person, Person.id == ApiToken.person_id)
-                .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-            )
-        ).first()
+        row = (await s.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)})).first()
         if row is None:
             return None
         api_token, person = row
