@@ -31,6 +31,7 @@ from booking.services import payments
 from booking.services.errors import ServiceError
 from booking.web import live, ops, problems
 from booking.web.admin_pages import admin_routes
+from booking.web.admission import WriteAdmission
 from booking.web.api.routes import api_router
 from booking.web.approval_pages import approval_routes
 from booking.web.auth_pages import auth_routes
@@ -153,7 +154,12 @@ def create_app(
     )
     # Outermost, around Litestar's own exception handling, so that every response (404s and
     # errors included) carries the request id and is logged once with its status and duration.
+    # State-changing requests are admitted first come, first served, as many at a time as
+    # the database pool has connections (booking/web/admission.py).
     app.asgi_handler = RequestContextMiddleware(
-        SecurityMiddleware(app.asgi_handler, base_url=settings.base_url)
+        SecurityMiddleware(
+            WriteAdmission(app.asgi_handler, limit=settings.db_pool_size),
+            base_url=settings.base_url,
+        )
     )
     return app
