@@ -104,6 +104,20 @@ _TAKE_SEAT_IF_UNCHANGED = _TAKE_SEAT.where(
     _SESSIONS.c.status == bindparam("read_status"),
     _SESSIONS.c.sequence == bindparam("read_sequence"),
 )
+_AHEAD = aliased(Booking)
+_POSITIONS = (
+    select(Booking.id, func.count(_AHEAD.id))
+    .join(
+        _AHEAD,
+        and_(
+            _AHEAD.session_id == Booking.session_id,
+            _AHEAD.state == "waitlisted",
+            _AHEAD.waitlist_seq <= Booking.waitlist_seq,
+        ),
+    )
+    .where(Booking.id.in_(bindparam("booking_ids", expanding=True)))
+    .group_by(Booking.id)
+)
 _EXISTING_BOOKINGS = (
     select(
         Booking.id,
@@ -1152,20 +1166,7 @@ async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:
     are spread over: for each, the waiting bookings of its session at or ahead of it."""
     if not waiting:
         return {}
-    ahead = aliased(Booking)
-    rows = await s.execute(
-        select(Booking.id, func.count(ahead.id))
-        .join(
-            ahead,
-            and_(
-                ahead.session_id == Booking.session_id,
-                ahead.state == "waitlisted",
-                ahead.waitlist_seq <= Booking.waitlist_seq,
-            ),
-        )
-        .where(Booking.id.in_([b.id for b in waiting]))
-        .group_by(Booking.id)
-    )
+    rows = await s.execute(_POSITIONS, {"booking_ids": [b.id for b in waiting]})
     return {booking_id: int(count) for booking_id, count in rows.tuples()}
 
 
