@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import Select, bindparam, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -131,13 +132,10 @@ def facts_of(
     )
 
 
-async def org_unit_path(s: AsyncSession, unit_id: int | None) -> list[OrgUnit]:
-    """The unit and its ancestors, nearest first, in one recursive query."""
-    if unit_id is None:
-        return []
+def _unit_path_statement() -> Select[Any]:
     path = (
         select(OrgUnit.id, OrgUnit.parent_id, literal(0).label("depth"))
-        .where(OrgUnit.id == unit_id)
+        .where(OrgUnit.id == bindparam("unit_id"))
         .cte("unit_path", recursive=True)
     )
     parent = aliased(OrgUnit)
@@ -147,11 +145,18 @@ async def org_unit_path(s: AsyncSession, unit_id: int | None) -> list[OrgUnit]:
             path.c.depth < MAX_UNIT_DEPTH,  # a cycle in bad data cannot loop for ever
         )
     )
-    units = (
-        await s.execute(
-            select(OrgUnit, path.c.depth).join(path, path.c.id == OrgUnit.id).order_by(path.c.depth)
-        )
-    ).all()
+    return select(OrgUnit, path.c.depth).join(path, path.c.id == OrgUnit.id).order_by(path.c.depth)
+
+
+# Built once: building this recursive statement cost more than running it.
+_UNIT_PATH = _unit_path_statement()
+
+
+async def org_unit_path(s: AsyncSession, unit_id: int | None) -> list[OrgUnit]:
+    """The unit and its ancestors, nearest first, in one recursive query."""
+    if unit_id is None:
+        return []
+    units = (await s.execute(_UNIT_PATH, {"unit_id": unit_id})).all()
     seen: set[int] = set()
     out: list[OrgUnit] = []
     for unit, _ in units:
@@ -219,8 +224,17 @@ async def preview(
             raise NotFoundError(f"There is no course {course_id}.")
         learner = await s.get_one(Person, actor.person_id)
         audience, unit_names, prerequisites, certification = await course_rules(s, course)
+        needed = {p.course_code for p in prerequisites}
+        if certification is not None:
+            needed.add(course.code)
         return eligibility_reasons(
-            await learner_profile(s, learner),
+            await learner_profile(
+                s,
+                learner,
+                completions_of=needed,
+                # The units above the learner matter only to a course for some units.
+                unit_path=None if audience and audience.org_units else [],
+            ),
             now=now or clock.now(),
             course_code=course.code,
             audience=audience,
