@@ -31,7 +31,7 @@ from tests.web.conftest import Browser, BrowserFactory
 # session, the list, its related rows); one that needs more than this is doing too much.
 CEILING = 30
 # A plain booking (no cost code, no approval, no prerequisites): see the test at the end.
-BOOKING_STATEMENTS = 12
+BOOKING_STATEMENTS = 10
 
 
 @contextlib.contextmanager
@@ -451,6 +451,7 @@ async def test_a_booking_answers_from_what_it_holds_and_the_answer_matches_a_fre
     later, again = await post(roomy, lee)
     assert again["state"] == "booked"
     assert_same_count(first, later, "POST /api/v1/sessions/{id}/bookings")
-    # Token, learner (locked), session with course, trainers, dates, unit path, the learner's
-    # other bookings; the seat; booking, history, and an email each to learner and trainer.
+    # Token, learner (locked, with their unit), session with course, trainers, dates, the
+    # learner's other bookings; the seat; booking, history, and the learner's and trainer's
+    # emails in one insert.
     assert len(later) <= BOOKING_STATEMENTS, "\n".join(later)
