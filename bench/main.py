@@ -1271,9 +1271,44 @@ def cpu_busy(seconds: float = 1.0) -> float:
     return round((total - (i1 - i0)) / total * (os.cpu_count() or 1), 2) if total else 0.0
 
 
+_STAT: dict[str, Any] = {"label": None, "fields": None}
+
+
+def _cpu_fields() -> list[int]:
+    try:
+        return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return []
+
+
+def lost_time(label: str) -> None:
+    """Record, for the measurement that just ended, the share of CPU time the hypervisor took
+    (`steal`) and spent waiting for the disk (`iowait`): on a virtual machine a stall there
+    shows as latency no process caused, which `quiet` cannot see beforehand."""
+    now = _cpu_fields()
+    before, previous = _STAT["fields"], _STAT["label"]
+    _STAT.update(label=label, fields=now)
+    if not before or not now or previous is None or len(now) < 8:
+        return
+    delta = [a - b for a, b in zip(now, before, strict=False)]
+    total = sum(delta)
+    if total:
+        LOST.append(
+            {
+                "during": previous,
+                "steal_pct": round(100 * delta[7] / total, 1),
+                "iowait_pct": round(100 * delta[4] / total, 1),
+            }
+        )
+
+
+LOST: list[dict[str, Any]] = []
+
+
 def quiet(label: str, p: Profile, threshold: float = 0.3) -> None:
     """Before a measurement: wait (up to `p.quiet_wait`) until the machine is idle, so other work
     on it (someone's test suite) does not land in the figures; record what was seen."""
+    lost_time(label)
     deadline = time.monotonic() + p.quiet_wait
     busy = cpu_busy(0.5)
     waited = 0.0
@@ -1389,6 +1424,8 @@ def main(argv: list[str] | None = None) -> int:
         results["backends"][backend] = run_backend(backend, workdir, p, only)
     results["loadavg_after"] = os.getloadavg()
     results["background"] = BACKGROUND
+    lost_time("end")
+    results["lost_time"] = LOST
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -1399,6 +1436,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nNOTE: other work kept the machine busy before {len(noisy)} of {len(BACKGROUND)}"
             " measurements (see 'background' in the JSON); those figures are pessimistic."
+        )
+    stalled = [x for x in LOST if x["steal_pct"] >= 5 or x["iowait_pct"] >= 5]
+    if stalled:
+        worst = max(stalled, key=lambda x: x["steal_pct"] + x["iowait_pct"])
+        print(
+            f"\nNOTE: the hypervisor or the disk took time during {len(stalled)} of {len(LOST)}"
+            f" measurements (worst: {worst['during']}, steal {worst['steal_pct']} %, iowait"
+            f" {worst['iowait_pct']} %; see 'lost_time' in the JSON); their latencies are"
+            " pessimistic."
         )
     print(f"\n{results['elapsed_s']:.0f}s; JSON in {out}; logs and profiles in {workdir}")
     failed = [
