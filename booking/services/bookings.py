@@ -247,7 +247,7 @@ async def _book_place(
     found = (await s.execute(_SESSION_WITH_COURSE, {"session_id": request.session_id})).first()
     if found is None or (found[0].status == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {request.session_id}.")
-    session, course = found.tuple()
+    session, course = found
     trainers = await facilitator_ids(s, session.id)
     if request.override_reason and not policy.can_override_on(actor, trainers):
         raise ForbiddenError(
