@@ -44,7 +44,7 @@ from booking.models import (
     SessionFacilitator,
 )
 from booking.models import Session as SessionRow
-from booking.services import approvals
+from booking.services import approvals, payments
 from booking.services.actors import Actor
 from booking.services.common import local, with_retry
 from booking.services.errors import ForbiddenError, NotFoundError
@@ -217,6 +217,12 @@ async def render_row(s: AsyncSession, row: Outbox, settings: Settings, now: date
                 )
             ).all()
         )
+    fee = None
+    if row.topic == "booking.cancelled" and booking is not None:
+        # What the cancellation cost, as the ledger says at sending time (net of a waiver).
+        charged = (await payments.fees_for(s, [booking.id])).get(booking.id)
+        if charged is not None and charged.amount > 0:
+            fee = {"amount": charged.display(), "cost_code": booking.cost_code}
     base = settings.base_url
     approval = None
     if row.topic.startswith("approval.") and payload.get("request_id"):
@@ -266,6 +272,7 @@ async def render_row(s: AsyncSession, row: Outbox, settings: Settings, now: date
         "session_reason": session.cancel_reason if session else None,
         "roster": roster_counts,
         "approval": approval,
+        "fee": fee,
         "message": {
             "subject": one_line(str(payload.get("subject") or "")),
             "body": str(payload.get("body") or ""),

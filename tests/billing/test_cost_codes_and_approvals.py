@@ -17,7 +17,8 @@ from billing import services as billing
 from billing.domain.money import Money
 from billing.models import LedgerEntry
 from booking.app import create_app
-from booking.services import approvals, bookings, catalogue, people, roster
+from booking.models import Outbox
+from booking.services import approvals, bookings, catalogue, notifications, people, roster
 from booking.services.bookings import BookingRequest
 from booking.services.catalogue import CourseInput
 from booking.services.errors import ConflictError, RefusedError
@@ -251,6 +252,23 @@ async def test_fees_no_show_waiver_and_the_journal(
         headers=bearer(lee_token),
     )
     assert cancelled.status_code == 200 and cancelled.json()["fee"]["amount"] == 3000
+
+    async def cancellation_email() -> str:
+        async with world.db.reading() as s:
+            row = await s.scalar(
+                select(Outbox).where(
+                    Outbox.topic == "booking.cancelled", Outbox.booking_id == booked.booking.id
+                )
+            )
+            assert row is not None
+            return (
+                await notifications.render_row(s, row, world.db.settings, world.clock.now())
+            ).text
+
+    # The email tells the learner what it cost, and to which code.
+    text = await cancellation_email()
+    assert "A cancellation fee of £30.00 applies, charged to cost code AS-4410." in text
+    assert "no charge" not in text
     waived = await api.post(
         f"/api/v1/bookings/{booked.booking.id}/waive-fee",
         json={"reason": "Bereavement"},
@@ -258,6 +276,8 @@ async def test_fees_no_show_waiver_and_the_journal(
     )
     assert waived.status_code == 200, waived.text
     assert waived.json()["waived"] == {"amount": 3000, "currency": "GBP"}
+    # Sent after the waiver, the same email says there is nothing to pay.
+    assert "There is no charge for this cancellation." in await cancellation_email()
     again = await api.post(
         f"/api/v1/bookings/{booked.booking.id}/waive-fee",
         json={"reason": "Twice"},
