@@ -259,6 +259,8 @@ class SignUpForm:
     terms_version: int
     needs_terms: bool
     approvers: list[str]
+    # The course's price, shown where the form asks for a cost code to pay it ("£150.00").
+    price: str | None = None
 
 
 async def sign_up_form(db: Database, course_id: int) -> SignUpForm:
@@ -273,6 +275,9 @@ async def sign_up_form(db: Database, course_id: int) -> SignUpForm:
             terms_version=course.terms_version,
             needs_terms="self" in steps,
             approvers=[approver_label(k) for k in steps if k != "self"],
+            price=Money(course.price_amount, course.price_currency).display()
+            if course.price_amount
+            else None,
         )
 
 

@@ -427,6 +427,7 @@ async def book(
         }
     )
     accept_terms = form.get("accept_terms") == "yes"
+    cost_code = form.get("cost_code", "").strip() or None
     move_from = int(form["move_from"]) if form.get("move_from", "").isdigit() else None
     htmx = is_htmx(request)
     failure: dict[str, Any] = {}
@@ -444,6 +445,7 @@ async def book(
                 actor,
                 BookingRequest(
                     session_id,
+                    cost_code=cost_code,
                     special_requirements=special,
                     answers=answers or None,
                     accept_terms=accept_terms,
@@ -474,6 +476,7 @@ async def book(
                 "special_requirements": special,
                 "answers": answers,
                 "accept_terms": accept_terms,
+                "cost_code": cost_code,
             },
         )
         row.update(failure)

@@ -8,11 +8,13 @@ from datetime import date, timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
 
 from billing import services as billing
 from billing.domain.money import Money
 from booking.app import create_app
 from booking.db import Database
+from booking.models import Booking
 from booking.services import bookings, catalogue, people
 from booking.services.bookings import BookingRequest
 from booking.services.catalogue import CourseInput
@@ -200,3 +202,28 @@ async def test_the_payment_page_alone_loads_stripe_js(
         assert "js.stripe.com" not in other.headers["content-security-policy"]
         await browser.sign_in("kim@example.org")
         assert (await browser.get(f"/bookings/{booked.booking.id}/pay")).status_code == 404
+
+
+async def test_the_sign_up_form_takes_a_cost_code_and_refuses_an_unknown_one_in_place(
+    world: support.World, browser: Browser
+) -> None:
+    _, session_id = await setup(world, days=20)
+    await browser.sign_in("lee@example.org")
+    form = await browser.get(f"/sessions/{session_id}/book")
+    assert "Cost code (optional)" in form.text
+    assert "This course costs £60.00" in form.text
+
+    refused = await browser.post(f"/sessions/{session_id}/book", {"cost_code": "NOPE-1"})
+    assert refused.status_code == 422
+    assert "Nothing has been booked." in refused.text
+    assert 'name="cost_code" maxlength="40"' in refused.text and 'value="NOPE-1"' in refused.text
+    async with world.db.reading() as s:
+        assert await s.scalar(select(func.count()).select_from(Booking)) == 0
+
+    sent = await browser.post(f"/sessions/{session_id}/book", {"cost_code": "as-4410"})
+    assert sent.status_code == 303, sent.text
+    async with world.db.reading() as s:
+        booking = await s.scalar(select(Booking))
+    assert booking is not None and booking.cost_code == "AS-4410"
+    # The code pays where a fee can arise, so its budget holder approves first.
+    assert booking.state == "pending_approval"
