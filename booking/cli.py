@@ -228,6 +228,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # The app writes one access line per request itself (with the request id).
         access_log=False,
         server_header=False,
+        # Idle keep-alive connections stay open longer than a reverse proxy keeps its idle
+        # upstream connections (nginx: 60 s), so the proxy never sends a request on one the
+        # app is just closing (a 502 there; the scale-out test's clients saw it as a reset).
+        timeout_keep_alive=75,
         # In-flight requests get this long to finish after SIGTERM before being cut.
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
     )
