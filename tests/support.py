@@ -281,6 +281,9 @@ async def live_server(app: Any, port: int = 0) -> AsyncIterator[str]:
         lifespan="on",
         backlog=2048,
         limit_concurrency=None,
+        # As `booking serve`: idle connections outlive the clients' own 5 s keep-alive, so a
+        # client never reuses one the server is closing.
+        timeout_keep_alive=75,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
