@@ -3,11 +3,11 @@ and the course-page preview of those rules ("before the learner tries")."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, literal, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -30,9 +30,6 @@ from booking.models import Course, OrgUnit, Person
 from booking.models import Session as SessionRow
 from booking.services.actors import Actor
 from booking.services.errors import ForbiddenError, NotFoundError
-
-# Deeper than any real organisation chart; the recursive unit query stops there.
-MAX_UNIT_DEPTH = 32
 
 
 def questions_of(course: Course) -> list[Question]:
@@ -132,38 +129,41 @@ def facts_of(
     )
 
 
-def _unit_path_statement() -> Select[Any]:
-    path = (
-        select(OrgUnit.id, OrgUnit.parent_id, literal(0).label("depth"))
-        .where(OrgUnit.id == bindparam("unit_id"))
-        .cte("unit_path", recursive=True)
+def _units_above_statement() -> Select[Any]:
+    chain = (
+        select(OrgUnit.id, OrgUnit.parent_id)
+        .where(OrgUnit.id.in_(bindparam("unit_ids", expanding=True)))
+        .cte("unit_chain", recursive=True)
     )
     parent = aliased(OrgUnit)
-    path = path.union_all(
-        select(parent.id, parent.parent_id, path.c.depth + 1).where(
-            parent.id == path.c.parent_id,
-            path.c.depth < MAX_UNIT_DEPTH,  # a cycle in bad data cannot loop for ever
-        )
+    chain = chain.union(
+        select(parent.id, parent.parent_id).join(chain, parent.id == chain.c.parent_id)
     )
-    return select(OrgUnit, path.c.depth).join(path, path.c.id == OrgUnit.id).order_by(path.c.depth)
+    return select(OrgUnit).where(OrgUnit.id.in_(select(chain.c.id)))
 
 
 # Built once: building this recursive statement cost more than running it.
-_UNIT_PATH = _unit_path_statement()
+_UNITS_ABOVE = _units_above_statement()
+
+
+async def units_above(s: AsyncSession, unit_ids: Iterable[int | None]) -> dict[int, OrgUnit]:
+    """These units and every unit above them, in one recursive query. UNION (not UNION ALL)
+    drops rows already found, so a cycle in the parents ends the recursion."""
+    start = sorted({u for u in unit_ids if u is not None})
+    if not start:
+        return {}
+    return {u.id: u for u in await s.scalars(_UNITS_ABOVE, {"unit_ids": start})}
 
 
 async def org_unit_path(s: AsyncSession, unit_id: int | None) -> list[OrgUnit]:
-    """The unit and its ancestors, nearest first, in one recursive query."""
-    if unit_id is None:
-        return []
-    units = (await s.execute(_UNIT_PATH, {"unit_id": unit_id})).all()
-    seen: set[int] = set()
+    """The unit and its ancestors, nearest first."""
+    units = await units_above(s, [unit_id])
     out: list[OrgUnit] = []
-    for unit, _ in units:
-        if unit.id in seen:
-            break
-        seen.add(unit.id)
-        out.append(unit)
+    seen: set[int] = set()
+    while unit_id is not None and unit_id in units and unit_id not in seen:
+        seen.add(unit_id)
+        out.append(units[unit_id])
+        unit_id = units[unit_id].parent_id
     return out
 
 

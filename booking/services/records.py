@@ -29,7 +29,6 @@ import httpx
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from booking import policy, xapi
 from booking.clock import Clock
@@ -51,6 +50,7 @@ from booking.models import (
     RecordSweepMark,
 )
 from booking.models import Session as SessionRow
+from booking.services import eligibility
 from booking.services.actors import Actor
 from booking.services.common import queue_email, with_retry
 from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
@@ -766,26 +766,6 @@ async def _all_units(s: AsyncSession) -> dict[int, OrgUnit]:
     return {u.id: u for u in await s.scalars(select(OrgUnit))}
 
 
-async def _units_above(s: AsyncSession, unit_ids: Iterable[int | None]) -> dict[int, OrgUnit]:
-    """These units and every unit above them, in one recursive query. UNION (not UNION ALL)
-    drops rows already found, so a cycle in the parents ends the recursion."""
-    start = sorted({u for u in unit_ids if u is not None})
-    if not start:
-        return {}
-    chain = (
-        select(OrgUnit.id, OrgUnit.parent_id)
-        .where(OrgUnit.id.in_(start))
-        .cte("unit_chain", recursive=True)
-    )
-    parent = aliased(OrgUnit)
-    chain = chain.union(
-        select(parent.id, parent.parent_id).join(chain, parent.id == chain.c.parent_id)
-    )
-    return {
-        u.id: u for u in await s.scalars(select(OrgUnit).where(OrgUnit.id.in_(select(chain.c.id))))
-    }
-
-
 async def _learners(
     s: AsyncSession,
     people: Sequence[Person],
@@ -1156,7 +1136,9 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
         person = await s.get(Person, person_id)
         if person is None or not can_view_record(actor, person):
             raise NotFoundError(f"There is no person {person_id}.")
-        (learner,) = await _learners(s, [person], await _units_above(s, [person.org_unit_id]))
+        (learner,) = await _learners(
+            s, [person], await eligibility.units_above(s, [person.org_unit_id])
+        )
         return _record(await _catalogue_for(s, [learner]), learner, now)
 
 
@@ -1199,7 +1181,7 @@ async def my_team(db: Database, clock: Clock, actor: Actor) -> TeamView:
             )
         ).all()
         learners = await _learners(
-            s, reports, await _units_above(s, (p.org_unit_id for p in reports))
+            s, reports, await eligibility.units_above(s, (p.org_unit_id for p in reports))
         )
         cat = await _catalogue_for(s, learners)
     members = []
