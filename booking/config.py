@@ -98,6 +98,9 @@ class Settings:
     payment_hold_minutes: int = 30
     # First day of the financial year (MM-DD), for cost codes' annual spend limits.
     financial_year_start: str = "04-01"
+    # Booking attempts a minute an administrator or service token may make for other people
+    # (each learner booked is also held to the ordinary per-person limit); see booking/ratelimit.
+    bulk_bookings_per_minute: int = 600
     # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
     seat_guard: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -132,6 +135,7 @@ class Settings:
             session_idle_minutes = int(get("SESSION_IDLE_MINUTES", "120") or 120)
             session_max_hours = int(get("SESSION_MAX_HOURS", "12") or 12)
             min_bookings_check_days = int(get("MIN_BOOKINGS_CHECK_DAYS", "7") or 7)
+            bulk_bookings_per_minute = int(get("BULK_BOOKINGS_PER_MINUTE", "600") or 600)
         except ValueError as exc:
             raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
         try:
@@ -145,6 +149,8 @@ class Settings:
             raise ConfigError("BOOKING_REMINDER_HOURS is a comma-separated list of hours") from exc
         if any(h <= 0 for h in reminder_hours):
             raise ConfigError("BOOKING_REMINDER_HOURS must be positive numbers of hours")
+        if bulk_bookings_per_minute < 1:
+            raise ConfigError("BOOKING_BULK_BOOKINGS_PER_MINUTE must be at least 1")
         if interval <= 0:
             raise ConfigError("BOOKING_WORKER_INTERVAL must be a positive number of seconds")
         if pool_size < 1 or (max_overflow is not None and max_overflow < 0):
@@ -215,6 +221,7 @@ class Settings:
             stripe_publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
             payment_hold_minutes=payment_hold_minutes,
             financial_year_start=financial_year_start,
+            bulk_bookings_per_minute=bulk_bookings_per_minute,
         )
         return settings.with_secret_key()
 
