@@ -52,6 +52,9 @@ class Settings:
     cost_code_pattern: str = DEFAULT_COST_CODE_PATTERN
     worker: str = "inline"
     worker_interval: float = 5.0
+    # Seconds a worker holds the outbox rows it claimed; renewed every third of it while the
+    # worker lives, so this is how long a killed worker's messages wait for another worker.
+    worker_claim_lease: float = 30.0
     db_pool_size: int = 10
     # Extra connections beyond the pool under a burst (None: as many as the pool, at least 5).
     db_max_overflow: int | None = None
@@ -122,6 +125,7 @@ class Settings:
             raise ConfigError("BOOKING_WORKER must be inline or off")
         try:
             interval = float(get("WORKER_INTERVAL", "5") or 5)
+            claim_lease = float(get("WORKER_CLAIM_LEASE", "30") or 30)
             smtp_port = int(get("SMTP_PORT", "25") or 25)
             pool_size = int(get("DB_POOL_SIZE", "10") or 10)
             max_overflow_raw = get("DB_MAX_OVERFLOW")
@@ -149,6 +153,8 @@ class Settings:
             raise ConfigError("BOOKING_REMINDER_HOURS is a comma-separated list of hours") from exc
         if any(h <= 0 for h in reminder_hours):
             raise ConfigError("BOOKING_REMINDER_HOURS must be positive numbers of hours")
+        if claim_lease < 5:
+            raise ConfigError("BOOKING_WORKER_CLAIM_LEASE must be at least 5 seconds")
         if bulk_bookings_per_minute < 1:
             raise ConfigError("BOOKING_BULK_BOOKINGS_PER_MINUTE must be at least 1")
         if interval <= 0:
@@ -194,6 +200,7 @@ class Settings:
             or DEFAULT_COST_CODE_PATTERN,
             worker=worker,
             worker_interval=interval,
+            worker_claim_lease=claim_lease,
             db_pool_size=pool_size,
             db_max_overflow=max_overflow,
             db_pool_timeout=pool_timeout,
