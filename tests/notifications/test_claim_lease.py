@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -21,7 +23,7 @@ from booking.config import Settings
 from booking.db import Database
 from booking.mailer import SmtpMailer
 from booking.models import Outbox
-from booking.services import bookings, claims, notifications
+from booking.services import bookings, claims, notifications, records
 from booking.services.bookings import BookingRequest
 from tests import support
 from tests.notifications.conftest import Inbox
@@ -142,3 +144,34 @@ async def test_a_live_workers_long_delivery_is_not_taken_from_it(
     clock.advance(timedelta(hours=1))
     assert (await notifications.deliver_due(world.db, clock, settings, mailer)).claimed == 0
     assert len(inbox.all()) == 1
+
+
+async def test_xapi_statements_share_the_short_renewed_lease(world: support.World) -> None:
+    """The LRS channel claims through the same mechanism: a worker killed mid-PUT holds its
+    statements for the short lease only."""
+    settings = replace(world.db.settings, lrs_url="http://lrs.invalid")
+    clock = world.clock
+    await _book_lee(world)
+    clock.advance(records.HISTORY_SETTLE + timedelta(minutes=1))
+    await records.queue_xapi_statements(world.db, clock, settings)
+
+    def dies(request: httpx.Request) -> httpx.Response:
+        raise WorkerKilled
+
+    with pytest.raises(WorkerKilled):
+        await records.deliver_xapi(world.db, clock, settings, transport=httpx.MockTransport(dies))
+    async with world.db.reading() as s:
+        held = (await s.scalars(select(Outbox).where(Outbox.channel == "xapi"))).all()
+    assert held and all(r.claimed_until == clock.now() + SHORT_LEASE for r in held)
+
+    put: list[str] = []
+
+    def stores(request: httpx.Request) -> httpx.Response:
+        put.append(request.url.params["statementId"])
+        return httpx.Response(204)
+
+    clock.advance(SHORT_LEASE + timedelta(seconds=1))
+    report = await records.deliver_xapi(
+        world.db, clock, settings, transport=httpx.MockTransport(stores)
+    )
+    assert report.sent == len(held) == len(put)
