@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from booking.config import Settings
+from booking.config import ConfigError, Settings
 from booking.db import Database
 from booking.mailer import SmtpMailer
 from booking.models import Outbox
@@ -175,3 +175,9 @@ async def test_xapi_statements_share_the_short_renewed_lease(world: support.Worl
         world.db, clock, settings, transport=httpx.MockTransport(stores)
     )
     assert report.sent == len(held) == len(put)
+
+
+def test_the_lease_is_read_from_the_environment() -> None:
+    assert Settings.from_env({"BOOKING_WORKER_CLAIM_LEASE": "45"}).worker_claim_lease == 45
+    with pytest.raises(ConfigError):
+        Settings.from_env({"BOOKING_WORKER_CLAIM_LEASE": "1"})

@@ -23,6 +23,7 @@ from litestar.testing import AsyncTestClient
 from booking import ratelimit
 from booking.app import create_app
 from booking.clock import FixedClock
+from booking.config import ConfigError, Settings
 from booking.services import people
 from tests import support
 
@@ -178,3 +179,11 @@ async def test_the_bulk_ceiling_is_shared_through_redis() -> None:
     await first.reset(ratelimit.bulk_booking(5), admin)
     for i in range(6):
         await first.reset(ratelimit.BOOKING_FOR, f"{admin}>learner{i}@example.org")
+
+
+def test_the_bulk_ceiling_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).bulk_bookings_per_minute == 600
+    env = {"BOOKING_BULK_BOOKINGS_PER_MINUTE": "2000"}
+    assert Settings.from_env(env).bulk_bookings_per_minute == 2000
+    with pytest.raises(ConfigError):
+        Settings.from_env({"BOOKING_BULK_BOOKINGS_PER_MINUTE": "0"})
