@@ -52,6 +52,9 @@ class Settings:
     cost_code_pattern: str = DEFAULT_COST_CODE_PATTERN
     worker: str = "inline"
     worker_interval: float = 5.0
+    # Seconds a worker holds the outbox rows it claimed; renewed every third of it while the
+    # worker lives, so this is how long a killed worker's messages wait for another worker.
+    worker_claim_lease: float = 30.0
     db_pool_size: int = 10
     # Extra connections beyond the pool under a burst (None: as many as the pool, at least 5).
     db_max_overflow: int | None = None
@@ -98,6 +101,9 @@ class Settings:
     payment_hold_minutes: int = 30
     # First day of the financial year (MM-DD), for cost codes' annual spend limits.
     financial_year_start: str = "04-01"
+    # Booking attempts a minute an administrator or service token may make for other people
+    # (each learner booked is also held to the ordinary per-person limit); see booking/ratelimit.
+    bulk_bookings_per_minute: int = 600
     # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
     seat_guard: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -119,6 +125,7 @@ class Settings:
             raise ConfigError("BOOKING_WORKER must be inline or off")
         try:
             interval = float(get("WORKER_INTERVAL", "5") or 5)
+            claim_lease = float(get("WORKER_CLAIM_LEASE", "30") or 30)
             smtp_port = int(get("SMTP_PORT", "25") or 25)
             pool_size = int(get("DB_POOL_SIZE", "10") or 10)
             max_overflow_raw = get("DB_MAX_OVERFLOW")
@@ -132,6 +139,7 @@ class Settings:
             session_idle_minutes = int(get("SESSION_IDLE_MINUTES", "120") or 120)
             session_max_hours = int(get("SESSION_MAX_HOURS", "12") or 12)
             min_bookings_check_days = int(get("MIN_BOOKINGS_CHECK_DAYS", "7") or 7)
+            bulk_bookings_per_minute = int(get("BULK_BOOKINGS_PER_MINUTE", "600") or 600)
         except ValueError as exc:
             raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
         try:
@@ -145,6 +153,10 @@ class Settings:
             raise ConfigError("BOOKING_REMINDER_HOURS is a comma-separated list of hours") from exc
         if any(h <= 0 for h in reminder_hours):
             raise ConfigError("BOOKING_REMINDER_HOURS must be positive numbers of hours")
+        if claim_lease < 5:
+            raise ConfigError("BOOKING_WORKER_CLAIM_LEASE must be at least 5 seconds")
+        if bulk_bookings_per_minute < 1:
+            raise ConfigError("BOOKING_BULK_BOOKINGS_PER_MINUTE must be at least 1")
         if interval <= 0:
             raise ConfigError("BOOKING_WORKER_INTERVAL must be a positive number of seconds")
         if pool_size < 1 or (max_overflow is not None and max_overflow < 0):
@@ -188,6 +200,7 @@ class Settings:
             or DEFAULT_COST_CODE_PATTERN,
             worker=worker,
             worker_interval=interval,
+            worker_claim_lease=claim_lease,
             db_pool_size=pool_size,
             db_max_overflow=max_overflow,
             db_pool_timeout=pool_timeout,
@@ -215,6 +228,7 @@ class Settings:
             stripe_publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
             payment_hold_minutes=payment_hold_minutes,
             financial_year_start=financial_year_start,
+            bulk_bookings_per_minute=bulk_bookings_per_minute,
         )
         return settings.with_secret_key()
 

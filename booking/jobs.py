@@ -6,9 +6,11 @@ by the outbox's unique key), so several workers, or a worker restarted mid-tick,
 Stopping (SIGTERM, or the app's shutdown when the worker runs inline): no new tick starts; the
 message being sent when the signal came is finished and marked sent; the other messages this
 worker had claimed are released at once, so another worker sends them without waiting for the
-claim to lapse. A worker killed outright (SIGKILL, power loss) releases nothing: its claims lapse
-after `notifications.CLAIM_LEASE`, and a message it had sent but not yet marked is sent again with
-the same Message-ID (delivery is at least once; receivers drop the repeat by its Message-ID).
+claim to lapse. A worker killed outright (SIGKILL, power loss) releases nothing, but it stops
+renewing its claims (booking/services/claims.py: a short lease, `BOOKING_WORKER_CLAIM_LEASE`,
+renewed by a heartbeat while the worker delivers), so they lapse within one lease and another
+worker sends them; a message it had sent but not yet marked is sent again with the same
+Message-ID (delivery is at least once; receivers drop the repeat by its Message-ID).
 """
 
 from __future__ import annotations

@@ -29,6 +29,13 @@ def can_administer(actor: Actor) -> bool:
     return actor.is_admin or actor.scope == "system"
 
 
+def can_book_in_bulk(actor: Actor) -> bool:
+    """Administrators and service tokens book for many people at once (a cohort, an HR feed):
+    their booking attempts have their own rate ceiling. (Whether a service token may book at
+    all is `can_book_for`'s answer: today it may not.)"""
+    return actor.is_admin or actor.scope not in ("person", "system")
+
+
 def can_browse_catalogue(actor: Actor) -> bool:
     return is_person(actor)
 

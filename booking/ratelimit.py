@@ -1,5 +1,11 @@
 """Fixed-window rate limits for sign-in, password resets and booking.
 
+Booking attempts are counted per learner booked, not per person acting (`booking_counters`): a
+learner booking for themselves keeps `BOOKING`; an administrator or a service token booking other
+people (an HR feed, a cohort enrolled by L&D) is held to `BOOKING` per learner, so a runaway
+script repeating one booking still stops, and to its own, much higher ceiling over everyone it
+books (`BOOKING_BULK_BOOKINGS_PER_MINUTE`), so a legitimate cohort of hundreds goes through.
+
 In one process the counts live in memory; with BOOKING_REDIS_URL every process shares them in
 Redis (INCR + EXPIRE), so a client cannot multiply its allowance by spreading requests.
 """
@@ -23,6 +29,32 @@ class Limit:
 LOGIN = Limit("login", 10, 300)  # per account and per address, 10 failures in 5 minutes
 PASSWORD_RESET = Limit("reset", 5, 3600)
 BOOKING = Limit("booking", 60, 60)
+# An administrator or service token booking other people: per learner booked (as `BOOKING`) ...
+BOOKING_FOR = Limit("booking-for", 60, 60)
+
+
+def bulk_booking(per_minute: int) -> Limit:
+    """... and over everyone it books, the configured ceiling (a minute's window)."""
+    return Limit("booking-bulk", per_minute, 60)
+
+
+def booking_counters(
+    actor_email: str, learner_email: str | None, *, bulk: bool, bulk_per_minute: int
+) -> list[tuple[Limit, str]]:
+    """The counters one booking attempt is charged to, as (limit, key) pairs.
+
+    - For oneself (no `learner_email`, or one's own): `BOOKING` on one's own email.
+    - For someone else by an administrator or a service token (`bulk`): `BOOKING_FOR` on the
+      (actor, learner) pair, and the actor's bulk ceiling.
+    - For someone else by anyone else (a manager, a trainer adding a learner): `BOOKING` on the
+      acting person's email, as for their own bookings. Charging the named learner instead would
+      let anyone use up another person's allowance by naming them in refused requests.
+    """
+    actor = actor_email.strip().lower()
+    learner = (learner_email or "").strip().lower() or actor
+    if learner == actor or not bulk:
+        return [(BOOKING, actor)]
+    return [(BOOKING_FOR, f"{actor}>{learner}"), (bulk_booking(bulk_per_minute), actor)]
 
 
 class Store(Protocol):
@@ -94,6 +126,11 @@ class RateLimiter:
         if await self.store.hit(key, limit.seconds) > limit.count:
             return max(1, await self.store.ttl(key))
         return None
+
+    async def exceeded_any(self, counters: list[tuple[Limit, str]]) -> int | None:
+        """Count one attempt on every counter; the longest wait among those now exceeded."""
+        waits = [await self.exceeded(limit, who) for limit, who in counters]
+        return max((w for w in waits if w), default=None)
 
     async def blocked(self, limit: Limit, who: str) -> int | None:
         """Seconds to wait if `who` has used up the limit (failures counted by `count`)."""

@@ -2,8 +2,9 @@
 at least once and effectively once, the sweeps that queue reminders, and calendar feeds.
 
 Delivery: a worker claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never
-hold the same row), sends, then marks the row sent only if it still holds the claim. A worker that
-dies between sending and marking leaves the claim to lapse; the row is sent again with the same
+hold the same row) under a short lease its heartbeat renews (booking/services/claims.py), sends,
+then marks the row sent only if it still holds the claim. A worker that dies between sending and
+marking leaves the claim to lapse within one lease; the row is sent again with the same
 Message-ID, so receivers can drop the duplicate. After success a row is never sent again.
 """
 
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 import markupsafe
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import String, cast, exists, func, insert, literal, or_, select, update
+from sqlalchemy import String, cast, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -44,14 +45,16 @@ from booking.models import (
     SessionFacilitator,
 )
 from booking.models import Session as SessionRow
-from booking.services import approvals, payments
+from booking.services import approvals, claims, payments
 from booking.services.actors import Actor
 from booking.services.common import local, with_retry
 from booking.services.errors import ForbiddenError, NotFoundError
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(minutes=5)
+# The default lease of a claimed row (BOOKING_WORKER_CLAIM_LEASE); renewed while the worker
+# lives (see booking/services/claims.py).
+CLAIM_LEASE = claims.DEFAULT_LEASE
 MAX_ATTEMPTS = 8
 OFFER_EXPIRING_NOTICE = timedelta(hours=2)
 ROSTER_SUMMARY_AHEAD = timedelta(hours=24)
@@ -416,77 +419,47 @@ class DeliveryReport:
 
 
 async def deliver_due(
-    db: Database, clock: Clock, settings: Settings, mailer: Mailer, *, limit: int = 50
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    mailer: Mailer,
+    *,
+    limit: int = 50,
+    heartbeat_every: float | None = None,
 ) -> DeliveryReport:
-    """Claim due email rows, send each, mark it sent. Failures wait with backoff."""
+    """Claim due email rows, send each, mark it sent. Failures wait with backoff. The claims
+    are renewed while this runs (`claims.heartbeat`; `heartbeat_every` seconds, by default a
+    third of the lease), so only a worker that stops answering loses them."""
     report = DeliveryReport()
     token = str(uuid.uuid4())
-    claimed = await with_retry(lambda: _claim(db, clock, token, limit))
-    report.claimed = len(claimed)
-    for row_id in claimed:
-        try:
-            async with db.reading() as s:
-                row = await s.get_one(Outbox, row_id)
-                now = clock.now()
-                # A slow batch can outlive its lease; then another worker may have the row, and
-                # sending it here too would be a needless duplicate.
-                if not _still_held(row, token, now):
-                    report.lapsed += 1
-                    continue
-                message = to_email(await render_row(s, row, settings, now), settings, now)
-            await mailer.send(message)
-        except Exception as exc:  # any failure: the row waits and is tried again
-            log.warning("outbox row %s not sent: %s", row_id, exc)
-            await with_retry(partial(_release, db, clock, row_id, token, exc))
-            report.failed += 1
-            continue
-        if await with_retry(partial(_mark_sent, db, clock, row_id, token)):
-            report.sent += 1
-    return report
-
-
-def _still_held(row: Outbox, token: str, now: datetime) -> bool:
-    return (
-        row.claim_token == token
-        and row.sent_at is None
-        and row.claimed_until is not None
-        and row.claimed_until > now
+    lease = timedelta(seconds=settings.worker_claim_lease)
+    claimed = await with_retry(
+        partial(claims.claim_due, db, clock, channel="email", token=token, limit=limit, lease=lease)
     )
-
-
-async def _claim(db: Database, clock: Clock, token: str, limit: int) -> list[int]:
-    async with db.transaction() as s:
-        now = clock.now()
-        ids = list(
-            (
-                await s.scalars(
-                    select(Outbox.id)
-                    .where(
-                        Outbox.channel == "email",
-                        Outbox.status == "pending",
-                        Outbox.sent_at.is_(None),
-                        Outbox.available_at <= now,
-                        or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
-                    )
-                    .order_by(Outbox.id)
-                    .limit(limit)
-                    # PostgreSQL: rows another worker holds are skipped, not waited for.
-                    # SQLite ignores it; its writers are serialised by BEGIN IMMEDIATE anyway.
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-        )
-        if ids:
-            await s.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(ids))
-                .values(
-                    claimed_until=now + CLAIM_LEASE,
-                    claim_token=token,
-                    attempts=Outbox.attempts + 1,
-                )
-            )
-        return ids
+    report.claimed = len(claimed)
+    if not claimed:
+        return report
+    async with claims.heartbeat(db, clock, token, lease, every=heartbeat_every):
+        for row_id, _ in claimed:
+            try:
+                async with db.reading() as s:
+                    row = await s.get_one(Outbox, row_id)
+                    now = clock.now()
+                    # A worker stalled past its lease (no heartbeat got through) may have lost
+                    # the row to another worker; sending it here too would be a needless repeat.
+                    if not claims.still_held(row, token, now):
+                        report.lapsed += 1
+                        continue
+                    message = to_email(await render_row(s, row, settings, now), settings, now)
+                await mailer.send(message)
+            except Exception as exc:  # any failure: the row waits and is tried again
+                log.warning("outbox row %s not sent: %s", row_id, exc)
+                await with_retry(partial(_release, db, clock, row_id, token, exc))
+                report.failed += 1
+                continue
+            if await with_retry(partial(_mark_sent, db, clock, row_id, token)):
+                report.sent += 1
+    return report
 
 
 async def _mark_sent(db: Database, clock: Clock, row_id: int, token: str) -> bool:

@@ -50,7 +50,7 @@ from booking.models import (
     RecordSweepMark,
 )
 from booking.models import Session as SessionRow
-from booking.services import eligibility
+from booking.services import claims, eligibility
 from booking.services.actors import Actor
 from booking.services.common import queue_email, with_retry
 from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
@@ -1569,7 +1569,6 @@ MARK_HISTORY = "xapi.booking_history"
 # are far shorter (the statement timeout is 15 s).
 HISTORY_SETTLE = timedelta(minutes=5)
 SWEEP_BATCH = 500
-XAPI_CLAIM_LEASE = timedelta(minutes=5)
 XAPI_MAX_ATTEMPTS = 10
 REGISTERED_FROM = ("booked", "pending_payment")
 LEAVING_TO = ("cancelled", "declined")
@@ -1881,7 +1880,13 @@ async def deliver_xapi(
     if not settings.lrs_url:
         return report
     token = str(uuid.uuid4())
-    claimed = await with_retry(partial(_claim_xapi, db, clock, token, limit))
+    lease = timedelta(seconds=settings.worker_claim_lease)
+    rows = await with_retry(
+        partial(
+            claims.claim_due, db, clock, channel=XAPI_CHANNEL, token=token, limit=limit, lease=lease
+        )
+    )
+    claimed = [(row_id, dict(payload["statement"])) for row_id, payload in rows]
     if not claimed:
         return report
     url = settings.lrs_url.rstrip("/")
@@ -1892,12 +1897,17 @@ async def deliver_xapi(
         if settings.lrs_username
         else None
     )
-    async with httpx.AsyncClient(
-        timeout=15,
-        auth=auth,
-        transport=transport,
-        headers={"X-Experience-API-Version": xapi.VERSION},
-    ) as client:
+    # The claims are renewed while the statements go out (claims.heartbeat): a slow LRS does
+    # not lose them to another worker; a killed worker's lapse within one lease.
+    async with (
+        claims.heartbeat(db, clock, token, lease),
+        httpx.AsyncClient(
+            timeout=15,
+            auth=auth,
+            transport=transport,
+            headers={"X-Experience-API-Version": xapi.VERSION},
+        ) as client,
+    ):
         for row_id, statement in claimed:
             try:
                 response = await client.put(
@@ -1927,39 +1937,6 @@ async def deliver_xapi(
                 await with_retry(partial(_release_xapi, db, clock, row_id, token, detail))
                 report.failed += 1
     return report
-
-
-async def _claim_xapi(
-    db: Database, clock: Clock, token: str, limit: int
-) -> list[tuple[int, dict[str, Any]]]:
-    async with db.transaction() as s:
-        now = clock.now()
-        rows = (
-            await s.execute(
-                select(Outbox.id, Outbox.payload)
-                .where(
-                    Outbox.channel == XAPI_CHANNEL,
-                    Outbox.status == "pending",
-                    Outbox.sent_at.is_(None),
-                    Outbox.available_at <= now,
-                    or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
-                )
-                .order_by(Outbox.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        if rows:
-            await s.execute(
-                update(Outbox)
-                .where(Outbox.id.in_([r[0] for r in rows]))
-                .values(
-                    claimed_until=now + XAPI_CLAIM_LEASE,
-                    claim_token=token,
-                    attempts=Outbox.attempts + 1,
-                )
-            )
-        return [(r[0], dict(r[1]["statement"])) for r in rows]
 
 
 async def _finish_xapi(

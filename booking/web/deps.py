@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 
-from booking import ratelimit
+from booking import policy, ratelimit
 from booking.clock import Clock
 from booking.db import Database
 from booking.services import auth, people
@@ -67,10 +67,20 @@ async def provide_page_actor(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
-async def limit_booking_rate(request: Request[Any, Any, Any], actor: Actor) -> None:
-    """At most `ratelimit.BOOKING` booking attempts a minute per person (all processes share the
-    count when Redis is configured): a runaway script cannot hammer a rush for everyone."""
-    wait = await request.app.state.limiter.exceeded(ratelimit.BOOKING, actor.email)
+async def limit_booking_rate(
+    request: Request[Any, Any, Any], actor: Actor, learner_email: str | None = None
+) -> None:
+    """Count a booking attempt against the learner it is for (`ratelimit.booking_counters`):
+    a runaway script cannot hammer a rush for everyone, yet an administrator or an HR feed
+    enrolling a cohort is held only to its own, much higher ceiling. All processes share the
+    counts when Redis is configured."""
+    counters = ratelimit.booking_counters(
+        actor.email,
+        learner_email,
+        bulk=policy.can_book_in_bulk(actor),
+        bulk_per_minute=request.app.state.settings.bulk_bookings_per_minute,
+    )
+    wait = await request.app.state.limiter.exceeded_any(counters)
     if wait:
         raise TooManyRequestsException(
             "Too many booking attempts; wait a moment and try again.",

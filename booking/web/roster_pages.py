@@ -15,7 +15,7 @@ from booking.services import bookings, catalogue, roster
 from booking.services.actors import Actor
 from booking.services.bookings import BookingRequest
 from booking.services.errors import ConflictError, InvalidError, RefusedError
-from booking.web.deps import provide_page_actor
+from booking.web.deps import limit_booking_rate, provide_page_actor
 from booking.web.pages import flash, is_htmx, page, partial
 
 ATTENDANCE_LABELS = {
@@ -104,6 +104,7 @@ async def add_learner(
     if not email or not reason:
         flash(request, "To add a learner, give their email address and a reason.")
         return _back(session_id, "#add-learner")
+    await limit_booking_rate(request, actor, email)
     try:
         outcome = await bookings.book_place(
             db,

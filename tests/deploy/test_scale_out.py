@@ -395,7 +395,9 @@ async def queue_messages(url: str, n: int) -> None:
 async def test_worker_killed_or_stopped_mid_delivery_loses_nothing(
     deploy_db: str, smtp: Smtp, processes: Processes
 ) -> None:
-    env = db_env(deploy_db, smtp, BOOKING_WORKER_INTERVAL="0.2")
+    # A lease longer than the default 30 s: worker B must start, send and stop while the
+    # killed worker A's claims are still leased, on however slow a test machine.
+    env = db_env(deploy_db, smtp, BOOKING_WORKER_INTERVAL="0.2", BOOKING_WORKER_CLAIM_LEASE="120")
     await queue_messages(deploy_db, MESSAGES)
     rows = await fetch(deploy_db, "SELECT id FROM outbox WHERE channel = 'email'")
     assert len(rows) == MESSAGES
@@ -436,7 +438,8 @@ async def test_worker_killed_or_stopped_mid_delivery_loses_nothing(
     assert released == [], "B's released rows are due at once, with no error recorded"
     assert "claimed messages released unsent" in b.log_tail()
 
-    # A's lease would lapse after notifications.CLAIM_LEASE (5 minutes): let it lapse now.
+    # A's lease would lapse one lease after its last renewal (A renews no more): let it lapse
+    # now (tests/notifications/test_claim_lease.py shows a fresh worker taking them then).
     await fetch(
         deploy_db,
         "UPDATE outbox SET claimed_until = now() - interval '1 second' "

@@ -297,7 +297,7 @@ async def create_booking(
     session_id: int,
     data: schemas.BookingIn,
 ) -> Response[BookingView]:
-    await limit_booking_rate(request, actor)
+    await limit_booking_rate(request, actor, data.learner_email)
     claim = _idempotency(request, actor, f"book:{session_id}", data)
     outcome = await bookings.book_place(
         db,
