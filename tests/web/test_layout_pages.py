@@ -38,6 +38,14 @@ async def test_special_requirements_too_long_without_javascript_gives_the_error_
     )
     assert re.search(rf'<textarea id="{field_id}"[^>]*aria-invalid="true"', response.text)
     assert "x" * 2001 in response.text, "what was typed is kept"
+    # With htmx the row comes back with the same summary in it.
+    row = await browser.post(
+        f"/sessions/{session_id}/book", {"special_requirements": "x" * 2001}, htmx=True
+    )
+    assert row.status_code == 422
+    assert re.search(
+        rf'<div class="error-summary" role="alert".*?<a href="#{field_id}">', row.text, re.S
+    )
     lee = await support.actor(world.db, "lee@example.org")
     assert (await bookings.my_bookings(world.db, world.clock, lee)).items == []
 
