@@ -111,6 +111,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             ops.health,
+            ops.favicon,
             ops.ready,
             api_router(),
             *page_routes(),

@@ -442,6 +442,11 @@ async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) 
     return out.getvalue()
 
 
+# The sign-in sheet's columns on A4 (190 mm between the margins): name, job role and unit,
+# signature.
+SIGN_IN_COLUMNS_MM = (60, 55, 70)
+
+
 async def sign_in_sheet(db: Database, clock: Clock, actor: Actor, session_id: int) -> bytes:
     """A printable A4 PDF: one row per booked learner with a box to sign."""
     roster = await catalogue.roster(db, clock, actor, session_id)
@@ -455,6 +460,7 @@ async def sign_in_sheet(db: Database, clock: Clock, actor: Actor, session_id: in
     )
     # Imported here: fpdf costs every process ~29 MB, and only this download needs it.
     from fpdf import FPDF
+    from fpdf.enums import WrapMode
 
     s = roster.session
     pdf = FPDF(orientation="P", unit="mm", format="A4")
@@ -478,18 +484,30 @@ async def sign_in_sheet(db: Database, clock: Clock, actor: Actor, session_id: in
     if where:
         pdf.cell(0, 6, _latin1(f"Where: {where}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    widths = (60, 55, 70)
-    pdf.set_font("Helvetica", "B", 11)
-    for width, title in zip(widths, ("Name", "Job role / unit", "Signature"), strict=True):
-        pdf.cell(width, 8, title, border=1)
-    pdf.ln()
+    # A table of fixed column widths whose cells wrap (long words too), so that nothing runs
+    # into the Signature column; a row grows with its text but leaves room to sign. The
+    # heading row is repeated on every page.
     pdf.set_font("Helvetica", "", 10)
-    for r in sorted([*roster.booked, *roster.attended], key=lambda r: r.learner.name):
-        role = ", ".join(x for x in (r.learner.job_role, r.learner.org_unit) if x)
-        pdf.cell(widths[0], 14, _latin1(r.learner.name)[:40], border=1)
-        pdf.cell(widths[1], 14, _latin1(role)[:38], border=1)
-        pdf.cell(widths[2], 14, "", border=1)
-        pdf.ln()
+    with pdf.table(
+        col_widths=SIGN_IN_COLUMNS_MM,
+        width=sum(SIGN_IN_COLUMNS_MM),
+        align="LEFT",
+        text_align="LEFT",
+        v_align="MIDDLE",
+        line_height=5,
+        min_row_height=14,
+        wrapmode=WrapMode.WORD,
+        repeat_headings=1,
+    ) as table:
+        heading = table.row()
+        for title in ("Name", "Job role / unit", "Signature"):
+            heading.cell(title)
+        for r in sorted([*roster.booked, *roster.attended], key=lambda r: r.learner.name):
+            role = ", ".join(x for x in (r.learner.job_role, r.learner.org_unit) if x)
+            row = table.row()
+            row.cell(_latin1(r.learner.name))
+            row.cell(_latin1(role))
+            row.cell("")
     return bytes(pdf.output())
 
 

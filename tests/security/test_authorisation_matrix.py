@@ -43,6 +43,7 @@ RULES: dict[tuple[str, str], Any] = {
     # public and sign-in
     ("GET", "/"): ANY,
     ("GET", "/health"): ANY,
+    ("GET", "/favicon.ico"): ANY,
     ("GET", "/ready"): ANY,
     ("GET", "/login"): ANY,
     ("POST", "/login"): ANY,
