@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -378,10 +379,23 @@ def _buttons(context: dict[str, Any], topic: str) -> list[dict[str, str]]:
     return [{"href": links["my_bookings"], "label": "Your bookings"}]
 
 
+def encoded_subject(subject: str) -> str:
+    """The Subject as folded RFC 2047 encoded words, every character inside them.
+
+    Whitespace between two encoded words is dropped when they are decoded, so a space between
+    two non-ASCII words must travel inside an encoded word. CPython's own folding (3.11,
+    `policy.SMTP`) puts it between them when it folds a long Subject, and the spaces vanish
+    ("back\\slash é 日本語 — Très" arrives as "back\\slash  é日本語—Très"). The legacy
+    `email.header.Header` encoder keeps them inside; its lines are at most 76 octets, so the policy
+    sends them as they are (`set_raw`). Always encoding (even ASCII) also means text that looks
+    like an encoded word arrives as typed."""
+    return Header(one_line(subject), "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
 def to_email(rendered: Rendered, settings: Settings, now: datetime) -> EmailMessage:
     """multipart/mixed[alternative[text, html, text/calendar; method=…], invite.ics]."""
     msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = one_line(rendered.subject)
+    msg.set_raw("Subject", encoded_subject(rendered.subject))
     user, _, domain = settings.mail_from.partition("@")
     msg["From"] = Address(display_name="Training team", username=user, domain=domain or "localhost")
     to_user, _, to_domain = rendered.to_email.partition("@")
