@@ -86,7 +86,7 @@ async def calendar_feed(
     )
     return Response(
         body,
-        media_type="text/calendar; charset=utf-8",
+        media_type="text/calendar",  # Litestar adds "; charset=utf-8" to text/* types
         headers={"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"},
     )
 
