@@ -107,10 +107,15 @@ def build(
     return cal.to_ical()
 
 
-def feed(name: str, invites: Sequence[Invitation], *, stamp: datetime, refresh: timedelta) -> bytes:
-    """A subscription feed (no METHOD): every current booking's dates, same UIDs as the mail."""
+def feed(
+    name: str, invites: Sequence[Invitation], *, uid: str, stamp: datetime, refresh: timedelta
+) -> bytes:
+    """A subscription feed (no METHOD): every current booking's dates, same UIDs as the mail.
+    The same `uid`, `stamp` and invitations give the same bytes (clients poll it by ETag)."""
     events = [_event(i, d, stamp=stamp, cancelled=False) for i in invites for d in i.dates]
-    cal = Calendar.new(prodid=PRODID, name=name, refresh_interval=refresh, subcomponents=events)
+    cal = Calendar.new(
+        uid=uid, prodid=PRODID, name=name, refresh_interval=refresh, subcomponents=events
+    )
     _add_zones(cal, [d for i in invites for d in i.dates])
     return cal.to_ical()
 

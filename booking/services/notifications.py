@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -26,7 +26,19 @@ from urllib.parse import urlsplit
 
 import markupsafe
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import String, cast, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -845,7 +857,18 @@ async def calendar_token(db: Database, actor: Actor, *, reset: bool = False) -> 
         return person.calendar_token
 
 
-async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: str) -> bytes:
+FEED_WINDOW = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFeed:
+    body: bytes
+    # When what the feed shows last changed (also its DTSTAMP, so unchanged data gives the
+    # same bytes): HTTP's Last-Modified; the body's hash is its ETag.
+    modified: datetime
+
+
+async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: str) -> CalendarFeed:
     """Current bookings (and, for trainers, the sessions they run) as an iCalendar feed."""
     if not token or len(token) > 64:
         raise NotFoundError("There is no such calendar.")
@@ -856,11 +879,11 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
         if person is None:
             raise NotFoundError("There is no such calendar.")
         now = clock.now()
-        since = now - timedelta(days=90)
+        since = now - FEED_WINDOW
         host = _host(settings)
         items = (
             await s.execute(
-                select(Booking, Course)
+                select(Booking, Course, SessionRow.updated_at)
                 .join(Course, Course.id == Booking.course_id)
                 .join(SessionRow, SessionRow.id == Booking.session_id)
                 .where(
@@ -882,7 +905,12 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
                 )
             )
         ).all()
-        session_ids = [b.session_id for b, _ in items] + [r.id for r, _ in run]
+        modified = await _feed_modified(s, person, since)
+        for _, course, session_updated in items:
+            modified = max(modified, course.updated_at, session_updated)
+        for session, course in run:
+            modified = max(modified, course.updated_at, session.updated_at)
+        session_ids = [b.session_id for b, _, _ in items] + [r.id for r, _ in run]
         dates: dict[int, list[SessionDate]] = {}
         if session_ids:
             for d in await s.scalars(
@@ -902,7 +930,7 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
             ):
                 places[sid] = ", ".join(x for x in (room_name, address) if x) or link
         invites = []
-        for booking, course in items:
+        for booking, course, _ in items:
             invites.append(
                 _feed_invite(
                     settings,
@@ -931,9 +959,55 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
                 )
             )
         invites = [i for i in invites if i.dates]
-        return invitations.feed(
-            f"Training — {person.name}", invites, stamp=now, refresh=timedelta(hours=1)
+        modified = modified.astimezone(UTC).replace(microsecond=0)
+        body = invitations.feed(
+            f"Training — {person.name}",
+            invites,
+            uid=f"calendar-feed-{person.id}@{host}",
+            stamp=modified,
+            refresh=timedelta(hours=1),
         )
+        return CalendarFeed(body, modified)
+
+
+async def _feed_modified(s: AsyncSession, person: Person, since: datetime) -> datetime:
+    """The latest change to the person, to any of their bookings (every state: a cancelled
+    one leaves the feed), or to a session they run, or the moment one passed out of the
+    feed's window. The courses and sessions shown are added by the caller."""
+    ended_out = SessionRow.ends_at < since
+    booking_changed, booking_left = (
+        await s.execute(
+            select(
+                func.max(Booking.updated_at),
+                func.max(
+                    case(
+                        (and_(Booking.state.in_(IN_CALENDAR), ended_out), SessionRow.ends_at),
+                        else_=None,
+                    )
+                ),
+            )
+            .join(SessionRow, SessionRow.id == Booking.session_id)
+            .where(Booking.learner_id == person.id)
+        )
+    ).one()
+    run_changed, run_left = (
+        await s.execute(
+            select(
+                func.max(SessionRow.updated_at),
+                func.max(
+                    case(
+                        (and_(SessionRow.status == "open", ended_out), SessionRow.ends_at),
+                        else_=None,
+                    )
+                ),
+            )
+            .join(SessionFacilitator, SessionFacilitator.session_id == SessionRow.id)
+            .where(SessionFacilitator.person_id == person.id)
+        )
+    ).one()
+    moments = [person.updated_at, booking_changed, run_changed]
+    moments += [left + FEED_WINDOW for left in (booking_left, run_left) if left is not None]
+    return max(m for m in moments if m is not None)
 
 
 def _feed_invite(
