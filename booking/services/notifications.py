@@ -15,7 +15,8 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -26,7 +27,18 @@ from urllib.parse import urlsplit
 
 import markupsafe
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import String, cast, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -381,10 +393,23 @@ def _buttons(context: dict[str, Any], topic: str) -> list[dict[str, str]]:
     return [{"href": links["my_bookings"], "label": "Your bookings"}]
 
 
+def encoded_subject(subject: str) -> str:
+    """The Subject as folded RFC 2047 encoded words, every character inside them.
+
+    Whitespace between two encoded words is dropped when they are decoded, so a space between
+    two non-ASCII words must travel inside an encoded word. CPython's own folding (3.11,
+    `policy.SMTP`) puts it between them when it folds a long Subject, and the spaces vanish
+    ("back\\slash é 日本語 — Très" arrives as "back\\slash  é日本語—Très"). The legacy
+    `email.header.Header` encoder keeps them inside; its lines are at most 76 octets, so the policy
+    sends them as they are (`set_raw`). Always encoding (even ASCII) also means text that looks
+    like an encoded word arrives as typed."""
+    return Header(one_line(subject), "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
 def to_email(rendered: Rendered, settings: Settings, now: datetime) -> EmailMessage:
     """multipart/mixed[alternative[text, html, text/calendar; method=…], invite.ics]."""
     msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = one_line(rendered.subject)
+    msg.set_raw("Subject", encoded_subject(rendered.subject))
     user, _, domain = settings.mail_from.partition("@")
     msg["From"] = Address(display_name="Training team", username=user, domain=domain or "localhost")
     to_user, _, to_domain = rendered.to_email.partition("@")
@@ -804,7 +829,18 @@ async def calendar_token(db: Database, actor: Actor, *, reset: bool = False) -> 
         return person.calendar_token
 
 
-async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: str) -> bytes:
+FEED_WINDOW = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFeed:
+    body: bytes
+    # When what the feed shows last changed (also its DTSTAMP, so unchanged data gives the
+    # same bytes): HTTP's Last-Modified; the body's hash is its ETag.
+    modified: datetime
+
+
+async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: str) -> CalendarFeed:
     """Current bookings (and, for trainers, the sessions they run) as an iCalendar feed."""
     if not token or len(token) > 64:
         raise NotFoundError("There is no such calendar.")
@@ -815,11 +851,11 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
         if person is None:
             raise NotFoundError("There is no such calendar.")
         now = clock.now()
-        since = now - timedelta(days=90)
+        since = now - FEED_WINDOW
         host = _host(settings)
         items = (
             await s.execute(
-                select(Booking, Course)
+                select(Booking, Course, SessionRow.updated_at)
                 .join(Course, Course.id == Booking.course_id)
                 .join(SessionRow, SessionRow.id == Booking.session_id)
                 .where(
@@ -841,7 +877,12 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
                 )
             )
         ).all()
-        session_ids = [b.session_id for b, _ in items] + [r.id for r, _ in run]
+        modified = await _feed_modified(s, person, since)
+        for _, course, session_updated in items:
+            modified = max(modified, course.updated_at, session_updated)
+        for session, course in run:
+            modified = max(modified, course.updated_at, session.updated_at)
+        session_ids = [b.session_id for b, _, _ in items] + [r.id for r, _ in run]
         dates: dict[int, list[SessionDate]] = {}
         if session_ids:
             for d in await s.scalars(
@@ -861,7 +902,7 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
             ):
                 places[sid] = ", ".join(x for x in (room_name, address) if x) or link
         invites = []
-        for booking, course in items:
+        for booking, course, _ in items:
             invites.append(
                 _feed_invite(
                     settings,
@@ -890,9 +931,55 @@ async def calendar_feed(db: Database, clock: Clock, settings: Settings, token: s
                 )
             )
         invites = [i for i in invites if i.dates]
-        return invitations.feed(
-            f"Training — {person.name}", invites, stamp=now, refresh=timedelta(hours=1)
+        modified = modified.astimezone(UTC).replace(microsecond=0)
+        body = invitations.feed(
+            f"Training — {person.name}",
+            invites,
+            uid=f"calendar-feed-{person.id}@{host}",
+            stamp=modified,
+            refresh=timedelta(hours=1),
         )
+        return CalendarFeed(body, modified)
+
+
+async def _feed_modified(s: AsyncSession, person: Person, since: datetime) -> datetime:
+    """The latest change to the person, to any of their bookings (every state: a cancelled
+    one leaves the feed), or to a session they run, or the moment one passed out of the
+    feed's window. The courses and sessions shown are added by the caller."""
+    ended_out = SessionRow.ends_at < since
+    booking_changed, booking_left = (
+        await s.execute(
+            select(
+                func.max(Booking.updated_at),
+                func.max(
+                    case(
+                        (and_(Booking.state.in_(IN_CALENDAR), ended_out), SessionRow.ends_at),
+                        else_=None,
+                    )
+                ),
+            )
+            .join(SessionRow, SessionRow.id == Booking.session_id)
+            .where(Booking.learner_id == person.id)
+        )
+    ).one()
+    run_changed, run_left = (
+        await s.execute(
+            select(
+                func.max(SessionRow.updated_at),
+                func.max(
+                    case(
+                        (and_(SessionRow.status == "open", ended_out), SessionRow.ends_at),
+                        else_=None,
+                    )
+                ),
+            )
+            .join(SessionFacilitator, SessionFacilitator.session_id == SessionRow.id)
+            .where(SessionFacilitator.person_id == person.id)
+        )
+    ).one()
+    moments = [person.updated_at, booking_changed, run_changed]
+    moments += [left + FEED_WINDOW for left in (booking_left, run_left) if left is not None]
+    return max(m for m in moments if m is not None)
 
 
 def _feed_invite(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, get, post, route
 from litestar.di import Provide
+from litestar.enums import HttpMethod
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
@@ -14,6 +15,7 @@ from booking.db import Database
 from booking.services import notifications
 from booking.services.actors import Actor
 from booking.services.errors import NotFoundError
+from booking.web.caching import conditional_response
 from booking.web.deps import provide_page_actor
 from booking.web.pages import flash, page
 
@@ -74,19 +76,28 @@ async def reset_feed(request: Request[Any, Any, Any], db: Database, actor: Actor
     return Redirect(path="/me/bookings#calendar-feed", status_code=303)
 
 
-@get("/calendar/{filename:str}", include_in_schema=False, sync_to_thread=False)
+@route(
+    "/calendar/{filename:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    include_in_schema=False,
+    # Calendar clients poll it and post nothing: no CSRF cookie to set (or to check).
+    opt={"exclude_from_csrf": True},
+)
 async def calendar_feed(
     request: Request[Any, Any, Any], db: Database, clock: Clock, filename: str
 ) -> Response[bytes]:
-    """`/calendar/{token}.ics`: the holder of the private link gets the feed, nobody else."""
+    """`/calendar/{token}.ics`: the holder of the private link gets the feed, nobody else.
+    Clients poll it: HEAD, and 304 to If-None-Match / If-Modified-Since when nothing changed."""
     if not filename.endswith(".ics"):
         raise NotFoundError("There is no such calendar.")
-    body = await notifications.calendar_feed(
+    feed = await notifications.calendar_feed(
         db, clock, request.app.state.settings, filename.removesuffix(".ics")
     )
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
+    return conditional_response(
+        request,
+        feed.body,
+        media_type="text/calendar",  # Litestar adds "; charset=utf-8" to text/* types
+        modified=feed.modified,
         headers={"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"},
     )
 

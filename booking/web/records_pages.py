@@ -11,6 +11,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.response import Template
 
+from billing.web import csv_download
 from booking.clock import Clock
 from booking.db import Database
 from booking.services import records
@@ -29,10 +30,11 @@ def _ext(request: Request[Any, Any, Any]) -> str:
 
 
 def _download(body: str | bytes, filename: str) -> Response[Any]:
-    media_type = "text/csv; charset=utf-8" if filename.endswith(".csv") else XLSX
+    if isinstance(body, str):
+        return csv_download(body, filename, NO_STORE)
     return Response(
         body,
-        media_type=media_type,
+        media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
     )
 

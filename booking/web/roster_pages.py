@@ -9,6 +9,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from billing.web import csv_download
 from booking.clock import Clock
 from booking.db import Database
 from booking.services import bookings, catalogue, roster
@@ -221,12 +222,9 @@ async def send_message(
 
 
 @get("/sessions/{session_id:int}/roster/export.csv", include_in_schema=False)
-async def export_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> Response[str]:
-    return Response(
-        await roster.roster_csv(db, clock, actor, session_id),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="roster-{session_id}.csv"'},
-    )
+async def export_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> Response[bytes]:
+    text = await roster.roster_csv(db, clock, actor, session_id)
+    return csv_download(text, f"roster-{session_id}.csv")
 
 
 @get("/sessions/{session_id:int}/roster/sign-in-sheet.pdf", include_in_schema=False)

@@ -335,7 +335,9 @@ async def test_fees_no_show_waiver_and_the_journal(
         headers=bearer(world.admin_token),
     )
     assert journal.status_code == 200
-    lines = list(csv.reader(io.StringIO(journal.text)))
+    # UTF-8 with a byte order mark (for Excel).
+    assert journal.content.startswith(b"\xef\xbb\xbfdate,")
+    lines = list(csv.reader(io.StringIO(journal.content.decode("utf-8-sig"))))
     assert lines[0][:3] == ["date", "cost_code", "amount"]
     kinds = [line[4] for line in lines[1:]]
     assert kinds == ["cancellation_fee", "waiver", "no_show_fee", *kinds[3:]]

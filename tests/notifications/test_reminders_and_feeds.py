@@ -179,7 +179,9 @@ async def test_calendar_feed_lists_booked_sessions_with_the_invitation_uids(
 
     token = await notifications.calendar_token(world.db, lee)
     assert await notifications.calendar_token(world.db, lee) == token  # stable until reset
-    feed = Calendar.from_ical(await notifications.calendar_feed(world.db, clock, settings, token))
+    feed = Calendar.from_ical(
+        (await notifications.calendar_feed(world.db, clock, settings, token)).body
+    )
     assert "METHOD" not in feed
     events = feed.walk("VEVENT")
     assert [str(e["UID"]) for e in events] == invite.uids()
@@ -192,7 +194,9 @@ async def test_calendar_feed_lists_booked_sessions_with_the_invitation_uids(
     assert new != token
     with pytest.raises(NotFoundError):
         await notifications.calendar_feed(world.db, clock, settings, token)
-    still = Calendar.from_ical(await notifications.calendar_feed(world.db, clock, settings, new))
+    still = Calendar.from_ical(
+        (await notifications.calendar_feed(world.db, clock, settings, new)).body
+    )
     assert [str(e["UID"]) for e in still.walk("VEVENT")] == invite.uids()
     with pytest.raises(NotFoundError):
         await notifications.calendar_feed(world.db, clock, settings, "")
@@ -204,7 +208,9 @@ async def test_trainer_feed_lists_the_sessions_they_run(
     session_id = await support.make_session(world, facilitators=["trainer@example.org"])
     trainer = await support.actor(world.db, "trainer@example.org")
     token = await notifications.calendar_token(world.db, trainer)
-    feed = Calendar.from_ical(await notifications.calendar_feed(world.db, clock, settings, token))
+    feed = Calendar.from_ical(
+        (await notifications.calendar_feed(world.db, clock, settings, token)).body
+    )
     [event] = feed.walk("VEVENT")
     assert str(event["UID"]).startswith(f"session-{session_id}-date-")
     assert str(event["SUMMARY"]) == "Safeguarding Adults (you are running it)"

@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from billing import services as billing
 from billing.domain.money import Money
+from billing.web import csv_download
 from booking.clock import Clock
 from booking.db import Database
 from booking.services import payments
@@ -128,7 +129,7 @@ async def journal_csv(
     actor: Actor,
     from_: date | None = Parameter(query="from", required=False),
     to: date | None = Parameter(query="to", required=False),
-) -> Response[str]:
+) -> Response[bytes]:
     text = await payments.journal_csv(
         db,
         clock,
@@ -136,11 +137,7 @@ async def journal_csv(
         datetime.combine(from_, time()) if from_ else None,
         datetime.combine(to, time()) if to else None,
     )
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="journal.csv"'},
-    )
+    return csv_download(text, "journal.csv")
 
 
 BILLING_HANDLERS = [

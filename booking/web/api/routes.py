@@ -11,6 +11,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 
 from billing.domain.money import Money
+from billing.web import csv_download
 from booking.clock import Clock
 from booking.db import Database
 from booking.services import (
@@ -472,13 +473,9 @@ async def message_attendees(
 
 
 @get("/sessions/{session_id:int}/roster.csv", summary="The roster as CSV")
-async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> Response[str]:
+async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> Response[bytes]:
     body = await roster.roster_csv(db, clock, actor, session_id)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="roster-{session_id}.csv"'},
-    )
+    return csv_download(body, f"roster-{session_id}.csv")
 
 
 @get("/sessions/{session_id:int}/sign-in-sheet.pdf", summary="Printable sign-in sheet")
