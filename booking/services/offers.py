@@ -23,7 +23,7 @@ from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
 from booking.models import Course, Person
 from booking.models import Session as SessionRow
-from booking.services import eligibility
+from booking.services import eligibility, payments
 from booking.services.actors import Actor
 from booking.services.bookings import existing_bookings
 from booking.services.common import active_dates, slots
@@ -47,6 +47,8 @@ class SessionOffer:
     # The date of the place that moving gives up.
     moving_starts_at: datetime | None = None
     moving_timezone: str | None = None
+    # The cancellation policy with this session's dates (None: the course has no price).
+    cancellation_terms: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ SHOWN_ELSEWHERE = frozenset(
 
 
 def _offer(
+    course: Course,
     session_id: int,
     slots_: Sequence[DateSlot],
     preview: BookingPreview,
@@ -99,6 +102,11 @@ def _offer(
         move_to=preview.move_to.value if preview.move_to is not None else None,
         moving_starts_at=moving_first.start if moving_first else None,
         moving_timezone=moving_first.timezone if moving_first else None,
+        cancellation_terms=payments.cancellation_terms(
+            course, start=first.start, timezone=first.timezone
+        )
+        if first
+        else None,
     )
 
 
@@ -142,5 +150,5 @@ async def course_offers(
             row_slots = slots(dates[row.id])
             facts = eligibility.facts_of(row, course, row_slots, rules)
             preview = preview_booking(facts, profile, existing, now=now)
-            offers[row.id] = _offer(row.id, row_slots, preview, existing)
+            offers[row.id] = _offer(course, row.id, row_slots, preview, existing)
         return CourseOffers(blockers, offers)

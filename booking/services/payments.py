@@ -152,6 +152,21 @@ class QuoteView:
     policy_tier: dict[str, Any] | None
     free_until: datetime | None
     reason: str
+    # The whole policy for this booking's session, from now on, as one sentence.
+    terms: str | None = None
+
+
+def cancellation_terms(
+    course: Course, *, start: datetime, timezone: str, now: datetime | None = None
+) -> str | None:
+    """The course's cancellation policy for a session starting at `start`, as one sentence
+    (None for a course without a price: nothing can be charged)."""
+    price = course_price(course)
+    if price is None:
+        return None
+    return fees.cancellation_terms(
+        course_policy(course), price, first_start=start, timezone=timezone, now=now
+    )
 
 
 async def quote_for(
@@ -200,6 +215,10 @@ def quote_of(
         else None,
         free_until=quote.free_until.astimezone(ZoneInfo(timezone)) if quote.free_until else None,
         reason=quote.reason,
+        # Only for a place something is (or will be) charged for, as the quote itself.
+        terms=cancellation_terms(course, start=start, timezone=timezone, now=now)
+        if paid is not None or price is not None
+        else None,
     )
 
 
