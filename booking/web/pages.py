@@ -315,8 +315,15 @@ async def _row_for(
     s = await catalogue.get_session(db, clock, actor, session_id)
     mine = (await pages_queries.own_bookings_on(db, clock, actor, [s.id])).get(s.id)
     signup = await catalogue.sign_up_form(db, s.course_id)
-    offer = (await offers.course_offers(db, clock, actor, s.course_id, [s.id])).sessions.get(s.id)
-    return session_row(s, mine, actor, offer, signup=signup, **kw)
+    # Every upcoming date of the course: the row's own offer, and the dates with a free seat
+    # that the waiting-list form points to.
+    offered = await offers.course_offers(db, clock, actor, s.course_id)
+    if s.id not in offered.sessions:  # a draft, or a session already over
+        offered = await offers.course_offers(db, clock, actor, s.course_id, [s.id])
+    offer = offered.sessions.get(s.id)
+    return session_row(
+        s, mine, actor, offer, signup=signup, free_elsewhere=offered.free_elsewhere(s.id), **kw
+    )
 
 
 async def _free_elsewhere(

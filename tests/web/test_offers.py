@@ -91,8 +91,14 @@ async def test_joining_a_waiting_list_while_another_date_has_free_places_says_so
     kim = await support.actor(world.db, "kim@example.org")
     await bookings.book_place(world.db, world.clock, kim, BookingRequest(full))
 
-    # With htmx: the outcome in the status region links to the free date.
+    # Before joining, the waiting-list form points to the free date.
     await browser.sign_in("lee@example.org")
+    form = await browser.get(f"/sessions/{full}/book", htmx=True)
+    assert "Join the waiting list" in form.text
+    assert "Another date has free places now: Wed 31 Mar 2027, 10:00 BST" in text_of(form.text)
+    assert f'href="/sessions/{free}"' in form.text
+
+    # With htmx: the outcome in the status region links to the free date.
     swapped = await browser.post(f"/sessions/{full}/book", htmx=True)
     assert swapped.status_code == 200, swapped.text
     status = re.search(
