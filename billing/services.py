@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -351,16 +351,23 @@ async def check_spend(
     today: date,
     year_start: tuple[int, int],
 ) -> SpendCheck:
-    """Spend so far this year (the ledger plus places `committed` but not yet charged) against
-    the code's limit: over the limit is flagged for the budget holder, never refused."""
+    """Spend so far this year (the ledger) and places `committed` (approved, not yet charged)
+    against the code's limit: over the limit is flagged for the budget holder, never refused."""
     row = await s.scalar(select(CostCode).where(CostCode.code == code))
     limit = (
         Money(row.annual_limit_amount, row.currency)
         if row is not None and row.annual_limit_amount is not None
         else None
     )
-    so_far = await spent(s, code, today=today, year_start=year_start, currency=requested.currency)
-    return rules.check_spend(Money(so_far.amount + committed, requested.currency), requested, limit)
+    charged = await spent(s, code, today=today, year_start=year_start, currency=requested.currency)
+    return rules.check_spend(
+        charged, requested, limit, committed=Money(committed, requested.currency)
+    )
+
+
+# What booking knows and billing does not: per code, the places approved and not charged yet
+# (minor units). Passed in by the caller (booking's port), as billing never imports booking.
+CommittedSpend = Callable[[AsyncSession, Sequence[str]], Awaitable[Mapping[str, int]]]
 
 
 @dataclass(slots=True)
@@ -373,11 +380,21 @@ class CodeSummary:
     charges: Money
     fees: Money
     refunds_and_waivers: Money
+    # Charged this year (the ledger: places, fees, less refunds and waivers).
     total: Money
+    # Approved, not yet charged.
+    committed: Money
+
+    @property
+    def check(self) -> SpendCheck:
+        """The annual limit check over both charged and committed spend."""
+        return rules.check_spend(
+            self.total, Money(0, self.total.currency), self.annual_limit, committed=self.committed
+        )
 
     @property
     def over_limit(self) -> bool:
-        return self.annual_limit is not None and self.total.amount > self.annual_limit.amount
+        return self.check.over_limit
 
 
 async def dashboard(
@@ -386,10 +403,15 @@ async def dashboard(
     today: date,
     year_start: tuple[int, int],
     budget_holder_email: str | None = None,
+    committed: CommittedSpend | None = None,
 ) -> list[CodeSummary]:
-    """Spend and fees this financial year, per code (a budget holder's own codes, or all)."""
+    """Spend and fees this financial year, per code (a budget holder's own codes, or all),
+    and what is committed on each (from `committed`, booking's count)."""
     first, following = rules.financial_year(today, year_start)
     codes = await list_cost_codes(s, budget_holder_email=budget_holder_email)
+    held: Mapping[str, int] = (
+        await committed(s, [c.code for c in codes]) if committed and codes else {}
+    )
     sums: dict[tuple[str, str], int] = {}
     if codes:
         for code, kind, total in await s.execute(
@@ -419,6 +441,7 @@ async def dashboard(
                 Money(fees, currency),
                 Money(back, currency),
                 Money(charges + fees + back, currency),
+                Money(held.get(c.code, 0), currency),
             )
         )
     return out

@@ -9,6 +9,7 @@ used only through `transaction()` / `reading()` and `now()`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -55,6 +56,10 @@ class BillingPort(Protocol):
 
     async def spend_requests(self, db: Any, clock: Any, actor: Any) -> list[Any]: ...
 
+    async def committed(self, s: Any, cost_codes: Sequence[str]) -> Mapping[str, int]:
+        """Per code, the places approved and not charged yet (minor units)."""
+        ...
+
     async def payment_page(self, db: Any, clock: Any, actor: Any, booking_id: int) -> Any: ...
 
     async def stripe_webhook(
@@ -98,6 +103,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
                 today=clock.now().date(),
                 year_start=port.year_start,
                 budget_holder_email=None if actor.is_admin else actor.email,
+                committed=port.committed,
             )
         return _page(
             "billing/budget.html",
@@ -113,7 +119,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
         _require_admin(actor)
         async with db.reading() as s:
             codes = await services.dashboard(
-                s, today=clock.now().date(), year_start=port.year_start
+                s, today=clock.now().date(), year_start=port.year_start, committed=port.committed
             )
         today = clock.now().date()
         first = date(today.year, today.month, 1)
@@ -160,7 +166,10 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
         if errors:
             async with db.reading() as s:
                 codes = await services.dashboard(
-                    s, today=clock.now().date(), year_start=port.year_start
+                    s,
+                    today=clock.now().date(),
+                    year_start=port.year_start,
+                    committed=port.committed,
                 )
             return _page(
                 "billing/cost_codes.html",
@@ -198,7 +207,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
             errors["file"] = exc.message
         async with db.reading() as s:
             codes = await services.dashboard(
-                s, today=clock.now().date(), year_start=port.year_start
+                s, today=clock.now().date(), year_start=port.year_start, committed=port.committed
             )
         return _page(
             "billing/cost_codes.html",

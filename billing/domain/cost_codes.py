@@ -88,13 +88,28 @@ def financial_year(today: date, start: tuple[int, int] = (4, 1)) -> tuple[date, 
 
 @dataclass(frozen=True, slots=True)
 class SpendCheck:
-    spent: Money
+    """A code's spend this year against its annual limit. The limit counts both what has been
+    charged (the ledger) and what is committed: places approved but not charged yet."""
+
+    charged: Money
     requested: Money
     limit: Money | None
+    committed: Money
+
+    @property
+    def spent(self) -> Money:
+        """Charged and committed: what the limit is checked against."""
+        return Money(self.charged.amount + self.committed.amount, self.charged.currency)
 
     @property
     def after(self) -> Money:
         return Money(self.spent.amount + self.requested.amount, self.spent.currency)
+
+    @property
+    def remaining(self) -> Money | None:
+        if self.limit is None:
+            return None
+        return Money(self.limit.amount - self.spent.amount, self.limit.currency)
 
     @property
     def over_limit(self) -> bool:
@@ -104,17 +119,29 @@ class SpendCheck:
         """For the approver: flagged, never refused."""
         if not self.over_limit or self.limit is None:
             return None
+        # Money.display says "Free" for nothing: leave out a part that is nothing.
+        parts = [
+            f"{amount.display()} {what}"
+            for amount, what in ((self.charged, "charged"), (self.committed, "committed"))
+            if amount.amount
+        ]
+        so_far = " and ".join(parts) or "nothing spent yet"
         return (
-            f"Over the annual limit: {self.spent.display()} spent or committed of "
-            f"{self.limit.display()}; this booking ({self.requested.display()}) takes it to "
-            f"{self.after.display()}."
+            f"Over the annual limit: {so_far} of {self.limit.display()}; this booking "
+            f"({self.requested.display()}) takes it to {self.after.display()}."
         )
 
 
-def check_spend(spent: Money, requested: Money, limit: Money | None) -> SpendCheck:
-    if limit is not None and limit.currency != spent.currency:
+def check_spend(
+    charged: Money, requested: Money, limit: Money | None, *, committed: Money | None = None
+) -> SpendCheck:
+    """`charged`: the ledger this year; `committed`: places approved and not charged yet."""
+    committed = committed if committed is not None else Money(0, charged.currency)
+    if committed.currency != charged.currency:
+        raise ValueError("charged and committed spend must be in the same currency")
+    if limit is not None and limit.currency != charged.currency:
         raise ValueError("spend and limit must be in the same currency")
-    return SpendCheck(spent, requested, limit)
+    return SpendCheck(charged, requested, limit, committed)
 
 
 def safe_cell(value: object) -> str:

@@ -186,6 +186,64 @@ def no_show_fee(policy: FeePolicy, price: Money | None) -> Money | None:
     return fee if fee.amount > 0 else None
 
 
+def cancellation_terms(
+    policy: FeePolicy,
+    price: Money | None,
+    *,
+    first_start: datetime,
+    timezone: str,
+    now: datetime | None = None,
+) -> str:
+    """The policy as one sentence with its dates, in the session's own time zone: "Free to
+    cancel until Mon 7 Dec 09:30, then £75.00 (50%) until Wed 9 Dec 09:30, then £150.00.
+    Not attending without cancelling costs £150.00." The same tiers, deadlines and rounding
+    as `quote_cancellation`. With `now`, periods already over are left out."""
+    if price is None or price.amount == 0 or not policy.has_fees:
+        return "Free to cancel."
+    # Each tier applies until its deadline; the shortest-notice tier applies to the end. Next
+    # tiers with the same fee are one period.
+    periods: list[tuple[int, datetime | None]] = []
+    for i, tier in enumerate(policy.tiers):
+        last = i == len(policy.tiers) - 1
+        until = None if last else deadline(first_start, timezone, tier.min_notice_hours)
+        if now is not None and until is not None and until < now:
+            continue
+        if periods and periods[-1][0] == tier.fee_percent:
+            periods[-1] = (tier.fee_percent, until)
+        else:
+            periods.append((tier.fee_percent, until))
+    if not periods:  # no tiers: cancelling is free, whatever not attending costs
+        periods = [(0, None)]
+    parts: list[str] = []
+    for i, (percent, until) in enumerate(periods):
+        cost = _cost(price, percent)
+        when = f" until {_wall(until, timezone)}" if until is not None else ""
+        if i == 0:
+            parts.append(
+                f"Free to cancel{when}" if percent == 0 else f"Cancelling costs {cost}{when}"
+            )
+        else:
+            parts.append(f"then {'free' if percent == 0 else cost}{when}")
+    sentence = ", ".join(parts) + "."
+    no_show = no_show_fee(policy, price)
+    if no_show is not None:
+        percent = policy.no_show_fee_percent
+        sentence += f" Not attending without cancelling costs {_cost(price, percent)}."
+    return sentence
+
+
+def _cost(price: Money, percent: int) -> str:
+    """ "£75.00 (50%)"; the whole price without its percentage."""
+    amount = price.percent(percent).display()
+    return amount if percent == 100 else f"{amount} ({percent}%)"
+
+
+def _wall(at: datetime, timezone: str) -> str:
+    """ "Mon 7 Dec 09:30", on the session's wall clock."""
+    local = at.astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
 def transfer_is_free(
     policy: FeePolicy, *, first_start: datetime, timezone: str, now: datetime
 ) -> bool:

@@ -2,6 +2,9 @@
 
 `decide_booking` is the whole decision for a sign-up, over plain data the service gathered under
 the session's lock. It returns a place (`booked` / `waitlisted`) or every reason it cannot.
+`preview_booking` is the same decision before the learner has sent anything: what the session
+table may offer (sign up, join the waiting list, move a place held on another date) or why not,
+so the page and the booking cannot disagree.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from booking.domain.eligibility import (
 )
 from booking.domain.reasons import CONFLICT, UNPROCESSABLE, Reason
 from booking.domain.schedule import DateSlot, SeatCounts
-from booking.domain.states import BLOCKS_CALENDAR, BookingState
+from booking.domain.states import BLOCKS_CALENDAR, HOLDS_SEAT, BookingState
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +107,9 @@ def decide_booking(
     *,
     now: datetime,
     overrides: Overrides = Overrides(),
-    sign_up: SignUp = SignUp(accept_terms=True),
+    sign_up: SignUp | None = SignUp(accept_terms=True),
 ) -> BookingDecision:
+    """`sign_up=None`: the learner has sent nothing yet, so answers and terms are not judged."""
     reasons: list[Reason] = []
 
     # The state of the session.
@@ -189,10 +193,11 @@ def decide_booking(
         )
 
     # What they sent.
-    reasons.extend(answer_reasons(session.questions, dict(sign_up.answers or {})))
-    reasons.extend(
-        terms_reasons(session.approval_steps, sign_up.accept_terms, session.terms_version)
-    )
+    if sign_up is not None:
+        reasons.extend(answer_reasons(session.questions, dict(sign_up.answers or {})))
+        reasons.extend(
+            terms_reasons(session.approval_steps, sign_up.accept_terms, session.terms_version)
+        )
 
     if reasons:
         return BookingDecision(None, reasons)
@@ -208,6 +213,73 @@ def decide_booking(
             )
         )
     return BookingDecision(BookingState.WAITLISTED)
+
+
+# Who the learner is: the same for every session of the course (the course page says these once).
+ELIGIBILITY_CODES = frozenset(
+    {
+        "audience_org_unit",
+        "audience_job_role",
+        "audience_staff_type",
+        "prerequisite_missing",
+        "certification_current",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPreview:
+    """What the session table may offer a learner who has sent nothing yet.
+
+    `decision` is what signing up would give (or every reason it would be refused). When the
+    only reason is a place already held on another date of the course, and moving that place
+    here would be accepted, `move_from` names that booking and `move_to` is what moving gives.
+    """
+
+    decision: BookingDecision
+    move_from: int | None = None
+    move_to: BookingState | None = None
+
+    @property
+    def action(self) -> str | None:
+        """`signup`, `waitlist`, `move`, or None (refused: show the reasons instead)."""
+        if self.move_from is not None:
+            return "move"
+        if self.decision.state == BookingState.BOOKED:
+            return "signup"
+        if self.decision.state == BookingState.WAITLISTED:
+            return "waitlist"
+        return None
+
+
+def preview_booking(
+    session: SessionFacts,
+    learner: LearnerProfile,
+    existing: Sequence[ExistingBooking],
+    *,
+    now: datetime,
+) -> BookingPreview:
+    """`decide_booking` before the learner sends the form.
+
+    Moving is offered when it would not leave the learner worse off: the move books a seat,
+    or the place given up holds none (a waiting-list place or a request awaiting approval).
+    Giving up a seat for a place on a waiting list is not offered from the table."""
+    decision = decide_booking(session, learner, existing, now=now, sign_up=None)
+    if not decision.refused:
+        return BookingPreview(decision)
+    (only, *more) = decision.reasons
+    if more or only.code != "already_on_course":
+        return BookingPreview(decision)
+    moving = next((b for b in existing if b.id == only.extra.get("booking_id")), None)
+    if moving is None:
+        return BookingPreview(decision)
+    rest = [b for b in existing if b.id != moving.id]
+    moved = decide_booking(session, learner, rest, now=now, sign_up=None)
+    if moved.state is None:
+        return BookingPreview(decision)
+    if moved.state == BookingState.BOOKED or moving.state not in HOLDS_SEAT:
+        return BookingPreview(decision, move_from=moving.id, move_to=moved.state)
+    return BookingPreview(decision)
 
 
 def eligibility_reasons(
@@ -247,10 +319,13 @@ def _when(at: datetime, session: SessionFacts) -> str:
 
 
 __all__ = [
+    "ELIGIBILITY_CODES",
     "UNPROCESSABLE",
     "BookingDecision",
+    "BookingPreview",
     "ExistingBooking",
     "Overrides",
     "SessionFacts",
     "decide_booking",
+    "preview_booking",
 ]

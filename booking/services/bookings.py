@@ -1158,6 +1158,7 @@ def _quote_dict(quote: payments.QuoteView | None) -> dict[str, Any] | None:
         "refund": MoneyView(quote.refund.amount, quote.refund.currency) if quote.refund else None,
         "policy_tier": quote.policy_tier,
         "free_until": quote.free_until,
+        "terms": quote.terms,
     }
 
 

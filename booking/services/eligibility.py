@@ -206,10 +206,36 @@ async def learner_profile(
 def completions_needed(facts: SessionFacts) -> set[str]:
     """The courses whose completions decide this booking: its prerequisites, and the course
     itself when it certifies (a current certification waits for its renewal window)."""
-    needed = {p.course_code for p in facts.prerequisites}
-    if facts.certification is not None:
-        needed.add(facts.course_code)
+    return _completions_needed(facts.course_code, facts.prerequisites, facts.certification)
+
+
+def completions_needed_for(course_code: str, rules: CourseRules) -> set[str]:
+    return _completions_needed(course_code, rules[2], rules[3])
+
+
+def _completions_needed(
+    course_code: str, prerequisites: Sequence[Prerequisite], certification: Certification | None
+) -> set[str]:
+    needed = {p.course_code for p in prerequisites}
+    if certification is not None:
+        needed.add(course_code)
     return needed
+
+
+def eligibility_reasons_for(
+    profile: LearnerProfile, course_code: str, rules: CourseRules, *, now: datetime
+) -> list[Reason]:
+    """Who the learner is, against the course's rules: the same on every date of the course."""
+    audience, unit_names, prerequisites, certification = rules
+    return eligibility_reasons(
+        profile,
+        now=now,
+        course_code=course_code,
+        audience=audience,
+        unit_names=unit_names,
+        prerequisites=prerequisites,
+        certification=certification,
+    )
 
 
 async def preview(
@@ -223,22 +249,13 @@ async def preview(
         if course is None:
             raise NotFoundError(f"There is no course {course_id}.")
         learner = await s.get_one(Person, actor.person_id)
-        audience, unit_names, prerequisites, certification = await course_rules(s, course)
-        needed = {p.course_code for p in prerequisites}
-        if certification is not None:
-            needed.add(course.code)
-        return eligibility_reasons(
-            await learner_profile(
-                s,
-                learner,
-                completions_of=needed,
-                # The units above the learner matter only to a course for some units.
-                unit_path=None if audience and audience.org_units else [],
-            ),
-            now=now or clock.now(),
-            course_code=course.code,
-            audience=audience,
-            unit_names=unit_names,
-            prerequisites=prerequisites,
-            certification=certification,
+        rules = await course_rules(s, course)
+        audience = rules[0]
+        profile = await learner_profile(
+            s,
+            learner,
+            completions_of=completions_needed_for(course.code, rules),
+            # The units above the learner matter only to a course for some units.
+            unit_path=None if audience and audience.org_units else [],
         )
+        return eligibility_reasons_for(profile, course.code, rules, now=now or clock.now())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -152,6 +152,21 @@ class QuoteView:
     policy_tier: dict[str, Any] | None
     free_until: datetime | None
     reason: str
+    # The whole policy for this booking's session, from now on, as one sentence.
+    terms: str | None = None
+
+
+def cancellation_terms(
+    course: Course, *, start: datetime, timezone: str, now: datetime | None = None
+) -> str | None:
+    """The course's cancellation policy for a session starting at `start`, as one sentence
+    (None for a course without a price: nothing can be charged)."""
+    price = course_price(course)
+    if price is None:
+        return None
+    return fees.cancellation_terms(
+        course_policy(course), price, first_start=start, timezone=timezone, now=now
+    )
 
 
 async def quote_for(
@@ -200,6 +215,10 @@ def quote_of(
         else None,
         free_until=quote.free_until.astimezone(ZoneInfo(timezone)) if quote.free_until else None,
         reason=quote.reason,
+        # Only for a place something is (or will be) charged for, as the quote itself.
+        terms=cancellation_terms(course, start=start, timezone=timezone, now=now)
+        if paid is not None or price is not None
+        else None,
     )
 
 
@@ -257,20 +276,37 @@ async def budget_holder_id(s: AsyncSession, course: Course, cost_code: str | Non
     )
 
 
-async def committed_spend(s: AsyncSession, cost_code: str, *, exclude: int | None = None) -> int:
-    """Places that hold (or wait for) a seat on this code and are not charged yet."""
-    stmt = (
-        select(func.coalesce(func.sum(Course.price_amount), 0))
+# Approved places not yet charged: a cost code's place is charged when attendance is marked
+# (attended: the price; no-show: the no-show fee) or cancelled with a fee, and leaves these
+# states then, so charged and committed never count one place twice. A request still waiting
+# for approval is not a commitment.
+COMMITTED_STATES = ("booked", "offered", "waitlisted")
+
+
+def _committed_statement(cost_codes: Sequence[str]) -> Any:
+    return (
+        select(Booking.cost_code, func.coalesce(func.sum(Course.price_amount), 0))
         .select_from(Booking)
         .join(Course, Course.id == Booking.course_id)
-        .where(
-            Booking.cost_code == cost_code,
-            Booking.state.in_(("booked", "offered", "pending_approval", "waitlisted")),
-        )
+        .where(Booking.cost_code.in_(list(cost_codes)), Booking.state.in_(COMMITTED_STATES))
+        .group_by(Booking.cost_code)
     )
+
+
+async def committed_spend(s: AsyncSession, cost_code: str, *, exclude: int | None = None) -> int:
+    """Places approved on this code and not charged yet (minor units)."""
+    stmt = _committed_statement([cost_code])
     if exclude is not None:
         stmt = stmt.where(Booking.id != exclude)
-    return int(await s.scalar(stmt) or 0)
+    row = (await s.execute(stmt)).first()
+    return int(row[1]) if row is not None else 0
+
+
+async def committed_by_code(s: AsyncSession, cost_codes: Sequence[str]) -> dict[str, int]:
+    """`committed_spend` for many codes in one query (the budget and cost-code pages)."""
+    if not cost_codes:
+        return {}
+    return {code: int(total) for code, total in (await s.execute(_committed_statement(cost_codes)))}
 
 
 async def spend_note(
@@ -708,6 +744,9 @@ class BookingBillingPort:
     async def spend_requests(self, db: Database, clock: Clock, actor: Actor) -> list[SpendRequest]:
         return await spend_requests(db, clock, actor, self.config)
 
+    async def committed(self, s: AsyncSession, cost_codes: Sequence[str]) -> dict[str, int]:
+        return await committed_by_code(s, cost_codes)
+
     async def payment_page(
         self, db: Database, clock: Clock, actor: Actor, booking_id: int
     ) -> PaymentPage:
@@ -766,6 +805,7 @@ async def cost_code_spend(
             today=clock.now().date(),
             year_start=config.year_start,
             budget_holder_email=None if actor.is_admin else actor.email,
+            committed=committed_by_code,
         )
 
 

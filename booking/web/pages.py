@@ -30,8 +30,8 @@ from booking.services import (
     auth,
     bookings,
     catalogue,
-    eligibility,
     notifications,
+    offers,
     pages_queries,
     people,
 )
@@ -279,24 +279,26 @@ def session_row(
     s: SessionView,
     mine: BookingView | None,
     actor: Actor,
+    offer: offers.SessionOffer | None,
     *,
     form_open: bool = False,
     focus: bool = False,
+    blockers_shown: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
-    """What one row of the session table shows: the session, the learner's place and options."""
+    """What one row of the session table shows: the session, the learner's place and options.
+    The options are what the booking would accept (`offer`, the booking decision previewed);
+    where it would refuse, the row says why instead of offering a button."""
     active = mine if mine is not None and mine.state in ACTIVE_STATES else None
-    action = None
-    if active is None:
-        if s.status == "open":
-            action = "signup"
-        elif s.status == "full" and s.waitlist_mode != "off":
-            action = "waitlist"
+    action = offer.action if active is None and offer is not None else None
     return {
         "session": s,
         "mine": mine,
         "active": active,
         "action": action,
+        "offer": offer,
+        # Who the learner is is said once above the table on the course page.
+        "blockers_shown": blockers_shown,
         "can_roster": actor.is_admin or actor.email in s.facilitators,
         "form_open": form_open and action is not None,
         "focus": focus,
@@ -313,7 +315,26 @@ async def _row_for(
     s = await catalogue.get_session(db, clock, actor, session_id)
     mine = (await pages_queries.own_bookings_on(db, clock, actor, [s.id])).get(s.id)
     signup = await catalogue.sign_up_form(db, s.course_id)
-    return session_row(s, mine, actor, signup=signup, **kw)
+    # Every upcoming date of the course: the row's own offer, and the dates with a free seat
+    # that the waiting-list form points to.
+    offered = await offers.course_offers(db, clock, actor, s.course_id)
+    if s.id not in offered.sessions:  # a draft, or a session already over
+        offered = await offers.course_offers(db, clock, actor, s.course_id, [s.id])
+    offer = offered.sessions.get(s.id)
+    return session_row(
+        s, mine, actor, offer, signup=signup, free_elsewhere=offered.free_elsewhere(s.id), **kw
+    )
+
+
+async def _free_elsewhere(
+    db: Database, clock: Clock, actor: Actor, booking: BookingView
+) -> list[offers.SessionOffer]:
+    """After joining a waiting list: the course's other dates where the learner could have a
+    seat now (by moving their place there), to say so with a link."""
+    if booking.state != "waitlisted" or booking.learner.id != actor.person_id:
+        return []
+    offered = await offers.course_offers(db, clock, actor, booking.course_id)
+    return offered.free_elsewhere(booking.session_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,10 +380,18 @@ async def course_page(
     past: bool = False,
 ) -> Template:
     course = await catalogue.get_course(db, clock, actor, course_id, upcoming_only=not past)
-    mine = await pages_queries.own_bookings_on(db, clock, actor, [s.id for s in course.sessions])
-    rows = [session_row(s, mine.get(s.id), actor) for s in course.sessions]
-    # The rules the learner would fail, shown before they try.
-    blockers = await eligibility.preview(db, clock, actor, course_id)
+    session_ids = [s.id for s in course.sessions]
+    mine = await pages_queries.own_bookings_on(db, clock, actor, session_ids)
+    # What the booking would decide on each date, and the rules the learner would fail on
+    # every date ("Before you can book"), shown before they try.
+    offered = await offers.course_offers(db, clock, actor, course_id, session_ids)
+    blockers = offered.blockers
+    rows = [
+        session_row(
+            s, mine.get(s.id), actor, offered.sessions.get(s.id), blockers_shown=bool(blockers)
+        )
+        for s in course.sessions
+    ]
     return page(
         request,
         "booking/course.html",
@@ -488,7 +517,12 @@ async def book(
     booking = outcome.booking
     if htmx:
         row = await _row_for(db, clock, actor, session_id, focus=True)
-        return partial("booking/_session_row.html", row=row, outcome=booking)
+        return partial(
+            "booking/_session_row.html",
+            row=row,
+            outcome=booking,
+            free_elsewhere=await _free_elsewhere(db, clock, actor, booking),
+        )
     return Redirect(path=f"/bookings/{booking.id}?new=1", status_code=303)
 
 
@@ -530,13 +564,15 @@ async def booking_page(
     new: bool = False,
 ) -> Template:
     booking = await bookings.get_booking(db, clock, actor, booking_id)
+    new = new and booking.learner.id == actor.person_id
     return page(
         request,
         "booking/booking.html",
         actor=actor,
         nav="bookings",
         b=booking,
-        new=new and booking.learner.id == actor.person_id,
+        new=new,
+        free_elsewhere=await _free_elsewhere(db, clock, actor, booking) if new else [],
     )
 
 

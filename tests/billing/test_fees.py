@@ -225,3 +225,61 @@ def test_safe_cells() -> None:
     for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1"):
         assert cost_codes.safe_cell(dangerous).startswith("'")
     assert cost_codes.safe_cell("Fire safety") == "Fire safety"
+
+
+# --- the policy as one sentence (course page, sign-up form, cancel page) ----------------------
+
+
+def terms(policy: fees.FeePolicy, start: datetime, now: datetime | None = None) -> str:
+    return fees.cancellation_terms(policy, PRICE, first_start=start, timezone=LONDON, now=now)
+
+
+def test_no_tiers_or_no_price_is_free_to_cancel() -> None:
+    start = london(2027, 12, 14, 9, 30)
+    assert terms(fees.FeePolicy(), start) == "Free to cancel."
+    assert (
+        fees.cancellation_terms(POLICY, None, first_start=start, timezone=LONDON)
+        == "Free to cancel."
+    )
+
+
+def test_one_tier_costs_its_share_at_any_notice() -> None:
+    one = fees.FeePolicy((fees.Tier(0, 50),))
+    assert terms(one, london(2027, 12, 14, 9, 30)) == "Cancelling costs £30.00 (50%)."
+
+
+def test_several_tiers_give_each_deadline_on_the_sessions_wall_clock() -> None:
+    start = london(2027, 12, 14, 9, 30)  # Tuesday
+    assert terms(fees.FeePolicy(POLICY.tiers), start) == (
+        "Free to cancel until Tue 30 Nov 09:30, then £30.00 (50%) until Tue 7 Dec 09:30, "
+        "then £60.00."
+    )
+    # Later, the periods already over are left out.
+    assert terms(fees.FeePolicy(POLICY.tiers), start, now=london(2027, 12, 1, 12, 0)) == (
+        "Cancelling costs £30.00 (50%) until Tue 7 Dec 09:30, then £60.00."
+    )
+
+
+def test_the_no_show_fee_is_said_after_the_tiers() -> None:
+    start = london(2027, 12, 14, 9, 30)
+    assert terms(POLICY, start).endswith(
+        "then £60.00. Not attending without cancelling costs £60.00."
+    )
+    half = fees.FeePolicy((), no_show_fee_percent=50)
+    assert terms(half, start) == (
+        "Free to cancel. Not attending without cancelling costs £30.00 (50%)."
+    )
+
+
+def test_a_clock_change_before_the_start_keeps_the_deadlines_at_the_same_wall_time() -> None:
+    # Tuesday 30 March 2027, 09:30 BST; the clocks went forward on Sunday 28 March, so the
+    # 14- and 7-day deadlines are GMT: still 09:30 on the wall clock, as charged.
+    start = london(2027, 3, 30, 9, 30)
+    now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    sentence = terms(POLICY, start, now=now)
+    assert sentence.startswith(
+        "Free to cancel until Tue 16 Mar 09:30, then £30.00 (50%) until Tue 23 Mar 09:30, "
+        "then £60.00."
+    )
+    edge = fees.deadline(start, LONDON, 336)
+    assert quote(start, edge).fee.amount == 0 and quote(start, edge + SECOND).fee.amount == 3000

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from booking.domain.booking_rules import (
     ExistingBooking,
     Overrides,
     SessionFacts,
+    SignUp,
     decide_booking,
 )
 from booking.domain.eligibility import Audience, LearnerProfile
@@ -168,3 +170,77 @@ def test_state_machine() -> None:
     assert can_move("offered", "booked")
     assert not can_move("cancelled", "booked")
     assert not can_move("waitlisted", "attended")
+
+
+# --- the preview the session table shows: the same decision, before anything is sent --------
+
+
+def test_the_preview_offers_sign_up_on_a_free_seat_and_the_waitlist_on_a_full_one() -> None:
+    from booking.domain.booking_rules import preview_booking
+
+    assert preview_booking(session(), LEARNER, [], now=NOW).action == "signup"
+    full = session(seats=SeatCounts(capacity=10, held=10))
+    assert preview_booking(full, LEARNER, [], now=NOW).action == "waitlist"
+
+
+def test_the_preview_does_not_judge_answers_or_terms_not_sent_yet() -> None:
+    from booking.domain.booking_rules import preview_booking
+    from booking.domain.eligibility import Question
+
+    asks = session(
+        questions=[Question("diet", "Dietary needs?", "text", required=True)],
+        approval_steps=["self"],
+    )
+    assert preview_booking(asks, LEARNER, [], now=NOW).action == "signup"
+    # The booking itself still asks for them.
+    sent_nothing = decide_booking(asks, LEARNER, [], now=NOW, sign_up=SignUp())
+    assert codes(sent_nothing) == ["answer_required", "terms_not_accepted"]
+
+
+def test_the_preview_offers_nothing_to_a_learner_outside_the_audience() -> None:
+    from booking.domain.booking_rules import ELIGIBILITY_CODES, preview_booking
+
+    nurses = session(audience=Audience(job_roles=frozenset({"nurse"})))
+    for seats in (SeatCounts(10, 3), SeatCounts(10, 10)):  # neither sign-up nor waitlist
+        preview = preview_booking(replace(nurses, seats=seats), LEARNER, [], now=NOW)
+        assert preview.action is None
+        assert codes(preview.decision) == ["audience_job_role"]
+        assert set(codes(preview.decision)) <= ELIGIBILITY_CODES
+
+
+def test_the_preview_offers_to_move_a_waitlisted_place_to_a_date_with_a_free_seat() -> None:
+    from booking.domain.booking_rules import preview_booking
+
+    waiting = other(id=5, session_id=11, course_id=100, course_title="Safeguarding")
+    waiting = replace(waiting, state="waitlisted")
+    preview = preview_booking(session(), LEARNER, [waiting], now=NOW)
+    assert preview.action == "move"
+    assert (preview.move_from, preview.move_to) == (5, BookingState.BOOKED)
+    assert codes(preview.decision) == ["already_on_course"]
+
+
+def test_the_preview_never_offers_the_waitlist_to_a_learner_booked_on_another_date() -> None:
+    """Booked on one date, the full date's "Join waitlist" would be refused: the refusal shows
+    instead, and giving up a seat for a waiting-list place is not offered either."""
+    from booking.domain.booking_rules import preview_booking
+
+    booked = other(id=5, session_id=11, course_id=100, course_title="Safeguarding")
+    full = session(seats=SeatCounts(capacity=10, held=10))
+    preview = preview_booking(full, LEARNER, [booked], now=NOW)
+    assert preview.action is None and preview.move_from is None
+    assert codes(preview.decision) == ["already_on_course"]
+    # A free seat on the other date: moving the booked place there is offered.
+    assert preview_booking(session(), LEARNER, [booked], now=NOW).action == "move"
+    # And whatever the preview offers, the booking decides the same way.
+    assert decide_booking(full, LEARNER, [booked], now=NOW).refused
+
+
+def test_the_preview_does_not_offer_a_move_that_would_be_refused_for_another_reason() -> None:
+    from booking.domain.booking_rules import preview_booking
+
+    waiting = replace(
+        other(id=5, session_id=11, course_id=100, course_title="Safeguarding"), state="waitlisted"
+    )
+    late = preview_booking(session(), LEARNER, [waiting], now=START - timedelta(hours=23))
+    assert late.action is None
+    assert set(codes(late.decision)) == {"signup_closed", "already_on_course"}

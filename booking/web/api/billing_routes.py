@@ -104,6 +104,7 @@ async def cancellation_quote(
         "policy_tier": quote.policy_tier,
         "free_until": quote.free_until,
         "reason": quote.reason,
+        "terms": quote.terms,
     }
 
 
