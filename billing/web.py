@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from litestar import Request, Response, Router, get, post
+from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import Parameter
@@ -59,6 +59,7 @@ def _page(template: str, actor: Any, nav: str, **context: Any) -> Template:
         template_name=template,
         context={"actor": actor, "nav": nav, **context},
         headers=NO_STORE,
+        media_type=MediaType.HTML,
     )
 
 
@@ -213,6 +214,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
             template_name="billing/pay.html",
             context={"actor": actor, "nav": "bookings", "p": view},
             headers={**NO_STORE, "Content-Security-Policy": PAYMENT_PAGE_CSP},
+            media_type=MediaType.HTML,
         )
 
     router = Router(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
@@ -52,13 +52,14 @@ async def link_page(
         nav="approvals",
         item=item,
         decision=decision,
+        errors={},
     )
 
 
 @post("/approvals/{request_id:int}/decide", include_in_schema=False, status_code=303)
 async def decide(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, request_id: int
-) -> Any:
+) -> Response[Any]:
     form = await request.form()
     decision = str(form.get("decision", ""))
     comment = str(form.get("comment", "")).strip() or None
@@ -67,6 +68,7 @@ async def decide(
             db, clock, actor, request_id, decision=decision, comment=comment
         )
     except (InvalidError, ConflictError) as exc:
+        field = getattr(exc, "field", None)
         item = await approvals.get_request(db, actor, request_id)
         return page(
             request,
@@ -75,7 +77,8 @@ async def decide(
             nav="approvals",
             item=item,
             decision=decision if decision in approvals.DECISIONS else "approve",
-            error=exc.detail,
+            # On its field when it has one (the comment); otherwise in the summary alone.
+            errors={"comment" if field == "comment" else "form": exc.detail},
             comment=comment,
             status_code=exc.status,
         )

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from litestar import Request, Response, Router, get, post
+from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
@@ -242,23 +242,29 @@ def page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Template:
-    """A full page: the layout gets the user, the navigation marker and any flash message."""
+    """A full page: the layout gets the user, the navigation marker and any flash message.
+
+    Always `text/html`, whatever the handler's return annotation: Litestar otherwise takes the
+    handler's media type, which is JSON for a handler annotated `Any`."""
     return Template(
         template_name=template,
         context={"actor": actor, "nav": nav, "flash": _pop_flash(request), **context},
         status_code=status_code,
         headers={**NO_STORE, **(headers or {})},
+        media_type=MediaType.HTML,
     )
 
 
 def partial(
     template: str, *, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
 ) -> Template:
+    """An htmx fragment; `text/html` for the same reason as `page`."""
     return Template(
         template_name=template,
         context=context,
         status_code=status_code,
         headers={**NO_STORE, **(headers or {})},
+        media_type=MediaType.HTML,
     )
 
 

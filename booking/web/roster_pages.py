@@ -41,7 +41,7 @@ def _lock_days(request: Request[Any, Any, Any]) -> int:
 @post("/sessions/{session_id:int}/attendance", include_in_schema=False, status_code=200)
 async def mark_one(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
-) -> Any:
+) -> Response[Any]:
     form = await _form(request)
     try:
         booking_id = int(form.get("booking_id", ""))
@@ -190,7 +190,7 @@ async def message_form(
 @post("/sessions/{session_id:int}/message", include_in_schema=False, status_code=303)
 async def send_message(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
-) -> Any:
+) -> Response[Any]:
     form = await _form(request)
     try:
         sent = await roster.message_attendees(
