@@ -901,6 +901,7 @@ async def _replace_dates(
         ),
         key=lambda pair: pair[1].start,
     )
+    await _refuse_dates_in_the_past(s, session, current, by_input, dates, now=now)
     kept = {d.id for d in dates if d.id is not None}
     removed: list[int] = []
     for date_id, row in current.items():
@@ -927,6 +928,43 @@ async def _replace_dates(
     session.starts_at = new_slots[0].start
     session.ends_at = max(x.end for x in new_slots)
     return changed, removed
+
+
+async def _refuse_dates_in_the_past(
+    s: AsyncSession,
+    session: SessionRow,
+    current: dict[int, SessionDate],
+    by_input: list[tuple[DateInput, DateSlot]],
+    dates: list[DateInput],
+    *,
+    now: datetime,
+) -> None:
+    """A session that people hold or wait for a place on is not moved into the past: they would
+    be sent an invitation for a time that has gone. Dates already past and kept as they are do
+    not count. A session run elsewhere is recorded as a new session (sign-up closed), not by
+    moving one that people booked."""
+    for given, slot in by_input:
+        if slot.start >= now:
+            continue
+        if given.id is not None:
+            row = current[given.id]
+            if (row.start_at, row.end_at, row.timezone) == (slot.start, slot.end, slot.timezone):
+                continue
+        holders = await s.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.session_id == session.id, Booking.state.in_(ACTIVE_STATES))
+        )
+        if not holders:
+            return
+        index = dates.index(given)
+        people = "person holds or waits for" if holders == 1 else "people hold or wait for"
+        raise InvalidError(
+            f"{format_when(slot.start, slot.end, slot.timezone)} is in the past, and {holders} "
+            f"{people} a place on this session: choose a date still to come. To record a "
+            "session run elsewhere, schedule a new one with sign-up closed.",
+            f"dates[{index}].start",
+        )
 
 
 async def _notify_changed(
