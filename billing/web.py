@@ -44,6 +44,16 @@ class BillingPort(Protocol):
         self, db: Any, clock: Any, payload: bytes, signature: str | None
     ) -> Any: ...
 
+    # Cost codes are created through booking, which audits who changed them (in the same
+    # transaction); refusals come back as billing's own errors.
+    async def create_cost_code(
+        self, db: Any, clock: Any, actor: Any, data: services.CostCodeInput
+    ) -> services.CostCodeView: ...
+
+    async def import_cost_codes(
+        self, db: Any, clock: Any, actor: Any, text: str
+    ) -> list[services.ImportResult]: ...
+
 
 def _roles(actor: Any) -> frozenset[str]:
     return frozenset(getattr(actor, "roles", ()) or ())
@@ -135,10 +145,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
                 else None,
                 annual_limit=services._pounds(form.get("annual_limit", ""), "GBP"),
             )
-            async with db.transaction() as s:
-                await services.create_cost_code(
-                    s, data, pattern=port.cost_code_pattern, now=clock.now()
-                )
+            await port.create_cost_code(db, clock, actor, data)
         except services.BillingError as exc:
             errors[exc.field or "code"] = exc.message
         if errors:
@@ -174,10 +181,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
         errors: dict[str, str] = {}
         results = None
         try:
-            async with db.transaction() as s:
-                results = await services.import_cost_codes(
-                    s, text, pattern=port.cost_code_pattern, now=clock.now()
-                )
+            results = await port.import_cost_codes(db, clock, actor, text)
         except services.BillingError as exc:
             errors["file"] = exc.message
         async with db.reading() as s:

@@ -24,6 +24,7 @@ from booking.domain.approvals import ApprovalStep, approver_label
 from booking.domain.states import BookingState
 from booking.models import ApprovalRequest, Booking, Course, Outbox, Person
 from booking.models import Session as SessionRow
+from booking.services import audit
 from booking.services import bookings as booking_service
 from booking.services.actors import Actor
 from booking.services.common import queue_email, record_transition, with_retry
@@ -282,6 +283,14 @@ async def decide(
                 else:
                     await _place(s, booking, session, actor=actor, now=now, comment=comment)
             await s.flush()
+            await audit.record(
+                s,
+                action=f"approval.{request.status}",
+                now=now,
+                actor=actor,
+                target=f"booking {booking.id}",
+                details={"request": request.id, "as": request.kind, "comment": comment},
+            )
             return Decision(
                 (await _items(s, [request.id]))[0],
                 await booking_service.booking_view(s, booking.id, now=now),

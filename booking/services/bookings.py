@@ -419,7 +419,17 @@ async def _book_place(
                 "overbook": request.overbook,
             },
         )
-    elif plan:
+    elif actor.person_id != learner.id:
+        # A manager or administrator booking for someone else, within the rules.
+        await audit.record(
+            s,
+            action="booking.made_on_behalf",
+            now=now,
+            actor=actor,
+            target=f"booking {booking.id}",
+            details={"learner": learner.email, "session": session.id},
+        )
+    if not reason and plan:
         reason = "Waiting for " + approver_label(plan[0].kind)
     if state == BookingState.PENDING_PAYMENT:
         reason = "Waiting for card payment"
@@ -746,6 +756,16 @@ async def cancel_booking(
             promoted = await withdraw_place(
                 s, booking, session, actor=actor, now=now, reason=reason, details=details
             )
+            if actor.person_id != booking.learner_id:
+                # Someone else's place (a trainer removing, an administrator cancelling).
+                await audit.record(
+                    s,
+                    action="booking.cancelled",
+                    now=now,
+                    actor=actor,
+                    target=f"booking {booking.id}",
+                    details={"session": session.id, "reason": reason},
+                )
             await payments.settle_cancellation(
                 s, booking, course, fee=quote.fee, actor=actor, reason=reason, now=now
             )

@@ -29,6 +29,7 @@ from booking.domain.schedule import (
 )
 from booking.models import Booking, Course, Person, Room, SessionDate, SessionFacilitator
 from booking.models import Session as SessionRow
+from booking.services import audit
 from booking.services.actors import Actor
 from booking.services.bookings import (
     ACTIVE_STATES,
@@ -190,6 +191,14 @@ async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseIn
             await _apply(s, course, data, now=now)
             s.add(course)
             await s.flush()
+            await audit.record(
+                s,
+                action="course.created",
+                now=now,
+                actor=actor,
+                target=f"course {course.id}",
+                details={"code": course.code, "title": course.title},
+            )
             return _course_view(course, [])
 
     return await with_retry(attempt)
@@ -212,6 +221,14 @@ async def update_course(
                 raise NotFoundError(f"There is no course {course_id}.")
             await _apply(s, course, data, now=now)
             await s.flush()
+            await audit.record(
+                s,
+                action="course.changed",
+                now=now,
+                actor=actor,
+                target=f"course {course.id}",
+                details={"code": course.code, "title": course.title},
+            )
             return (await _with_sessions(s, actor, [course], now=now, upcoming_only=False))[0]
 
     return await with_retry(attempt)
@@ -599,6 +616,14 @@ async def create_session(
                 s.add(SessionFacilitator(session_id=session.id, person_id=person_id))
             forget_facilitators(s)
             await s.flush()
+            await audit.record(
+                s,
+                action="session.created",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={"course": course.code, "override": data.override_reason},
+            )
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
     return await with_retry(attempt)
@@ -869,10 +894,36 @@ async def update_session(
                 session.sequence += 1
                 await _notify_changed(s, session, now=now, removed_dates=removed_dates)
             await promote_waiting(s, session, now=now)
+            await audit.record(
+                s,
+                action="session.changed",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={
+                    "changed": ", ".join(_changed_fields(changes)),
+                    "attendees told": material,
+                    "override": changes.override_reason,
+                },
+            )
             announce(s, session_channel(session.id))
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
     return await with_retry(attempt)
+
+
+def _changed_fields(changes: SessionChanges) -> list[str]:
+    """The fields a change gives (a PATCH sends only those it changes). Where the default is
+    unset, None is a value given (no room, no link); elsewhere None means not given."""
+    given = []
+    for name, spec in SessionChanges.__dataclass_fields__.items():
+        value = getattr(changes, name)
+        if name == "override_reason" or value is _UNSET:
+            continue
+        if value is None and spec.default is not _UNSET:
+            continue
+        given.append(name)
+    return given
 
 
 async def _replace_dates(
@@ -1061,6 +1112,14 @@ async def cancel_session(
                 update(SessionRow).where(SessionRow.id == session.id).values(seats_held=0)
             )
             session.seats_held = 0
+            await audit.record(
+                s,
+                action="session.cancelled",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={"reason": reason},
+            )
             announce(s, session_channel(session.id))
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 

@@ -50,7 +50,7 @@ from booking.models import (
     RecordSweepMark,
 )
 from booking.models import Session as SessionRow
-from booking.services import eligibility
+from booking.services import audit, eligibility
 from booking.services.actors import Actor
 from booking.services.common import queue_email, with_retry
 from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
@@ -407,6 +407,15 @@ async def record_completions(
                     continue
                 accepted += 1
                 results.append(ItemResult(index, "accepted"))
+            if accepted:
+                await audit.record(
+                    s,
+                    action="records.completions_added",
+                    now=now,
+                    actor=actor,
+                    target=", ".join(sorted(codes))[:200],
+                    details={"accepted": accepted, "sent": len(items)},
+                )
             return accepted, results
 
     return await with_retry(attempt)
@@ -570,6 +579,14 @@ async def set_course_rules(
                 for learner_id in sorted(learners):
                     if await _sync_derived(s, learner_id, course, parsed, now=now):
                         await _complete_dependents(s, learner_id, {course.code}, now=now)
+            await audit.record(
+                s,
+                action="course.record_rules_changed",
+                now=now,
+                actor=actor,
+                target=f"course {course.id}",
+                details={"code": course.code, "mandatory": row.mandatory},
+            )
             return _rules_view(course, row)
 
     return await with_retry(attempt)

@@ -142,6 +142,14 @@ async def mark_attendance(
                 booking = rows[mark.booking_id]
                 if booking.state == mark.status:
                     continue
+                await audit.record(
+                    s,
+                    action="attendance.marked",
+                    now=now,
+                    actor=actor,
+                    target=f"booking {booking.id}",
+                    details={"session": session.id, "from": booking.state, "to": mark.status},
+                )
                 await record_transition(
                     s,
                     booking=booking,
@@ -322,6 +330,19 @@ async def move_booking(
             )
             await booking_service.release_seat(s, source)
             await booking_service.promote_waiting(s, source, now=now)
+            await audit.record(
+                s,
+                action="booking.moved",
+                now=now,
+                actor=actor,
+                target=f"booking {booking.id}",
+                details={
+                    "from": f"session {source.id}",
+                    "to": f"session {target.id}",
+                    "reason": reason,
+                    "override": override_reason,
+                },
+            )
             return await booking_service.booking_view(s, booking.id, now=now)
 
     return await with_retry(attempt)
@@ -375,6 +396,14 @@ async def message_attendees(
                         "from_name": actor.name,
                     },
                 )
+            await audit.record(
+                s,
+                action="session.messaged",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={"subject": subject, "recipients": len(recipients)},
+            )
             return len(recipients)
 
     return await with_retry(attempt)
@@ -694,6 +723,14 @@ async def invite_waitlisted(db: Database, clock: Clock, actor: Actor, session_id
                     dedupe_key=f"course.new_session:{session.id}:{learner_id}",
                     payload={"session_id": session.id},
                 )
+            await audit.record(
+                s,
+                action="session.waitlist_invited",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={"invited": len(learners)},
+            )
             return len(learners)
 
     return await with_retry(attempt)
