@@ -9,7 +9,7 @@ racing a sign-up for the last seat can never overbook.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,9 +27,15 @@ from booking.models import Session as SessionRow
 from booking.services import audit
 from booking.services import bookings as booking_service
 from booking.services.actors import Actor
-from booking.services.common import queue_email, record_transition, with_retry
+from booking.services.common import (
+    active_dates,
+    date_views,
+    queue_email,
+    record_transition,
+    with_retry,
+)
 from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from booking.services.views import BookingView
+from booking.services.views import BookingView, MoneyView, SessionDateView
 
 LINK_PURPOSE = "approval-decision"
 LINK_LIFETIME = timedelta(days=14)
@@ -115,12 +121,14 @@ class ApprovalItem:
     learner: dict[str, Any]
     course: dict[str, Any]
     session_id: int
-    amount: dict[str, Any] | None
+    amount: MoneyView | None
     cost_code: str | None
     requested_at: datetime
     note: str | None = None
     decided_at: datetime | None = None
     comment: str | None = None
+    # The session's dates (in its own time zone), so the approver sees when it is.
+    dates: list[SessionDateView] = field(default_factory=list)
 
 
 def _may_decide(actor: Actor, request: ApprovalRequest) -> bool:
@@ -160,6 +168,7 @@ async def _items(s: AsyncSession, ids: list[int]) -> list[ApprovalItem]:
             .where(ApprovalRequest.id.in_(ids))
         )
     ).all()
+    dates = await active_dates(s, sorted({b.session_id for _, b, _, _ in rows}))
     by_id = {
         r.id: ApprovalItem(
             id=r.id,
@@ -170,14 +179,13 @@ async def _items(s: AsyncSession, ids: list[int]) -> list[ApprovalItem]:
             learner={"id": p.id, "name": p.name, "email": p.email},
             course={"id": c.id, "code": c.code, "title": c.title},
             session_id=b.session_id,
-            amount={"amount": c.price_amount, "currency": c.price_currency}
-            if c.price_amount
-            else None,
+            amount=MoneyView(c.price_amount, c.price_currency) if c.price_amount else None,
             cost_code=b.cost_code,
             requested_at=r.requested_at,
             note=_decode_plan(r.note)[0],
             decided_at=r.decided_at,
             comment=r.comment,
+            dates=date_views(dates[b.session_id]),
         )
         for r, b, p, c in rows
     }
@@ -200,6 +208,8 @@ async def get_request(db: Database, actor: Actor, request_id: int) -> ApprovalIt
 class Decision:
     approval: ApprovalItem
     booking: BookingView
+    # While another approval is still needed: who it waits for (see `waiting_for`).
+    next_approval: dict[str, Any] | None = None
 
 
 async def decide(
@@ -294,6 +304,7 @@ async def decide(
             return Decision(
                 (await _items(s, [request.id]))[0],
                 await booking_service.booking_view(s, booking.id, now=now),
+                (await waiting_for(s, [booking.id])).get(booking.id),
             )
 
     return await with_retry(attempt)

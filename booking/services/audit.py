@@ -57,6 +57,32 @@ class AuditItem:
     details: dict[str, Any] | None
     ip: str | None
 
+    @property
+    def summary(self) -> str:
+        return describe_details(self.details)
+
+
+def describe_details(details: dict[str, Any] | None) -> str:
+    """An event's details for people: "from: —; overbook: no", never Python's None or False.
+    The one place audit details become text."""
+    if not details:
+        return "—"
+    return "; ".join(f"{key.replace('_', ' ')}: {_for_people(v)}" for key, v in details.items())
+
+
+def _for_people(value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_for_people(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_for_people(v)}" for k, v in value.items())
+    return str(value)
+
 
 async def recent(
     db: Database, actor: Actor, *, action: str | None = None, limit: int = 200

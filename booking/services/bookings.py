@@ -35,7 +35,7 @@ from booking.domain.booking_rules import (
 )
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
-from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState
+from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState, state_name
 from booking.domain.waitlist import WaitingLearner, choose_promotions
 from booking.models import (
     Booking,
@@ -741,7 +741,7 @@ async def cancel_booking(
                     return replay
             booking, session = await _lock_booking(s, actor, booking_id, policy.can_cancel_booking)
             if booking.state not in ACTIVE_STATES:
-                raise ConflictError(f"This booking is already {booking.state.replace('_', ' ')}.")
+                raise ConflictError(f"This booking is already {state_name(booking.state).lower()}.")
             course = await s.get_one(Course, booking.course_id)
             # The fee is the quote at this moment; a quote the learner saw that no longer
             # matches (a tier deadline passed meanwhile) is refused rather than overcharged.

@@ -36,6 +36,7 @@ from booking.config import Settings
 from booking.db import Database
 from booking.domain import records as rules
 from booking.domain.eligibility import Audience, LearnerProfile, add_months, audience_reasons
+from booking.domain.states import state_name
 from booking.models import (
     Booking,
     BookingHistory,
@@ -1360,7 +1361,7 @@ def team_rows(team: TeamView) -> list[list[Any]]:
                 ),
                 "; ".join(
                     f"{m.course_titles.get(b.course_id, '')}, {b.starts_at:%Y-%m-%d} "
-                    f"({b.state.replace('_', ' ')})"
+                    f"({state_name(b.state).lower()})"
                     for b in m.upcoming
                 ),
             ]

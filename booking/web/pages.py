@@ -24,6 +24,7 @@ from booking import oidc
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
+from booking.domain.states import state_name
 from booking.ratelimit import LOGIN
 from booking.services import (
     audit,
@@ -159,9 +160,7 @@ def state_label(b: BookingView) -> str:
         "cancelled": "Cancelled",
         "declined": "Declined",
         "attended": "Attended",
-        "partially_attended": "Partly attended",
-        "no_show": "Did not attend",
-    }.get(b.state, b.state.replace("_", " ").capitalize())
+    }.get(b.state, state_name(b.state))
 
 
 def signed_in_name(request: Request[Any, Any, Any] | None) -> str | None:
@@ -188,6 +187,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "location": location,
         "status_label": status_label,
         "state_label": state_label,
+        "state_name": state_name,
         "signed_in_name": signed_in_name,
         "cancel_reasons": CANCEL_REASONS,
     }
