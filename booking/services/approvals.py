@@ -35,7 +35,7 @@ from booking.services.common import (
     with_retry,
 )
 from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from booking.services.views import BookingView, MoneyView, SessionDateView
+from booking.services.views import BookingView, SessionDateView
 
 LINK_PURPOSE = "approval-decision"
 LINK_LIFETIME = timedelta(days=14)
@@ -121,7 +121,7 @@ class ApprovalItem:
     learner: dict[str, Any]
     course: dict[str, Any]
     session_id: int
-    amount: MoneyView | None
+    amount: dict[str, Any] | None
     cost_code: str | None
     requested_at: datetime
     note: str | None = None
@@ -179,7 +179,9 @@ async def _items(s: AsyncSession, ids: list[int]) -> list[ApprovalItem]:
             learner={"id": p.id, "name": p.name, "email": p.email},
             course={"id": c.id, "code": c.code, "title": c.title},
             session_id=b.session_id,
-            amount=MoneyView(c.price_amount, c.price_currency) if c.price_amount else None,
+            amount={"amount": c.price_amount, "currency": c.price_currency}
+            if c.price_amount
+            else None,
             cost_code=b.cost_code,
             requested_at=r.requested_at,
             note=_decode_plan(r.note)[0],

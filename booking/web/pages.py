@@ -8,7 +8,7 @@ redirect (303) to a page that says what happened.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -121,9 +121,12 @@ def zone_of(dates: Sequence[SessionDateView]) -> str | None:
     return dates[0].timezone if dates else None
 
 
-def money(value: MoneyView | None) -> str:
+def money(value: MoneyView | Mapping[str, Any] | None) -> str:
+    """A price for people ("£60.00", "Free"), from a money view or its JSON shape."""
     if value is None:
         return "Free"
+    if isinstance(value, Mapping):
+        return Money(value["amount"], value["currency"]).display()
     return Money(value.amount, value.currency).display()
 
 
