@@ -1,5 +1,8 @@
-"""The audit log: security-relevant events, written in the transaction of what they record
-(or on their own, for sign-in attempts that change nothing else)."""
+"""The audit log: security-relevant events and every administrative change (by an
+administrator, trainer, manager or budget holder), written by the service in the transaction of
+what they record (or on their own, for sign-in attempts that change nothing else). Actions are
+dotted names (`session.changed`, `attendance.marked`); tests/web/test_audit_trail.py drives
+each changing route and wants its row."""
 
 from __future__ import annotations
 
