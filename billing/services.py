@@ -31,6 +31,12 @@ Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 Now = Callable[[], datetime]
 
 FEE_KINDS = ("cancellation_fee", "no_show_fee")
+# Booking's words for attendance (billing does not import booking).
+_ATTENDANCE_WORDS = {
+    "attended": "attended",
+    "partially_attended": "partly attended",
+    "no_show": "no-show",
+}
 ACTION_LEASE = timedelta(minutes=2)
 ACTION_MAX_ATTEMPTS = 8
 
@@ -918,7 +924,7 @@ async def record_attendance(
                     actor=actor,
                     now=now,
                     cost_code=cost_code,
-                    reason=f"Attendance changed to {status.replace('_', ' ')}",
+                    reason=f"Attendance changed to {_ATTENDANCE_WORDS.get(status, status)}",
                     corrects_id=r.id,
                 )
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from litestar import Request, Response, Router, get, post
+from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import Parameter
@@ -66,6 +66,16 @@ class BillingPort(Protocol):
         self, db: Any, clock: Any, payload: bytes, signature: str | None
     ) -> Any: ...
 
+    # Cost codes are created through booking, which audits who changed them (in the same
+    # transaction); refusals come back as billing's own errors.
+    async def create_cost_code(
+        self, db: Any, clock: Any, actor: Any, data: services.CostCodeInput
+    ) -> services.CostCodeView: ...
+
+    async def import_cost_codes(
+        self, db: Any, clock: Any, actor: Any, text: str
+    ) -> list[services.ImportResult]: ...
+
 
 def _roles(actor: Any) -> frozenset[str]:
     return frozenset(getattr(actor, "roles", ()) or ())
@@ -81,6 +91,7 @@ def _page(template: str, actor: Any, nav: str, **context: Any) -> Template:
         template_name=template,
         context={"actor": actor, "nav": nav, **context},
         headers=NO_STORE,
+        media_type=MediaType.HTML,
     )
 
 
@@ -157,10 +168,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
                 else None,
                 annual_limit=services._pounds(form.get("annual_limit", ""), "GBP"),
             )
-            async with db.transaction() as s:
-                await services.create_cost_code(
-                    s, data, pattern=port.cost_code_pattern, now=clock.now()
-                )
+            await port.create_cost_code(db, clock, actor, data)
         except services.BillingError as exc:
             errors[exc.field or "code"] = exc.message
         if errors:
@@ -199,10 +207,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
         errors: dict[str, str] = {}
         results = None
         try:
-            async with db.transaction() as s:
-                results = await services.import_cost_codes(
-                    s, text, pattern=port.cost_code_pattern, now=clock.now()
-                )
+            results = await port.import_cost_codes(db, clock, actor, text)
         except services.BillingError as exc:
             errors["file"] = exc.message
         async with db.reading() as s:
@@ -239,6 +244,7 @@ def billing_routes(*, actor_provider: Any, port: BillingPort) -> list[Any]:
             template_name="billing/pay.html",
             context={"actor": actor, "nav": "bookings", "p": view},
             headers={**NO_STORE, "Content-Security-Policy": PAYMENT_PAGE_CSP},
+            media_type=MediaType.HTML,
         )
 
     router = Router(

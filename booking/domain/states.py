@@ -20,6 +20,24 @@ class BookingState(StrEnum):
 
 S = BookingState
 
+# How people read a state, the same words everywhere (pages, emails, exports, messages).
+_NAMES = {
+    S.PENDING_APPROVAL: "Pending approval",
+    S.PENDING_PAYMENT: "Pending payment",
+    S.PARTIALLY_ATTENDED: "Partly attended",
+    S.NO_SHOW: "No-show",
+}
+
+
+def state_name(state: str) -> str:
+    """A booking state for people: "Booked", "Partly attended", "No-show" (capitalised; lower
+    it in the middle of a sentence)."""
+    try:
+        return _NAMES.get(BookingState(state), state.capitalize())
+    except ValueError:
+        return state.replace("_", " ").capitalize()
+
+
 # Hold or wait for a place; one of these per (session, learner) at most.
 ACTIVE = frozenset({S.PENDING_APPROVAL, S.PENDING_PAYMENT, S.BOOKED, S.OFFERED, S.WAITLISTED})
 # Count against capacity.

@@ -9,7 +9,7 @@ racing a sign-up for the last seat can never overbook.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,11 +24,18 @@ from booking.domain.approvals import ApprovalStep, approver_label
 from booking.domain.states import BookingState
 from booking.models import ApprovalRequest, Booking, Course, Outbox, Person
 from booking.models import Session as SessionRow
+from booking.services import audit
 from booking.services import bookings as booking_service
 from booking.services.actors import Actor
-from booking.services.common import queue_email, record_transition, with_retry
+from booking.services.common import (
+    active_dates,
+    date_views,
+    queue_email,
+    record_transition,
+    with_retry,
+)
 from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from booking.services.views import BookingView
+from booking.services.views import BookingView, SessionDateView
 
 LINK_PURPOSE = "approval-decision"
 LINK_LIFETIME = timedelta(days=14)
@@ -120,6 +127,8 @@ class ApprovalItem:
     note: str | None = None
     decided_at: datetime | None = None
     comment: str | None = None
+    # The session's dates (in its own time zone), so the approver sees when it is.
+    dates: list[SessionDateView] = field(default_factory=list)
 
 
 def _may_decide(actor: Actor, request: ApprovalRequest) -> bool:
@@ -159,6 +168,7 @@ async def _items(s: AsyncSession, ids: list[int]) -> list[ApprovalItem]:
             .where(ApprovalRequest.id.in_(ids))
         )
     ).all()
+    dates = await active_dates(s, sorted({b.session_id for _, b, _, _ in rows}))
     by_id = {
         r.id: ApprovalItem(
             id=r.id,
@@ -177,6 +187,7 @@ async def _items(s: AsyncSession, ids: list[int]) -> list[ApprovalItem]:
             note=_decode_plan(r.note)[0],
             decided_at=r.decided_at,
             comment=r.comment,
+            dates=date_views(dates[b.session_id]),
         )
         for r, b, p, c in rows
     }
@@ -199,6 +210,8 @@ async def get_request(db: Database, actor: Actor, request_id: int) -> ApprovalIt
 class Decision:
     approval: ApprovalItem
     booking: BookingView
+    # While another approval is still needed: who it waits for (see `waiting_for`).
+    next_approval: dict[str, Any] | None = None
 
 
 async def decide(
@@ -282,9 +295,18 @@ async def decide(
                 else:
                     await _place(s, booking, session, actor=actor, now=now, comment=comment)
             await s.flush()
+            await audit.record(
+                s,
+                action=f"approval.{request.status}",
+                now=now,
+                actor=actor,
+                target=f"booking {booking.id}",
+                details={"request": request.id, "as": request.kind, "comment": comment},
+            )
             return Decision(
                 (await _items(s, [request.id]))[0],
                 await booking_service.booking_view(s, booking.id, now=now),
+                (await waiting_for(s, [booking.id])).get(booking.id),
             )
 
     return await with_retry(attempt)

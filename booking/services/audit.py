@@ -1,5 +1,8 @@
-"""The audit log: security-relevant events, written in the transaction of what they record
-(or on their own, for sign-in attempts that change nothing else)."""
+"""The audit log: security-relevant events and every administrative change (by an
+administrator, trainer, manager or budget holder), written by the service in the transaction of
+what they record (or on their own, for sign-in attempts that change nothing else). Actions are
+dotted names (`session.changed`, `attendance.marked`); tests/web/test_audit_trail.py drives
+each changing route and wants its row."""
 
 from __future__ import annotations
 
@@ -56,6 +59,32 @@ class AuditItem:
     target: str | None
     details: dict[str, Any] | None
     ip: str | None
+
+    @property
+    def summary(self) -> str:
+        return describe_details(self.details)
+
+
+def describe_details(details: dict[str, Any] | None) -> str:
+    """An event's details for people: "from: —; overbook: no", never Python's None or False.
+    The one place audit details become text."""
+    if not details:
+        return "—"
+    return "; ".join(f"{key.replace('_', ' ')}: {_for_people(v)}" for key, v in details.items())
+
+
+def _for_people(value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_for_people(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_for_people(v)}" for k, v in value.items())
+    return str(value)
 
 
 async def recent(

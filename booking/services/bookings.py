@@ -35,7 +35,7 @@ from booking.domain.booking_rules import (
 )
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
-from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState
+from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState, state_name
 from booking.domain.waitlist import WaitingLearner, choose_promotions
 from booking.models import (
     Booking,
@@ -419,7 +419,17 @@ async def _book_place(
                 "overbook": request.overbook,
             },
         )
-    elif plan:
+    elif actor.person_id != learner.id:
+        # A manager or administrator booking for someone else, within the rules.
+        await audit.record(
+            s,
+            action="booking.made_on_behalf",
+            now=now,
+            actor=actor,
+            target=f"booking {booking.id}",
+            details={"learner": learner.email, "session": session.id},
+        )
+    if not reason and plan:
         reason = "Waiting for " + approver_label(plan[0].kind)
     if state == BookingState.PENDING_PAYMENT:
         reason = "Waiting for card payment"
@@ -731,7 +741,7 @@ async def cancel_booking(
                     return replay
             booking, session = await _lock_booking(s, actor, booking_id, policy.can_cancel_booking)
             if booking.state not in ACTIVE_STATES:
-                raise ConflictError(f"This booking is already {booking.state.replace('_', ' ')}.")
+                raise ConflictError(f"This booking is already {state_name(booking.state).lower()}.")
             course = await s.get_one(Course, booking.course_id)
             # The fee is the quote at this moment; a quote the learner saw that no longer
             # matches (a tier deadline passed meanwhile) is refused rather than overcharged.
@@ -746,6 +756,16 @@ async def cancel_booking(
             promoted = await withdraw_place(
                 s, booking, session, actor=actor, now=now, reason=reason, details=details
             )
+            if actor.person_id != booking.learner_id:
+                # Someone else's place (a trainer removing, an administrator cancelling).
+                await audit.record(
+                    s,
+                    action="booking.cancelled",
+                    now=now,
+                    actor=actor,
+                    target=f"booking {booking.id}",
+                    details={"session": session.id, "reason": reason},
+                )
             await payments.settle_cancellation(
                 s, booking, course, fee=quote.fee, actor=actor, reason=reason, now=now
             )

@@ -29,6 +29,7 @@ from booking.domain.schedule import (
 )
 from booking.models import Booking, Course, Person, Room, SessionDate, SessionFacilitator
 from booking.models import Session as SessionRow
+from booking.services import audit
 from booking.services.actors import Actor
 from booking.services.bookings import (
     ACTIVE_STATES,
@@ -190,6 +191,14 @@ async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseIn
             await _apply(s, course, data, now=now)
             s.add(course)
             await s.flush()
+            await audit.record(
+                s,
+                action="course.created",
+                now=now,
+                actor=actor,
+                target=f"course {course.id}",
+                details={"code": course.code, "title": course.title},
+            )
             return _course_view(course, [])
 
     return await with_retry(attempt)
@@ -212,6 +221,14 @@ async def update_course(
                 raise NotFoundError(f"There is no course {course_id}.")
             await _apply(s, course, data, now=now)
             await s.flush()
+            await audit.record(
+                s,
+                action="course.changed",
+                now=now,
+                actor=actor,
+                target=f"course {course.id}",
+                details={"code": course.code, "title": course.title},
+            )
             return (await _with_sessions(s, actor, [course], now=now, upcoming_only=False))[0]
 
     return await with_retry(attempt)
@@ -599,6 +616,14 @@ async def create_session(
                 s.add(SessionFacilitator(session_id=session.id, person_id=person_id))
             forget_facilitators(s)
             await s.flush()
+            await audit.record(
+                s,
+                action="session.created",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={"course": course.code, "override": data.override_reason},
+            )
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
     return await with_retry(attempt)
@@ -869,10 +894,36 @@ async def update_session(
                 session.sequence += 1
                 await _notify_changed(s, session, now=now, removed_dates=removed_dates)
             await promote_waiting(s, session, now=now)
+            await audit.record(
+                s,
+                action="session.changed",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={
+                    "changed": ", ".join(_changed_fields(changes)),
+                    "attendees told": material,
+                    "override": changes.override_reason,
+                },
+            )
             announce(s, session_channel(session.id))
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 
     return await with_retry(attempt)
+
+
+def _changed_fields(changes: SessionChanges) -> list[str]:
+    """The fields a change gives (a PATCH sends only those it changes). Where the default is
+    unset, None is a value given (no room, no link); elsewhere None means not given."""
+    given = []
+    for name, spec in SessionChanges.__dataclass_fields__.items():
+        value = getattr(changes, name)
+        if name == "override_reason" or value is _UNSET:
+            continue
+        if value is None and spec.default is not _UNSET:
+            continue
+        given.append(name)
+    return given
 
 
 async def _replace_dates(
@@ -901,6 +952,7 @@ async def _replace_dates(
         ),
         key=lambda pair: pair[1].start,
     )
+    await _refuse_dates_in_the_past(s, session, current, by_input, dates, now=now)
     kept = {d.id for d in dates if d.id is not None}
     removed: list[int] = []
     for date_id, row in current.items():
@@ -927,6 +979,43 @@ async def _replace_dates(
     session.starts_at = new_slots[0].start
     session.ends_at = max(x.end for x in new_slots)
     return changed, removed
+
+
+async def _refuse_dates_in_the_past(
+    s: AsyncSession,
+    session: SessionRow,
+    current: dict[int, SessionDate],
+    by_input: list[tuple[DateInput, DateSlot]],
+    dates: list[DateInput],
+    *,
+    now: datetime,
+) -> None:
+    """A session that people hold or wait for a place on is not moved into the past: they would
+    be sent an invitation for a time that has gone. Dates already past and kept as they are do
+    not count. A session run elsewhere is recorded as a new session (sign-up closed), not by
+    moving one that people booked."""
+    for given, slot in by_input:
+        if slot.start >= now:
+            continue
+        if given.id is not None:
+            row = current[given.id]
+            if (row.start_at, row.end_at, row.timezone) == (slot.start, slot.end, slot.timezone):
+                continue
+        holders = await s.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.session_id == session.id, Booking.state.in_(ACTIVE_STATES))
+        )
+        if not holders:
+            return
+        index = dates.index(given)
+        people = "person holds or waits for" if holders == 1 else "people hold or wait for"
+        raise InvalidError(
+            f"{format_when(slot.start, slot.end, slot.timezone)} is in the past, and {holders} "
+            f"{people} a place on this session: choose a date still to come. To record a "
+            "session run elsewhere, schedule a new one with sign-up closed.",
+            f"dates[{index}].start",
+        )
 
 
 async def _notify_changed(
@@ -1023,6 +1112,14 @@ async def cancel_session(
                 update(SessionRow).where(SessionRow.id == session.id).values(seats_held=0)
             )
             session.seats_held = 0
+            await audit.record(
+                s,
+                action="session.cancelled",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={"reason": reason},
+            )
             announce(s, session_channel(session.id))
             return (await session_views(s, [session], now=now, reveal_links=True))[0]
 

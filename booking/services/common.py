@@ -309,13 +309,15 @@ async def session_views(
     ):
         counts[session_id][state] = n
     facilitators: dict[int, list[str]] = defaultdict(list)
-    for session_id, email in await s.execute(
-        select(SessionFacilitator.session_id, Person.email)
+    facilitator_names: dict[int, list[str]] = defaultdict(list)
+    for session_id, email, name in await s.execute(
+        select(SessionFacilitator.session_id, Person.email, Person.name)
         .join(Person, Person.id == SessionFacilitator.person_id)
         .where(SessionFacilitator.session_id.in_(ids))
         .order_by(Person.email)
     ):
         facilitators[session_id].append(email)
+        facilitator_names[session_id].append(name or email)
 
     views = []
     for r in rows:
@@ -354,6 +356,7 @@ async def session_views(
                 else None,
                 virtual=bool(r.virtual_link),
                 facilitators=facilitators[r.id],
+                facilitator_names=facilitator_names[r.id],
                 cancel_reason=r.cancel_reason,
                 virtual_link=r.virtual_link if reveal_links else None,
             )

@@ -57,7 +57,7 @@ from booking.models import (
     SessionFacilitator,
 )
 from booking.models import Session as SessionRow
-from booking.services import approvals, claims, payments
+from booking.services import approvals, audit, claims, payments
 from booking.services.actors import Actor
 from booking.services.common import local, with_retry
 from booking.services.errors import ForbiddenError, NotFoundError
@@ -799,6 +799,14 @@ async def requeue(db: Database, clock: Clock, actor: Actor, outbox_id: int) -> N
         row.available_at = clock.now()
         row.claimed_until = None
         row.claim_token = None
+        await audit.record(
+            s,
+            action="outbox.requeued",
+            now=clock.now(),
+            actor=actor,
+            target=f"message {row.id}",
+            details={"topic": row.topic},
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from booking.db import Database
 from booking.domain.reasons import UNPROCESSABLE, Reason
 from booking.models import ApprovalRequest, Booking, Course, Person, SessionDate
 from booking.models import Session as SessionRow
+from booking.services import audit
 from booking.services.actors import Actor
 from booking.services.common import record_transition, with_retry
 from booking.services.errors import (
@@ -545,9 +546,18 @@ async def waive_fee(
         if await s.get(Booking, booking_id) is None:
             raise NotFoundError(f"There is no booking {booking_id}.")
         with billing_errors():
-            return await billing.waive_fees(
+            waived = await billing.waive_fees(
                 s, reference(booking_id), reason=reason, actor=actor.label, now=clock.now()
             )
+        await audit.record(
+            s,
+            action="fee.waived",
+            now=clock.now(),
+            actor=actor,
+            target=f"booking {booking_id}",
+            details={"amount": waived.display(), "reason": reason},
+        )
+        return waived
 
 
 # ---------------------------------------------------------------------------------------------
@@ -757,6 +767,16 @@ class BookingBillingPort:
     ) -> webhooks.WebhookResult:
         return await stripe_webhook(db, clock, self.config, payload, signature)
 
+    async def create_cost_code(
+        self, db: Database, clock: Clock, actor: Actor, data: billing.CostCodeInput
+    ) -> billing.CostCodeView:
+        return await add_cost_code(db, clock, actor, self.config, data)
+
+    async def import_cost_codes(
+        self, db: Database, clock: Clock, actor: Actor, text: str
+    ) -> list[billing.ImportResult]:
+        return await load_cost_codes(db, clock, actor, self.config, text)
+
 
 def port(settings: Settings) -> BookingBillingPort:
     return BookingBillingPort(billing_config(settings))
@@ -769,25 +789,61 @@ def port(settings: Settings) -> BookingBillingPort:
 async def create_cost_code(
     db: Database, clock: Clock, actor: Actor, config: BillingConfig, data: billing.CostCodeInput
 ) -> billing.CostCodeView:
+    with billing_errors():
+        return await add_cost_code(db, clock, actor, config, data)
+
+
+async def add_cost_code(
+    db: Database, clock: Clock, actor: Actor, config: BillingConfig, data: billing.CostCodeInput
+) -> billing.CostCodeView:
+    """A new cost code, audited. Refusals are billing's own errors: the cost-code page places
+    them on their fields, the API (above) turns them into problems."""
     if not policy.can_administer(actor):
         raise ForbiddenError("Only administrators manage cost codes.")
-    with billing_errors():
-        async with db.transaction() as s:
-            return await billing.create_cost_code(
-                s, data, pattern=config.cost_code_pattern, now=clock.now()
-            )
+    async with db.transaction() as s:
+        now = clock.now()
+        view = await billing.create_cost_code(s, data, pattern=config.cost_code_pattern, now=now)
+        await audit.record(
+            s,
+            action="cost_code.created",
+            now=now,
+            actor=actor,
+            target=f"cost code {view.code}",
+            details={"budget holder": data.budget_holder_email},
+        )
+        return view
 
 
 async def import_cost_codes(
     db: Database, clock: Clock, actor: Actor, config: BillingConfig, text: str
 ) -> list[billing.ImportResult]:
+    with billing_errors():
+        return await load_cost_codes(db, clock, actor, config, text)
+
+
+async def load_cost_codes(
+    db: Database, clock: Clock, actor: Actor, config: BillingConfig, text: str
+) -> list[billing.ImportResult]:
+    """Cost codes from CSV, audited with what changed; billing's own errors, as above."""
     if not policy.can_administer(actor):
         raise ForbiddenError("Only administrators manage cost codes.")
-    with billing_errors():
-        async with db.transaction() as s:
-            return await billing.import_cost_codes(
-                s, text, pattern=config.cost_code_pattern, now=clock.now()
+    async with db.transaction() as s:
+        now = clock.now()
+        results = await billing.import_cost_codes(
+            s, text, pattern=config.cost_code_pattern, now=now
+        )
+        created = [r.code for r in results if r.status == "created"]
+        updated = [r.code for r in results if r.status == "updated"]
+        if created or updated:
+            await audit.record(
+                s,
+                action="cost_codes.imported",
+                now=now,
+                actor=actor,
+                target=", ".join(f"cost code {c}" for c in [*created, *updated])[:200],
+                details={"created": len(created), "updated": len(updated)},
             )
+        return results
 
 
 async def cost_code_spend(

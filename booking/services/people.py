@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,7 +126,9 @@ async def upsert_org_units(
                 results[unit.code].id = row.id
             await s.flush()
             await _refuse_cycles(s)
-            return [results[u.code] for u in units]
+            ordered = [results[u.code] for u in units]
+            await _record_upsert(s, "org_units.upserted", actor, ordered, now=clock.now())
+            return ordered
 
     return await with_retry(attempt)
 
@@ -231,9 +235,27 @@ async def upsert_people(
                         result.status = "updated"
                 result.id = row.id
             await _check_personnel_numbers(s)
+            await _record_upsert(s, "people.upserted", actor, results, now=now)
             return results
 
     return await with_retry(attempt)
+
+
+async def _record_upsert(
+    s: AsyncSession, action: str, actor: Actor, results: Sequence[UpsertResult], *, now: datetime
+) -> None:
+    """One audit row per upsert that changed something, with what it changed."""
+    created = [r.email or r.code for r in results if r.status == "created"]
+    updated = [r.email or r.code for r in results if r.status == "updated"]
+    if created or updated:
+        await audit.record(
+            s,
+            action=action,
+            now=now,
+            actor=actor,
+            target=", ".join(str(x) for x in [*created, *updated])[:200],
+            details={"created": len(created), "updated": len(updated)},
+        )
 
 
 def _clean_person(index: int, p: PersonInput) -> PersonInput:

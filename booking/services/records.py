@@ -36,6 +36,7 @@ from booking.config import Settings
 from booking.db import Database
 from booking.domain import records as rules
 from booking.domain.eligibility import Audience, LearnerProfile, add_months, audience_reasons
+from booking.domain.states import state_name
 from booking.models import (
     Booking,
     BookingHistory,
@@ -50,7 +51,7 @@ from booking.models import (
     RecordSweepMark,
 )
 from booking.models import Session as SessionRow
-from booking.services import claims, eligibility
+from booking.services import audit, claims, eligibility
 from booking.services.actors import Actor
 from booking.services.common import queue_email, with_retry
 from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
@@ -407,6 +408,15 @@ async def record_completions(
                     continue
                 accepted += 1
                 results.append(ItemResult(index, "accepted"))
+            if accepted:
+                await audit.record(
+                    s,
+                    action="records.completions_added",
+                    now=now,
+                    actor=actor,
+                    target=", ".join(sorted(codes))[:200],
+                    details={"accepted": accepted, "sent": len(items)},
+                )
             return accepted, results
 
     return await with_retry(attempt)
@@ -570,6 +580,14 @@ async def set_course_rules(
                 for learner_id in sorted(learners):
                     if await _sync_derived(s, learner_id, course, parsed, now=now):
                         await _complete_dependents(s, learner_id, {course.code}, now=now)
+            await audit.record(
+                s,
+                action="course.record_rules_changed",
+                now=now,
+                actor=actor,
+                target=f"course {course.id}",
+                details={"code": course.code, "mandatory": row.mandatory},
+            )
             return _rules_view(course, row)
 
     return await with_retry(attempt)
@@ -1343,7 +1361,7 @@ def team_rows(team: TeamView) -> list[list[Any]]:
                 ),
                 "; ".join(
                     f"{m.course_titles.get(b.course_id, '')}, {b.starts_at:%Y-%m-%d} "
-                    f"({b.state.replace('_', ' ')})"
+                    f"({state_name(b.state).lower()})"
                     for b in m.upcoming
                 ),
             ]

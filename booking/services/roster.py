@@ -20,7 +20,7 @@ from booking import policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.booking_rules import Overrides, decide_booking
-from booking.domain.states import BookingState
+from booking.domain.states import BookingState, state_name
 from booking.models import Booking, Completion, Course, Outbox, Person
 from booking.models import Session as SessionRow
 from booking.services import audit, catalogue, eligibility, payments
@@ -89,6 +89,26 @@ async def mark_attendance(
     """Record attended / partially attended / no-show for booked learners, from the session's
     start. After `lock_days` past the end only administrators may change it. Attendance writes
     (or withdraws) the course completion."""
+    await _mark(db, clock, actor, session_id, marks, lock_days=lock_days)
+    return await catalogue.roster(db, clock, actor, session_id)
+
+
+@dataclass(slots=True)
+class AttendanceOutcome:
+    roster: RosterView
+    # What changed, per new status: marks that repeat the current state are not counted.
+    changed: dict[str, int]
+
+
+async def _mark(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    session_id: int,
+    marks: Sequence[Mark],
+    *,
+    lock_days: int,
+) -> dict[str, int]:
     # Who may do this is checked before what they sent: a stranger learns nothing either way.
     async with db.reading() as s:
         await _session_for_trainer(s, actor, session_id)
@@ -104,7 +124,8 @@ async def mark_attendance(
     if len({m.booking_id for m in marks}) != len(marks):
         raise InvalidError("A booking is marked twice in the same request.", "marks")
 
-    async def attempt() -> None:
+    async def attempt() -> dict[str, int]:
+        changed: dict[str, int] = {}
         async with db.transaction() as s:
             now = clock.now()
             session = await _session_for_trainer(s, actor, session_id, lock=True)
@@ -135,13 +156,22 @@ async def mark_attendance(
                     )
                 if booking.state not in MARKABLE:
                     raise ConflictError(
-                        f"Booking {mark.booking_id} is {booking.state.replace('_', ' ')}; only "
+                        f"Booking {mark.booking_id} is {state_name(booking.state).lower()}; only "
                         "booked learners get attendance."
                     )
             for mark in marks:
                 booking = rows[mark.booking_id]
                 if booking.state == mark.status:
                     continue
+                changed[mark.status] = changed.get(mark.status, 0) + 1
+                await audit.record(
+                    s,
+                    action="attendance.marked",
+                    now=now,
+                    actor=actor,
+                    target=f"booking {booking.id}",
+                    details={"session": session.id, "from": booking.state, "to": mark.status},
+                )
                 await record_transition(
                     s,
                     booking=booking,
@@ -154,15 +184,16 @@ async def mark_attendance(
                 await _sync_completion(s, booking, course, session, now=now)
                 # Attendance by cost code is charged; a no-show is charged its fee (billing).
                 await payments.on_attendance(s, booking, course, actor=actor, now=now)
+        return changed
 
-    await with_retry(attempt)
-    return await catalogue.roster(db, clock, actor, session_id)
+    return await with_retry(attempt)
 
 
 async def mark_all_attended(
     db: Database, clock: Clock, actor: Actor, session_id: int, *, lock_days: int = 7
-) -> RosterView:
-    """Everyone still marked booked becomes attended; adjust the exceptions afterwards."""
+) -> AttendanceOutcome:
+    """Everyone still marked booked becomes attended; adjust the exceptions afterwards. The
+    outcome counts what changed (those already marked, attended or not, are left alone)."""
     async with db.reading() as s:
         await _session_for_trainer(s, actor, session_id)
         ids = (
@@ -172,11 +203,14 @@ async def mark_all_attended(
                 )
             )
         ).all()
-    if not ids:
-        return await catalogue.roster(db, clock, actor, session_id)
-    return await mark_attendance(
-        db, clock, actor, session_id, [Mark(i, "attended") for i in ids], lock_days=lock_days
+    changed = (
+        await _mark(
+            db, clock, actor, session_id, [Mark(i, "attended") for i in ids], lock_days=lock_days
+        )
+        if ids
+        else {}
     )
+    return AttendanceOutcome(await catalogue.roster(db, clock, actor, session_id), changed)
 
 
 async def _sync_completion(
@@ -322,6 +356,19 @@ async def move_booking(
             )
             await booking_service.release_seat(s, source)
             await booking_service.promote_waiting(s, source, now=now)
+            await audit.record(
+                s,
+                action="booking.moved",
+                now=now,
+                actor=actor,
+                target=f"booking {booking.id}",
+                details={
+                    "from": f"session {source.id}",
+                    "to": f"session {target.id}",
+                    "reason": reason,
+                    "override": override_reason,
+                },
+            )
             return await booking_service.booking_view(s, booking.id, now=now)
 
     return await with_retry(attempt)
@@ -375,6 +422,14 @@ async def message_attendees(
                         "from_name": actor.name,
                     },
                 )
+            await audit.record(
+                s,
+                action="session.messaged",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={"subject": subject, "recipients": len(recipients)},
+            )
             return len(recipients)
 
     return await with_retry(attempt)
@@ -712,6 +767,14 @@ async def invite_waitlisted(db: Database, clock: Clock, actor: Actor, session_id
                     dedupe_key=f"course.new_session:{session.id}:{learner_id}",
                     payload={"session_id": session.id},
                 )
+            await audit.record(
+                s,
+                action="session.waitlist_invited",
+                now=now,
+                actor=actor,
+                target=f"session {session.id}",
+                details={"invited": len(learners)},
+            )
             return len(learners)
 
     return await with_retry(attempt)

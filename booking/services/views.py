@@ -54,6 +54,8 @@ class SessionView:
     cancel_reason: str | None = None
     # Only for people with a place (or who run it): never shown to the wider catalogue.
     virtual_link: str | None = None
+    # The trainers as people read them (names), in the order of `facilitators` (emails).
+    facilitator_names: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

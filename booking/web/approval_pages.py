@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.states import state_name
 from booking.services import approvals
 from booking.services.actors import Actor
 from booking.services.errors import ConflictError, InvalidError
@@ -52,13 +53,14 @@ async def link_page(
         nav="approvals",
         item=item,
         decision=decision,
+        errors={},
     )
 
 
 @post("/approvals/{request_id:int}/decide", include_in_schema=False, status_code=303)
 async def decide(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, request_id: int
-) -> Any:
+) -> Response[Any]:
     form = await request.form()
     decision = str(form.get("decision", ""))
     comment = str(form.get("comment", "")).strip() or None
@@ -67,6 +69,7 @@ async def decide(
             db, clock, actor, request_id, decision=decision, comment=comment
         )
     except (InvalidError, ConflictError) as exc:
+        field = getattr(exc, "field", None)
         item = await approvals.get_request(db, actor, request_id)
         return page(
             request,
@@ -75,18 +78,43 @@ async def decide(
             nav="approvals",
             item=item,
             decision=decision if decision in approvals.DECISIONS else "approve",
-            error=exc.detail,
+            # On its field when it has one (the comment); otherwise in the summary alone.
+            errors={"comment" if field == "comment" else "form": exc.detail},
             comment=comment,
             status_code=exc.status,
         )
-    state = outcome.booking.state.replace("_", " ")
     verb = "Approved" if decision == "approve" else "Declined"
     flash(
         request,
-        f"{verb}: {outcome.approval.learner['name']}, "
-        f"{outcome.approval.course['title']}. The booking is now {state}.",
+        f"{verb}: {outcome.approval.learner['name']}, {outcome.approval.course['title']}. "
+        + what_happens_next(outcome),
     )
     return Redirect(path="/approvals", status_code=303)
+
+
+_KINDS = {"manager": "line manager", "budget_holder": "budget holder", "admin": "training team"}
+
+
+def what_happens_next(outcome: approvals.Decision) -> str:
+    """After a decision, what it led to: the next approver, or the place the learner now has."""
+    name = outcome.approval.learner["name"]
+    b = outcome.booking
+    waiting = outcome.next_approval
+    if b.state == "pending_approval" and waiting is not None:
+        kind = _KINDS.get(waiting["kind"], waiting["kind"])
+        if waiting["kind"] == "admin":
+            return f"It now waits for the {kind} to approve."
+        return f"It now waits for approval by {waiting['approver']} ({kind})."
+    if b.state == "booked":
+        return f"{name} is booked and has been told."
+    if b.state == "waitlisted":
+        place = f" at number {b.waitlist_position}" if b.waitlist_position else ""
+        return f"The session is full: {name} is on the waiting list{place} and has been told."
+    if b.state == "declined" and outcome.approval.status == "approved":
+        return "The session is full and has no waiting list, so the booking was declined."
+    if b.state == "declined":
+        return f"{name} has been told, with your comment."
+    return f"The booking is now {state_name(b.state).lower()}."
 
 
 def approval_routes() -> list[Any]:

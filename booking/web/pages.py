@@ -8,13 +8,13 @@ redirect (303) to a page that says what happened.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from litestar import Request, Response, Router, get, post
+from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
@@ -24,6 +24,7 @@ from booking import oidc
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
+from booking.domain.states import state_name
 from booking.ratelimit import LOGIN
 from booking.services import (
     audit,
@@ -120,9 +121,12 @@ def zone_of(dates: Sequence[SessionDateView]) -> str | None:
     return dates[0].timezone if dates else None
 
 
-def money(value: MoneyView | None) -> str:
+def money(value: MoneyView | Mapping[str, Any] | None) -> str:
+    """A price for people ("£60.00", "Free"), from a money view or its JSON shape."""
     if value is None:
         return "Free"
+    if isinstance(value, Mapping):
+        return Money(value["amount"], value["currency"]).display()
     return Money(value.amount, value.currency).display()
 
 
@@ -159,9 +163,7 @@ def state_label(b: BookingView) -> str:
         "cancelled": "Cancelled",
         "declined": "Declined",
         "attended": "Attended",
-        "partially_attended": "Partly attended",
-        "no_show": "Did not attend",
-    }.get(b.state, b.state.replace("_", " ").capitalize())
+    }.get(b.state, state_name(b.state))
 
 
 def signed_in_name(request: Request[Any, Any, Any] | None) -> str | None:
@@ -188,6 +190,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "location": location,
         "status_label": status_label,
         "state_label": state_label,
+        "state_name": state_name,
         "signed_in_name": signed_in_name,
         "cancel_reasons": CANCEL_REASONS,
     }
@@ -242,23 +245,29 @@ def page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Template:
-    """A full page: the layout gets the user, the navigation marker and any flash message."""
+    """A full page: the layout gets the user, the navigation marker and any flash message.
+
+    Always `text/html`, whatever the handler's return annotation: Litestar otherwise takes the
+    handler's media type, which is JSON for a handler annotated `Any`."""
     return Template(
         template_name=template,
         context={"actor": actor, "nav": nav, "flash": _pop_flash(request), **context},
         status_code=status_code,
         headers={**NO_STORE, **(headers or {})},
+        media_type=MediaType.HTML,
     )
 
 
 def partial(
     template: str, *, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
 ) -> Template:
+    """An htmx fragment; `text/html` for the same reason as `page`."""
     return Template(
         template_name=template,
         context=context,
         status_code=status_code,
         headers={**NO_STORE, **(headers or {})},
+        media_type=MediaType.HTML,
     )
 
 

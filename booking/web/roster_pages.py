@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from billing.web import csv_download
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.states import state_name
 from booking.services import bookings, catalogue, roster
 from booking.services.actors import Actor
 from booking.services.bookings import BookingRequest
@@ -42,7 +43,7 @@ def _lock_days(request: Request[Any, Any, Any]) -> int:
 @post("/sessions/{session_id:int}/attendance", include_in_schema=False, status_code=200)
 async def mark_one(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
-) -> Any:
+) -> Response[Any]:
     form = await _form(request)
     try:
         booking_id = int(form.get("booking_id", ""))
@@ -82,16 +83,27 @@ async def mark_all(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Redirect:
     try:
-        view = await roster.mark_all_attended(
+        outcome = await roster.mark_all_attended(
             db, clock, actor, session_id, lock_days=_lock_days(request)
         )
-        flash(
-            request,
-            f"Marked as attended: {len(view.attended)} learners. Adjust any exceptions below.",
-        )
+        flash(request, attendance_summary(outcome.changed))
     except (ConflictError, InvalidError) as exc:
         flash(request, exc.detail)
     return _back(session_id, "#roster-attended")
+
+
+def attendance_summary(changed: dict[str, int]) -> str:
+    """What a bulk mark changed, per status: "Marked as attended: 2." """
+    if not any(changed.values()):
+        return "Nobody was left to mark: everyone's attendance is already recorded."
+    parts = [
+        f"{ATTENDANCE_LABELS[status].lower()}: {n}"
+        for status, n in sorted(
+            changed.items(), key=lambda kv: list(ATTENDANCE_LABELS).index(kv[0])
+        )
+        if n
+    ]
+    return "Marked as " + "; ".join(parts) + ". Adjust any exceptions below."
 
 
 @post("/sessions/{session_id:int}/add-learner", include_in_schema=False, status_code=303)
@@ -114,7 +126,7 @@ async def add_learner(
             BookingRequest(session_id, learner_email=email, override_reason=reason),
             seat_guard=request.app.state.settings.seat_guard,
         )
-        state = outcome.booking.state.replace("_", " ")
+        state = state_name(outcome.booking.state).lower()
         flash(request, f"{outcome.booking.learner.name} added ({state}).")
     except RefusedError as exc:
         flash(request, "Not added: " + " ".join(r.message for r in exc.reasons))
@@ -192,7 +204,7 @@ async def message_form(
 @post("/sessions/{session_id:int}/message", include_in_schema=False, status_code=303)
 async def send_message(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
-) -> Any:
+) -> Response[Any]:
     form = await _form(request)
     try:
         sent = await roster.message_attendees(

@@ -61,8 +61,9 @@ async def test_attendance_window_bulk_history_and_completion(world: support.Worl
         await roster.mark_all_attended(world.db, world.clock, trainer, session_id)
 
     world.clock.advance(timedelta(days=14, minutes=30))  # the session has started
-    view = await roster.mark_all_attended(world.db, world.clock, trainer, session_id)
-    assert sorted(r.booking_id for r in view.attended) == [lee_id, kim_id]
+    outcome = await roster.mark_all_attended(world.db, world.clock, trainer, session_id)
+    assert sorted(r.booking_id for r in outcome.roster.attended) == [lee_id, kim_id]
+    assert outcome.changed == {"attended": 2}
     view = await roster.mark_attendance(
         world.db, world.clock, trainer, session_id, [roster.Mark(kim_id, "no_show")]
     )

@@ -38,7 +38,9 @@ async def test_manager_approves_from_the_queue(browser: Browser) -> None:
     ok = await browser.post(f"/approvals/{request_id}/decide", {"decision": "approve"})
     assert ok.status_code == 303
     after = await browser.get("/approvals")
-    assert "Approved: Lee Learner, Leading Teams. The booking is now booked." in after.text
+    assert "Approved: Lee Learner, Leading Teams. Lee Learner is booked and has been told." in (
+        after.text
+    )
     assert "Nothing is waiting for you." in after.text
 
 
