@@ -74,7 +74,7 @@ async def reset_feed(request: Request[Any, Any, Any], db: Database, actor: Actor
     return Redirect(path="/me/bookings#calendar-feed", status_code=303)
 
 
-@get("/calendar/{filename:str}", include_in_schema=False, sync_to_thread=False)
+@get("/calendar/{filename:str}", include_in_schema=False)
 async def calendar_feed(
     request: Request[Any, Any, Any], db: Database, clock: Clock, filename: str
 ) -> Response[bytes]:
