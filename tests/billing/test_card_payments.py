@@ -85,7 +85,7 @@ class Shop:
         return page.client_secret.split("_secret_")[0]
 
     async def pay(self, booking_id: int) -> str:
-        """The Payment Element's confirmation, done server-side as NOTES.md describes."""
+        """Confirm the intent server-side, as the browser's Payment Element would."""
         intent_id = await self.start(booking_id)
         confirmed = await self.stripe.v1.payment_intents.confirm_async(intent_id)
         assert confirmed.status == "succeeded"
