@@ -88,7 +88,8 @@ class RedisStore:
         await self._redis.delete(f"booking:rl:{key}")
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        # `aclose` is redis-py 5.0.1's name for `close`.
+        await getattr(self._redis, "aclose", self._redis.close)()
 
 
 class RateLimiter:

@@ -40,7 +40,8 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
 
             async def on_shutdown(self) -> None:
                 await super().on_shutdown()
-                await self._redis.aclose()
+                # `aclose` is redis-py 5.0.1's name for `close`.
+                await getattr(self._redis, "aclose", self._redis.close)()
 
         backend: Any = ClosingRedisBackend(redis=Redis.from_url(settings.redis_url))
     else:
