@@ -78,6 +78,7 @@ def create_app(
             # and releases the rest of its claims before the engine is closed.
             if task is not None:
                 await jobs.stop_gracefully(task, stop, settings.shutdown_timeout)
+            await app.state.limiter.aclose()
             await db.dispose()
 
     channels = live.channels_plugin(settings)

@@ -62,6 +62,7 @@ class Store(Protocol):
     async def count(self, key: str) -> int: ...
     async def ttl(self, key: str) -> int: ...
     async def clear(self, key: str) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 class MemoryStore:
@@ -92,6 +93,9 @@ class MemoryStore:
     async def clear(self, key: str) -> None:
         self._counts.pop(key, None)
 
+    async def aclose(self) -> None:
+        return None
+
 
 class RedisStore:
     def __init__(self, url: str) -> None:
@@ -114,6 +118,10 @@ class RedisStore:
 
     async def clear(self, key: str) -> None:
         await self._redis.delete(f"booking:rl:{key}")
+
+    async def aclose(self) -> None:
+        # `aclose` is redis-py 5.0.1's name for `close`.
+        await getattr(self._redis, "aclose", self._redis.close)()
 
 
 class RateLimiter:
@@ -144,6 +152,10 @@ class RateLimiter:
 
     async def reset(self, limit: Limit, who: str) -> None:
         await self.store.clear(f"{limit.name}:{who}")
+
+    async def aclose(self) -> None:
+        """Close the store's connections (the app's shutdown)."""
+        await self.store.aclose()
 
 
 def limiter_for(redis_url: str | None) -> RateLimiter:

@@ -1188,7 +1188,7 @@ async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:
     if not waiting:
         return {}
     rows = await s.execute(_POSITIONS, {"booking_ids": [b.id for b in waiting]})
-    return {booking_id: int(count) for booking_id, count in rows.tuples()}
+    return {booking_id: int(count) for booking_id, count in rows}
 
 
 def local_dates_label(view: BookingView) -> str:

@@ -34,7 +34,16 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
 
-        backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        class ClosingRedisBackend(RedisChannelsPubSubBackend):
+            """Closes its client at shutdown too: Litestar's backend closes only the pub/sub
+            connection, and the connection that published would be left open."""
+
+            async def on_shutdown(self) -> None:
+                await super().on_shutdown()
+                # `aclose` is redis-py 5.0.1's name for `close`.
+                await getattr(self._redis, "aclose", self._redis.close)()
+
+        backend: Any = ClosingRedisBackend(redis=Redis.from_url(settings.redis_url))
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)

@@ -85,7 +85,7 @@ class Shop:
         return page.client_secret.split("_secret_")[0]
 
     async def pay(self, booking_id: int) -> str:
-        """The Payment Element's confirmation, done server-side as NOTES.md describes."""
+        """Confirm the intent server-side, as the browser's Payment Element would."""
         intent_id = await self.start(booking_id)
         confirmed = await self.stripe.v1.payment_intents.confirm_async(intent_id)
         assert confirmed.status == "succeeded"
@@ -137,12 +137,17 @@ async def open_shop(world: support.World, db_url: str, ls: LocalStripe) -> Async
         world, course_id=course.id, capacity=1, start=world.clock.now() + timedelta(days=30)
     )
     token = await people.create_token(world.db, world.clock, email="lee@example.org")
+    http = stripe.HTTPXClient()
     client_stripe = stripe.StripeClient(
-        "sk_test_billing", http_client=stripe.HTTPXClient(), base_addresses={"api": ls.url}
+        "sk_test_billing", http_client=http, base_addresses={"api": ls.url}
     )
     app = create_app(settings, clock=world.clock, run_worker=False)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
-        yield Shop(client, world, settings, client_stripe, ls, session_id, token)
+    try:
+        async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+            yield Shop(client, world, settings, client_stripe, ls, session_id, token)
+    finally:
+        # Its connections to localstripe, left open, are reported as unclosed transports.
+        await http.close_async()
 
 
 async def test_pay_then_the_signed_webhook_books_the_place(

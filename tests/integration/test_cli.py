@@ -94,3 +94,5 @@ def test_serve_demo_in_an_empty_directory(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        if proc.stdout:
+            proc.stdout.close()

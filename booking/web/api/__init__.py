@@ -1,1 +1,1 @@
-"""JSON API v1 under /api/v1 (see design/API.md)."""
+"""JSON API v1 under /api/v1 (the users' guide is docs/api.md)."""
