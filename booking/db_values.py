@@ -48,10 +48,13 @@ def _check_statement(
     compiled = getattr(context, "compiled", None)
     if compiled is not None:
         binds = getattr(compiled, "binds", {})
+        # A value longer than its column is refused when stored; compared (a lookup), it just
+        # matches nothing, as the database would have it.
+        storing = bool(getattr(context, "isinsert", False) or getattr(context, "isupdate", False))
         for params in getattr(context, "compiled_parameters", None) or ():
             for name, value in params.items():
                 bind = binds.get(name)
-                check_value(name, value, bind.type if bind is not None else None)
+                check_value(name, value, bind.type if bind is not None else None, storing=storing)
     return statement, parameters
 
 
@@ -63,7 +66,9 @@ def max_length_of(type_: TypeEngine[Any] | None) -> int | None:
     return None
 
 
-def check_value(name: str, value: Any, type_: TypeEngine[Any] | None) -> None:
+def check_value(
+    name: str, value: Any, type_: TypeEngine[Any] | None, *, storing: bool = True
+) -> None:
     """Raise InvalidError if `value`, bound as `type_`, is one the database would refuse."""
     if value is None:
         return
@@ -74,7 +79,7 @@ def check_value(name: str, value: Any, type_: TypeEngine[Any] | None) -> None:
             raise InvalidError(
                 f"The {label} contains a NUL character (\\0), which cannot be stored.", field
             )
-        limit = max_length_of(type_)
+        limit = max_length_of(type_) if storing else None
         if limit is not None and len(value) > limit:
             raise InvalidError(f"The {label} is too long: at most {limit} characters.", field)
     elif isinstance(value, bool):
@@ -85,12 +90,12 @@ def check_value(name: str, value: Any, type_: TypeEngine[Any] | None) -> None:
             raise InvalidError(f"The {label} is out of range: at most {high}.", field)
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            check_value(name, key, None)
-            check_value(name, item, None)
+            check_value(name, key, None, storing=storing)
+            check_value(name, item, None, storing=storing)
     elif isinstance(value, list | tuple | set | frozenset):
         item_type = getattr(type_, "item_type", None) if type_ is not None else None
         for item in value:
-            check_value(name, item, item_type or type_)
+            check_value(name, item, item_type or type_, storing=storing)
 
 
 def _int_range(type_: TypeEngine[Any] | None) -> tuple[int, int]:

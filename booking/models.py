@@ -241,7 +241,7 @@ class Booking(Base):
     waitlist_seq: Mapped[int | None] = mapped_column(Integer)
     offer_expires_at: Mapped[datetime | None]
     cost_code: Mapped[str | None] = mapped_column(String(32))
-    special_requirements: Mapped[str | None] = mapped_column(BoundedText(5000))
+    special_requirements: Mapped[str | None] = mapped_column(BoundedText(2000))
     answers: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancel_details: Mapped[str | None] = mapped_column(BoundedText(5000))

@@ -9,8 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from booking.models import Course, Room, Session
+from booking.db_values import check_value
+from booking.models import Booking, Course, Room, Session
+from booking.services.errors import InvalidError
+from tests import support
 from tests.web import test_api
+from tests.web.conftest import Browser
 from tests.web.test_api import auth, new_session, session_body
 
 pytestmark = pytest.mark.asyncio
@@ -61,8 +65,10 @@ async def test_ids_beyond_64_bits_are_not_found_on_api_and_pages(
         f"/api/v1/bookings/{HUGE}/move", json={"session_id": 1, "reason": "x"}, headers=h
     )
     assert_problem(r, 404)
-    page = await http.get(f"/courses/{HUGE}")
-    assert page.status_code in (303, 404)
+    for page_path in (f"/courses/{HUGE}", f"/sessions/{HUGE}/edit", f"/bookings/{HUGE}/cancel"):
+        page = await http.get(page_path, follow_redirects=False)
+        assert page.status_code == 404, page.text[:200]
+        assert page.headers["content-type"].startswith("text/html")
 
 
 async def test_ids_in_bodies_and_cursors_beyond_64_bits_are_422(api: dict[str, Any]) -> None:
@@ -181,3 +187,40 @@ async def test_record_rules_are_for_administrators_and_permission_comes_first(
     assert (
         await http.get(f"/api/v1/courses/{course}/record-rules", headers=admin)
     ).status_code == 200
+
+
+async def test_a_page_form_with_a_nul_or_an_overlong_text_shows_the_error_in_place(
+    browser: Browser,
+) -> None:
+    world = browser.world
+    session_id = await support.make_session(world, capacity=10)
+    await browser.sign_in("lee@example.org")
+    for special, message in (
+        ("Ramp\x00", "NUL character"),
+        ("r" * 100_000, "2,000 characters"),
+    ):
+        response = await browser.post(
+            f"/sessions/{session_id}/book", {"special_requirements": special}
+        )
+        assert response.status_code in (200, 422), response.text[:300]
+        assert response.headers["content-type"].startswith("text/html")
+        assert message in response.text
+        assert "<form" in response.text  # the form again, with the error on it
+    async with world.db.reading() as s:
+        assert await s.scalar(select(func.count()).select_from(Booking)) == 0
+
+
+async def test_values_the_database_would_refuse_are_refused_first_naming_the_field() -> None:
+    text200 = Room.__table__.c.name.type
+    for name, value, type_, field in (
+        ("name", "a\x00b", text200, "name"),
+        ("name_1", "x" * 201, text200, "name"),
+        ("capacity", 2**31, Session.__table__.c.capacity.type, "capacity"),
+        ("id_1", 2**63, Session.__table__.c.id.type, "id"),
+        ("answers", {"q": ["fine", "not\x00fine"]}, None, "answers"),
+    ):
+        with pytest.raises(InvalidError) as caught:
+            check_value(name, value, type_)
+        assert caught.value.field == field
+    check_value("name", "x" * 201, text200, storing=False)  # a lookup just matches nothing
+    check_value("capacity", 2**31 - 1, Session.__table__.c.capacity.type)

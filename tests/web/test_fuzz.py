@@ -118,7 +118,7 @@ def bad_values(leaf: Any) -> list[Any]:
     if isinstance(leaf, bool):
         return [1, "true"]
     if isinstance(leaf, int):
-        return [2**31, 10**30, True, "1"]
+        return [10**30, True, "1"]
     if isinstance(leaf, str):
         return [NUL, HUGE_TEXT, 12345]
     if isinstance(leaf, list | dict):
@@ -234,16 +234,13 @@ async def test_every_route_refuses_bad_input_without_a_5xx_or_a_change(
         if path.startswith("/api/") or method != "POST":
             continue
         url = concrete(path, ids)
-        # Every field at once, with every field its own form page shows (if it has one) in
-        # turn: a form answers the first fault it finds, so one at a time reaches them all.
+        # Every field at once, and a NUL in each field its own form page shows (if it has one)
+        # in turn: a form answers the first fault it finds, so one at a time reaches them all.
         for bad in (NUL, HUGE_TEXT, str(HUGE_NUMBERS[-1])):
             form = dict.fromkeys(form_fields.get(url) or all_fields, bad)
             probes.append((path, Probe("POST", url, form=form, what="form")))
         for name in sorted(form_fields.get(url, ())):
-            for bad in (NUL, HUGE_TEXT):
-                probes.append(
-                    (path, Probe("POST", url, form={name: bad}, what=f"form {name}={bad:.10}"))
-                )
+            probes.append((path, Probe("POST", url, form={name: NUL}, what=f"form {name}")))
 
     before = await fingerprint(world.db, sql)
     for path, probe in probes:
