@@ -41,7 +41,7 @@ def ids_in_range(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHan
     """Every `{…:int}` path parameter must fit a database key, or nothing has that id."""
     for value in connection.path_params.values():
         if isinstance(value, int) and not isinstance(value, bool) and not MIN_ID <= value <= MAX_ID:
-            raise NotFoundException(f"There is nothing with the id {value}.")
+            raise NotFoundException("There is nothing with this id.")
 
 
 class StrictRequest(Request[Any, Any, Any]):

@@ -36,7 +36,7 @@ def text(limit: int | InstrumentedAttribute[Any]) -> Meta:
 
 
 Int32 = Annotated[int, Meta(ge=INT32[0], le=INT32[1])]
-Id = Annotated[int, Meta(ge=1, le=INT64[1])]
+Id = Annotated[int, Meta(ge=INT64[0], le=INT64[1])]
 Amount = Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="Minor units (pence)")]
 Email = Annotated[str, text(m.Person.email)]
 CourseCode = Annotated[str, text(m.Course.code)]
