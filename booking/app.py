@@ -36,6 +36,7 @@ from booking.web.api.routes import api_router
 from booking.web.approval_pages import approval_routes
 from booking.web.auth_pages import auth_routes
 from booking.web.deps import provide_clock, provide_db, provide_page_actor
+from booking.web.inputs import StrictRequest, ids_in_range
 from booking.web.outbox_pages import outbox_routes
 from booking.web.pages import page_routes, template_globals
 from booking.web.records_pages import records_routes
@@ -142,6 +143,9 @@ def create_app(
             directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=engine_callback
         ),
         exception_handlers=exception_handlers,
+        # Bad input from outside is refused here, once for every route (booking/web/inputs.py).
+        request_class=StrictRequest,
+        guards=[ids_in_range],
         openapi_config=OpenAPIConfig(
             title="Workshop booking API",
             version="1",

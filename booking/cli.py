@@ -196,7 +196,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from booking import migrations
+    from booking import migrations, serving
 
     if args.demo:
         migrations.upgrade(settings.database_url)
@@ -228,10 +228,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # The app writes one access line per request itself (with the request id).
         access_log=False,
         server_header=False,
-        # Idle keep-alive connections stay open longer than a reverse proxy keeps its idle
-        # upstream connections (nginx: 60 s), so the proxy never sends a request on one the
-        # app is just closing (a 502 there; the scale-out test's clients saw it as a reset).
-        timeout_keep_alive=75,
+        # Bounded request headers (size and time) and the keep-alive period: booking/serving.py.
+        **serving.uvicorn_options(settings),
         # In-flight requests get this long to finish after SIGTERM before being cut.
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
     )
@@ -242,9 +240,14 @@ def app_factory():  # type: ignore[no-untyped-def]
     """For uvicorn/granian: `uvicorn --factory booking.cli:app_factory`."""
     import gc
 
+    from booking import serving
     from booking.app import create_app
 
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    # Each server process builds its app here: its HTTP protocol's limits come from the same
+    # settings.
+    serving.configure(settings)
+    app = create_app(settings)
     # What is imported and built by now lives as long as the server process: move it out of
     # the collector's reach, so full collections walk request garbage only (full collections
     # over the ~1,900 imported modules' objects were the pages' p99: bench/README.md).

@@ -71,6 +71,10 @@ class Settings:
     log_level: str = "info"
     # How long a stopping process waits for in-flight requests and the worker's current tick.
     shutdown_timeout: float = 30.0
+    # A request's headers must arrive within this many seconds, in at most this many bytes
+    # (booking/serving.py): a client cannot hold a connection open by never finishing them.
+    header_timeout: float = 15.0
+    max_header_bytes: int = 65_536
     # Reminders before a session's start, in hours (BOOKING_REMINDER_HOURS, default "168,24").
     reminder_hours: tuple[int, ...] = (168, 24)
     # An approver who has not answered after this many days gets one reminder.
@@ -134,6 +138,8 @@ class Settings:
             statement_timeout_ms = int(get("DB_STATEMENT_TIMEOUT_MS", "15000") or 0)
             connect_retry = float(get("DB_CONNECT_RETRY_SECONDS", "60") or 0)
             shutdown_timeout = float(get("SHUTDOWN_TIMEOUT", "30") or 0)
+            header_timeout = float(get("HEADER_TIMEOUT", "15") or 15)
+            max_header_bytes = int(get("MAX_HEADER_BYTES", "65536") or 65536)
             approval_reminder_days = int(get("APPROVAL_REMINDER_DAYS", "3") or 3)
             attendance_lock_days = int(get("ATTENDANCE_LOCK_DAYS", "7") or 7)
             session_idle_minutes = int(get("SESSION_IDLE_MINUTES", "120") or 120)
@@ -161,6 +167,10 @@ class Settings:
             raise ConfigError("BOOKING_WORKER_INTERVAL must be a positive number of seconds")
         if pool_size < 1 or (max_overflow is not None and max_overflow < 0):
             raise ConfigError("BOOKING_DB_POOL_SIZE must be ≥ 1 and BOOKING_DB_MAX_OVERFLOW ≥ 0")
+        if header_timeout <= 0 or max_header_bytes < 1024:
+            raise ConfigError(
+                "BOOKING_HEADER_TIMEOUT must be positive and BOOKING_MAX_HEADER_BYTES at least 1024"
+            )
         if min(statement_timeout_ms, connect_retry, shutdown_timeout, pool_timeout) < 0:
             raise ConfigError(
                 "BOOKING_DB_POOL_TIMEOUT, BOOKING_DB_STATEMENT_TIMEOUT_MS, "
@@ -210,6 +220,8 @@ class Settings:
             log_format=log_format,
             log_level=log_level,
             shutdown_timeout=shutdown_timeout,
+            header_timeout=header_timeout,
+            max_header_bytes=max_header_bytes,
             reminder_hours=reminder_hours,
             approval_reminder_days=approval_reminder_days,
             attendance_lock_days=attendance_lock_days,

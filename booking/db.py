@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from booking import db_values
 from booking.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -51,13 +52,14 @@ def create_engine(settings: Settings, *, application_name: str = "booking") -> A
             settings.database_url, pool_size=settings.db_pool_size, max_overflow=10, pool_timeout=60
         )
         _configure_sqlite(engine)
+        db_values.install(engine)
         return engine
     max_overflow = (
         settings.db_max_overflow
         if settings.db_max_overflow is not None
         else max(5, settings.db_pool_size)
     )
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=max_overflow,
@@ -70,6 +72,8 @@ def create_engine(settings: Settings, *, application_name: str = "booking") -> A
         # email addresses or token digests.
         hide_parameters=True,
     )
+    db_values.install(engine)
+    return engine
 
 
 def _connect_args(settings: Settings, application_name: str) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from booking.db_values import BoundedText
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -123,7 +125,7 @@ class Course(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(300))
-    summary: Mapped[str] = mapped_column(Text, server_default="")
+    summary: Mapped[str] = mapped_column(BoundedText(20_000), server_default="")
     price_amount: Mapped[int | None] = mapped_column(Integer)
     price_currency: Mapped[str] = mapped_column(String(3), server_default="GBP")
     approval: Mapped[dict[str, Any]] = mapped_column(JsonB)  # {"steps": [...]}
@@ -135,7 +137,7 @@ class Course(Base):
     questions: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
     # Terms a learner accepts when the approval chain starts with "self"; the version accepted
     # is kept with the booking.
-    terms_text: Mapped[str | None] = mapped_column(Text)
+    terms_text: Mapped[str | None] = mapped_column(BoundedText(50_000))
     terms_version: Mapped[int] = mapped_column(Integer, server_default="1")
     # Completing the course certifies for this many months; renewal opens N days before expiry.
     certification_months: Mapped[int | None] = mapped_column(Integer)
@@ -155,9 +157,9 @@ class Room(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    address: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(BoundedText(1000))
     capacity: Mapped[int | None] = mapped_column(Integer)
-    details: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(BoundedText(5000))
 
 
 class Session(Base):
@@ -173,7 +175,7 @@ class Session(Base):
     # Next waitlist ticket; taken under the session row's lock, so join order is FIFO.
     waitlist_seq: Mapped[int] = mapped_column(Integer, server_default="0")
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"))
-    virtual_link: Mapped[str | None] = mapped_column(Text)
+    virtual_link: Mapped[str | None] = mapped_column(BoundedText(2000))
     waitlist_mode: Mapped[str] = mapped_column(String(10), server_default="auto")
     offer_hours: Mapped[int] = mapped_column(Integer, server_default="24")
     signup_opens: Mapped[datetime | None]
@@ -183,7 +185,7 @@ class Session(Base):
     auto_cancel_below_min: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # Stored status: draft, open or cancelled. full / closed / in progress / over are derived.
     status: Mapped[str] = mapped_column(String(20), server_default="open")
-    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(BoundedText(2000))
     # Denormalised from the dates for listing and clash checks.
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
@@ -239,13 +241,13 @@ class Booking(Base):
     waitlist_seq: Mapped[int | None] = mapped_column(Integer)
     offer_expires_at: Mapped[datetime | None]
     cost_code: Mapped[str | None] = mapped_column(String(32))
-    special_requirements: Mapped[str | None] = mapped_column(Text)
+    special_requirements: Mapped[str | None] = mapped_column(BoundedText(2000))
     answers: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
-    cancel_details: Mapped[str | None] = mapped_column(Text)
+    cancel_details: Mapped[str | None] = mapped_column(BoundedText(5000))
     terms_version_accepted: Mapped[int | None] = mapped_column(Integer)
     # An administrator's reason for booking past the rules (shown on the roster).
-    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(BoundedText(2000))
     # iCalendar SEQUENCE for this learner's invitation; raised on every change sent to them.
     sequence: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime]
@@ -287,12 +289,12 @@ class ApprovalRequest(Base):
     approver_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(BoundedText(5000))
     status: Mapped[str] = mapped_column(String(20), server_default="waiting")
     requested_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(BoundedText(5000))
 
     __table_args__ = (
         CheckConstraint(

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 
-from booking import migrations
+from booking import migrations, serving
 from booking.clock import FixedClock
 from booking.config import Settings
 from booking.db import Database
@@ -281,9 +281,9 @@ async def live_server(app: Any, port: int = 0) -> AsyncIterator[str]:
         lifespan="on",
         backlog=2048,
         limit_concurrency=None,
-        # As `booking serve`: idle connections outlive the clients' own 5 s keep-alive, so a
-        # client never reuses one the server is closing.
-        timeout_keep_alive=75,
+        # As `booking serve`: bounded request headers, and idle connections outlive the
+        # clients' own 5 s keep-alive, so a client never reuses one the server is closing.
+        **serving.uvicorn_options(settings_for("sqlite://")),
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -606,8 +606,8 @@ def _rules_view(course: Course, row: CourseRecordRule | None) -> CourseRulesView
 
 
 async def get_course_rules(db: Database, actor: Actor, course_id: int) -> CourseRulesView:
-    if not policy.is_person(actor):
-        raise NotFoundError(f"There is no course {course_id}.")
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can see how courses are completed.")
     async with db.reading() as s:
         course = await s.get(Course, course_id)
         if course is None:
@@ -647,6 +647,10 @@ class FeedPage:
     next_cursor: str
 
 
+# Cursors are 64-bit sequence numbers.
+MAX_CURSOR = 2**63 - 1
+
+
 def parse_cursor(value: str | None) -> int:
     if value in (None, ""):
         return 0
@@ -654,7 +658,7 @@ def parse_cursor(value: str | None) -> int:
         cursor = int(value)
     except ValueError:
         raise InvalidError("This cursor is not one the server gave out.", "since") from None
-    if cursor < 0:
+    if not 0 <= cursor <= MAX_CURSOR:
         raise InvalidError("This cursor is not one the server gave out.", "since")
     return cursor
 

@@ -756,6 +756,19 @@ async def invite_waitlisted(db: Database, clock: Clock, actor: Actor, session_id
                     ).all()
                 )
             )
+            # Invited once per session: asking again tells only those not yet told (the
+            # outbox's unique dedupe key would refuse a second message, as a 500).
+            keys = {f"course.new_session:{session.id}:{learner_id}" for learner_id in learners}
+            told = set(
+                (
+                    await s.scalars(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(keys)))
+                ).all()
+            )
+            learners = [
+                learner_id
+                for learner_id in learners
+                if f"course.new_session:{session.id}:{learner_id}" not in told
+            ]
             for learner_id in learners:
                 await queue_email(
                     s,

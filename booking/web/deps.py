@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 
 from booking import policy, ratelimit
@@ -27,18 +28,28 @@ def provide_clock(request: Request[Any, Any, Any]) -> Clock:
 
 async def provide_api_actor(request: Request[Any, Any, Any]) -> Actor:
     """The bearer token's actor; 401 without a valid token."""
-    header = request.headers.get("authorization", "")
+    return await api_actor(request)
+
+
+async def api_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The bearer token's actor, looked up once per request (a guard may ask before the
+    handler's dependency does); 401 without a valid token."""
+    state = connection.scope.setdefault("state", {})
+    if "api_actor" in state:
+        return state["api_actor"]  # type: ignore[no-any-return]
+    header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException(
             "Send an API token as `Authorization: Bearer <token>`.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    actor = await people.actor_for_token(request.app.state.db, token.strip())
+    actor = await people.actor_for_token(connection.app.state.db, token.strip())
     if actor is None:
         raise NotAuthorizedException(
             "This token is unknown or revoked.", headers={"WWW-Authenticate": "Bearer"}
         )
+    state["api_actor"] = actor
     return actor
 
 

@@ -24,7 +24,9 @@ from booking import oidc
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
+from booking.db_values import max_length_of
 from booking.domain.states import state_name
+from booking.models import Booking
 from booking.ratelimit import LOGIN
 from booking.services import (
     audit,
@@ -52,7 +54,8 @@ from booking.web.deps import current_actor, limit_booking_rate, provide_page_act
 SESSION_NAME_KEY = "person_name"
 FLASH_KEY = "flash"
 MAX_QUERY_LENGTH = 200
-MAX_SPECIAL_REQUIREMENTS = 2000
+# As long as the column keeps (booking/db_values.py checks it for every way in).
+MAX_SPECIAL_REQUIREMENTS = max_length_of(Booking.__table__.c.special_requirements.type) or 2000
 MAX_REASON_LENGTH = 500
 CANCEL_REASONS = (
     "Work commitments",

@@ -273,6 +273,8 @@ async def test_copy_demand_and_invite(world: support.World) -> None:
     )
     assert (copy.capacity, copy.facilitators) == (1, ["trainer@example.org"])
     assert await roster.invite_waitlisted(world.db, world.clock, world.admin, copy.id) == 2
+    # Asking again tells nobody twice (it used to break on the outbox's unique key: a 500).
+    assert await roster.invite_waitlisted(world.db, world.clock, world.admin, copy.id) == 0
     lee = await support.actor(world.db, "lee@example.org")
     with pytest.raises(ForbiddenError):
         await roster.course_demand(world.db, world.clock, lee, world.course_id)

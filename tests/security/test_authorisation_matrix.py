@@ -135,7 +135,6 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/courses"): PEOPLE,
     ("GET", "/api/v1/courses/{course_id:int}"): PEOPLE,
     ("GET", "/api/v1/courses/{course_id:int}/eligibility"): PEOPLE,
-    ("GET", "/api/v1/courses/{course_id:int}/record-rules"): PEOPLE,
     ("GET", "/api/v1/sessions/{session_id:int}"): PEOPLE,
     ("POST", "/api/v1/sessions/{session_id:int}/bookings"): PEOPLE,
     ("GET", "/api/v1/approvals"): PEOPLE,
@@ -159,6 +158,8 @@ RULES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/records/completions/import"): ADMIN,
     ("POST", "/api/v1/courses"): ADMIN,
     ("PUT", "/api/v1/courses/{course_id:int}"): ADMIN,
+    # Issue 15: the rules are administrators' business, to read as to change.
+    ("GET", "/api/v1/courses/{course_id:int}/record-rules"): ADMIN,
     ("PUT", "/api/v1/courses/{course_id:int}/record-rules"): ADMIN,
     ("POST", "/api/v1/courses/{course_id:int}/sessions"): ADMIN,
     ("GET", "/api/v1/courses/{course_id:int}/demand"): ADMIN,

@@ -4,7 +4,7 @@ the finance journal. Thin: parse, call one service in `booking.services.payments
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -12,26 +12,28 @@ from litestar.params import Parameter
 
 from billing import services as billing
 from billing.domain.money import Money
+from billing.models import CostCode
 from billing.web import csv_download
 from booking.clock import Clock
 from booking.db import Database
 from booking.services import payments
 from booking.services.actors import Actor
 from booking.services.errors import InvalidError
-from booking.web.api.schemas import MoneyIn
+from booking.web.api.schemas import LONG_TEXT, Email, MoneyIn, text
+from booking.web.inputs import admins_only
 
 
 class CostCodeIn(msgspec.Struct):
-    code: str
-    description: str
-    budget_holder_email: str
+    code: Annotated[str, text(CostCode.code)]
+    description: Annotated[str, text(CostCode.description)]
+    budget_holder_email: Email
     active_from: date
     active_to: date | None = None
     annual_limit: MoneyIn | None = None
 
 
 class WaiverIn(msgspec.Struct):
-    reason: str
+    reason: Annotated[str, text(LONG_TEXT)]
 
 
 def _config(request: Request[Any, Any, Any]) -> payments.BillingConfig:
@@ -47,7 +49,7 @@ def _limit(value: MoneyIn | None) -> Money | None:
         raise InvalidError(str(exc), "annual_limit") from exc
 
 
-@post("/cost-codes", summary="Create a cost code", status_code=201)
+@post("/cost-codes", summary="Create a cost code", status_code=201, guards=[admins_only])
 async def create_cost_code(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, data: CostCodeIn
 ) -> billing.CostCodeView:
@@ -73,6 +75,7 @@ async def create_cost_code(
     description="A `text/csv` body with a header row: code, description, budget_holder_email, "
     "active_from, active_to, annual_limit. One bad row does not stop the others.",
     status_code=200,
+    guards=[admins_only],
 )
 async def import_cost_codes(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
@@ -115,7 +118,12 @@ async def booking_payment(
     return await payments.payment_page(db, clock, actor, _config(request), booking_id)
 
 
-@post("/bookings/{booking_id:int}/waive-fee", summary="Waive a booking's fee", status_code=200)
+@post(
+    "/bookings/{booking_id:int}/waive-fee",
+    summary="Waive a booking's fee",
+    status_code=200,
+    guards=[admins_only],
+)
 async def waive_fee(
     db: Database, clock: Clock, actor: Actor, booking_id: int, data: WaiverIn
 ) -> dict[str, Any]:
@@ -123,7 +131,11 @@ async def waive_fee(
     return {"booking_id": booking_id, "waived": waived}
 
 
-@get("/finance/journal.csv", summary="Journal of charges, fees, refunds and waivers (CSV)")
+@get(
+    "/finance/journal.csv",
+    summary="Journal of charges, fees, refunds and waivers (CSV)",
+    guards=[admins_only],
+)
 async def journal_csv(
     db: Database,
     clock: Clock,

@@ -15,19 +15,21 @@ from booking.db import Database
 from booking.services import records
 from booking.services.actors import Actor
 from booking.services.errors import InvalidError
+from booking.web.api.schemas import NO_NUL, CourseCode, Int32, Short
+from booking.web.inputs import admins_only
 
 MAX_CSV_BYTES = 5_000_000
 
 
 class CompletionRuleIn(msgspec.Struct):
-    mode: str
-    criteria: list[str]
+    mode: Short
+    criteria: list[CourseCode]
 
 
 class RecordRulesIn(msgspec.Struct):
     completion_rule: CompletionRuleIn | None = None
     mandatory: bool = False
-    due_within_days: int | None = None
+    due_within_days: Int32 | None = None
 
 
 @get("/records", summary="Completions and attendance changed since a cursor, oldest first")
@@ -35,7 +37,11 @@ async def records_feed(
     db: Database,
     actor: Actor,
     since: str | None = Parameter(
-        query="since", required=False, description="`next_cursor` of the previous answer"
+        query="since",
+        required=False,
+        max_length=40,
+        pattern=NO_NUL,
+        description="`next_cursor` of the previous answer",
     ),
     limit: int = Parameter(query="limit", ge=1, le=records.FEED_LIMIT, default=500),
 ) -> records.FeedPage:
@@ -64,7 +70,11 @@ async def compliance_report(db: Database, clock: Clock, actor: Actor) -> dict[st
     return {"items": await records.compliance_report(db, clock, actor)}
 
 
-@get("/courses/{course_id:int}/record-rules", summary="How a course is completed")
+@get(
+    "/courses/{course_id:int}/record-rules",
+    summary="How a course is completed",
+    guards=[admins_only],
+)
 async def get_record_rules(db: Database, actor: Actor, course_id: int) -> records.CourseRulesView:
     return await records.get_course_rules(db, actor, course_id)
 
@@ -73,6 +83,7 @@ async def get_record_rules(db: Database, actor: Actor, course_id: int) -> record
     "/courses/{course_id:int}/record-rules",
     summary="Set how a course is completed and whether it is mandatory",
     status_code=200,
+    guards=[admins_only],
 )
 async def put_record_rules(
     db: Database, clock: Clock, actor: Actor, course_id: int, data: RecordRulesIn

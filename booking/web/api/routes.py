@@ -38,8 +38,15 @@ from booking.services.views import BookingView, CourseView, MoneyView, PersonVie
 from booking.web.api import billing_routes, schemas
 from booking.web.api.records_routes import records_api_router
 from booking.web.deps import limit_booking_rate, provide_api_actor
+from booking.web.inputs import MAX_ID, admins_only
 
-CursorParam = Parameter(query="cursor", required=False, description="Opaque cursor from a page")
+CursorParam = Parameter(
+    query="cursor",
+    required=False,
+    max_length=40,
+    pattern=schemas.NO_NUL,
+    description="Opaque cursor from a page",
+)
 LimitParam = Parameter(query="limit", ge=1, le=200, default=50, description="Page size")
 
 
@@ -50,7 +57,7 @@ def _cursor(value: str | None) -> int | None:
         cursor = int(value)
     except ValueError:
         raise InvalidError("This cursor is not one the server gave out.", "cursor") from None
-    if cursor < 0:
+    if not 0 <= cursor <= MAX_ID:
         raise InvalidError("This cursor is not one the server gave out.", "cursor")
     return cursor
 
@@ -96,7 +103,12 @@ async def my_bookings(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@put("/org-units", summary="Upsert organisation units (a tree)", status_code=200)
+@put(
+    "/org-units",
+    summary="Upsert organisation units (a tree)",
+    status_code=200,
+    guards=[admins_only],
+)
 async def put_org_units(
     db: Database, clock: Clock, actor: Actor, data: list[schemas.OrgUnitIn]
 ) -> dict[str, Any]:
@@ -106,7 +118,7 @@ async def put_org_units(
     return {"items": [{"id": r.id, "code": r.code, "status": r.status} for r in results]}
 
 
-@put("/people", summary="Upsert people", status_code=200)
+@put("/people", summary="Upsert people", status_code=200, guards=[admins_only])
 async def put_people(
     db: Database, clock: Clock, actor: Actor, data: list[schemas.PersonIn]
 ) -> dict[str, Any]:
@@ -162,14 +174,19 @@ def _course_input(data: schemas.CourseIn) -> CourseInput:
     )
 
 
-@post("/courses", summary="Create a course")
+@post("/courses", summary="Create a course", guards=[admins_only])
 async def create_course(
     db: Database, clock: Clock, actor: Actor, data: schemas.CourseIn
 ) -> CourseView:
     return await catalogue.create_course(db, clock, actor, _course_input(data))
 
 
-@put("/courses/{course_id:int}", summary="Replace a course's details", status_code=200)
+@put(
+    "/courses/{course_id:int}",
+    summary="Replace a course's details",
+    status_code=200,
+    guards=[admins_only],
+)
 async def update_course(
     db: Database, clock: Clock, actor: Actor, course_id: int, data: schemas.CourseIn
 ) -> CourseView:
@@ -182,7 +199,13 @@ async def list_courses(
     clock: Clock,
     actor: Actor,
     cursor: str | None = CursorParam,
-    q: str | None = Parameter(query="q", required=False, description="Search words"),
+    q: str | None = Parameter(
+        query="q",
+        required=False,
+        max_length=200,
+        pattern=schemas.NO_NUL,
+        description="Search words",
+    ),
     limit: int = LimitParam,
 ) -> dict[str, Any]:
     page = await catalogue.list_courses(
@@ -204,7 +227,7 @@ def _room(room: schemas.RoomIn | None) -> RoomInput | None:
     return None if room is None else RoomInput(room.name, room.address, room.capacity, room.details)
 
 
-@post("/courses/{course_id:int}/sessions", summary="Schedule a session")
+@post("/courses/{course_id:int}/sessions", summary="Schedule a session", guards=[admins_only])
 async def create_session(
     db: Database, clock: Clock, actor: Actor, course_id: int, data: schemas.SessionIn
 ) -> SessionView:
@@ -240,7 +263,7 @@ def _given(value: Any) -> Any:
     return _UNSET if value is msgspec.UNSET else value
 
 
-@patch("/sessions/{session_id:int}", summary="Change a session")
+@patch("/sessions/{session_id:int}", summary="Change a session", guards=[admins_only])
 async def patch_session(
     db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.SessionPatch
 ) -> SessionView:
@@ -270,7 +293,12 @@ async def patch_session(
     )
 
 
-@post("/sessions/{session_id:int}/cancel", summary="Cancel a session", status_code=200)
+@post(
+    "/sessions/{session_id:int}/cancel",
+    summary="Cancel a session",
+    status_code=200,
+    guards=[admins_only],
+)
 async def cancel_session(
     db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.ReasonIn
 ) -> SessionView:
@@ -490,7 +518,9 @@ async def sign_in_sheet(
     )
 
 
-@post("/sessions/{session_id:int}/copy", summary="Copy a session to new dates")
+@post(
+    "/sessions/{session_id:int}/copy", summary="Copy a session to new dates", guards=[admins_only]
+)
 async def copy_session(
     db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.CopyIn
 ) -> SessionView:
@@ -510,7 +540,11 @@ async def invite_waitlisted(
     return {"invited": await roster.invite_waitlisted(db, clock, actor, session_id)}
 
 
-@get("/courses/{course_id:int}/demand", summary="Waiting-list demand across sessions")
+@get(
+    "/courses/{course_id:int}/demand",
+    summary="Waiting-list demand across sessions",
+    guards=[admins_only],
+)
 async def course_demand(db: Database, clock: Clock, actor: Actor, course_id: int) -> roster.Demand:
     return await roster.course_demand(db, clock, actor, course_id)
 

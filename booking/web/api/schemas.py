@@ -1,80 +1,118 @@
-"""Request bodies of the JSON API, as msgspec structs (they feed the OpenAPI document too)."""
+"""Request bodies of the JSON API, as msgspec structs (they feed the OpenAPI document too).
+
+Every field has bounds, checked (strictly: `true` is not a number) before a handler runs: text
+is at most as long as the column it is stored in and has no NUL character, numbers fit their
+column. booking/db_values.py holds the same limits for every other way in.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
+from sqlalchemy.orm import InstrumentedAttribute
+
+from booking import models as m
+from booking.db_values import INT32, INT64, max_length_of
+
+NO_NUL = "^[^\\x00]*$"
+# Money in minor units: £10,000,000.00 is beyond any course or budget here, and inside the
+# 32-bit columns prices are stored in.
+MAX_AMOUNT = 1_000_000_000
+# Free text stored as JSON (answers, question labels) or nowhere at all.
+SHORT_TEXT = 200
+LONG_TEXT = 5000
+
+
+def text(limit: int | InstrumentedAttribute[Any]) -> Meta:
+    """Bounds for a string: a number, or the column the value is stored in."""
+    if not isinstance(limit, int):
+        length = max_length_of(limit.property.columns[0].type)
+        assert length is not None, f"{limit} has no length"
+        limit = length
+    return Meta(max_length=limit, pattern=NO_NUL)
+
+
+Int32 = Annotated[int, Meta(ge=INT32[0], le=INT32[1])]
+Id = Annotated[int, Meta(ge=INT64[0], le=INT64[1])]
+Amount = Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="Minor units (pence)")]
+Email = Annotated[str, text(m.Person.email)]
+CourseCode = Annotated[str, text(m.Course.code)]
+UnitCode = Annotated[str, text(m.OrgUnit.code)]
+Short = Annotated[str, text(SHORT_TEXT)]
+Long = Annotated[str, text(LONG_TEXT)]
+VirtualLink = Annotated[str, text(m.Session.virtual_link)]
+Override = Annotated[str, text(m.Booking.override_reason)]
 
 
 class MoneyIn(msgspec.Struct, forbid_unknown_fields=True):
-    amount: int
-    currency: str = "GBP"
+    amount: Amount
+    currency: Annotated[str, Meta(pattern="^[A-Za-z]{3}$")] = "GBP"
 
 
 class OrgUnitIn(msgspec.Struct):
-    code: str
-    name: str
-    parent_code: str | None = None
+    code: UnitCode
+    name: Annotated[str, text(m.OrgUnit.name)]
+    parent_code: UnitCode | None = None
 
 
 class PersonIn(msgspec.Struct):
-    email: str
-    name: str
-    personnel_number: str | None = None
-    manager_email: str | None = None
-    org_unit: str | None = None
-    job_role: str | None = None
-    staff_type: str = "payroll"
-    roles: list[str] | None = None
+    email: Email
+    name: Annotated[str, text(m.Person.name)]
+    personnel_number: Annotated[str, text(m.Person.personnel_number)] | None = None
+    manager_email: Email | None = None
+    org_unit: UnitCode | None = None
+    job_role: Annotated[str, text(m.Person.job_role)] | None = None
+    staff_type: Annotated[str, text(m.Person.staff_type)] = "payroll"
+    roles: list[Short] | None = None
 
 
 class TierIn(msgspec.Struct):
-    min_notice_hours: int
-    fee_percent: int
+    min_notice_hours: Int32
+    fee_percent: Int32
 
 
 class CancellationPolicyIn(msgspec.Struct):
     tiers: list[TierIn] = []
-    no_show_fee_percent: int = 0
+    no_show_fee_percent: Int32 = 0
 
 
 class AudienceIn(msgspec.Struct):
-    org_units: list[str] | None = None
-    job_roles: list[str] | None = None
-    staff_types: list[str] | None = None
+    org_units: list[UnitCode] | None = None
+    job_roles: list[Annotated[str, text(m.Person.job_role)]] | None = None
+    staff_types: list[Annotated[str, text(m.Person.staff_type)]] | None = None
 
 
 class PrerequisiteIn(msgspec.Struct):
-    course_code: str
-    within_months: int | None = None
+    course_code: CourseCode
+    within_months: Int32 | None = None
 
 
 class QuestionIn(msgspec.Struct):
-    id: str
-    label: str
-    kind: str = "text"
+    id: Short
+    label: Long
+    kind: Short = "text"
     required: bool = False
-    choices: list[str] | None = None
+    choices: list[Long] | None = None
 
 
 class TermsIn(msgspec.Struct):
-    text: str
+    text: Annotated[str, text(m.Course.terms_text)]
 
 
 class CertificationIn(msgspec.Struct):
-    months: int
-    window_days: int = 0
+    months: Int32
+    window_days: Int32 = 0
 
 
 class CourseIn(msgspec.Struct):
-    code: str
-    title: str
-    summary: str = ""
+    code: CourseCode
+    title: Annotated[str, text(m.Course.title)]
+    summary: Annotated[str, text(m.Course.summary)] = ""
     price: MoneyIn | None = None
-    approval: list[str] = []
+    approval: list[Short] = []
     cancellation_policy: CancellationPolicyIn | None = None
     audience: AudienceIn | None = None
     prerequisites: list[PrerequisiteIn] = []
@@ -85,89 +123,89 @@ class CourseIn(msgspec.Struct):
 
 
 class DecisionIn(msgspec.Struct):
-    decision: str
-    comment: str | None = None
+    decision: Short
+    comment: Annotated[str, text(m.ApprovalRequest.comment)] | None = None
 
 
 class CompletionIn(msgspec.Struct):
-    course_code: str
+    course_code: CourseCode
     completed_at: datetime
-    learner_email: str | None = None
-    personnel_number: str | None = None
-    source: str = "elearning"
+    learner_email: Email | None = None
+    personnel_number: Annotated[str, text(m.Person.personnel_number)] | None = None
+    source: Annotated[str, text(m.Completion.source)] = "elearning"
 
 
 class DateIn(msgspec.Struct):
     start: datetime
     end: datetime
-    timezone: str
-    id: int | None = None
+    timezone: Annotated[str, text(m.SessionDate.timezone)]
+    id: Id | None = None
 
 
 class RoomIn(msgspec.Struct):
-    name: str
-    address: str | None = None
-    capacity: int | None = None
-    details: str | None = None
+    name: Annotated[str, text(m.Room.name)]
+    address: Annotated[str, text(m.Room.address)] | None = None
+    capacity: Int32 | None = None
+    details: Annotated[str, text(m.Room.details)] | None = None
 
 
 class SessionIn(msgspec.Struct):
     dates: list[DateIn]
-    capacity: int
+    capacity: Int32
     room: RoomIn | None = None
-    virtual_link: str | None = None
-    facilitators: list[str] = []
-    waitlist_mode: str = "auto"
-    offer_hours: int = 24
+    virtual_link: VirtualLink | None = None
+    facilitators: list[Email] = []
+    waitlist_mode: Short = "auto"
+    offer_hours: Int32 = 24
     signup_opens: datetime | None = None
     signup_closes: datetime | None = None
-    min_bookings: int = 0
-    status: str = "open"
+    min_bookings: Int32 = 0
+    status: Short = "open"
     auto_cancel_below_min: bool = False
-    override_reason: str | None = None
+    override_reason: Override | None = None
 
 
 class SessionPatch(msgspec.Struct):
     dates: list[DateIn] | UnsetType = UNSET
-    capacity: int | UnsetType = UNSET
+    capacity: Int32 | UnsetType = UNSET
     room: RoomIn | None | UnsetType = UNSET
-    virtual_link: str | None | UnsetType = UNSET
-    facilitators: list[str] | UnsetType = UNSET
-    waitlist_mode: str | UnsetType = UNSET
-    offer_hours: int | UnsetType = UNSET
+    virtual_link: VirtualLink | None | UnsetType = UNSET
+    facilitators: list[Email] | UnsetType = UNSET
+    waitlist_mode: Short | UnsetType = UNSET
+    offer_hours: Int32 | UnsetType = UNSET
     signup_opens: datetime | None | UnsetType = UNSET
     signup_closes: datetime | None | UnsetType = UNSET
-    min_bookings: int | UnsetType = UNSET
-    status: str | UnsetType = UNSET
+    min_bookings: Int32 | UnsetType = UNSET
+    status: Short | UnsetType = UNSET
     auto_cancel_below_min: bool | UnsetType = UNSET
-    override_reason: str | None = None
+    override_reason: Override | None = None
 
 
 class ReasonIn(msgspec.Struct):
-    reason: str
+    reason: Annotated[str, text(m.Session.cancel_reason)]
 
 
 class BookingIn(msgspec.Struct):
-    learner_email: str | None = None
-    cost_code: str | None = None
+    learner_email: Email | None = None
+    cost_code: Annotated[str, text(m.Booking.cost_code)] | None = None
     payment: dict[str, Any] | None = None
     accept_terms: bool = False
     answers: dict[str, Any] | None = None
-    special_requirements: str | None = None
-    override_reason: str | None = None
+    special_requirements: Annotated[str, text(m.Booking.special_requirements)] | None = None
+    override_reason: Override | None = None
     overbook: bool = False
-    move_from: int | None = None
+    move_from: Id | None = None
 
 
 class CancelIn(msgspec.Struct):
-    reason: str
-    details: str | None = None
+    reason: Annotated[str, text(m.Booking.cancel_reason)]
+    details: Annotated[str, text(m.Booking.cancel_details)] | None = None
     quoted_fee: MoneyIn | None = None
 
 
 class MarkIn(msgspec.Struct):
-    booking_id: int
-    status: str
+    booking_id: Id
+    status: Short
 
 
 class AttendanceIn(msgspec.Struct):
@@ -175,16 +213,16 @@ class AttendanceIn(msgspec.Struct):
 
 
 class MoveIn(msgspec.Struct):
-    session_id: int
-    reason: str
-    override_reason: str | None = None
+    session_id: Id
+    reason: Annotated[str, text(m.Booking.cancel_reason)]
+    override_reason: Override | None = None
 
 
 class MessageIn(msgspec.Struct):
-    subject: str
-    body: str
+    subject: Annotated[str, text(300)]
+    body: Annotated[str, text(20_000)]
 
 
 class CopyIn(msgspec.Struct):
     dates: list[DateIn]
-    override_reason: str | None = None
+    override_reason: Override | None = None
