@@ -216,6 +216,26 @@ async def make_world(db: Database, clock: FixedClock) -> World:
     return World(db, clock, admin, admin_token, course.id)
 
 
+async def add_budget_holder(world: World, email: str = "bud@example.org") -> None:
+    """Bea Budget, a learner who also holds budgets (the billing tests' approver)."""
+    await people.upsert_people(
+        world.db,
+        world.clock,
+        world.admin,
+        [
+            people.PersonInput(
+                email,
+                "Bea Budget",
+                "P009",
+                None,
+                "ORG",
+                "Director",
+                roles=["learner", "budget_holder"],
+            )
+        ],
+    )
+
+
 async def actor(db: Database, email: str) -> Actor:
     token = await people.create_token(db, FixedClock(T0), email=email)
     found = await people.actor_for_token(db, token)

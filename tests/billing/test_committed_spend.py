@@ -16,7 +16,7 @@ from billing import services as billing
 from billing.domain import cost_codes
 from billing.domain.money import Money
 from booking.app import create_app
-from booking.services import approvals, bookings, catalogue, payments, people, roster
+from booking.services import approvals, bookings, catalogue, payments, roster
 from booking.services.bookings import BookingRequest
 from booking.services.catalogue import CourseInput
 from tests import support
@@ -70,22 +70,7 @@ def codes_row(page: str, code: str) -> str:
 async def test_an_approved_place_is_committed_until_charged_and_released_by_a_free_cancel(
     world: support.World, browser: Browser
 ) -> None:
-    await people.upsert_people(
-        world.db,
-        world.clock,
-        world.admin,
-        [
-            people.PersonInput(
-                "bud@example.org",
-                "Bea Budget",
-                "P009",
-                None,
-                "ORG",
-                "Director",
-                roles=["learner", "budget_holder"],
-            )
-        ],
-    )
+    await support.add_budget_holder(world)
     course = await catalogue.create_course(
         world.db,
         world.clock,

@@ -61,22 +61,7 @@ async def priced_course(world: support.World, code: str = "MHFA", pence: int = 6
 
 
 async def add_budget_holder(world: support.World) -> None:
-    await people.upsert_people(
-        world.db,
-        world.clock,
-        world.admin,
-        [
-            people.PersonInput(
-                "bud@example.org",
-                "Bea Budget",
-                "P009",
-                None,
-                "ORG",
-                "Director",
-                roles=["learner", "budget_holder"],
-            )
-        ],
-    )
+    await support.add_budget_holder(world)
 
 
 async def test_cost_codes_over_the_api_and_from_csv(

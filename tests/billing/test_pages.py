@@ -15,7 +15,7 @@ from billing.domain.money import Money
 from booking.app import create_app
 from booking.db import Database
 from booking.models import Booking
-from booking.services import bookings, catalogue, people
+from booking.services import bookings, catalogue
 from booking.services.bookings import BookingRequest
 from booking.services.catalogue import CourseInput
 from tests import support
@@ -39,22 +39,7 @@ async def browser(world: support.World, db_url: str) -> AsyncIterator[Browser]:
 
 
 async def setup(world: support.World, *, days: int, limit: int | None = None) -> tuple[int, int]:
-    await people.upsert_people(
-        world.db,
-        world.clock,
-        world.admin,
-        [
-            people.PersonInput(
-                "bud@example.org",
-                "Bea Budget",
-                "P009",
-                None,
-                "ORG",
-                "Director",
-                roles=["learner", "budget_holder"],
-            )
-        ],
-    )
+    await support.add_budget_holder(world)
     course = await catalogue.create_course(
         world.db,
         world.clock,

@@ -383,24 +383,9 @@ async def seed_cost_code(world: support.World) -> int:
     returns the course."""
     from billing import services as billing
     from billing.domain.money import Money
-    from booking.services import catalogue, people
+    from booking.services import catalogue
 
-    await people.upsert_people(
-        world.db,
-        world.clock,
-        world.admin,
-        [
-            people.PersonInput(
-                "bud@example.org",
-                "Bea Budget",
-                "P009",
-                None,
-                "ORG",
-                "Director",
-                roles=["learner", "budget_holder"],
-            )
-        ],
-    )
+    await support.add_budget_holder(world)
     course = await catalogue.create_course(
         world.db,
         world.clock,

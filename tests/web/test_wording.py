@@ -13,7 +13,7 @@ from billing.domain.money import Money
 from booking.app import create_app
 from booking.clock import FixedClock
 from booking.domain.states import state_name
-from booking.services import approvals, audit, bookings, catalogue, payments, people, roster
+from booking.services import approvals, audit, bookings, catalogue, payments, roster
 from booking.services.bookings import BookingRequest
 from booking.services.catalogue import CourseInput
 from booking.web.approval_pages import what_happens_next
@@ -35,22 +35,7 @@ async def _approve_from_queue(browser: Browser, email: str) -> str:
 
 async def test_after_an_approval_the_page_names_the_next_approver(browser: Browser) -> None:
     world = browser.world
-    await people.upsert_people(
-        world.db,
-        world.clock,
-        world.admin,
-        [
-            people.PersonInput(
-                "bud@example.org",
-                "Bea Budget",
-                "P009",
-                None,
-                "ORG",
-                "Director",
-                roles=["learner", "budget_holder"],
-            )
-        ],
-    )
+    await support.add_budget_holder(world)
     settings = support.settings_for("sqlite://")
     await payments.create_cost_code(
         world.db,
