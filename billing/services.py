@@ -622,13 +622,6 @@ async def payment_for(s: AsyncSession, reference: str, *, lock: bool = False) ->
     return await _payment_view(s, row) if row else None
 
 
-async def payments_for(s: AsyncSession, references: Sequence[str]) -> dict[str, PaymentView]:
-    if not references:
-        return {}
-    rows = await s.scalars(select(Payment).where(Payment.reference.in_(list(references))))
-    return {r.reference: await _payment_view(s, r) for r in rows}
-
-
 async def _payment_row(s: AsyncSession, reference: str, *, lock: bool) -> Payment | None:
     stmt = (
         select(Payment)
@@ -1092,19 +1085,6 @@ async def deliver_actions(
                 else:
                     done_row.available_at = now() + timedelta(seconds=30 * 2**done_row.attempts)
     return report
-
-
-async def actions_for(s: AsyncSession, reference: str) -> list[PaymentAction]:
-    return list(
-        (
-            await s.scalars(
-                select(PaymentAction)
-                .join(Payment, Payment.id == PaymentAction.payment_id)
-                .where(Payment.reference == reference)
-                .order_by(PaymentAction.id)
-            )
-        ).all()
-    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -317,17 +317,9 @@ async def _journal_response(
     return csv_download(text, f"journal-{first}-to-{last}.csv", NO_STORE)
 
 
-async def journal_response(
-    db: Any, clock: Any, start: str | None, end: str | None
-) -> Response[bytes]:
-    """The journal CSV as a download (also used by the API)."""
-    return await _journal_response(db, clock, start, end)
-
-
 __all__ = [
     "BillingPort",
     "NotAuthorizedException",
     "billing_routes",
     "csv_download",
-    "journal_response",
 ]

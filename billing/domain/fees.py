@@ -12,7 +12,7 @@ before 09:30 on Tuesday" is 09:30 two Tuesdays earlier, even when the clocks cha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -291,9 +291,3 @@ def _notice_label(hours: int) -> str:
         days = hours // 24
         return f"{days} day's" if days == 1 else f"{days} days'"
     return f"{hours} hour's" if hours == 1 else f"{hours} hours'"
-
-
-def policy_tiers_json(policy: FeePolicy) -> Sequence[dict[str, int]]:
-    return [
-        {"min_notice_hours": t.min_notice_hours, "fee_percent": t.fee_percent} for t in policy.tiers
-    ]

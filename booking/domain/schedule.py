@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -139,8 +139,3 @@ def session_status(
     if seats.free == 0:
         return "full"
     return "open"
-
-
-def first_and_last(slots: Iterable[DateSlot]) -> tuple[datetime, datetime]:
-    items = list(slots)
-    return min(s.start for s in items), max(s.end for s in items)

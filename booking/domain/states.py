@@ -63,11 +63,3 @@ TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
 
 def can_move(from_state: BookingState | str, to_state: BookingState | str) -> bool:
     return BookingState(to_state) in TRANSITIONS[BookingState(from_state)]
-
-
-def holds_seat(state: BookingState | str) -> bool:
-    return BookingState(state) in HOLDS_SEAT
-
-
-def is_active(state: BookingState | str) -> bool:
-    return BookingState(state) in ACTIVE

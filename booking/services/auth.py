@@ -7,7 +7,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -266,7 +266,3 @@ async def person_for_claims(db: Database, claims: Claims) -> Actor | None:
             select(Person).where(or_(*conditions), Person.active.is_(True)).limit(1)
         )
     return _actor(person) if person else None
-
-
-def now_plus(clock: Clock, **kwargs: float) -> datetime:
-    return clock.now() + timedelta(**kwargs)

@@ -53,7 +53,6 @@ from booking.services.common import (
     active_dates,
     date_views,
     facilitator_ids,
-    local,
     record_transition,
     slots,
     with_retry,
@@ -1189,10 +1188,3 @@ async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:
         return {}
     rows = await s.execute(_POSITIONS, {"booking_ids": [b.id for b in waiting]})
     return {booking_id: int(count) for booking_id, count in rows}
-
-
-def local_dates_label(view: BookingView) -> str:
-    if not view.dates:
-        return ""
-    first = view.dates[0]
-    return local(first.start, first.timezone).strftime("%a %-d %b %Y, %H:%M %Z")

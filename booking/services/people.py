@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import policy
@@ -425,16 +425,6 @@ async def _new_token(
     )
     await s.flush()
     return token
-
-
-async def revoke_token(db: Database, clock: Clock, token: str) -> bool:
-    async with db.transaction() as s:
-        result = await s.execute(
-            update(ApiToken)
-            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-            .values(revoked_at=clock.now())
-        )
-        return bool(getattr(result, "rowcount", 0))
 
 
 # Every API request runs this: built once (building costs more than running it).
