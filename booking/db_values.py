@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import BigInteger, Integer, SmallInteger, String, Text, event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -69,33 +72,42 @@ def max_length_of(type_: TypeEngine[Any] | None) -> int | None:
 def check_value(
     name: str, value: Any, type_: TypeEngine[Any] | None, *, storing: bool = True
 ) -> None:
-    """Raise InvalidError if `value`, bound as `type_`, is one the database would refuse."""
-    if value is None:
+    """Raise InvalidError if `value`, bound as `type_`, is one the database would refuse.
+
+    Runs for every bound value of every statement: the common cases return after a type check
+    or two, and the field's name is worked out only when there is something to say."""
+    if value is None or value.__class__ in _NOTHING_TO_CHECK:
         return
-    field = _SUFFIX.sub("", name) or name
-    label = field.replace("_", " ")
     if isinstance(value, str):
         if "\x00" in value:
-            raise InvalidError(
-                f"The {label} contains a NUL character (\\0), which cannot be stored.", field
-            )
+            raise _invalid(name, "contains a NUL character (\\0), which cannot be stored.")
         limit = max_length_of(type_) if storing else None
         if limit is not None and len(value) > limit:
-            raise InvalidError(f"The {label} is too long: at most {limit} characters.", field)
+            raise _invalid(name, f"is too long: at most {limit} characters.")
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
         low, high = _int_range(type_)
         if not low <= value <= high:
-            raise InvalidError(f"The {label} is out of range: at most {high}.", field)
+            raise _invalid(name, f"is out of range: at most {high}.")
     elif isinstance(value, Mapping):
         for key, item in value.items():
             check_value(name, key, None, storing=storing)
             check_value(name, item, None, storing=storing)
-    elif isinstance(value, list | tuple | set | frozenset):
+    elif isinstance(value, _COLLECTIONS):
         item_type = getattr(type_, "item_type", None) if type_ is not None else None
         for item in value:
             check_value(name, item, item_type or type_, storing=storing)
+
+
+_COLLECTIONS = (list, tuple, set, frozenset)
+# Values no column refuses: checked by class, the cheapest test there is.
+_NOTHING_TO_CHECK = frozenset({bool, float, datetime, date, time, timedelta, Decimal, UUID, bytes})
+
+
+def _invalid(bind_name: str, complaint: str) -> InvalidError:
+    field = _SUFFIX.sub("", bind_name) or bind_name
+    return InvalidError(f"The {field.replace('_', ' ')} {complaint}", field)
 
 
 def _int_range(type_: TypeEngine[Any] | None) -> tuple[int, int]:
