@@ -92,3 +92,19 @@ def approver_label(kind: str) -> str:
         "budget_holder": "the budget holder",
         "admin": "the training team",
     }.get(kind, kind)
+
+
+def encode_plan(plan: Sequence[ApprovalStep], note: str | None) -> str | None:
+    # The remaining chain rides on each request as "kind:approver" pairs after the note.
+    chain = ",".join(f"{p.kind}:{p.approver_id or ''}" for p in plan)
+    return f"{note or ''}|{chain}"
+
+
+def decode_plan(note: str | None) -> tuple[str | None, list[ApprovalStep]]:
+    """The note and the remaining chain `encode_plan` wrote."""
+    text, _, chain = (note or "").rpartition("|")
+    steps = []
+    for item in chain.split(",") if chain else []:
+        kind, _, approver = item.partition(":")
+        steps.append(ApprovalStep(kind, int(approver) if approver else None))
+    return text or None, steps

@@ -20,13 +20,14 @@ from booking import policy, signing
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
-from booking.domain.approvals import ApprovalStep, approver_label
+from booking.domain.approvals import ApprovalStep, approver_label, decode_plan, encode_plan
 from booking.domain.states import BookingState
 from booking.models import ApprovalRequest, Booking, Course, Outbox, Person
 from booking.models import Session as SessionRow
-from booking.services import audit
-from booking.services import bookings as booking_service
+from booking.seats import lock_session, take_seat, take_waitlist_ticket
+from booking.services import audit, payments
 from booking.services.actors import Actor
+from booking.services.booking_reads import booking_view, waiting_for
 from booking.services.common import (
     active_dates,
     date_views,
@@ -46,8 +47,6 @@ DECISIONS = ("approve", "decline")
 async def budget_holder_for(s: AsyncSession, course: Course, cost_code: str | None) -> int | None:
     """The budget holder whose approval a booking needs, if any: the cost code's, when a cost
     code pays and a fee can arise (billing knows the code; booking knows the person)."""
-    from booking.services import payments
-
     return await payments.budget_holder_id(s, course, cost_code)
 
 
@@ -62,7 +61,7 @@ async def request_step(
         step=index,
         kind=step.kind,
         approver_id=step.approver_id,
-        note=_encode_plan(plan, step.note),
+        note=encode_plan(plan, step.note),
         status="waiting",
         requested_at=now,
     )
@@ -90,21 +89,6 @@ async def request_step(
             dedupe_key=f"approval.requested:{request.id}:{approver_id}",
             payload={"booking_id": booking.id, "request_id": request.id, "kind": step.kind},
         )
-
-
-def _encode_plan(plan: Sequence[ApprovalStep], note: str | None) -> str | None:
-    # The remaining chain rides on each request as "kind:approver" pairs after the note.
-    chain = ",".join(f"{p.kind}:{p.approver_id or ''}" for p in plan)
-    return f"{note or ''}|{chain}"
-
-
-def _decode_plan(note: str | None) -> tuple[str | None, list[ApprovalStep]]:
-    text, _, chain = (note or "").rpartition("|")
-    steps = []
-    for item in chain.split(",") if chain else []:
-        kind, _, approver = item.partition(":")
-        steps.append(ApprovalStep(kind, int(approver) if approver else None))
-    return text or None, steps
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +168,7 @@ async def _items(s: AsyncSession, ids: list[int]) -> list[ApprovalItem]:
             else None,
             cost_code=b.cost_code,
             requested_at=r.requested_at,
-            note=_decode_plan(r.note)[0],
+            note=decode_plan(r.note)[0],
             decided_at=r.decided_at,
             comment=r.comment,
             dates=date_views(dates[b.session_id]),
@@ -244,7 +228,7 @@ async def decide(
             )
             assert booking_session_id is not None
             # Lock order as everywhere: the session row, then the booking and its request.
-            session = await booking_service.lock_session(s, booking_session_id)
+            session = await lock_session(s, booking_session_id)
             assert session is not None
             booking = await s.scalar(
                 select(Booking)
@@ -279,7 +263,7 @@ async def decide(
                 )
             else:
                 request.status = "approved"
-                _, plan = _decode_plan(request.note)
+                _, plan = decode_plan(request.note)
                 if request.step + 1 < len(plan):
                     await record_transition(
                         s,
@@ -305,7 +289,7 @@ async def decide(
             )
             return Decision(
                 (await _items(s, [request.id]))[0],
-                await booking_service.booking_view(s, booking.id, now=now),
+                await booking_view(s, booking.id, now=now),
                 (await waiting_for(s, [booking.id])).get(booking.id),
             )
 
@@ -324,7 +308,7 @@ async def _place(
     reason = f"Approved by {actor.name}" + (f": {comment}" if comment else "")
     if session.status != "open" or now >= session.starts_at:
         raise ConflictError("This session is no longer open for booking.")
-    if await booking_service.take_seat(s, session, seat_guard=True):
+    if await take_seat(s, session, seat_guard=True):
         await record_transition(
             s,
             booking=booking,
@@ -335,7 +319,7 @@ async def _place(
             notify="booking.booked",
         )
     elif session.waitlist_mode != "off":
-        booking.waitlist_seq = await booking_service.take_waitlist_ticket(s, session.id)
+        booking.waitlist_seq = await take_waitlist_ticket(s, session.id)
         await record_transition(
             s,
             booking=booking,
@@ -421,7 +405,7 @@ async def lapse_requests(db: Database, clock: Clock) -> int:
         async def attempt(session_id: int = session_id) -> int:
             async with db.transaction() as s:
                 now = clock.now()
-                await booking_service.lock_session(s, session_id)
+                await lock_session(s, session_id)
                 count = 0
                 for booking in (
                     await s.scalars(
@@ -499,30 +483,3 @@ def _as_text(column: Any) -> Any:
     from sqlalchemy import String, cast
 
     return cast(column, String)
-
-
-async def waiting_for(s: AsyncSession, booking_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Where each pending booking's request is waiting: shown to the learner."""
-    if not booking_ids:
-        return {}
-    rows = (
-        await s.execute(
-            select(ApprovalRequest, Person.name)
-            .outerjoin(Person, Person.id == ApprovalRequest.approver_id)
-            .where(
-                ApprovalRequest.booking_id.in_(list(booking_ids)),
-                ApprovalRequest.status == "waiting",
-            )
-        )
-    ).all()
-    return {
-        r.booking_id: {
-            "request_id": r.id,
-            "kind": r.kind,
-            "approver": name or "the training team",
-            "label": approver_label(r.kind),
-            "since": r.requested_at,
-            "note": _decode_plan(r.note)[0],
-        }
-        for r, name in rows
-    }

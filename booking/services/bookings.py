@@ -1,25 +1,24 @@
-"""Booking a place, cancelling, answering offers, and promotion from the waiting list.
+"""Booking a place, cancelling, answering offers, and the sweeps that close offers and lists.
 
 Concurrency: every use case that changes seats locks the session row first (`SELECT … FOR UPDATE`
 on PostgreSQL; SQLite writers are serialised by `BEGIN IMMEDIATE`), then counts and decides. The
 seat counter is also only raised by a conditional `UPDATE … WHERE seats_held < capacity`, and a
-partial unique index allows one active booking per (session, learner).
+partial unique index allows one active booking per (session, learner). The seat itself (lock,
+take, give back, promote from the waiting list) lives in `booking.seats`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from booking import policy
@@ -35,11 +34,9 @@ from booking.domain.booking_rules import (
 )
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
-from booking.domain.states import ACTIVE, HOLDS_SEAT, BookingState, state_name
-from booking.domain.waitlist import WaitingLearner, choose_promotions
+from booking.domain.states import ACTIVE, BookingState, state_name
 from booking.models import (
     Booking,
-    BookingHistory,
     Course,
     IdempotencyKey,
     OrgUnit,
@@ -47,11 +44,18 @@ from booking.models import (
     SessionDate,
 )
 from booking.models import Session as SessionRow
+from booking.seats import (
+    booking_access,
+    lock_session,
+    take_seat,
+    take_waitlist_ticket,
+    withdraw_place,
+)
 from booking.services import approvals, audit, eligibility, payments
 from booking.services.actors import Actor
+from booking.services.booking_reads import booking_view, booking_views, new_booking_view
 from booking.services.common import (
     active_dates,
-    date_views,
     facilitator_ids,
     record_transition,
     slots,
@@ -68,7 +72,6 @@ from booking.services.errors import (
 from booking.services.views import (
     BookingView,
     HistoryView,
-    LearnerView,
     MoneyView,
     Page,
 )
@@ -90,32 +93,6 @@ _SESSION_WITH_COURSE = (
     .join(Course, Course.id == SessionRow.course_id)
     .where(SessionRow.id == bindparam("session_id"))
     .execution_options(populate_existing=True)
-)
-_SESSIONS = cast(Table, SessionRow.__table__)
-_TAKE_SEAT_OVERBOOKING = (
-    update(_SESSIONS)
-    .where(_SESSIONS.c.id == bindparam("session_id"))
-    .values(seats_held=_SESSIONS.c.seats_held + 1)
-    .returning(_SESSIONS.c.seats_held)
-)
-_TAKE_SEAT = _TAKE_SEAT_OVERBOOKING.where(_SESSIONS.c.seats_held < _SESSIONS.c.capacity)
-_TAKE_SEAT_IF_UNCHANGED = _TAKE_SEAT.where(
-    _SESSIONS.c.status == bindparam("read_status"),
-    _SESSIONS.c.sequence == bindparam("read_sequence"),
-)
-_AHEAD = aliased(Booking)
-_POSITIONS = (
-    select(Booking.id, func.count(_AHEAD.id))
-    .join(
-        _AHEAD,
-        and_(
-            _AHEAD.session_id == Booking.session_id,
-            _AHEAD.state == "waitlisted",
-            _AHEAD.waitlist_seq <= Booking.waitlist_seq,
-        ),
-    )
-    .where(Booking.id.in_(bindparam("booking_ids", expanding=True)))
-    .group_by(Booking.id)
 )
 _EXISTING_BOOKINGS = (
     select(
@@ -452,7 +429,7 @@ async def _book_place(
         await _give_up(
             s, request.move_from, actor=actor, now=now, reason=f"Moved to session {session.id}"
         )
-    view = await _new_booking_view(
+    view = await new_booking_view(
         s,
         booking,
         course,
@@ -463,57 +440,6 @@ async def _book_place(
         now=now,
     )
     return BookingOutcome(view, 201)
-
-
-async def _new_booking_view(
-    s: AsyncSession,
-    booking: Booking,
-    course: Course,
-    learner: Person,
-    *,
-    unit_code: str | None,
-    dates: Sequence[SessionDate],
-    history: HistoryView,
-    now: datetime,
-) -> BookingView:
-    """The answer to a new booking from what the transaction already holds (`booking_view`
-    would read it all back; this reads only a waiting-list position or a pending approval).
-    A test holds it equal to `GET /bookings/{id}`."""
-    positions = await _positions(s, [booking]) if booking.state == "waitlisted" else {}
-    waiting = (
-        await approvals.waiting_for(s, [booking.id]) if booking.state == "pending_approval" else {}
-    )
-    quote = None
-    if dates:
-        # A new booking has no card payment through yet: nothing paid to refund.
-        quote = payments.quote_of(
-            booking, course, start=dates[0].start_at, timezone=dates[0].timezone, paid=None, now=now
-        )
-    return BookingView(
-        id=booking.id,
-        session_id=booking.session_id,
-        course_id=booking.course_id,
-        course_code=course.code,
-        course_title=course.title,
-        learner=LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
-        state=booking.state,
-        waitlist_position=positions.get(booking.id),
-        offer_expires_at=booking.offer_expires_at,
-        cost_code=booking.cost_code,
-        special_requirements=booking.special_requirements,
-        answers=booking.answers,
-        cancel_reason=booking.cancel_reason,
-        cancel_details=booking.cancel_details,
-        fee=None,
-        created_at=booking.created_at,
-        updated_at=booking.updated_at,
-        dates=date_views(dates),
-        history=[history],
-        approval=waiting.get(booking.id),
-        override_reason=booking.override_reason,
-        terms_version_accepted=booking.terms_version_accepted,
-        cancellation_quote=_quote_dict(quote) if quote is not None else None,
-    )
 
 
 async def _give_up(
@@ -554,82 +480,6 @@ async def _resolve_learner(
             f"There is nobody with the email address {learner_email}.", "learner_email"
         )
     return row[0], row[1], True
-
-
-async def _load_session(s: AsyncSession, session_id: int, *, lock: bool) -> SessionRow | None:
-    stmt = (
-        select(SessionRow)
-        .where(SessionRow.id == session_id)
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    return await s.scalar(stmt)
-
-
-async def take_seat(
-    s: AsyncSession,
-    session: SessionRow,
-    *,
-    seat_guard: bool,
-    overbook: bool = False,
-    unchanged_since: SessionRow | None = None,
-) -> bool:
-    """Raise the seat count by one if a seat is free (any time, with `overbook`). With
-    `unchanged_since`, only if the session's status and dates are still those read then: the
-    booking decided on them before it held the row (the UPDATE takes the row lock)."""
-    if not seat_guard:
-        # The control for the concurrency tests: read-modify-write with no lock and no condition,
-        # exactly the lost update the guard exists to prevent.
-        await s.execute(
-            update(SessionRow)
-            .where(SessionRow.id == session.id)
-            .values(seats_held=session.seats_held + 1)
-        )
-        return True
-    params: dict[str, Any] = {"session_id": session.id}
-    if overbook:
-        stmt = _TAKE_SEAT_OVERBOOKING
-    elif unchanged_since is not None:
-        stmt = _TAKE_SEAT_IF_UNCHANGED
-        params |= {
-            "read_status": unchanged_since.status,
-            "read_sequence": unchanged_since.sequence,
-        }
-    else:
-        stmt = _TAKE_SEAT
-    taken = await s.scalar(stmt, params)
-    if taken is not None:
-        # The row already says so: record the value as loaded, so no flush writes it again.
-        set_committed_value(session, "seats_held", taken)
-    return taken is not None
-
-
-async def lock_session(s: AsyncSession, session_id: int) -> SessionRow | None:
-    """The session row, locked for the rest of the transaction (SQLite: already exclusive)."""
-    return await _load_session(s, session_id, lock=True)
-
-
-async def release_seat(s: AsyncSession, session: SessionRow) -> None:
-    held = await s.scalar(
-        update(SessionRow)
-        .where(SessionRow.id == session.id)
-        .values(seats_held=SessionRow.seats_held - 1)
-        .returning(SessionRow.seats_held)
-    )
-    assert held is not None
-    set_committed_value(session, "seats_held", held)
-
-
-async def take_waitlist_ticket(s: AsyncSession, session_id: int) -> int:
-    seq = await s.scalar(
-        update(SessionRow)
-        .where(SessionRow.id == session_id)
-        .values(waitlist_seq=SessionRow.waitlist_seq + 1)
-        .returning(SessionRow.waitlist_seq)
-    )
-    assert seq is not None
-    return seq
 
 
 async def existing_bookings(s: AsyncSession, learner_id: int) -> list[ExistingBooking]:
@@ -778,39 +628,6 @@ async def cancel_booking(
     return await _with_idempotent_retry(db, attempt, idempotency)
 
 
-async def withdraw_place(
-    s: AsyncSession,
-    booking: Booking,
-    session: SessionRow,
-    *,
-    actor: Actor,
-    now: datetime,
-    reason: str,
-    details: str | None,
-    notify: str = "booking.cancelled",
-) -> list[int]:
-    """Cancel a booking inside the caller's transaction (session row locked); a seat it held is
-    released and filled from the waiting list. Returns the promoted bookings' ids."""
-    held = booking.state in HOLDS_SEAT
-    booking.cancel_reason = reason
-    booking.cancel_details = details
-    booking.sequence += 1
-    booking.offer_expires_at = None
-    await record_transition(
-        s,
-        booking=booking,
-        to_state="cancelled",
-        actor=actor,
-        now=now,
-        reason=reason,
-        notify=notify,
-    )
-    if not held:
-        return []
-    await release_seat(s, session)
-    return await promote_waiting(s, session, now=now)
-
-
 async def accept_offer(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
     """Take the place a waitlist offer holds."""
 
@@ -862,7 +679,7 @@ async def _lock_booking(
     found = await s.scalar(select(Booking.session_id).where(Booking.id == booking_id))
     if found is None:
         raise NotFoundError(f"There is no booking {booking_id}.")
-    session = await _load_session(s, found, lock=True)
+    session = await lock_session(s, found)
     assert session is not None
     booking = await s.scalar(
         select(Booking)
@@ -877,113 +694,6 @@ async def _lock_booking(
     if not allowed(actor, access):
         raise ForbiddenError("You cannot change this booking.")
     return booking, session
-
-
-async def booking_access(s: AsyncSession, booking: Booking) -> policy.BookingAccess:
-    manager_id = await s.scalar(select(Person.manager_id).where(Person.id == booking.learner_id))
-    facilitators = await facilitator_ids(s, booking.session_id)
-    return policy.BookingAccess(booking.learner_id, manager_id, facilitators)
-
-
-# ---------------------------------------------------------------------------------------------
-# Promotion
-
-
-async def promote_waiting(
-    s: AsyncSession, session: SessionRow, *, now: datetime, actor: Actor | None = None
-) -> list[int]:
-    """Fill free seats from the waiting list, FIFO, in the caller's transaction (session locked).
-
-    Learners who can no longer take the place (they have since booked another date of the
-    course, or something that clashes) are skipped and stay in line."""
-    actor = actor or Actor.system()
-    if session.status != "open" or session.waitlist_mode == "off" or now >= session.starts_at:
-        return []
-    course = await s.get_one(Course, session.course_id)
-    dates = slots((await active_dates(s, [session.id]))[session.id])
-    promoted: list[int] = []
-    after_seq = 0
-    while session.capacity - session.seats_held > 0:
-        batch = (
-            await s.scalars(
-                select(Booking)
-                .where(
-                    Booking.session_id == session.id,
-                    Booking.state == "waitlisted",
-                    Booking.waitlist_seq > after_seq,
-                )
-                .order_by(Booking.waitlist_seq)
-                .limit(50)
-            )
-        ).all()
-        if not batch:
-            break
-        after_seq = batch[-1].waitlist_seq or after_seq
-        blocked = await _blocked_learners(s, batch, course, dates)
-        choices = choose_promotions(
-            [WaitingLearner(b.id, b.waitlist_seq or 0, blocked.get(b.id)) for b in batch],
-            free_seats=session.capacity - session.seats_held,
-            mode=session.waitlist_mode,
-            now=now,
-            offer_hours=session.offer_hours,
-            starts_at=session.starts_at,
-        )
-        by_id = {b.id: b for b in batch}
-        for choice in choices:
-            booking = by_id[choice.booking_id]
-            if not await take_seat(s, session, seat_guard=True):
-                return promoted
-            booking.offer_expires_at = choice.offer_expires_at
-            booking.waitlist_seq = None
-            booking.sequence += 1
-            offered = choice.to_state == BookingState.OFFERED
-            await record_transition(
-                s,
-                booking=booking,
-                to_state=choice.to_state.value,
-                actor=actor,
-                now=now,
-                reason="A place became free"
-                + (
-                    f"; offer held until {choice.offer_expires_at.isoformat()}"
-                    if offered and choice.offer_expires_at
-                    else ""
-                ),
-                notify="booking.offered" if offered else "booking.promoted",
-            )
-            promoted.append(booking.id)
-    return promoted
-
-
-async def _blocked_learners(
-    s: AsyncSession, waiting: Sequence[Booking], course: Course, dates: list[DateSlot]
-) -> dict[int, str]:
-    """For each waiting booking, why its learner can no longer take the place (if they can't)."""
-    learner_ids = [b.learner_id for b in waiting]
-    others = (
-        await s.execute(
-            select(
-                Booking.id, Booking.learner_id, Booking.session_id, Booking.course_id, Booking.state
-            ).where(
-                Booking.learner_id.in_(learner_ids),
-                Booking.state.in_(("booked", "offered", "pending_payment", "pending_approval")),
-            )
-        )
-    ).all()
-    other_dates = await active_dates(s, list({o.session_id for o in others}))
-    blocked_learners: dict[int, str] = {}
-    for o in others:
-        if o.course_id == course.id and not course.allow_multiple_bookings:
-            blocked_learners[o.learner_id] = "already_on_course"
-        elif any(a.overlaps(b) for a in dates for b in slots(other_dates[o.session_id])):
-            blocked_learners[o.learner_id] = "clash"
-    return {
-        b.id: blocked_learners[b.learner_id] for b in waiting if b.learner_id in blocked_learners
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# Sweeps (run by the worker each tick; safe to run in several workers at once)
 
 
 async def expire_offers(db: Database, clock: Clock) -> int:
@@ -1033,7 +743,7 @@ async def _sweep(
         async def attempt(session_id: int = session_id) -> int:
             async with db.transaction() as s:
                 now = clock.now()
-                session = await _load_session(s, session_id, lock=True)
+                session = await lock_session(s, session_id)
                 assert session is not None
                 count = 0
                 for booking in (
@@ -1094,97 +804,3 @@ async def my_bookings(
         ids = ids[:limit]
         views = await booking_views(s, ids, now=clock.now(), with_history=False)
         return Page(views, str(ids[-1]) if more and ids else None)
-
-
-async def booking_view(s: AsyncSession, booking_id: int, *, now: datetime) -> BookingView:
-    return (await booking_views(s, [booking_id], now=now, with_history=True))[0]
-
-
-async def booking_views(
-    s: AsyncSession, ids: list[int], *, now: datetime, with_history: bool
-) -> list[BookingView]:
-    """Views of many bookings in a fixed number of queries."""
-    if not ids:
-        return []
-    rows = (
-        await s.execute(
-            select(Booking, Course.code, Course.title, Course.price_currency, Person, OrgUnit.code)
-            .join(Course, Course.id == Booking.course_id)
-            .join(Person, Person.id == Booking.learner_id)
-            .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
-            .where(Booking.id.in_(ids))
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    session_ids = list({r[0].session_id for r in rows})
-    dates = await active_dates(s, session_ids)
-    positions = await _positions(s, [r[0] for r in rows if r[0].state == "waitlisted"])
-    history: dict[int, list[HistoryView]] = {}
-    if with_history:
-        for h in await s.scalars(
-            select(BookingHistory)
-            .where(BookingHistory.booking_id.in_(ids))
-            .order_by(BookingHistory.booking_id, BookingHistory.id)
-        ):
-            history.setdefault(h.booking_id, []).append(
-                HistoryView(h.at, h.actor, h.from_state, h.to_state, h.reason)
-            )
-    waiting = await approvals.waiting_for(
-        s, [r[0].id for r in rows if r[0].state == "pending_approval"]
-    )
-    charged = await payments.fees_for(s, [r[0].id for r in rows if r[0].state == "cancelled"])
-    quotes = await payments.quotes_for(s, [r[0] for r in rows], now=now) if with_history else {}
-    by_id = {}
-    for booking, code, title, currency, person, unit_code in rows:
-        by_id[booking.id] = BookingView(
-            id=booking.id,
-            session_id=booking.session_id,
-            course_id=booking.course_id,
-            course_code=code,
-            course_title=title,
-            learner=LearnerView(person.id, person.name, person.email, person.job_role, unit_code),
-            state=booking.state,
-            waitlist_position=positions.get(booking.id),
-            offer_expires_at=booking.offer_expires_at,
-            cost_code=booking.cost_code,
-            special_requirements=booking.special_requirements,
-            answers=booking.answers,
-            cancel_reason=booking.cancel_reason,
-            cancel_details=booking.cancel_details,
-            fee=MoneyView(
-                charged[booking.id].amount if booking.id in charged else 0,
-                charged[booking.id].currency if booking.id in charged else currency,
-            )
-            if booking.state == "cancelled"
-            else None,
-            created_at=booking.created_at,
-            updated_at=booking.updated_at,
-            dates=date_views(dates[booking.session_id]),
-            history=history.get(booking.id, []),
-            approval=waiting.get(booking.id),
-            override_reason=booking.override_reason,
-            terms_version_accepted=booking.terms_version_accepted,
-            cancellation_quote=_quote_dict(quotes.get(booking.id)),
-        )
-    return [by_id[i] for i in ids if i in by_id]
-
-
-def _quote_dict(quote: payments.QuoteView | None) -> dict[str, Any] | None:
-    if quote is None:
-        return None
-    return {
-        "fee": MoneyView(quote.fee.amount, quote.fee.currency),
-        "refund": MoneyView(quote.refund.amount, quote.refund.currency) if quote.refund else None,
-        "policy_tier": quote.policy_tier,
-        "free_until": quote.free_until,
-        "terms": quote.terms,
-    }
-
-
-async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:
-    """1-based waitlist positions of these bookings, in one query however many sessions they
-    are spread over: for each, the waiting bookings of its session at or ahead of it."""
-    if not waiting:
-        return {}
-    rows = await s.execute(_POSITIONS, {"booking_ids": [b.id for b in waiting]})
-    return {booking_id: int(count) for booking_id, count in rows}

@@ -29,15 +29,11 @@ from booking.domain.schedule import (
 )
 from booking.models import Booking, Course, Person, Room, SessionDate, SessionFacilitator
 from booking.models import Session as SessionRow
+from booking.seats import lock_session, promote_waiting, withdraw_place
 from booking.services import audit
 from booking.services.actors import Actor
-from booking.services.bookings import (
-    ACTIVE_STATES,
-    booking_views,
-    lock_session,
-    promote_waiting,
-    withdraw_place,
-)
+from booking.services.booking_reads import booking_views
+from booking.services.bookings import ACTIVE_STATES
 from booking.services.common import (
     active_dates,
     date_views,

@@ -14,7 +14,8 @@ from booking.db import Database
 from booking.models import Booking
 from booking.models import Session as SessionRow
 from booking.services.actors import Actor
-from booking.services.bookings import ACTIVE_STATES, booking_views
+from booking.services.booking_reads import booking_views
+from booking.services.bookings import ACTIVE_STATES
 from booking.services.views import BookingView
 
 # The most recent past bookings a page lists; older ones are in the record of learning.

@@ -30,6 +30,7 @@ from booking.db import Database
 from booking.domain.reasons import UNPROCESSABLE, Reason
 from booking.models import ApprovalRequest, Booking, Course, Person, SessionDate
 from booking.models import Session as SessionRow
+from booking.seats import booking_access, lock_session, withdraw_place
 from booking.services import audit
 from booking.services.actors import Actor
 from booking.services.common import record_transition, with_retry
@@ -227,8 +228,6 @@ async def quote_cancellation(
     db: Database, clock: Clock, actor: Actor, booking_id: int
 ) -> QuoteView:
     """`GET /bookings/{id}/cancellation-quote`: visible to whoever may see the booking."""
-    from booking.services.bookings import booking_access
-
     async with db.reading() as s:
         booking = await s.get(Booking, booking_id)
         if booking is None or not policy.can_view_booking(actor, await booking_access(s, booking)):
@@ -386,8 +385,6 @@ class BookingPayments:
     """Billing's listener: a succeeded payment books the place its booking held."""
 
     async def lock(self, s: AsyncSession, ref: str) -> None:
-        from booking.services.bookings import lock_session
-
         booking_id = booking_id_of(ref)
         if booking_id is None:
             return
@@ -567,8 +564,6 @@ async def waive_fee(
 async def expire_payment_holds(db: Database, clock: Clock) -> int:
     """Bookings whose payment did not arrive in time lose the seat (the next in line gets it)
     and their PaymentIntent is cancelled after commit."""
-    from booking.services.bookings import lock_session, withdraw_place
-
     async with db.reading() as s:
         refs = await billing.expired_holds(s, clock.now())
     done = 0

@@ -55,7 +55,7 @@ from booking.services import audit, claims, eligibility
 from booking.services.actors import Actor
 from booking.services.common import queue_email, with_retry
 from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
-from booking.services.roster import safe_cell
+from booking.services.exports import safe_cell
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,11 @@ from booking.domain.booking_rules import Overrides, decide_booking
 from booking.domain.states import BookingState, state_name
 from booking.models import Booking, Completion, Course, Outbox, Person
 from booking.models import Session as SessionRow
-from booking.services import audit, catalogue, eligibility, payments
-from booking.services import bookings as booking_service
+from booking.seats import lock_session, promote_waiting, release_seat, take_seat
+from booking.services import audit, catalogue, eligibility, payments, records
 from booking.services.actors import Actor
+from booking.services.booking_reads import booking_view
+from booking.services.bookings import existing_bookings
 from booking.services.common import (
     active_dates,
     facilitator_ids,
@@ -42,6 +44,7 @@ from booking.services.errors import (
     NotFoundError,
     RefusedError,
 )
+from booking.services.exports import safe_cell
 from booking.services.views import BookingView, RosterView
 
 ATTENDANCE = ("attended", "partially_attended", "no_show")
@@ -53,11 +56,7 @@ MAX_MESSAGE = 10_000
 async def _session_for_trainer(
     s: AsyncSession, actor: Actor, session_id: int, *, lock: bool = False
 ) -> SessionRow:
-    session = (
-        await booking_service.lock_session(s, session_id)
-        if lock
-        else await s.get(SessionRow, session_id)
-    )
+    session = await lock_session(s, session_id) if lock else await s.get(SessionRow, session_id)
     if session is None:
         raise NotFoundError(f"There is no session {session_id}.")
     if not policy.can_run_session(actor, await facilitator_ids(s, session.id)):
@@ -218,9 +217,7 @@ async def _sync_completion(
 ) -> None:
     """Attendance that counts writes the workshop completion; a change away withdraws it. The
     mark and the completion written or withdrawn go into the records change feed, in this
-    transaction (`records` owns both; imported here because it imports this module)."""
-    from booking.services import records
-
+    transaction (`records` owns both)."""
     await records.note_attendance(s, booking=booking, session=session, now=now)
     counts = booking.state == "attended" or (
         booking.state == "partially_attended" and course.partial_attendance_counts
@@ -276,7 +273,7 @@ async def move_booking(
             # Both session rows, locked in id order so two opposite moves cannot deadlock.
             locked: dict[int, SessionRow] = {}
             for sid in sorted({source_id, target_session_id}):
-                row = await booking_service.lock_session(s, sid)
+                row = await lock_session(s, sid)
                 if row is None:
                     raise NotFoundError(f"There is no session {sid}.")
                 locked[sid] = row
@@ -302,11 +299,7 @@ async def move_booking(
             course = await s.get_one(Course, target.course_id)
             target_dates = (await active_dates(s, [target.id]))[target.id]
             facts = await eligibility.session_facts(s, target, course, slots(target_dates))
-            existing = [
-                b
-                for b in await booking_service.existing_bookings(s, learner.id)
-                if b.id != booking.id
-            ]
+            existing = [b for b in await existing_bookings(s, learner.id) if b.id != booking.id]
             decision = decide_booking(
                 facts,
                 await eligibility.learner_profile(s, learner),
@@ -320,7 +313,7 @@ async def move_booking(
             )
             if decision.refused:
                 raise RefusedError(decision.reasons)
-            if decision.state != BookingState.BOOKED or not await booking_service.take_seat(
+            if decision.state != BookingState.BOOKED or not await take_seat(
                 s, target, seat_guard=True
             ):
                 raise ConflictError("That session is full: a booking can only move to a free seat.")
@@ -354,8 +347,8 @@ async def move_booking(
                     "from_state": "booked",
                 },
             )
-            await booking_service.release_seat(s, source)
-            await booking_service.promote_waiting(s, source, now=now)
+            await release_seat(s, source)
+            await promote_waiting(s, source, now=now)
             await audit.record(
                 s,
                 action="booking.moved",
@@ -369,7 +362,7 @@ async def move_booking(
                     "override": override_reason,
                 },
             )
-            return await booking_service.booking_view(s, booking.id, now=now)
+            return await booking_view(s, booking.id, now=now)
 
     return await with_retry(attempt)
 
@@ -433,16 +426,6 @@ async def message_attendees(
             return len(recipients)
 
     return await with_retry(attempt)
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: such text is prefixed with
-    an apostrophe, which they show as text (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> str:

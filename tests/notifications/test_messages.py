@@ -28,6 +28,7 @@ TOPIC_LITERAL = re.compile(r'(?<!action=)"((?:booking|session|trainer|approval|c
 def test_every_topic_the_code_queues_has_a_template() -> None:
     sources = [
         *(PROJECT_ROOT / "booking" / "services").glob("*.py"),
+        *(PROJECT_ROOT / "booking" / "seats").glob("*.py"),
         PROJECT_ROOT / "booking" / "jobs.py",
     ]
     queued: set[str] = set()

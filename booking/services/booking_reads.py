@@ -1,0 +1,213 @@
+"""Views of bookings, as learners, trainers and the API see them, in a fixed number of queries.
+
+A read model over the booking and what approvals and payments know of it (where a request is
+waiting, the fee charged, the cancellation quote). It sits below the use cases that answer with
+a booking's view (booking, approvals, roster) and above payments, whose facts it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from booking.domain.approvals import approver_label, decode_plan
+from booking.models import (
+    ApprovalRequest,
+    Booking,
+    BookingHistory,
+    Course,
+    OrgUnit,
+    Person,
+    SessionDate,
+)
+from booking.services import payments
+from booking.services.common import active_dates, date_views
+from booking.services.views import BookingView, HistoryView, LearnerView, MoneyView
+
+_AHEAD = aliased(Booking)
+_POSITIONS = (
+    select(Booking.id, func.count(_AHEAD.id))
+    .join(
+        _AHEAD,
+        and_(
+            _AHEAD.session_id == Booking.session_id,
+            _AHEAD.state == "waitlisted",
+            _AHEAD.waitlist_seq <= Booking.waitlist_seq,
+        ),
+    )
+    .where(Booking.id.in_(bindparam("booking_ids", expanding=True)))
+    .group_by(Booking.id)
+)
+
+
+async def booking_view(s: AsyncSession, booking_id: int, *, now: datetime) -> BookingView:
+    return (await booking_views(s, [booking_id], now=now, with_history=True))[0]
+
+
+async def booking_views(
+    s: AsyncSession, ids: list[int], *, now: datetime, with_history: bool
+) -> list[BookingView]:
+    """Views of many bookings in a fixed number of queries."""
+    if not ids:
+        return []
+    rows = (
+        await s.execute(
+            select(Booking, Course.code, Course.title, Course.price_currency, Person, OrgUnit.code)
+            .join(Course, Course.id == Booking.course_id)
+            .join(Person, Person.id == Booking.learner_id)
+            .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
+            .where(Booking.id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    session_ids = list({r[0].session_id for r in rows})
+    dates = await active_dates(s, session_ids)
+    positions = await _positions(s, [r[0] for r in rows if r[0].state == "waitlisted"])
+    history: dict[int, list[HistoryView]] = {}
+    if with_history:
+        for h in await s.scalars(
+            select(BookingHistory)
+            .where(BookingHistory.booking_id.in_(ids))
+            .order_by(BookingHistory.booking_id, BookingHistory.id)
+        ):
+            history.setdefault(h.booking_id, []).append(
+                HistoryView(h.at, h.actor, h.from_state, h.to_state, h.reason)
+            )
+    waiting = await waiting_for(s, [r[0].id for r in rows if r[0].state == "pending_approval"])
+    charged = await payments.fees_for(s, [r[0].id for r in rows if r[0].state == "cancelled"])
+    quotes = await payments.quotes_for(s, [r[0] for r in rows], now=now) if with_history else {}
+    by_id = {}
+    for booking, code, title, currency, person, unit_code in rows:
+        by_id[booking.id] = BookingView(
+            id=booking.id,
+            session_id=booking.session_id,
+            course_id=booking.course_id,
+            course_code=code,
+            course_title=title,
+            learner=LearnerView(person.id, person.name, person.email, person.job_role, unit_code),
+            state=booking.state,
+            waitlist_position=positions.get(booking.id),
+            offer_expires_at=booking.offer_expires_at,
+            cost_code=booking.cost_code,
+            special_requirements=booking.special_requirements,
+            answers=booking.answers,
+            cancel_reason=booking.cancel_reason,
+            cancel_details=booking.cancel_details,
+            fee=MoneyView(
+                charged[booking.id].amount if booking.id in charged else 0,
+                charged[booking.id].currency if booking.id in charged else currency,
+            )
+            if booking.state == "cancelled"
+            else None,
+            created_at=booking.created_at,
+            updated_at=booking.updated_at,
+            dates=date_views(dates[booking.session_id]),
+            history=history.get(booking.id, []),
+            approval=waiting.get(booking.id),
+            override_reason=booking.override_reason,
+            terms_version_accepted=booking.terms_version_accepted,
+            cancellation_quote=_quote_dict(quotes.get(booking.id)),
+        )
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def new_booking_view(
+    s: AsyncSession,
+    booking: Booking,
+    course: Course,
+    learner: Person,
+    *,
+    unit_code: str | None,
+    dates: Sequence[SessionDate],
+    history: HistoryView,
+    now: datetime,
+) -> BookingView:
+    """The answer to a new booking from what the transaction already holds (`booking_view`
+    would read it all back; this reads only a waiting-list position or a pending approval).
+    A test holds it equal to `GET /bookings/{id}`."""
+    positions = await _positions(s, [booking]) if booking.state == "waitlisted" else {}
+    waiting = await waiting_for(s, [booking.id]) if booking.state == "pending_approval" else {}
+    quote = None
+    if dates:
+        # A new booking has no card payment through yet: nothing paid to refund.
+        quote = payments.quote_of(
+            booking, course, start=dates[0].start_at, timezone=dates[0].timezone, paid=None, now=now
+        )
+    return BookingView(
+        id=booking.id,
+        session_id=booking.session_id,
+        course_id=booking.course_id,
+        course_code=course.code,
+        course_title=course.title,
+        learner=LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
+        state=booking.state,
+        waitlist_position=positions.get(booking.id),
+        offer_expires_at=booking.offer_expires_at,
+        cost_code=booking.cost_code,
+        special_requirements=booking.special_requirements,
+        answers=booking.answers,
+        cancel_reason=booking.cancel_reason,
+        cancel_details=booking.cancel_details,
+        fee=None,
+        created_at=booking.created_at,
+        updated_at=booking.updated_at,
+        dates=date_views(dates),
+        history=[history],
+        approval=waiting.get(booking.id),
+        override_reason=booking.override_reason,
+        terms_version_accepted=booking.terms_version_accepted,
+        cancellation_quote=_quote_dict(quote) if quote is not None else None,
+    )
+
+
+def _quote_dict(quote: payments.QuoteView | None) -> dict[str, Any] | None:
+    if quote is None:
+        return None
+    return {
+        "fee": MoneyView(quote.fee.amount, quote.fee.currency),
+        "refund": MoneyView(quote.refund.amount, quote.refund.currency) if quote.refund else None,
+        "policy_tier": quote.policy_tier,
+        "free_until": quote.free_until,
+        "terms": quote.terms,
+    }
+
+
+async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:
+    """1-based waitlist positions of these bookings, in one query however many sessions they
+    are spread over: for each, the waiting bookings of its session at or ahead of it."""
+    if not waiting:
+        return {}
+    rows = await s.execute(_POSITIONS, {"booking_ids": [b.id for b in waiting]})
+    return {booking_id: int(count) for booking_id, count in rows}
+
+
+async def waiting_for(s: AsyncSession, booking_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Where each pending booking's request is waiting: shown to the learner."""
+    if not booking_ids:
+        return {}
+    rows = (
+        await s.execute(
+            select(ApprovalRequest, Person.name)
+            .outerjoin(Person, Person.id == ApprovalRequest.approver_id)
+            .where(
+                ApprovalRequest.booking_id.in_(list(booking_ids)),
+                ApprovalRequest.status == "waiting",
+            )
+        )
+    ).all()
+    return {
+        r.booking_id: {
+            "request_id": r.id,
+            "kind": r.kind,
+            "approver": name or "the training team",
+            "label": approver_label(r.kind),
+            "since": r.requested_at,
+            "note": decode_plan(r.note)[0],
+        }
+        for r, name in rows
+    }
