@@ -216,6 +216,16 @@ async def make_world(db: Database, clock: FixedClock) -> World:
     return World(db, clock, admin, admin_token, course.id)
 
 
+async def make_course(world: World, **fields: Any) -> Any:
+    """Mental Health First Aid (MHFA), with whatever else the test needs (price, policy, ...)."""
+    return await catalogue.create_course(
+        world.db,
+        world.clock,
+        world.admin,
+        CourseInput(code="MHFA", title="Mental Health First Aid", **fields),
+    )
+
+
 async def add_budget_holder(world: World, email: str = "bud@example.org") -> None:
     """Bea Budget, a learner who also holds budgets (the billing tests' approver)."""
     await people.upsert_people(

@@ -71,17 +71,7 @@ async def test_an_approved_place_is_committed_until_charged_and_released_by_a_fr
     world: support.World, browser: Browser
 ) -> None:
     await support.add_budget_holder(world)
-    course = await catalogue.create_course(
-        world.db,
-        world.clock,
-        world.admin,
-        CourseInput(
-            code="MHFA",
-            title="Mental Health First Aid",
-            price=Money(15000),
-            cancellation_policy=POLICY,
-        ),
-    )
+    course = await support.make_course(world, price=Money(15000), cancellation_policy=POLICY)
     dear = await catalogue.create_course(
         world.db,
         world.clock,

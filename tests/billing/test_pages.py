@@ -40,17 +40,7 @@ async def browser(world: support.World, db_url: str) -> AsyncIterator[Browser]:
 
 async def setup(world: support.World, *, days: int, limit: int | None = None) -> tuple[int, int]:
     await support.add_budget_holder(world)
-    course = await catalogue.create_course(
-        world.db,
-        world.clock,
-        world.admin,
-        CourseInput(
-            code="MHFA",
-            title="Mental Health First Aid",
-            price=Money(6000),
-            cancellation_policy=POLICY,
-        ),
-    )
+    course = await support.make_course(world, price=Money(6000), cancellation_policy=POLICY)
     session_id = await support.make_session(
         world, course_id=course.id, start=world.clock.now() + timedelta(days=days)
     )

@@ -8,9 +8,8 @@ from datetime import date, timedelta
 
 from billing import services as billing
 from billing.domain.money import Money
-from booking.services import bookings, catalogue
+from booking.services import bookings
 from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
 from tests import support
 from tests.web.conftest import Browser
 from tests.web.test_pages import tbody, text_of
@@ -35,17 +34,7 @@ async def test_the_course_page_sign_up_form_and_cancel_page_state_the_cancellati
     browser: Browser,
 ) -> None:
     world = browser.world
-    course = await catalogue.create_course(
-        world.db,
-        world.clock,
-        world.admin,
-        CourseInput(
-            code="MHFA",
-            title="Mental Health First Aid",
-            price=Money(15000),
-            cancellation_policy=POLICY,
-        ),
-    )
+    course = await support.make_course(world, price=Money(15000), cancellation_policy=POLICY)
     session_id = await support.make_session(
         world, course_id=course.id, start=support.T0 + timedelta(days=30)
     )

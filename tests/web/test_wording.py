@@ -46,17 +46,8 @@ async def test_after_an_approval_the_page_names_the_next_approver(browser: Brows
             "AS-4410", "Adult Services", "bud@example.org", world.clock.now().date()
         ),
     )
-    course = await catalogue.create_course(
-        world.db,
-        world.clock,
-        world.admin,
-        CourseInput(
-            code="MHFA",
-            title="Mental Health First Aid",
-            price=Money(6000),
-            cancellation_policy=POLICY,
-            approval=["manager"],
-        ),
+    course = await support.make_course(
+        world, price=Money(6000), cancellation_policy=POLICY, approval=["manager"]
     )
     session_id = await support.make_session(world, course_id=course.id)
     lee = await support.actor(world.db, "lee@example.org")
