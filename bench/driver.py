@@ -3,7 +3,7 @@
 One process, pinned to the app's core (it stands in for the app), drives the same database
 driver the app uses: asyncpg on PostgreSQL (as many connections as the app's pool), aiosqlite
 on SQLite (one writer at a time, as the app's `BEGIN IMMEDIATE` and write lock allow). Each
-transaction is what `booking.services.bookings.book_place` must do to take a seat:
+transaction is what `booking.bookings.book_place` must do to take a seat:
 
     BEGIN
     SELECT … FROM people   WHERE id = :learner FOR UPDATE     -- learner lock (lock order)

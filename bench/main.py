@@ -651,7 +651,7 @@ def prepare_sign_in(target: data.Target, org: data.OrgData) -> str:
     """How people sign in to this version of the app: with a password (local accounts, set
     through the app's own service) where it has them, else with an API token."""
     try:
-        from booking.services import auth  # type: ignore[attr-defined]
+        from booking.people import auth
     except ImportError:
         return "token"
     if not hasattr(auth, "set_password"):

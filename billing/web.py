@@ -49,7 +49,7 @@ def csv_download(
 
 
 class BillingPort(Protocol):
-    """What the billing pages need from booking (implemented in booking/services/payments.py)."""
+    """What the billing pages need from booking (implemented in booking/payments)."""
 
     year_start: tuple[int, int]
     cost_code_pattern: str

@@ -21,14 +21,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from billing.web import billing_routes
-from booking import PROJECT_ROOT, jobs
+from booking import PROJECT_ROOT, jobs, payments
 from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database
+from booking.kernel.errors import ServiceError
 from booking.logs import RequestContextMiddleware
 from booking.ratelimit import limiter_for
-from booking.services import payments
-from booking.services.errors import ServiceError
 from booking.web import live, ops, problems
 from booking.web.admin_pages import admin_routes
 from booking.web.admission import WriteAdmission

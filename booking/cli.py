@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"booking: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        from booking.services.errors import ServiceError
+        from booking.kernel.errors import ServiceError
 
         if isinstance(exc, ServiceError):
             print(f"booking: {exc.detail}", file=sys.stderr)
@@ -92,7 +92,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "admin":
         migrations.upgrade(settings.database_url)
-        from booking.services import people
+        from booking import people
 
         token = _run(
             settings,
@@ -102,7 +102,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(token)
         return 0
     if args.command == "token":
-        from booking.services import people
+        from booking import people
 
         if args.service and args.scope != "records":
             print("booking: service tokens need --scope records", file=sys.stderr)

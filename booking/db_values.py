@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, Integer, SmallInteger, String, Text, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from booking.services.errors import InvalidError
+from booking.kernel.errors import InvalidError
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)

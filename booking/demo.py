@@ -15,14 +15,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from billing.domain.money import Money
+from booking import bookings, catalogue, people
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput, DateInput, RoomInput, SessionInput
 from booking.clock import Clock
 from booking.db import Database
+from booking.kernel.actors import Actor
 from booking.models import Course
-from booking.services import bookings, catalogue, people
-from booking.services.actors import Actor
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput, DateInput, RoomInput, SessionInput
-from booking.services.people import OrgUnitInput, PersonInput
+from booking.people import OrgUnitInput, PersonInput
 
 log = logging.getLogger(__name__)
 

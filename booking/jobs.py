@@ -7,7 +7,7 @@ Stopping (SIGTERM, or the app's shutdown when the worker runs inline): no new ti
 message being sent when the signal came is finished and marked sent; the other messages this
 worker had claimed are released at once, so another worker sends them without waiting for the
 claim to lapse. A worker killed outright (SIGKILL, power loss) releases nothing, but it stops
-renewing its claims (booking/services/claims.py: a short lease, `BOOKING_WORKER_CLAIM_LEASE`,
+renewing its claims (booking/kernel/claims.py: a short lease, `BOOKING_WORKER_CLAIM_LEASE`,
 renewed by a heartbeat while the worker delivers), so they lapse within one lease and another
 worker sends them; a message it had sent but not yet marked is sent again with the same
 Message-ID (delivery is at least once; receivers drop the repeat by its Message-ID).
@@ -27,12 +27,12 @@ from email.message import EmailMessage
 
 from sqlalchemy import case, update
 
+from booking import approvals, bookings, notifications, payments, records, roster
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database, describe, is_unavailable
 from booking.mailer import Mailer, mailer_for
 from booking.models import Outbox
-from booking.services import approvals, bookings, notifications, payments, records, roster
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from booking.services.actors import Actor
+from booking.kernel.actors import Actor
 
 
 @dataclass(frozen=True, slots=True)

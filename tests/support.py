@@ -16,13 +16,12 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 
-from booking import migrations, serving
+from booking import catalogue, migrations, people, serving
+from booking.catalogue import CourseInput, DateInput, SessionInput
 from booking.clock import FixedClock
 from booking.config import Settings
 from booking.db import Database
-from booking.services import catalogue, people
-from booking.services.actors import Actor
-from booking.services.catalogue import CourseInput, DateInput, SessionInput
+from booking.kernel.actors import Actor
 
 T = TypeVar("T")
 

@@ -44,6 +44,14 @@ ACTIVE = frozenset({S.PENDING_APPROVAL, S.PENDING_PAYMENT, S.BOOKED, S.OFFERED, 
 HOLDS_SEAT = frozenset({S.PENDING_PAYMENT, S.BOOKED, S.OFFERED})
 # Count for clashes with the learner's other sessions (waitlisted ones do not).
 BLOCKS_CALENDAR = frozenset({S.PENDING_APPROVAL, S.PENDING_PAYMENT, S.BOOKED, S.OFFERED})
+# What a trainer marks on the roster once the session has run.
+ATTENDANCE = frozenset({S.ATTENDED, S.PARTIALLY_ATTENDED, S.NO_SHOW})
+# Registered for the session: booked, or booked but for the card payment.
+REGISTERED = frozenset({S.BOOKED, S.PENDING_PAYMENT})
+# In the learner's calendar (an invitation was sent and not withdrawn).
+IN_CALENDAR = REGISTERED | ATTENDANCE
+# Nothing moves out of these.
+FINAL = frozenset({S.CANCELLED, S.DECLINED})
 
 TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
     S.PENDING_APPROVAL: frozenset(

@@ -4,8 +4,8 @@ The lower layer every use case that touches a seat builds on (booking, approvals
 roster, catalogue). It never imports those use cases: they call down into it.
 """
 
+from booking.kernel.locks import lock_session
 from booking.seats.access import booking_access
-from booking.seats.locks import lock_session
 from booking.seats.places import (
     promote_waiting,
     release_seat,

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import policy
+from booking.kernel.history import facilitator_ids
 from booking.models import Booking, Person
-from booking.services.common import facilitator_ids
 
 
 async def booking_access(s: AsyncSession, booking: Booking) -> policy.BookingAccess:

@@ -18,10 +18,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from booking.domain.schedule import DateSlot
 from booking.domain.states import HOLDS_SEAT, BookingState
 from booking.domain.waitlist import WaitingLearner, choose_promotions
+from booking.kernel.actors import Actor
+from booking.kernel.dates import active_dates, slots
+from booking.kernel.history import record_transition
 from booking.models import Booking, Course
 from booking.models import Session as SessionRow
-from booking.services.actors import Actor
-from booking.services.common import active_dates, record_transition, slots
 
 _SESSIONS = cast(Table, SessionRow.__table__)
 _TAKE_SEAT_OVERBOOKING = (

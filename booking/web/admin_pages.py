@@ -20,15 +20,14 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.response import Redirect
 
-from booking import policy
+from booking import catalogue, policy, roster
+from booking.catalogue import DateInput, RoomInput, SessionChanges, SessionInput
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.schedule import DEFAULT_SIGNUP_CLOSES_BEFORE
-from booking.services import catalogue, roster
-from booking.services.actors import Actor
-from booking.services.catalogue import DateInput, RoomInput, SessionChanges, SessionInput
-from booking.services.errors import ConflictError, ForbiddenError, InvalidError
-from booking.services.views import SessionDateView, SessionView
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError
+from booking.kernel.views import SessionDateView, SessionView
 from booking.web.deps import provide_page_actor
 from booking.web.pages import VARY_HTMX, date_range, flash, is_htmx, page, partial
 

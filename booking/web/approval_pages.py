@@ -14,12 +14,12 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
+from booking import approvals
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.states import state_name
-from booking.services import approvals
-from booking.services.actors import Actor
-from booking.services.errors import ConflictError, InvalidError
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ConflictError, InvalidError
 from booking.web.deps import provide_page_actor
 from booking.web.pages import flash, page
 

@@ -13,10 +13,11 @@ from litestar.response import Redirect, Template
 from booking import oidc
 from booking.clock import Clock
 from booking.db import Database
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.kernel.errors import InvalidError, NotFoundError
+from booking.people import auth
 from booking.ratelimit import PASSWORD_RESET
-from booking.services import audit, auth
-from booking.services.actors import Actor
-from booking.services.errors import InvalidError, NotFoundError
 from booking.web import signin
 from booking.web.deps import provide_page_actor
 from booking.web.pages import _login_page, flash, page, safe_next

@@ -9,11 +9,11 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 
-from booking import policy, ratelimit
+from booking import people, policy, ratelimit
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import auth, people
-from booking.services.actors import Actor
+from booking.kernel.actors import Actor
+from booking.people import auth
 
 SESSION_PERSON_KEY = "person_id"
 

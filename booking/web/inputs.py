@@ -28,7 +28,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Empty
 
 from booking import policy
-from booking.services.actors import Actor
+from booking.kernel.actors import Actor
 
 # The database keys are BIGINT (INTEGER on SQLite): both are signed 64-bit.
 MAX_ID = 2**63 - 1

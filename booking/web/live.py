@@ -21,9 +21,9 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from booking.config import Settings
 from booking.db import Database
-from booking.services.actors import Actor
-from booking.services.common import session_channel
-from booking.services.errors import InvalidError
+from booking.kernel.actors import Actor
+from booking.kernel.errors import InvalidError
+from booking.kernel.outbox import session_channel
 from booking.web.deps import provide_page_actor
 
 MAX_SESSIONS = 200

@@ -10,11 +10,11 @@ from litestar.enums import HttpMethod
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
+from booking import notifications
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import notifications
-from booking.services.actors import Actor
-from booking.services.errors import NotFoundError
+from booking.kernel.actors import Actor
+from booking.kernel.errors import NotFoundError
 from booking.web.caching import conditional_response
 from booking.web.deps import provide_page_actor
 from booking.web.pages import flash, page

@@ -20,34 +20,21 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from billing.domain.money import Money
-from booking import oidc
+from booking import bookings, catalogue, notifications, oidc, people
+from booking.bookings import ACTIVE_STATES, BookingRequest, offers
+from booking.bookings import overview as pages_queries
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.db_values import max_length_of
 from booking.domain.states import state_name
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ConflictError, InvalidError, RefusedError
+from booking.kernel.views import BookingView, MoneyView, PersonView, SessionDateView, SessionView
 from booking.models import Booking
+from booking.people import auth
 from booking.ratelimit import LOGIN
-from booking.services import (
-    audit,
-    auth,
-    bookings,
-    catalogue,
-    notifications,
-    offers,
-    pages_queries,
-    people,
-)
-from booking.services.actors import Actor
-from booking.services.bookings import ACTIVE_STATES, BookingRequest
-from booking.services.errors import ConflictError, InvalidError, RefusedError
-from booking.services.views import (
-    BookingView,
-    MoneyView,
-    PersonView,
-    SessionDateView,
-    SessionView,
-)
 from booking.web import signin
 from booking.web.deps import current_actor, limit_booking_rate, provide_page_actor
 

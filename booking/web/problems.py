@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 
 from booking.db import describe, is_unavailable
-from booking.services.errors import InvalidError, RefusedError, ServiceError
+from booking.kernel.errors import InvalidError, RefusedError, ServiceError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

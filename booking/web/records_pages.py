@@ -12,11 +12,11 @@ from litestar.di import Provide
 from litestar.response import Template
 
 from billing.web import csv_download
+from booking import records
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import records
-from booking.services.actors import Actor
-from booking.services.errors import ForbiddenError, InvalidError
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ForbiddenError, InvalidError
 from booking.web.deps import provide_page_actor
 from booking.web.pages import page
 

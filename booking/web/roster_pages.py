@@ -10,13 +10,13 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from billing.web import csv_download
+from booking import bookings, catalogue, roster
+from booking.bookings import BookingRequest
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.states import state_name
-from booking.services import bookings, catalogue, roster
-from booking.services.actors import Actor
-from booking.services.bookings import BookingRequest
-from booking.services.errors import ConflictError, InvalidError, RefusedError
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ConflictError, InvalidError, RefusedError
 from booking.web.deps import limit_booking_rate, provide_page_actor
 from booking.web.pages import flash, is_htmx, page, partial
 

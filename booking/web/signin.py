@@ -10,8 +10,9 @@ from litestar.response import Redirect
 
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import audit, auth
-from booking.services.actors import Actor
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.people import auth
 
 FLASH_KEY = "flash"
 

@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 
 from billing.domain.money import Money
 from billing.models import LedgerEntry, PaymentAction, StripeEvent
+from booking import catalogue, payments, people
 from booking.app import create_app
+from booking.catalogue import CourseInput
 from booking.models import Booking, BookingHistory
 from booking.models import Session as SessionRow
-from booking.services import catalogue, payments, people
-from booking.services.catalogue import CourseInput
 from tests import support
 from tests.billing.conftest import WEBHOOK_SECRET, LocalStripe, stripe_settings
 

@@ -15,10 +15,10 @@ from litestar.testing import AsyncTestClient
 from billing import services as billing
 from billing.domain import cost_codes
 from billing.domain.money import Money
+from booking import approvals, bookings, catalogue, payments, roster
 from booking.app import create_app
-from booking.services import approvals, bookings, catalogue, payments, roster
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from tests import support
 from tests.web.conftest import Browser
 from tests.web.test_pages import text_of

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from billing import services as billing
 from billing.domain.money import Money
 from billing.models import LedgerEntry
+from booking import approvals, bookings, catalogue, notifications, people, roster
 from booking.app import create_app
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
+from booking.kernel.errors import ConflictError, RefusedError
 from booking.models import Outbox
-from booking.services import approvals, bookings, catalogue, notifications, people, roster
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
-from booking.services.errors import ConflictError, RefusedError
 from tests import support
 
 POLICY = {
@@ -181,7 +181,7 @@ async def test_budget_holder_approves_declines_and_sees_the_limit(
     assert second.booking.state == "pending_approval"
     (item,) = await approvals.list_waiting(world.db, world.clock, bud)
     assert item.note and "Over the annual limit" in item.note
-    from booking.services import payments
+    from booking import payments
 
     config = payments.billing_config(world.db.settings)
     (request,) = await payments.spend_requests(world.db, world.clock, bud, config)

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from billing import services as billing
 from billing.domain.money import Money
+from booking import bookings, catalogue
 from booking.app import create_app
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.db import Database
 from booking.models import Booking
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
 from tests import support
 from tests.billing.conftest import LocalStripe, stripe_settings
 from tests.web.conftest import Browser

@@ -383,7 +383,7 @@ async def seed_cost_code(world: support.World) -> int:
     returns the course."""
     from billing import services as billing
     from billing.domain.money import Money
-    from booking.services import catalogue
+    from booking import catalogue
 
     await support.add_budget_holder(world)
     course = await catalogue.create_course(

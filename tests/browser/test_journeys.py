@@ -16,9 +16,9 @@ import pytest
 from playwright.async_api import Locator, expect
 
 from billing.domain.money import Money
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput, RoomInput
+from booking import bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput, RoomInput
 from tests import support
 from tests.browser.conftest import (
     Site,

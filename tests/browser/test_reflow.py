@@ -13,9 +13,10 @@ from datetime import timedelta
 
 import pytest
 
-from booking.services import approvals, audit, bookings, catalogue, people, records
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput, RoomInput
+from booking import approvals, bookings, catalogue, people, records
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput, RoomInput
+from booking.kernel import audit
 from tests import support
 from tests.browser.conftest import Site, TabFactory, seed_cost_code
 from tests.browser.test_small_screens import NO_SCROLL_JS

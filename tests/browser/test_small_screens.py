@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from playwright.async_api import expect
 
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput, RoomInput
+from booking import bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput, RoomInput
 from tests import support
 from tests.browser.conftest import PHONE, Site, Tab, TabFactory, seed_cost_code
 

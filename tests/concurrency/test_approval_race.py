@@ -8,11 +8,11 @@ import functools
 import pytest
 from sqlalchemy import event
 
+from booking import approvals, bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.clock import FixedClock
 from booking.db import Database
-from booking.services import approvals, bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
 from tests import support
 
 pytestmark = pytest.mark.postgres

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from booking import bookings, catalogue, roster
+from booking.bookings import BookingRequest
 from booking.clock import FixedClock
 from booking.db import Database
-from booking.services import bookings, catalogue, roster
-from booking.services.bookings import BookingRequest
-from booking.services.errors import ConflictError
+from booking.kernel.errors import ConflictError
 from tests import support
 
 pytestmark = pytest.mark.postgres

@@ -8,12 +8,12 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from booking import bookings
+from booking.bookings import BookingRequest
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.models import Booking
 from booking.models import Session as SessionRow
-from booking.services import bookings
-from booking.services.bookings import BookingRequest
 from tests import support
 
 pytestmark = pytest.mark.postgres

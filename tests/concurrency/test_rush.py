@@ -16,12 +16,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from booking import people
 from booking.app import create_app
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.models import Booking, BookingHistory, Outbox
 from booking.models import Session as SessionRow
-from booking.services import people
 from tests import support
 
 LEARNERS = 200

@@ -27,10 +27,10 @@ import asyncpg
 import httpx
 import pytest
 
+from booking import bookings, people
+from booking.bookings import BookingRequest
 from booking.clock import FixedClock
 from booking.db import Database
-from booking.services import bookings, people
-from booking.services.bookings import BookingRequest
 from booking.web.problems import DATABASE_DOWN
 from tests import support
 from tests.deploy.conftest import (

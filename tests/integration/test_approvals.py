@@ -7,19 +7,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from booking import jobs
+from booking import approvals, bookings, catalogue, eligibility, jobs, records
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.config import Settings
-from booking.models import ApprovalRequest, Booking, BookingHistory, Outbox
-from booking.services import approvals, bookings, catalogue, eligibility, records
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
-from booking.services.errors import (
+from booking.kernel.errors import (
     ConflictError,
     ForbiddenError,
     InvalidError,
     NotFoundError,
     RefusedError,
 )
+from booking.models import ApprovalRequest, Booking, BookingHistory, Outbox
 from tests import support
 
 

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from booking import catalogue, people
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.demo import bank_holidays, load_demo
+from booking.kernel.views import CourseView, SessionView
 from booking.models import OrgUnit
-from booking.services import catalogue, people
-from booking.services.views import CourseView, SessionView
 from tests import support
 
 LONDON = ZoneInfo("Europe/London")

@@ -10,17 +10,17 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from booking.models import Completion, Outbox
-from booking.services import bookings, catalogue, people, roster
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput, DateInput, RoomInput, SessionInput
-from booking.services.errors import (
+from booking import bookings, catalogue, people, roster
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput, DateInput, RoomInput, SessionInput
+from booking.kernel.errors import (
     ConflictError,
     ForbiddenError,
     InvalidError,
     NotFoundError,
     RefusedError,
 )
+from booking.models import Completion, Outbox
 from tests import support
 
 

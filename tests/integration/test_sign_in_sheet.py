@@ -9,9 +9,9 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
 
-from booking.services import bookings, people, roster
-from booking.services.bookings import BookingRequest
-from booking.services.roster import SIGN_IN_COLUMNS_MM
+from booking import bookings, people, roster
+from booking.bookings import BookingRequest
+from booking.roster import SIGN_IN_COLUMNS_MM
 from tests import support
 
 MM_PER_PT = 25.4 / 72

@@ -1,5 +1,5 @@
-from booking.services import bookings
-from booking.services.bookings import BookingRequest
+from booking import bookings
+from booking.bookings import BookingRequest
 from tests import support
 
 

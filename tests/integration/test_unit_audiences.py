@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from booking.services import bookings, catalogue, eligibility, people
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
-from booking.services.errors import RefusedError
+from booking import bookings, catalogue, eligibility, people
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
+from booking.kernel.errors import RefusedError
 from tests import support
 
 

@@ -7,12 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from booking import jobs
+from booking import bookings, catalogue, jobs
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput, SessionChanges
+from booking.kernel.errors import ConflictError, InvalidError, RefusedError
 from booking.models import Outbox
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput, SessionChanges
-from booking.services.errors import ConflictError, InvalidError, RefusedError
 from tests import support
 
 

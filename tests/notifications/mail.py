@@ -10,11 +10,11 @@ from typing import Any
 import vobject
 from icalendar import Calendar, Event
 
+from booking import notifications
 from booking.clock import FixedClock
 from booking.config import Settings
 from booking.db import Database
 from booking.mailer import Mailer
-from booking.services import notifications
 
 
 async def deliver(

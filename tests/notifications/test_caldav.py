@@ -9,10 +9,10 @@ import httpx
 import pytest
 from icalendar import Calendar, Event
 
+from booking import bookings
+from booking.bookings import BookingRequest
 from booking.config import Settings
 from booking.mailer import SmtpMailer
-from booking.services import bookings
-from booking.services.bookings import BookingRequest
 from tests import support
 from tests.notifications.conftest import Inbox
 from tests.notifications.mail import deliver, invite_of

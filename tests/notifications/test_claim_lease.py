@@ -19,12 +19,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from booking import bookings, notifications, records
+from booking.bookings import BookingRequest
 from booking.config import ConfigError, Settings
 from booking.db import Database
+from booking.kernel import claims
 from booking.mailer import SmtpMailer
 from booking.models import Outbox
-from booking.services import bookings, claims, notifications, records
-from booking.services.bookings import BookingRequest
 from tests import support
 from tests.notifications.conftest import Inbox
 

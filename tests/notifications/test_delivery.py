@@ -16,16 +16,16 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from booking import jobs
+from booking import bookings, jobs, notifications
+from booking.bookings import BookingRequest
 from booking.clock import FixedClock
 from booking.config import Settings
 from booking.db import Database
+from booking.kernel import claims
+from booking.kernel.errors import ForbiddenError
+from booking.kernel.outbox import queue_email
 from booking.mailer import SmtpMailer
 from booking.models import Outbox, Person
-from booking.services import bookings, notifications
-from booking.services.bookings import BookingRequest
-from booking.services.common import queue_email
-from booking.services.errors import ForbiddenError
 from tests import support
 from tests.notifications.conftest import Inbox, SmtpServer, free_port
 
@@ -93,7 +93,7 @@ async def test_failure_between_send_and_mark_resends_with_the_same_message_id(
 
     # Not before the backoff has passed.
     assert (await notifications.deliver_due(world.db, world.clock, settings, mailer)).claimed == 0
-    world.clock.advance(notifications.backoff(1) + timedelta(seconds=1))
+    world.clock.advance(claims.backoff(1) + timedelta(seconds=1))
     report = await notifications.deliver_due(world.db, world.clock, settings, mailer)
     assert (report.sent, report.failed) == (1, 0)
 
@@ -201,11 +201,11 @@ async def test_smtp_down_rows_wait_and_go_out_when_it_returns(
     assert report.failed == 4
     for row in await _rows(world.db):
         assert row.attempts == 2
-        assert row.available_at == clock.now() + notifications.backoff(2)
+        assert row.available_at == clock.now() + claims.backoff(2)
 
     # Back up: everything goes, once.
     up = SmtpMailer(settings)
-    clock.advance(notifications.backoff(2))
+    clock.advance(claims.backoff(2))
     report = await notifications.deliver_due(world.db, clock, settings, up)
     assert (report.sent, report.failed) == (4, 0)
     assert sorted(r.rcpt_tos[0] for r in inbox.all()) == [

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from booking import bookings, catalogue, notifications, people
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.config import Settings
+from booking.kernel.errors import InvalidError
 from booking.mailer import SmtpMailer
-from booking.services import bookings, catalogue, notifications, people
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
-from booking.services.errors import InvalidError
 from tests import support
 from tests.notifications.conftest import Inbox
 from tests.notifications.mail import deliver, invite_of, vevent_property_names

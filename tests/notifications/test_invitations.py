@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from booking import bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import DateInput, SessionChanges, SessionInput
 from booking.clock import FixedClock
 from booking.config import Settings
+from booking.kernel.views import SessionDateView
 from booking.mailer import SmtpMailer
 from booking.models import Outbox
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import DateInput, SessionChanges, SessionInput
 from tests import support
 from tests.notifications.conftest import Inbox
 from tests.notifications.mail import (
@@ -37,7 +38,7 @@ async def _book(world: support.World, session_id: int, email: str = LEE) -> int:
     return outcome.booking.id
 
 
-async def _dates(world: support.World, session_id: int) -> list[catalogue.SessionDateView]:
+async def _dates(world: support.World, session_id: int) -> list[SessionDateView]:
     view = await catalogue.get_session(world.db, world.clock, world.admin, session_id)
     return list(view.dates)
 

@@ -10,16 +10,15 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from booking import jobs
+from booking import bookings, catalogue, jobs, notifications
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.clock import FixedClock
 from booking.config import Settings
 from booking.db import Database
+from booking.kernel.errors import NotFoundError
 from booking.mailer import SmtpMailer
 from booking.models import Outbox
-from booking.services import bookings, catalogue, notifications
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
-from booking.services.errors import NotFoundError
 from tests import support
 from tests.notifications.conftest import Inbox
 from tests.notifications.mail import calendar_part, deliver, invite_of

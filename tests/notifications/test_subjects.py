@@ -10,13 +10,12 @@ import re
 
 from sqlalchemy import insert, select
 
-from booking import PROJECT_ROOT
+from booking import PROJECT_ROOT, bookings, catalogue, notifications
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput, RoomInput
 from booking.config import Settings
 from booking.mailer import SmtpMailer
 from booking.models import Outbox, Person
-from booking.services import bookings, catalogue, notifications
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput, RoomInput
 from tests import support
 from tests.notifications.conftest import Inbox
 from tests.notifications.mail import deliver

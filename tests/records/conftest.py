@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import delete
 
+from booking import bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.models import RecordSweepMark
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
 from tests import support
 from tests.records.lrs import Lrs, LrsUnavailable, running_lrs
 
@@ -55,7 +55,7 @@ async def attended_session(
     )
     ids = await book(world, session_id, *emails)
     world.clock.set(start + timedelta(hours=4))
-    from booking.services import roster
+    from booking import roster
 
     trainer = await support.actor(world.db, "trainer@example.org")
     await roster.mark_attendance(

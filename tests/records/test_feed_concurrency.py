@@ -14,9 +14,9 @@ import asyncpg
 import pytest
 from sqlalchemy import select
 
+from booking import records
 from booking.db import Database
 from booking.models import Course, Person, RecordChange
-from booking.services import records
 from tests import support
 
 pytestmark = pytest.mark.postgres

@@ -13,10 +13,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 
+from booking import people
 from booking.app import create_app
 from booking.clock import FixedClock
 from booking.db import Database
-from booking.services import people
 from tests import support
 from tests.records.conftest import attended_session
 

@@ -5,7 +5,7 @@ courses the learner has not touched are named by their titles."""
 
 from __future__ import annotations
 
-from booking.services import people, records
+from booking import people, records
 from tests import support
 from tests.records.conftest import course
 

@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from booking import people, records, roster
+from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
 from booking.models import Completion, Outbox
-from booking.services import people, records, roster
-from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
 from tests import support
 from tests.records.conftest import attended_session, book, course
 
@@ -269,7 +269,7 @@ async def test_certification_notices_once_when_the_window_opens_and_before_expir
     assert await topics() == ["certification.window_open", "certification.expiring"]
 
     # The messages render from their templates.
-    from booking.services import notifications
+    from booking import notifications
 
     settings = support.settings_for("sqlite://")
     async with world.db.reading() as s:

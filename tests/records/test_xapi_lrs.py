@@ -14,11 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from booking import jobs, xapi
+from booking import bookings, jobs, records, roster, xapi
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.models import Outbox
-from booking.services import bookings, records, roster
 from tests import support
 from tests.records.conftest import attended_session, book
 from tests.records.lrs import Lrs

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from booking.services import approvals, bookings, catalogue, notifications, people
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking import approvals, bookings, catalogue, notifications, people
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from tests import support
 from tests.web.conftest import cached_app, person_id_of
 

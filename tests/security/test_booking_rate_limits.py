@@ -20,11 +20,10 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from booking import ratelimit
+from booking import people, ratelimit
 from booking.app import create_app
 from booking.clock import FixedClock
 from booking.config import ConfigError, Settings
-from booking.services import people
 from tests import support
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

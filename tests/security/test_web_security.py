@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from booking import bookings, people
+from booking.bookings import BookingRequest
 from booking.models import AuditEvent, Outbox
-from booking.services import auth, bookings, people
-from booking.services.bookings import BookingRequest
+from booking.people import auth
 from tests import support
 from tests.web.conftest import Browser, BrowserFactory, person_id_of
 

@@ -31,7 +31,7 @@ def defined_in(module: str, source: str, name: str) -> Callable[..., Any]:
     return namespace[name]  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("module", ["booking.services.example", "billing.example", "tests.x"])
+@pytest.mark.parametrize("module", ["booking.bookings.example", "billing.example", "tests.x"])
 def test_a_warning_from_our_code_is_an_error(module: str) -> None:
     warn = defined_in(
         module,
@@ -56,7 +56,7 @@ def test_a_sqlalchemy_deprecation_is_attributed_to_our_call() -> None:
     """SQLAlchemy points its deprecations at the caller: `Result.tuples()` called from our code
     fails the run rather than warning somewhere in SQLAlchemy."""
     run = defined_in(
-        "booking.services.example",
+        "booking.bookings.example",
         "def run(connection, sql):\n    return list(connection.execute(sql).tuples())\n",
         "run",
     )

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
+from booking import people
 from booking.app import create_app
 from booking.clock import FixedClock
-from booking.services import people
 from tests import support
 
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')

@@ -8,10 +8,10 @@ from html.parser import HTMLParser
 
 from sqlalchemy import select
 
+from booking import bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import RoomInput
 from booking.models import Outbox
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import RoomInput
 from tests import support
 from tests.web.conftest import Browser, person_id_of
 

@@ -10,10 +10,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
+from booking import people
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.models import Booking, BookingHistory, Outbox, Session
-from booking.services import people
 from tests import support
 from tests.web.conftest import cached_app
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from booking.services import approvals, bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking import approvals, bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from tests import support
 from tests.web.conftest import Browser
 

@@ -20,13 +20,13 @@ from sqlalchemy import select, update
 
 import billing.services as billing
 from billing.domain.money import Money
+from booking import approvals, bookings, catalogue, people, roster
 from booking.app import create_app
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.clock import FixedClock
 from booking.models import AuditEvent, Outbox
-from booking.services import approvals, bookings, catalogue, people, roster
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
-from booking.services.payments import reference
+from booking.payments import reference
 from tests import support
 from tests.web.conftest import Browser
 from tests.web.test_admin_pages import form_fields

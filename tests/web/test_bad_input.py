@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.db_values import check_value
+from booking.kernel.errors import InvalidError
 from booking.models import Booking, Course, Room, Session
-from booking.services.errors import InvalidError
 from tests import support
 from tests.web import test_api
 from tests.web.conftest import Browser

@@ -9,9 +9,9 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from icalendar import Calendar
 
-from booking.services import bookings, catalogue, notifications
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking import bookings, catalogue, notifications
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from tests import support
 from tests.web.conftest import Browser
 

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from billing import services as billing
 from billing.domain.money import Money
-from booking.services import bookings
-from booking.services.bookings import BookingRequest
+from booking import bookings
+from booking.bookings import BookingRequest
 from tests import support
 from tests.web.conftest import Browser
 from tests.web.test_pages import tbody, text_of

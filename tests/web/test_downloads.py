@@ -11,10 +11,9 @@ import re
 
 import httpx
 
-from booking import PROJECT_ROOT
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking import PROJECT_ROOT, bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from tests import support
 from tests.records.conftest import attended_session
 from tests.web.conftest import Browser, person_id_of

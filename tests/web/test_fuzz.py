@@ -25,9 +25,8 @@ from litestar.params import ParameterKwarg
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
-from booking import models
+from booking import models, people
 from booking.db import Database
-from booking.services import people
 from tests import support
 from tests.security.test_authorisation_matrix import SCHEMA_ROUTES, Ids, concrete, seed
 from tests.web.conftest import cached_app, person_id_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from booking.services import bookings
+from booking import bookings
 from tests import support
 from tests.web.conftest import Browser
 from tests.web.test_pages import text_of

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from booking import catalogue
+from booking.bookings import BookingRequest, book_place
+from booking.catalogue import CourseInput
 from booking.clock import FixedClock
-from booking.services import catalogue
-from booking.services.bookings import BookingRequest, book_place
-from booking.services.catalogue import CourseInput
 from tests import support
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from booking import people
 from booking.app import create_app
 from booking.clock import FixedClock
 from booking.db import Database
-from booking.services import people
 from tests import support
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking import bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from tests import support
 from tests.web.conftest import Browser
 from tests.web.test_pages import tbody, text_of

@@ -7,10 +7,10 @@ import re
 from icalendar import Calendar
 from sqlalchemy import update
 
+from booking import bookings
+from booking.bookings import BookingRequest
+from booking.catalogue import RoomInput
 from booking.models import Outbox
-from booking.services import bookings
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import RoomInput
 from tests import support
 from tests.web.conftest import Browser
 

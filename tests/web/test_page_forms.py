@@ -15,9 +15,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from booking.services import approvals, bookings, catalogue, notifications
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking import approvals, bookings, catalogue, notifications
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from tests import support
 from tests.web.conftest import Browser, cached_app
 

@@ -7,10 +7,11 @@ import html
 import re
 from datetime import timedelta
 
+from booking import bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.models import Booking
-from booking.services import auth, bookings, catalogue
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking.people import auth
 from tests import support
 from tests.web.conftest import Browser, BrowserFactory, person_id_of
 

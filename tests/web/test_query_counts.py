@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from booking.services import bookings, catalogue, people, records
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput, DateInput, SessionInput
+from booking import bookings, catalogue, people, records
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput, DateInput, SessionInput
 from tests import support
 from tests.web.conftest import Browser, BrowserFactory
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from booking import bookings
+from booking.bookings import BookingRequest
 from booking.clock import FixedClock
-from booking.services import bookings
-from booking.services.bookings import BookingRequest
 from tests import support
 from tests.web.conftest import Browser
 

@@ -9,9 +9,9 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
+from booking import bookings, catalogue
+from booking.bookings import BookingRequest
 from booking.models import Outbox
-from booking.services import bookings, catalogue
-from booking.services.bookings import BookingRequest
 from tests import support
 from tests.web.conftest import Browser, cached_app
 from tests.web.test_admin_pages import form_fields

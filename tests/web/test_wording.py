@@ -10,12 +10,13 @@ from datetime import timedelta
 from litestar.testing import AsyncTestClient
 
 from billing.domain.money import Money
+from booking import approvals, bookings, catalogue, payments, roster
 from booking.app import create_app
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
 from booking.clock import FixedClock
 from booking.domain.states import state_name
-from booking.services import approvals, audit, bookings, catalogue, payments, roster
-from booking.services.bookings import BookingRequest
-from booking.services.catalogue import CourseInput
+from booking.kernel import audit
 from booking.web.approval_pages import what_happens_next
 from tests import support
 from tests.web.conftest import Browser

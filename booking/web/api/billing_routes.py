@@ -1,5 +1,5 @@
 """JSON API v1 for money: cost codes, spend, cancellation quotes, card payments, waivers and
-the finance journal. Thin: parse, call one service in `booking.services.payments`, shape."""
+the finance journal. Thin: parse, call one service in `booking.payments`, shape."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from billing import services as billing
 from billing.domain.money import Money
 from billing.models import CostCode
 from billing.web import csv_download
+from booking import payments
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import payments
-from booking.services.actors import Actor
-from booking.services.errors import InvalidError
+from booking.kernel.actors import Actor
+from booking.kernel.errors import InvalidError
 from booking.web.api.schemas import LONG_TEXT, Email, MoneyIn, text
 from booking.web.inputs import admins_only
 

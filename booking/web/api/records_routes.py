@@ -10,11 +10,11 @@ from litestar import Request, Router, get, put
 from litestar import post as post_
 from litestar.params import Parameter
 
+from booking import records
 from booking.clock import Clock
 from booking.db import Database
-from booking.services import records
-from booking.services.actors import Actor
-from booking.services.errors import InvalidError
+from booking.kernel.actors import Actor
+from booking.kernel.errors import InvalidError
 from booking.web.api.schemas import NO_NUL, CourseCode, Int32, Short
 from booking.web.inputs import admins_only
 

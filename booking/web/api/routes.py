@@ -12,20 +12,9 @@ from litestar.params import Parameter
 
 from billing.domain.money import Money
 from billing.web import csv_download
-from booking.clock import Clock
-from booking.db import Database
-from booking.services import (
-    approvals,
-    bookings,
-    catalogue,
-    eligibility,
-    people,
-    records,
-    roster,
-)
-from booking.services.actors import Actor
-from booking.services.bookings import BookingOutcome, BookingRequest, IdempotencyClaim
-from booking.services.catalogue import (
+from booking import approvals, bookings, catalogue, eligibility, people, records, roster
+from booking.bookings import BookingOutcome, BookingRequest, IdempotencyClaim
+from booking.catalogue import (
     _UNSET,
     CourseInput,
     DateInput,
@@ -33,8 +22,11 @@ from booking.services.catalogue import (
     SessionChanges,
     SessionInput,
 )
-from booking.services.errors import InvalidError
-from booking.services.views import BookingView, CourseView, MoneyView, PersonView, SessionView
+from booking.clock import Clock
+from booking.db import Database
+from booking.kernel.actors import Actor
+from booking.kernel.errors import InvalidError
+from booking.kernel.views import BookingView, CourseView, MoneyView, PersonView, SessionView
 from booking.web.api import billing_routes, schemas
 from booking.web.api.records_routes import records_api_router
 from booking.web.deps import limit_booking_rate, provide_api_actor

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from booking import policy
+from booking import approvals, eligibility, payments, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.approvals import ApprovalStep, Booker, approver_label, plan_approvals
@@ -35,6 +35,20 @@ from booking.domain.booking_rules import (
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
 from booking.domain.states import ACTIVE, BookingState, state_name
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.kernel.dates import active_dates, slots
+from booking.kernel.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    RefusedError,
+)
+from booking.kernel.history import facilitator_ids, record_transition, write_history
+from booking.kernel.locks import lock_booking, lock_bookings, lock_session
+from booking.kernel.tx import with_retry
+from booking.kernel.views import BookingView, HistoryView, MoneyView, Page
 from booking.models import (
     Booking,
     Course,
@@ -44,37 +58,8 @@ from booking.models import (
     SessionDate,
 )
 from booking.models import Session as SessionRow
-from booking.seats import (
-    booking_access,
-    lock_session,
-    take_seat,
-    take_waitlist_ticket,
-    withdraw_place,
-)
-from booking.services import approvals, audit, eligibility, payments
-from booking.services.actors import Actor
-from booking.services.booking_reads import booking_view, booking_views, new_booking_view
-from booking.services.common import (
-    active_dates,
-    facilitator_ids,
-    record_transition,
-    slots,
-    with_retry,
-    write_history,
-)
-from booking.services.errors import (
-    ConflictError,
-    ForbiddenError,
-    InvalidError,
-    NotFoundError,
-    RefusedError,
-)
-from booking.services.views import (
-    BookingView,
-    HistoryView,
-    MoneyView,
-    Page,
-)
+from booking.reads.bookings import booking_view, booking_views, new_booking_view
+from booking.seats import booking_access, take_seat, take_waitlist_ticket, withdraw_place
 
 MAX_REASON_LENGTH = 500
 ACTIVE_STATES = tuple(s.value for s in ACTIVE)
@@ -451,12 +436,7 @@ async def _give_up(
     old_session_id = await s.scalar(select(Booking.session_id).where(Booking.id == booking_id))
     assert old_session_id is not None
     old_session = await lock_session(s, old_session_id)
-    old = await s.scalar(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    old = await lock_booking(s, booking_id)
     assert old is not None and old_session is not None
     if old.state in ACTIVE_STATES:
         await withdraw_place(s, old, old_session, actor=actor, now=now, reason=reason, details=None)
@@ -681,12 +661,7 @@ async def _lock_booking(
         raise NotFoundError(f"There is no booking {booking_id}.")
     session = await lock_session(s, found)
     assert session is not None
-    booking = await s.scalar(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    booking = await lock_booking(s, booking_id)
     assert booking is not None
     access = await booking_access(s, booking)
     if not policy.can_view_booking(actor, access):
@@ -746,15 +721,7 @@ async def _sweep(
                 session = await lock_session(s, session_id)
                 assert session is not None
                 count = 0
-                for booking in (
-                    await s.scalars(
-                        select(Booking)
-                        .where(Booking.session_id == session_id, due(now))
-                        .order_by(Booking.id)
-                        .with_for_update()
-                        .execution_options(populate_existing=True)
-                    )
-                ).all():
+                for booking in await lock_bookings(s, Booking.session_id == session_id, due(now)):
                     await withdraw_place(
                         s,
                         booking,

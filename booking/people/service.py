@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.kernel import audit
+from booking.kernel.actors import ROLES, Actor
+from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
+from booking.kernel.tx import with_retry
+from booking.kernel.views import PersonView
 from booking.models import ApiToken, OrgUnit, Person
-from booking.services import audit
-from booking.services.actors import ROLES, Actor
-from booking.services.common import with_retry
-from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
-from booking.services.views import PersonView
 
 STAFF_TYPES = ("payroll", "casual", "associate", "external")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")

@@ -188,3 +188,7 @@ class PersonView:
 class Page:
     items: list[Any]
     next_cursor: str | None
+
+
+def money(amount: int | None, currency: str) -> MoneyView | None:
+    return None if amount is None else MoneyView(amount, currency)

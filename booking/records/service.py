@@ -30,13 +30,19 @@ from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import policy, xapi
+from booking import eligibility, policy, xapi
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.domain import records as rules
 from booking.domain.eligibility import Audience, LearnerProfile, add_months, audience_reasons
 from booking.domain.states import state_name
+from booking.kernel import audit, claims
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
+from booking.kernel.exports import safe_cell
+from booking.kernel.outbox import queue_email
+from booking.kernel.tx import with_retry
 from booking.models import (
     Booking,
     BookingHistory,
@@ -51,11 +57,6 @@ from booking.models import (
     RecordSweepMark,
 )
 from booking.models import Session as SessionRow
-from booking.services import audit, claims, eligibility
-from booking.services.actors import Actor
-from booking.services.common import queue_email, with_retry
-from booking.services.errors import ForbiddenError, InvalidError, NotFoundError
-from booking.services.exports import safe_cell
 
 log = logging.getLogger(__name__)
 
@@ -1990,9 +1991,7 @@ async def _release_xapi(db: Database, clock: Clock, row_id: int, token: str, err
         if row.attempts >= XAPI_MAX_ATTEMPTS:
             row.status = "failed"
         else:
-            row.available_at = now + min(
-                timedelta(seconds=30 * 2 ** max(0, row.attempts - 1)), timedelta(hours=1)
-            )
+            row.available_at = now + claims.backoff(row.attempts)
 
 
 async def sync_xapi(

@@ -16,27 +16,25 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import policy, signing
+from booking import payments, people, policy, signing
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.domain.approvals import ApprovalStep, approver_label, decode_plan, encode_plan
 from booking.domain.states import BookingState
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.kernel.dates import active_dates, date_views
+from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from booking.kernel.history import record_transition
+from booking.kernel.locks import lock_booking, lock_bookings, lock_session
+from booking.kernel.outbox import queue_email
+from booking.kernel.tx import with_retry
+from booking.kernel.views import BookingView, SessionDateView
 from booking.models import ApprovalRequest, Booking, Course, Outbox, Person
 from booking.models import Session as SessionRow
-from booking.seats import lock_session, take_seat, take_waitlist_ticket
-from booking.services import audit, payments
-from booking.services.actors import Actor
-from booking.services.booking_reads import booking_view, waiting_for
-from booking.services.common import (
-    active_dates,
-    date_views,
-    queue_email,
-    record_transition,
-    with_retry,
-)
-from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from booking.services.views import BookingView, SessionDateView
+from booking.reads.bookings import booking_view, waiting_for
+from booking.seats import take_seat, take_waitlist_ticket
 
 LINK_PURPOSE = "approval-decision"
 LINK_LIFETIME = timedelta(days=14)
@@ -68,15 +66,7 @@ async def request_step(
     s.add(request)
     await s.flush()
     approvers = (
-        [step.approver_id]
-        if step.approver_id is not None
-        else list(
-            (
-                await s.scalars(
-                    select(Person.id).where(Person.roles.like("%admin%"), Person.active.is_(True))
-                )
-            ).all()
-        )
+        [step.approver_id] if step.approver_id is not None else await people.active_admin_ids(s)
     )
     for approver_id in approvers:
         await queue_email(
@@ -230,12 +220,7 @@ async def decide(
             # Lock order as everywhere: the session row, then the booking and its request.
             session = await lock_session(s, booking_session_id)
             assert session is not None
-            booking = await s.scalar(
-                select(Booking)
-                .where(Booking.id == found.booking_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
+            booking = await lock_booking(s, found.booking_id)
             request = await s.scalar(
                 select(ApprovalRequest)
                 .where(ApprovalRequest.id == request_id)
@@ -407,17 +392,9 @@ async def lapse_requests(db: Database, clock: Clock) -> int:
                 now = clock.now()
                 await lock_session(s, session_id)
                 count = 0
-                for booking in (
-                    await s.scalars(
-                        select(Booking)
-                        .where(
-                            Booking.session_id == session_id,
-                            Booking.state == "pending_approval",
-                        )
-                        .with_for_update()
-                        .execution_options(populate_existing=True)
-                    )
-                ).all():
+                for booking in await lock_bookings(
+                    s, Booking.session_id == session_id, Booking.state == "pending_approval"
+                ):
                     for request in await s.scalars(
                         select(ApprovalRequest).where(
                             ApprovalRequest.booking_id == booking.id,

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from booking import policy
+from booking.bookings.service import ACTIVE_STATES
 from booking.clock import Clock
 from booking.db import Database
+from booking.kernel.actors import Actor
+from booking.kernel.views import BookingView
 from booking.models import Booking
 from booking.models import Session as SessionRow
-from booking.services.actors import Actor
-from booking.services.booking_reads import booking_views
-from booking.services.bookings import ACTIVE_STATES
-from booking.services.views import BookingView
+from booking.reads.bookings import booking_views
 
 # The most recent past bookings a page lists; older ones are in the record of learning.
 PAST_LIMIT = 100

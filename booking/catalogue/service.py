@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.domain.money import Money
 from booking import policy
+from booking.bookings import ACTIVE_STATES
 from booking.clock import Clock
 from booking.db import Database, announce
 from booking.domain.approvals import approver_label
@@ -27,28 +28,15 @@ from booking.domain.schedule import (
     validate_capacity,
     validate_dates,
 )
-from booking.models import Booking, Course, Person, Room, SessionDate, SessionFacilitator
-from booking.models import Session as SessionRow
-from booking.seats import lock_session, promote_waiting, withdraw_place
-from booking.services import audit
-from booking.services.actors import Actor
-from booking.services.booking_reads import booking_views
-from booking.services.bookings import ACTIVE_STATES
-from booking.services.common import (
-    active_dates,
-    date_views,
-    facilitator_ids,
-    forget_facilitators,
-    local,
-    money,
-    queue_email,
-    session_channel,
-    session_views,
-    slots,
-    with_retry,
-)
-from booking.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from booking.services.views import (
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.kernel.dates import active_dates, date_views, local, slots
+from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from booking.kernel.history import facilitator_ids, forget_facilitators
+from booking.kernel.locks import lock_bookings, lock_session
+from booking.kernel.outbox import queue_email, session_channel
+from booking.kernel.tx import with_retry
+from booking.kernel.views import (
     CourseSummaryView,
     CourseView,
     MoveTargetView,
@@ -56,7 +44,13 @@ from booking.services.views import (
     RosterRowView,
     RosterView,
     SessionView,
+    money,
 )
+from booking.models import Booking, Course, Person, Room, SessionDate, SessionFacilitator
+from booking.models import Session as SessionRow
+from booking.reads.bookings import booking_views
+from booking.seats import promote_waiting, withdraw_place
+from booking.seats.counts import session_views
 
 APPROVAL_STEPS = ("self", "manager", "budget_holder", "admin")
 STAFF_TYPES = ("payroll", "casual", "associate", "external")
@@ -1086,14 +1080,9 @@ async def cancel_session(
             session.cancel_reason = reason
             session.sequence += 1
             session.updated_at = now
-            for booking in (
-                await s.scalars(
-                    select(Booking)
-                    .where(Booking.session_id == session.id, Booking.state.in_(ACTIVE_STATES))
-                    .order_by(Booking.id)
-                    .with_for_update()
-                )
-            ).all():
+            for booking in await lock_bookings(
+                s, Booking.session_id == session.id, Booking.state.in_(ACTIVE_STATES)
+            ):
                 await withdraw_place(
                     s,
                     booking,

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from booking import policy
+from booking import eligibility, payments, policy
+from booking.bookings.service import existing_bookings
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.booking_rules import (
@@ -21,13 +22,11 @@ from booking.domain.booking_rules import (
 )
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
+from booking.kernel.actors import Actor
+from booking.kernel.dates import active_dates, slots
+from booking.kernel.errors import NotFoundError
 from booking.models import Course, Person
 from booking.models import Session as SessionRow
-from booking.services import eligibility, payments
-from booking.services.actors import Actor
-from booking.services.bookings import existing_bookings
-from booking.services.common import active_dates, slots
-from booking.services.errors import NotFoundError
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,13 +28,9 @@ from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.domain.reasons import UNPROCESSABLE, Reason
-from booking.models import ApprovalRequest, Booking, Course, Person, SessionDate
-from booking.models import Session as SessionRow
-from booking.seats import booking_access, lock_session, withdraw_place
-from booking.services import audit
-from booking.services.actors import Actor
-from booking.services.common import record_transition, with_retry
-from booking.services.errors import (
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.kernel.errors import (
     ConflictError,
     ForbiddenError,
     InvalidError,
@@ -42,6 +38,12 @@ from booking.services.errors import (
     RefusedError,
     ServiceError,
 )
+from booking.kernel.history import record_transition
+from booking.kernel.locks import lock_booking, lock_session
+from booking.kernel.tx import with_retry
+from booking.models import ApprovalRequest, Booking, Course, Person, SessionDate
+from booking.models import Session as SessionRow
+from booking.seats import booking_access, withdraw_place
 
 log = logging.getLogger(__name__)
 
@@ -396,12 +398,7 @@ class BookingPayments:
         booking_id = booking_id_of(ref)
         if booking_id is None:
             return False
-        booking = await s.scalar(
-            select(Booking)
-            .where(Booking.id == booking_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        booking = await lock_booking(s, booking_id)
         if booking is None or booking.state != "pending_payment":
             return False
         # The seat was taken when the booking was made; paying only confirms it.
@@ -581,12 +578,7 @@ async def expire_payment_holds(db: Database, clock: Clock) -> int:
                 if session_id is None:
                     return 0
                 session = await lock_session(s, session_id)
-                booking = await s.scalar(
-                    select(Booking)
-                    .where(Booking.id == booking_id)
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                )
+                booking = await lock_booking(s, booking_id)
                 payment = await billing.payment_for(s, ref, lock=True)
                 # Re-checked under the locks: paid meanwhile, or handled by another worker.
                 if payment is None or payment.status != "open" or payment.hold_until > now:

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ForbiddenError
 from booking.models import AuditEvent
-from booking.services.actors import Actor
-from booking.services.errors import ForbiddenError
 
 
 async def record(

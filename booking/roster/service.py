@@ -16,36 +16,32 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import policy
+from booking import catalogue, eligibility, payments, people, policy, records
+from booking.bookings import existing_bookings
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.booking_rules import Overrides, decide_booking
 from booking.domain.states import BookingState, state_name
-from booking.models import Booking, Completion, Course, Outbox, Person
-from booking.models import Session as SessionRow
-from booking.seats import lock_session, promote_waiting, release_seat, take_seat
-from booking.services import audit, catalogue, eligibility, payments, records
-from booking.services.actors import Actor
-from booking.services.booking_reads import booking_view
-from booking.services.bookings import existing_bookings
-from booking.services.common import (
-    active_dates,
-    facilitator_ids,
-    local,
-    queue_email,
-    record_transition,
-    slots,
-    with_retry,
-)
-from booking.services.errors import (
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.kernel.dates import active_dates, local, slots
+from booking.kernel.errors import (
     ConflictError,
     ForbiddenError,
     InvalidError,
     NotFoundError,
     RefusedError,
 )
-from booking.services.exports import safe_cell
-from booking.services.views import BookingView, RosterView
+from booking.kernel.exports import safe_cell
+from booking.kernel.history import facilitator_ids, record_transition
+from booking.kernel.locks import lock_booking, lock_bookings, lock_session
+from booking.kernel.outbox import queue_email
+from booking.kernel.tx import with_retry
+from booking.kernel.views import BookingView, RosterView
+from booking.models import Booking, Completion, Course, Outbox, Person
+from booking.models import Session as SessionRow
+from booking.reads.bookings import booking_view
+from booking.seats import promote_waiting, release_seat, take_seat
 
 ATTENDANCE = ("attended", "partially_attended", "no_show")
 MARKABLE = ("booked", *ATTENDANCE)
@@ -140,12 +136,7 @@ async def _mark(
             course = await s.get_one(Course, session.course_id)
             rows = {
                 b.id: b
-                for b in await s.scalars(
-                    select(Booking)
-                    .where(Booking.id.in_([m.booking_id for m in marks]))
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                )
+                for b in await lock_bookings(s, Booking.id.in_([m.booking_id for m in marks]))
             }
             for mark in marks:
                 booking = rows.get(mark.booking_id)
@@ -281,12 +272,7 @@ async def move_booking(
             # The source session's trainers (and administrators) move its learners to any other
             # date of the same course; the target's seat rules still apply.
             await _session_for_trainer(s, actor, source.id)
-            booking = await s.scalar(
-                select(Booking)
-                .where(Booking.id == booking_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
+            booking = await lock_booking(s, booking_id)
             assert booking is not None
             if booking.state != BookingState.BOOKED:
                 raise ConflictError("Only a booked place can be moved.")
@@ -644,13 +630,7 @@ async def check_minimum_bookings(db: Database, clock: Clock, *, days_before: int
             async with db.transaction() as s:
                 now = clock.now()
                 recipients = set(await facilitator_ids(s, session_id)) | set(
-                    (
-                        await s.scalars(
-                            select(Person.id).where(
-                                Person.roles.like("%admin%"), Person.active.is_(True)
-                            )
-                        )
-                    ).all()
+                    await people.active_admin_ids(s)
                 )
                 queued = 0
                 for person_id in sorted(recipients):

@@ -15,7 +15,10 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from booking import payments
 from booking.domain.approvals import approver_label, decode_plan
+from booking.kernel.dates import active_dates, date_views
+from booking.kernel.views import BookingView, HistoryView, LearnerView, MoneyView
 from booking.models import (
     ApprovalRequest,
     Booking,
@@ -25,9 +28,6 @@ from booking.models import (
     Person,
     SessionDate,
 )
-from booking.services import payments
-from booking.services.common import active_dates, date_views
-from booking.services.views import BookingView, HistoryView, LearnerView, MoneyView
 
 _AHEAD = aliased(Booking)
 _POSITIONS = (

@@ -16,11 +16,11 @@ from sqlalchemy import delete, or_, select, update
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
+from booking.kernel import audit
+from booking.kernel.actors import Actor
+from booking.kernel.errors import InvalidError, NotFoundError
+from booking.kernel.outbox import queue_email
 from booking.models import LocalCredential, PasswordReset, Person, WebSession
-from booking.services import audit
-from booking.services.actors import Actor
-from booking.services.common import queue_email
-from booking.services.errors import InvalidError, NotFoundError
 
 SESSION_COOKIE = "booking_sid"
 TOUCH_EVERY = timedelta(seconds=60)

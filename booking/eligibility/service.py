@@ -25,11 +25,11 @@ from booking.domain.eligibility import (
 )
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot, SeatCounts
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ForbiddenError, NotFoundError
 from booking.models import Completion as CompletionRow
 from booking.models import Course, OrgUnit, Person
 from booking.models import Session as SessionRow
-from booking.services.actors import Actor
-from booking.services.errors import ForbiddenError, NotFoundError
 
 
 def questions_of(course: Course) -> list[Question]:

@@ -22,14 +22,20 @@ from sqlalchemy import or_, select, update
 
 from booking.clock import Clock
 from booking.db import Database, describe
+from booking.kernel.tx import with_retry
 from booking.models import Outbox
-from booking.services.common import with_retry
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=30)
 # Renewals per lease: two may fail (or be late) before the lease lapses.
 BEATS_PER_LEASE = 3
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a row that failed its `attempts`-th delivery waits before the next: 30 s,
+    doubling, at most an hour (email and xAPI alike)."""
+    return min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), timedelta(hours=1))
 
 
 async def claim_due(

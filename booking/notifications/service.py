@@ -2,7 +2,7 @@
 at least once and effectively once, the sweeps that queue reminders, and calendar feeds.
 
 Delivery: a worker claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never
-hold the same row) under a short lease its heartbeat renews (booking/services/claims.py), sends,
+hold the same row) under a short lease its heartbeat renews (booking/kernel/claims.py), sends,
 then marks the row sent only if it still holds the claim. A worker that dies between sending and
 marking leaves the claim to lapse within one lease; the row is sent again with the same
 Message-ID, so receivers can drop the duplicate. After success a row is never sent again.
@@ -42,10 +42,15 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from booking import PROJECT_ROOT, invitations, policy
+from booking import PROJECT_ROOT, approvals, invitations, payments, policy
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
+from booking.kernel import audit, claims
+from booking.kernel.actors import Actor
+from booking.kernel.dates import local
+from booking.kernel.errors import ForbiddenError, NotFoundError
+from booking.kernel.tx import with_retry
 from booking.mailer import Mailer
 from booking.models import (
     Booking,
@@ -57,15 +62,11 @@ from booking.models import (
     SessionFacilitator,
 )
 from booking.models import Session as SessionRow
-from booking.services import approvals, audit, claims, payments
-from booking.services.actors import Actor
-from booking.services.common import local, with_retry
-from booking.services.errors import ForbiddenError, NotFoundError
 
 log = logging.getLogger(__name__)
 
 # The default lease of a claimed row (BOOKING_WORKER_CLAIM_LEASE); renewed while the worker
-# lives (see booking/services/claims.py).
+# lives (see booking/kernel/claims.py).
 CLAIM_LEASE = claims.DEFAULT_LEASE
 MAX_ATTEMPTS = 8
 OFFER_EXPIRING_NOTICE = timedelta(hours=2)
@@ -503,10 +504,6 @@ async def _mark_sent(db: Database, clock: Clock, row_id: int, token: str) -> boo
         return bool(getattr(result, "rowcount", 0))
 
 
-def backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), timedelta(hours=1))
-
-
 async def _release(db: Database, clock: Clock, row_id: int, token: str, exc: Exception) -> None:
     async with db.transaction() as s:
         row = await s.get(Outbox, row_id)
@@ -519,7 +516,7 @@ async def _release(db: Database, clock: Clock, row_id: int, token: str, exc: Exc
         if row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
         else:
-            row.available_at = now + backoff(row.attempts)
+            row.available_at = now + claims.backoff(row.attempts)
 
 
 # ---------------------------------------------------------------------------------------------

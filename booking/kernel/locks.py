@@ -1,0 +1,77 @@
+"""Row locks, the one place they are written.
+
+Concurrency: every use case that changes seats locks the session row first (`SELECT … FOR UPDATE`
+on PostgreSQL; SQLite writers are serialised by `BEGIN IMMEDIATE`), then the bookings it changes,
+then counts and decides. Several sessions are locked in ascending id order, so two transactions
+never wait for each other in a circle. A lock outside a transaction would be released at once,
+so each function refuses to run outside one (as pretix's `lock_objects` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.models import Booking
+from booking.models import Session as SessionRow
+
+
+def _in_transaction(s: AsyncSession) -> None:
+    if not s.in_transaction():
+        raise RuntimeError("a row lock outside a transaction would be released at once")
+
+
+async def lock_session(s: AsyncSession, session_id: int) -> SessionRow | None:
+    """The session row, locked for the rest of the transaction (SQLite: already exclusive)."""
+    _in_transaction(s)
+    return await s.scalar(
+        select(SessionRow)
+        .where(SessionRow.id == session_id)
+        .execution_options(populate_existing=True)
+        .with_for_update()
+    )
+
+
+async def lock_sessions(s: AsyncSession, session_ids: Iterable[int]) -> dict[int, SessionRow]:
+    """Several session rows, locked in ascending id order; the ones that exist, by id."""
+    _in_transaction(s)
+    ids = sorted(set(session_ids))
+    rows = await s.scalars(
+        select(SessionRow)
+        .where(SessionRow.id.in_(ids))
+        .order_by(SessionRow.id)
+        .execution_options(populate_existing=True)
+        .with_for_update()
+    )
+    return {row.id: row for row in rows}
+
+
+async def lock_booking(s: AsyncSession, booking_id: int) -> Booking | None:
+    """The booking row, locked, read afresh. Lock its session first when seats may change."""
+    _in_transaction(s)
+    return await s.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def lock_bookings(s: AsyncSession, *where: ColumnElement[Any]) -> list[Booking]:
+    """The bookings that match, locked and read afresh, in id order (the order every use case
+    takes them in)."""
+    _in_transaction(s)
+    return list(
+        (
+            await s.scalars(
+                select(Booking)
+                .where(*where)
+                .order_by(Booking.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )

@@ -1,1 +1,0 @@
-"""Use cases. Each public function is one transaction, owned here; web, jobs and CLI call these."""
