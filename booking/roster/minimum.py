@@ -36,18 +36,18 @@ async def check_minimum_bookings(db: Database, clock: Clock, *, days_before: int
     administrators once, or is cancelled with notice if it is set to cancel itself. How many
     sessions were cancelled or newly warned."""
     handled = 0
-    for session in await _under_minimum(db, now=clock.now(), days_before=days_before):
-        if session.auto_cancel:
+    for under in await _under_minimum(db, now=clock.now(), days_before=days_before):
+        if under.auto_cancel:
             await catalogue.cancel_session(
                 db,
                 clock,
                 Actor.system(),
-                session.session_id,
-                reason=f"Not enough bookings ({session.booked} of the {session.minimum} needed)",
+                under.session_id,
+                reason=f"Not enough bookings ({under.booked} of the {under.minimum} needed)",
             )
             handled += 1
         else:
-            handled += await tx.run(db, partial(_warn, clock=clock, session=session))
+            handled += await tx.run(db, partial(_warn, clock=clock, under=under))
     return handled
 
 
@@ -85,16 +85,16 @@ async def _under_minimum(db: Database, *, now: datetime, days_before: int) -> li
         return under
 
 
-async def _warn(s: AsyncSession, *, clock: Clock, session: UnderMinimum) -> int:
+async def _warn(s: AsyncSession, *, clock: Clock, under: UnderMinimum) -> int:
     """Each trainer and administrator not yet warned about this session is warned; 1 if anyone
     was."""
     now = clock.now()
-    recipients = set(await facilitator_ids(s, session.session_id)) | set(
+    recipients = set(await facilitator_ids(s, under.session_id)) | set(
         await people.active_admin_ids(s)
     )
     queued = 0
     for person_id in sorted(recipients):
-        key = f"session.under_minimum:{session.session_id}:{person_id}"
+        key = f"session.under_minimum:{under.session_id}:{person_id}"
         if await s.scalar(select(Outbox.id).where(Outbox.dedupe_key == key)):
             continue
         await queue_email(
@@ -102,13 +102,13 @@ async def _warn(s: AsyncSession, *, clock: Clock, session: UnderMinimum) -> int:
             topic="session.under_minimum",
             recipient_id=person_id,
             booking_id=None,
-            session_id=session.session_id,
+            session_id=under.session_id,
             now=now,
             dedupe_key=key,
             payload={
-                "session_id": session.session_id,
-                "booked": session.booked,
-                "minimum": session.minimum,
+                "session_id": under.session_id,
+                "booked": under.booked,
+                "minimum": under.minimum,
             },
         )
         queued += 1
