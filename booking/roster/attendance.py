@@ -59,6 +59,8 @@ async def mark_attendance(
         _mark, clock=clock, actor=actor, session_id=session_id, marks=marks, lock_days=lock_days
     )
     await tx.run(db, work)
+    # The answer, the roster as everyone now sees it, is read after the commit: building it
+    # does not hold the session's lock (on SQLite, every writer's).
     return await catalogue.roster(db, clock, actor, session_id)
 
 
