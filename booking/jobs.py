@@ -25,14 +25,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import case, update
-
 from booking import approvals, bookings, notifications, payments, records, roster
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database, describe, is_unavailable
+from booking.kernel.claims import restore_released
 from booking.mailer import Mailer, mailer_for
-from booking.models import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +88,8 @@ class StoppableMailer:
     """Sends until `stop` is set, then refuses, so that `deliver_due` releases the rest of its
     claimed rows through its own failure path (which clears `claimed_until` and `claim_token`
     for exactly its claim token). The refusal carries a marker unique to this worker, so the
-    release's back-off and attempt count can be undone afterwards (`restore_released`)."""
+    release's back-off and attempt count can be undone afterwards
+    (`claims.restore_released`)."""
 
     def __init__(self, inner: Mailer, stop: asyncio.Event, marker: str) -> None:
         self.inner = inner
@@ -108,27 +107,6 @@ class StoppableMailer:
     def last_error(self) -> str:
         # What `deliver_due` records on a row whose send failed with this exception.
         return f"{WorkerStopping.__name__}: {self.marker}"
-
-
-async def restore_released(db: Database, clock: Clock, last_error: str) -> int:
-    """Rows this worker released while stopping become due now, with the attempt given back
-    (a release is not a failed delivery). Only rows nobody has claimed or sent since match."""
-    async with db.transaction() as s:
-        result = await s.execute(
-            update(Outbox)
-            .where(
-                Outbox.last_error == last_error,
-                Outbox.sent_at.is_(None),
-                Outbox.claim_token.is_(None),
-            )
-            .values(
-                status="pending",
-                available_at=clock.now(),
-                attempts=case((Outbox.attempts > 0, Outbox.attempts - 1), else_=0),
-                last_error=None,
-            )
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def worker_name() -> str:

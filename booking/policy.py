@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from booking.kernel.actors import Actor
 
@@ -88,3 +89,17 @@ def can_override_on(actor: Actor, facilitator_ids: Collection[int]) -> bool:
 def can_run_session(actor: Actor, facilitator_ids: Collection[int]) -> bool:
     """Take attendance, move, message and export: the session's trainers and administrators."""
     return can_view_roster(actor, facilitator_ids)
+
+
+# Roster
+
+
+def knows_session_exists(actor: Actor, session_status: str) -> bool:
+    """Whether a refusal to run a session may say so (403) rather than hide it (404): people
+    see published sessions; drafts stay private."""
+    return is_person(actor) and session_status != "draft"
+
+
+def can_mark_attendance(actor: Actor, *, ends_at: datetime, now: datetime, lock_days: int) -> bool:
+    """Trainers change attendance until `lock_days` after the session; administrators always."""
+    return actor.is_admin or now <= ends_at + timedelta(days=lock_days)

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 
 from booking.clock import Clock
 from booking.db import Database, describe
@@ -88,6 +88,28 @@ async def renew(db: Database, clock: Clock, token: str, lease: timedelta) -> int
                 Outbox.claimed_until > now,
             )
             .values(claimed_until=now + lease)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def restore_released(db: Database, clock: Clock, last_error: str) -> int:
+    """Rows released with `last_error` (a stopping worker's own marker) become due now, with
+    the attempt given back: a release is not a failed delivery. Only rows nobody has claimed or
+    sent since match; how many."""
+    async with db.transaction() as s:
+        result = await s.execute(
+            update(Outbox)
+            .where(
+                Outbox.last_error == last_error,
+                Outbox.sent_at.is_(None),
+                Outbox.claim_token.is_(None),
+            )
+            .values(
+                status="pending",
+                available_at=clock.now(),
+                attempts=case((Outbox.attempts > 0, Outbox.attempts - 1), else_=0),
+                last_error=None,
+            )
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

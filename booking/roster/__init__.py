@@ -3,21 +3,13 @@
 This package's public face: what the web, the jobs and other packages call. The modules inside
 are its own."""
 
-from booking.roster.service import (
-    SIGN_IN_COLUMNS_MM,
-    Demand,
-    Mark,
-    check_minimum_bookings,
-    copy_session,
-    course_demand,
-    invite_waitlisted,
-    mark_all_attended,
-    mark_attendance,
-    message_attendees,
-    move_booking,
-    roster_csv,
-    sign_in_sheet,
-)
+from booking.roster.attendance import Mark, mark_all_attended, mark_attendance
+from booking.roster.copies import copy_session
+from booking.roster.demand import Demand, course_demand, invite_waitlisted
+from booking.roster.exports import SIGN_IN_COLUMNS_MM, roster_csv, sign_in_sheet
+from booking.roster.messages import message_attendees
+from booking.roster.minimum import check_minimum_bookings
+from booking.roster.moves import move_booking
 
 __all__ = [
     "Demand",
