@@ -88,3 +88,32 @@ def can_override_on(actor: Actor, facilitator_ids: Collection[int]) -> bool:
 def can_run_session(actor: Actor, facilitator_ids: Collection[int]) -> bool:
     """Take attendance, move, message and export: the session's trainers and administrators."""
     return can_view_roster(actor, facilitator_ids)
+
+
+# Records
+
+
+def can_sync_records(actor: Actor) -> bool:
+    """The learning-records service (a `records` token) and administrators send completions
+    and read the records feed."""
+    return actor.scope == "records" or actor.is_admin
+
+
+def can_import_completions(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+def can_view_record(actor: Actor, person_id: int, manager_id: int | None) -> bool:
+    """A record of learning: the person, their line manager (direct reports only) and
+    administrators."""
+    if not is_person(actor):
+        return False
+    return (
+        actor.is_admin
+        or actor.person_id == person_id
+        or (manager_id is not None and manager_id == actor.person_id)
+    )
+
+
+def can_see_compliance_report(actor: Actor) -> bool:
+    return actor.is_admin
