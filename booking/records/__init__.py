@@ -12,7 +12,8 @@ are its own:
 - `facts`, `views`, `record`, `team`, `compliance`: reading records and what the pages show
 - `exports`: record, team and compliance rows as CSV and XLSX
 - `certification`: renewal notices (a worker sweep)
-- `xapi_statements`, `xapi_delivery`: statements for the learning record store, and sending them
+- `xapi_statements`, `xapi_sweep`, `xapi_delivery`: statements for the learning record store,
+  the sweep that queues them, and sending them
 """
 
 from booking.records.certification import queue_certification_notices
@@ -41,7 +42,7 @@ from booking.records.record import learner_record, my_record
 from booking.records.team import my_team
 from booking.records.views import RecordView, TeamView
 from booking.records.xapi_delivery import deliver_xapi, sync_xapi
-from booking.records.xapi_statements import HISTORY_SETTLE, queue_xapi_statements
+from booking.records.xapi_sweep import HISTORY_SETTLE, queue_xapi_statements
 
 __all__ = [
     "COMPLIANCE_HEADERS",

@@ -19,7 +19,8 @@ from booking.db import Database
 from booking.kernel import claims, tx
 from booking.kernel.tx import with_retry
 from booking.models import Outbox
-from booking.records.xapi_statements import XAPI_CHANNEL, queue_xapi_statements
+from booking.records.xapi_statements import XAPI_CHANNEL
+from booking.records.xapi_sweep import queue_xapi_statements
 
 XAPI_MAX_ATTEMPTS = 10
 

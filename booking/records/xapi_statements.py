@@ -1,23 +1,21 @@
-"""xAPI statements for the learning record store, queued as outbox rows (a worker sweep) from
-the records' change feed (attended, completed, voided) and from booking history (registered,
-withdrew, voided). Each statement's id is its dedupe key, so queueing is idempotent."""
+"""Which xAPI statements a record change (attended, completed, voided) or a booking history row
+(registered, withdrew, voided) makes, queued as outbox rows for the learning record store. Each
+statement's id is its dedupe key, so queueing is idempotent. The sweep that reads the changes
+and the history: `booking.records.xapi_sweep`."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import xapi
-from booking.clock import Clock
 from booking.config import Settings
-from booking.db import Database
 from booking.domain.states import ATTENDANCE, FINAL, REGISTERED, BookingState
-from booking.kernel import tx
 from booking.models import (
     Booking,
     BookingHistory,
@@ -25,98 +23,16 @@ from booking.models import (
     Outbox,
     Person,
     RecordChange,
-    RecordSweepMark,
 )
 from booking.models import Session as SessionRow
 from booking.records.criteria import CRITERIA_SOURCE
 
 XAPI_CHANNEL = "xapi"
-MARK_CHANGES = "xapi.record_changes"
-MARK_HISTORY = "xapi.booking_history"
-# Booking history ids come from a sequence, and PostgreSQL may commit them out of order; a row
-# is only taken as settled (and passed by the sweep's mark) once it is this old. Transactions
-# are far shorter (the statement timeout is 15 s).
-HISTORY_SETTLE = timedelta(minutes=5)
-SWEEP_BATCH = 500
 # Queues one statement for the change or history row at hand (`_queue_statement`, its row's ids
 # bound): True if it was new.
 _Queue = Callable[..., Awaitable[bool]]
 # Attendance marks that say the learner was there (an `attended` statement).
 PRESENT = ATTENDANCE - {BookingState.NO_SHOW}
-
-
-async def queue_xapi_statements(db: Database, clock: Clock, settings: Settings) -> int:
-    """Turn new record changes and booking history into xAPI outbox rows (idempotent: each
-    statement's id is its dedupe key). Runs only when an LRS is configured."""
-    from_changes = await tx.run(db, partial(_from_changes, clock=clock, settings=settings))
-    return from_changes + await tx.run(db, partial(_from_history, clock=clock, settings=settings))
-
-
-async def _from_changes(s: AsyncSession, *, clock: Clock, settings: Settings) -> int:
-    now = clock.now()
-    mark = await _mark(s, MARK_CHANGES)
-    changes = (
-        await s.scalars(
-            select(RecordChange)
-            .where(RecordChange.seq > mark)
-            .order_by(RecordChange.seq)
-            .limit(SWEEP_BATCH)
-        )
-    ).all()
-    queued = 0
-    for change in changes:
-        queued += await _statements_for_change(s, settings, change, now)
-    if changes:
-        # The feed is gap-free, so everything up to the last change seen is done.
-        await _set_mark(s, MARK_CHANGES, changes[-1].seq)
-    return queued
-
-
-async def _from_history(s: AsyncSession, *, clock: Clock, settings: Settings) -> int:
-    now = clock.now()
-    mark = await _mark(s, MARK_HISTORY)
-    rows = (
-        await s.scalars(
-            select(BookingHistory)
-            .where(
-                BookingHistory.id > mark,
-                or_(
-                    BookingHistory.to_state.in_(sorted(REGISTERED)),
-                    BookingHistory.to_state.in_(sorted(FINAL)),
-                ),
-            )
-            .order_by(BookingHistory.id)
-            .limit(SWEEP_BATCH)
-        )
-    ).all()
-    queued = 0
-    for row in rows:
-        queued += await _statements_for_history(s, settings, row, now)
-    settled = [r.id for r in rows if r.at <= now - HISTORY_SETTLE]
-    # Rows after the first unsettled one are seen again next time (deduplicated).
-    first_unsettled = next((r.id for r in rows if r.at > now - HISTORY_SETTLE), None)
-    if first_unsettled is not None:
-        settled = [i for i in settled if i < first_unsettled]
-    if settled:
-        await _set_mark(s, MARK_HISTORY, max(settled))
-    elif first_unsettled is None and rows:
-        await _set_mark(s, MARK_HISTORY, rows[-1].id)
-    return queued
-
-
-async def _mark(s: AsyncSession, name: str) -> int:
-    row = await s.get(RecordSweepMark, name, with_for_update=True)
-    if row is None:
-        s.add(RecordSweepMark(name=name, position=0))
-        await s.flush()
-        return 0
-    return int(row.position)
-
-
-async def _set_mark(s: AsyncSession, name: str, position: int) -> None:
-    await s.execute(
-        update(RecordSweepMark).where(RecordSweepMark.name == name).values(position=position)
-    )
 
 
 async def _queue_statement(
@@ -159,9 +75,10 @@ async def _agent(s: AsyncSession, person_id: int) -> xapi.Agent | None:
     return xapi.Agent(person.name, person.email) if person else None
 
 
-async def _statements_for_change(
+async def statements_for_change(
     s: AsyncSession, settings: Settings, change: RecordChange, now: datetime
 ) -> int:
+    """Queue the statements of one record change; how many were new."""
     learner = await _agent(s, change.learner_id)
     course = await s.get(Course, change.course_id)
     if learner is None or course is None:
@@ -267,9 +184,11 @@ async def _void_withdrawn_completion(
     return int(await queue(xapi.voided(base, target_id=target, at=now), topic="xapi.voided"))
 
 
-async def _statements_for_history(
+async def statements_for_history(
     s: AsyncSession, settings: Settings, row: BookingHistory, now: datetime
 ) -> int:
+    """Queue the statement of one booking history row (registered, withdrew, voided); 1 if
+    it was new."""
     base = settings.base_url
     booking = await s.get(Booking, row.booking_id)
     if booking is None:
