@@ -103,3 +103,32 @@ def knows_session_exists(actor: Actor, session_status: str) -> bool:
 def can_mark_attendance(actor: Actor, *, ends_at: datetime, now: datetime, lock_days: int) -> bool:
     """Trainers change attendance until `lock_days` after the session; administrators always."""
     return actor.is_admin or now <= ends_at + timedelta(days=lock_days)
+
+
+# Records
+
+
+def can_sync_records(actor: Actor) -> bool:
+    """The learning-records service (a `records` token) and administrators send completions
+    and read the records feed."""
+    return actor.scope == "records" or actor.is_admin
+
+
+def can_import_completions(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+def can_view_record(actor: Actor, person_id: int, manager_id: int | None) -> bool:
+    """A record of learning: the person, their line manager (direct reports only) and
+    administrators."""
+    if not is_person(actor):
+        return False
+    return (
+        actor.is_admin
+        or actor.person_id == person_id
+        or (manager_id is not None and manager_id == actor.person_id)
+    )
+
+
+def can_see_compliance_report(actor: Actor) -> bool:
+    return actor.is_admin

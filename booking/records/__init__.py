@@ -1,43 +1,48 @@
 """The record of learning: completions, certifications, team and compliance, the feed, xAPI.
 
 This package's public face: what the web, the jobs and other packages call. The modules inside
-are its own."""
+are its own:
 
-from booking.records.service import (
+- `changes`: completion rows and the numbered, gap-free change feed (in the caller's transaction)
+- `criteria`: courses completed through `all` / `any` of other courses
+- `completions`: add and withdraw a completion (attendance marks call these)
+- `inbound`: completions sent by the records service, and administrators' CSV import
+- `course_rules`: how a course is completed and whether it is mandatory
+- `feed`: the records feed and its cursor
+- `facts`, `views`, `record`, `team`, `compliance`: reading records and what the pages show
+- `exports`: record, team and compliance rows as CSV and XLSX
+- `certification`: renewal notices (a worker sweep)
+- `xapi_statements`, `xapi_sweep`, `xapi_delivery`: statements for the learning record store,
+  the sweep that queues them, and sending them
+"""
+
+from booking.records.certification import queue_certification_notices
+from booking.records.changes import note_attendance
+from booking.records.completions import add_completion, withdraw_completion
+from booking.records.compliance import compliance_report
+from booking.records.course_rules import CourseRulesView, get_course_rules, set_course_rules
+from booking.records.exports import (
     COMPLIANCE_HEADERS,
-    FEED_LIMIT,
-    HISTORY_SETTLE,
     RECORD_HEADERS,
     TEAM_HEADERS,
-    CompletionInput,
-    CourseRulesView,
-    FeedItem,
-    FeedPage,
-    ItemResult,
-    RecordView,
-    TeamView,
-    add_completion,
-    compliance_report,
     compliance_rows,
-    deliver_xapi,
-    get_course_rules,
-    import_completions_csv,
-    learner_record,
-    my_record,
-    my_team,
-    note_attendance,
-    queue_certification_notices,
-    queue_xapi_statements,
-    record_completions,
     record_rows,
-    records_feed,
-    set_course_rules,
-    sync_xapi,
     team_rows,
     to_csv,
     to_xlsx,
-    withdraw_completion,
 )
+from booking.records.feed import FEED_LIMIT, FeedItem, FeedPage, records_feed
+from booking.records.inbound import (
+    CompletionInput,
+    ItemResult,
+    import_completions_csv,
+    record_completions,
+)
+from booking.records.record import learner_record, my_record
+from booking.records.team import my_team
+from booking.records.views import RecordView, TeamView
+from booking.records.xapi_delivery import deliver_xapi, sync_xapi
+from booking.records.xapi_sweep import HISTORY_SETTLE, queue_xapi_statements
 
 __all__ = [
     "COMPLIANCE_HEADERS",

@@ -1,0 +1,58 @@
+"""My team: a line manager's direct reports, their bookings to come and their records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from booking import eligibility, policy
+from booking.clock import Clock
+from booking.db import Database
+from booking.domain import records as rules
+from booking.domain.states import ACTIVE
+from booking.kernel.actors import Actor
+from booking.kernel.errors import NotFoundError
+from booking.models import Person
+from booking.records.facts import Catalogue, Learner, catalogue_for, learners_of
+from booking.records.record import build_record
+from booking.records.views import BookingSummary, ComplianceView, TeamMember, TeamView
+
+
+async def my_team(db: Database, clock: Clock, actor: Actor) -> TeamView:
+    """The actor's direct reports: bookings to come, records, certifications, compliance."""
+    if not policy.is_person(actor):
+        raise NotFoundError("Only people have a team.")
+    async with db.reading() as s:
+        now = clock.now()
+        reports = (
+            await s.scalars(
+                select(Person)
+                .where(Person.manager_id == actor.person_id, Person.active.is_(True))
+                .order_by(Person.name)
+            )
+        ).all()
+        learners = await learners_of(
+            s, reports, await eligibility.units_above(s, (p.org_unit_id for p in reports))
+        )
+        cat = await catalogue_for(s, learners)
+    members = [_member(cat, learner, now) for learner in learners]
+    total = rules.Compliance(0, 0)
+    for m in members:
+        total = total + rules.Compliance(
+            m.record.compliance.required, m.record.compliance.compliant
+        )
+    return TeamView(
+        actor.name, members, ComplianceView(total.required, total.compliant, total.percent), now
+    )
+
+
+def _member(cat: Catalogue, learner: Learner, now: datetime) -> TeamMember:
+    record = build_record(cat, learner, now)
+    upcoming = [
+        BookingSummary(b.id, b.course_id, session.id, b.state, session.starts_at, session.ends_at)
+        for b, session in learner.bookings
+        if b.state in ACTIVE and session.ends_at > now
+    ]
+    titles = {b.course_id: cat.courses[b.course_id].title for b, _ in learner.bookings}
+    return TeamMember(record, upcoming, titles)

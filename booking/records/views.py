@@ -1,0 +1,149 @@
+"""What the pages, the API and the exports show of records: a learner's record, a manager's
+team, the compliance report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class CompletionView:
+    completed_at: datetime
+    expires_at: datetime | None
+    source: str
+    session_id: int | None = None
+
+
+@dataclass(slots=True)
+class CertificationView:
+    course_id: int
+    course_code: str
+    course_title: str
+    status: str
+    status_label: str
+    completed_at: datetime
+    expires_at: datetime
+    window_opens_at: datetime
+
+
+@dataclass(slots=True)
+class CriterionView:
+    course_code: str
+    course_title: str
+    done_at: datetime | None
+
+
+@dataclass(slots=True)
+class BookingSummary:
+    booking_id: int
+    course_id: int
+    session_id: int
+    state: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(slots=True)
+class CourseRecord:
+    course_id: int
+    course_code: str
+    course_title: str
+    # complete | expired | in_progress | booked | not_complete | required
+    status: str
+    status_label: str
+    completed_at: datetime | None
+    expires_at: datetime | None
+    source: str | None
+    mandatory: bool
+    previous: list[CompletionView]
+    completion_mode: str | None
+    criteria: list[CriterionView]
+    certification: CertificationView | None
+    bookings: list[BookingSummary]
+
+
+@dataclass(slots=True)
+class RequiredView:
+    course_id: int
+    course_code: str
+    course_title: str
+    kind: str
+    due_at: datetime | None
+    status: str
+    status_label: str
+    overdue: bool
+
+
+@dataclass(slots=True)
+class ComplianceView:
+    required: int
+    compliant: int
+    percent: int | None
+
+
+@dataclass(slots=True)
+class RecordPerson:
+    id: int
+    name: str
+    email: str
+    personnel_number: str | None
+    job_role: str | None
+    staff_type: str
+    org_unit: str | None
+    org_unit_name: str | None
+
+
+@dataclass(slots=True)
+class RecordView:
+    person: RecordPerson
+    courses: list[CourseRecord]
+    certifications: list[CertificationView]
+    required: list[RequiredView]
+    compliance: ComplianceView
+    as_of: datetime
+
+
+@dataclass(slots=True)
+class TeamMember:
+    record: RecordView
+    upcoming: list[BookingSummary]
+    course_titles: dict[int, str]
+
+
+@dataclass(slots=True)
+class TeamView:
+    manager_name: str
+    members: list[TeamMember]
+    compliance: ComplianceView
+    as_of: datetime
+
+
+@dataclass(slots=True)
+class ComplianceRow:
+    org_unit: str | None
+    org_unit_name: str | None
+    staff_type: str
+    people: int
+    fully_compliant: int
+    required: int
+    compliant: int
+    percent: int | None
+
+
+COURSE_STATUS_LABELS = {
+    "complete": "Complete",
+    "expired": "Expired",
+    "in_progress": "In progress",
+    "booked": "Booked",
+    "not_complete": "Not complete",
+    "required": "Required",
+}
+REQUIRED_LABELS = {
+    "window_open": "Renewal open",
+    "due": "Renewal due",
+    "overdue": "Overdue",
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "expired": "Expired",
+}

@@ -1,0 +1,169 @@
+"""Delivering queued xAPI statements to the learning record store (the worker's xAPI step)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import xapi
+from booking.clock import Clock
+from booking.config import Settings
+from booking.db import Database
+from booking.kernel import claims, tx
+from booking.kernel.tx import with_retry
+from booking.models import Outbox
+from booking.records.xapi_statements import XAPI_CHANNEL
+from booking.records.xapi_sweep import queue_xapi_statements
+
+XAPI_MAX_ATTEMPTS = 10
+
+
+@dataclass(slots=True)
+class XapiDelivery:
+    sent: int = 0
+    failed: int = 0
+
+
+async def sync_xapi(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> XapiDelivery:
+    """The worker's xAPI step: queue new statements, then deliver what is due."""
+    if not settings.lrs_url:
+        return XapiDelivery()
+    await queue_xapi_statements(db, clock, settings)
+    return await deliver_xapi(db, clock, settings, transport=transport)
+
+
+async def deliver_xapi(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    limit: int = 100,
+) -> XapiDelivery:
+    """PUT each due statement to the LRS under its own id (HTTP Basic, xAPI 1.0.3). 200 and
+    204 (the LRS already has this very statement) are delivered; 409 (a different statement
+    holds the id) fails the row for an administrator to look at; anything else is retried."""
+    report = XapiDelivery()
+    if not settings.lrs_url:
+        return report
+    token = str(uuid.uuid4())
+    lease = timedelta(seconds=settings.worker_claim_lease)
+    # claim_due runs its own transaction.
+    rows = await with_retry(
+        partial(
+            claims.claim_due, db, clock, channel=XAPI_CHANNEL, token=token, limit=limit, lease=lease
+        )
+    )
+    claimed = [(row_id, dict(payload["statement"])) for row_id, payload in rows]
+    if not claimed:
+        return report
+    # The claims are renewed while the statements go out (claims.heartbeat): a slow LRS does
+    # not lose them to another worker; a killed worker's lapse within one lease.
+    async with (
+        claims.heartbeat(db, clock, token, lease),
+        _lrs_client(settings, transport) as client,
+    ):
+        url = _statements_url(settings.lrs_url)
+        for row_id, statement in claimed:
+            if await _deliver(db, clock, client, url, row_id, token, statement):
+                report.sent += 1
+            else:
+                report.failed += 1
+    return report
+
+
+def _statements_url(lrs_url: str) -> str:
+    url = lrs_url.rstrip("/")
+    if not url.endswith("/statements"):
+        url += "/xAPI/statements" if not url.endswith("/xAPI") else "/statements"
+    return url
+
+
+def _lrs_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    auth = (
+        httpx.BasicAuth(settings.lrs_username, settings.lrs_password or "")
+        if settings.lrs_username
+        else None
+    )
+    return httpx.AsyncClient(
+        timeout=15,
+        auth=auth,
+        transport=transport,
+        headers={"X-Experience-API-Version": xapi.VERSION},
+    )
+
+
+async def _deliver(
+    db: Database,
+    clock: Clock,
+    client: httpx.AsyncClient,
+    url: str,
+    row_id: int,
+    token: str,
+    statement: dict[str, Any],
+) -> bool:
+    """PUT one statement and settle its outbox row; True if the LRS has it."""
+    try:
+        response = await client.put(url, params={"statementId": statement["id"]}, json=statement)
+    except httpx.HTTPError as exc:
+        await tx.run(
+            db, partial(_release, clock=clock, row_id=row_id, token=token, error=repr(exc))
+        )
+        return False
+    if response.status_code in (200, 204):
+        await tx.run(db, partial(_finish, clock=clock, row_id=row_id, token=token, error=None))
+        return True
+    if response.status_code == 409:
+        error = f"409 from the LRS: another statement has id {statement['id']}"
+        await tx.run(db, partial(_finish, clock=clock, row_id=row_id, token=token, error=error))
+        return False
+    detail = f"{response.status_code} from the LRS: {response.text[:500]}"
+    await tx.run(db, partial(_release, clock=clock, row_id=row_id, token=token, error=detail))
+    return False
+
+
+async def _finish(
+    s: AsyncSession, *, clock: Clock, row_id: int, token: str, error: str | None
+) -> None:
+    """Delivered (or failed for good): the row is done, if this worker still holds it."""
+    await s.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.claim_token == token, Outbox.sent_at.is_(None))
+        .values(
+            status="failed" if error else "sent",
+            sent_at=None if error else clock.now(),
+            claimed_until=None,
+            claim_token=None,
+            last_error=error,
+        )
+    )
+
+
+async def _release(s: AsyncSession, *, clock: Clock, row_id: int, token: str, error: str) -> None:
+    """Not delivered: back to the queue after a backoff, or failed after the last attempt."""
+    row = await s.get(Outbox, row_id)
+    if row is None or row.claim_token != token or row.sent_at is not None:
+        return
+    now = clock.now()
+    row.claimed_until = None
+    row.claim_token = None
+    row.last_error = error[:2000]
+    if row.attempts >= XAPI_MAX_ATTEMPTS:
+        row.status = "failed"
+    else:
+        row.available_at = now + claims.backoff(row.attempts)
