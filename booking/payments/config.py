@@ -27,6 +27,7 @@ class BillingConfig:
 def billing_config(settings: Settings) -> BillingConfig:
     gateway: billing.PaymentGateway | None = None
     if settings.stripe_api_key:
+        # Imported only when card payments are configured: it loads the Stripe SDK (not a cycle).
         from billing.stripe_gateway import StripeGateway
 
         gateway = StripeGateway(settings.stripe_api_key, api_base=settings.stripe_api_base)
