@@ -132,3 +132,40 @@ def can_view_record(actor: Actor, person_id: int, manager_id: int | None) -> boo
 
 def can_see_compliance_report(actor: Actor) -> bool:
     return actor.is_admin
+
+
+# Approvals and payments
+
+
+def can_decide_approval(actor: Actor, approver_id: int | None) -> bool:
+    """A request named for a person is theirs alone; one named for no one (no manager on
+    record) is any administrator's. Requests a person may not decide are not shown to them."""
+    if not is_person(actor):
+        return False
+    if approver_id is not None:
+        return approver_id == actor.person_id
+    return actor.is_admin
+
+
+def sees_unassigned_approvals(actor: Actor) -> bool:
+    """Administrators' queue also holds the requests named for no one."""
+    return actor.is_admin
+
+
+def can_pay_for(actor: Actor, learner_id: int) -> bool:
+    """The learner pays for their own place (an administrator may open the page too)."""
+    return is_person(actor) and (actor.person_id == learner_id or actor.is_admin)
+
+
+def can_manage_billing(actor: Actor) -> bool:
+    """Cost codes, fee waivers and the finance journal."""
+    return can_administer(actor)
+
+
+def can_see_spending(actor: Actor) -> bool:
+    """Spend per cost code: budget holders (their own codes) and administrators (every code)."""
+    return actor.is_admin or "budget_holder" in actor.roles
+
+
+def sees_all_spending(actor: Actor) -> bool:
+    return actor.is_admin

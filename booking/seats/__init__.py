@@ -6,6 +6,7 @@ roster, catalogue). It never imports those use cases: they call down into it.
 
 from booking.kernel.locks import lock_session
 from booking.seats.access import booking_access
+from booking.seats.approved import place_after_approval
 from booking.seats.places import (
     promote_waiting,
     release_seat,
@@ -17,6 +18,7 @@ from booking.seats.places import (
 __all__ = [
     "booking_access",
     "lock_session",
+    "place_after_approval",
     "promote_waiting",
     "release_seat",
     "take_seat",

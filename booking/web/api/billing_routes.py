@@ -100,7 +100,7 @@ async def list_cost_codes(
 async def cancellation_quote(
     db: Database, clock: Clock, actor: Actor, booking_id: int
 ) -> dict[str, Any]:
-    quote = await payments.quote_cancellation(db, clock, actor, booking_id)
+    quote = await payments.cancellation_quote(db, clock, actor, booking_id)
     return {
         "fee": quote.fee,
         "refund": quote.refund,
