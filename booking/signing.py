@@ -50,7 +50,7 @@ def verify(secret: str, purpose: str, token: str, now: datetime) -> dict[str, An
 def _loads(secret: str, purpose: str, token: str) -> Any:
     try:
         return _serializer(secret, purpose).loads(token)
-    except itsdangerous.BadSignature:
+    except itsdangerous.BadData:
         pass
     # Links signed before itsdangerous (same payload, our own MAC) keep working until they
     # expire: approval links live at most 14 days, so this branch can go 14 days after release.

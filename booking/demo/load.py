@@ -72,48 +72,40 @@ async def _load_session(
     *,
     today: date,
 ) -> None:
+    """Create the session, then play what happens to it: sign-ups, the training team's
+    additions, cancellations, and the session's own cancellation."""
+    session_input = _session_input(planned, dates, today=today)
+    session = await catalogue.create_session(db, clock, admin, course_id, session_input)
+    booking_ids: dict[str, int] = {}
+    for name in planned.learners:
+        request = BookingRequest(session.id)
+        outcome = await bookings.book_place(db, clock, await learners.actor(name), request)
+        booking_ids[name] = outcome.booking.id
+    for name in planned.added_by_admin:
+        request = BookingRequest(
+            session.id, learner_email=email_of(name), override_reason=planned.admin_reason
+        )
+        booking_ids[name] = (await bookings.book_place(db, clock, admin, request)).booking.id
+    for name, reason in planned.cancellations:
+        learner = await learners.actor(name)
+        await bookings.cancel_booking(db, clock, learner, booking_ids[name], reason=reason)
+    if planned.cancel_reason:
+        await catalogue.cancel_session(db, clock, admin, session.id, reason=planned.cancel_reason)
+
+
+def _session_input(planned: PlannedSession, dates: list[DateInput], *, today: date) -> SessionInput:
     signup_closes = None
     if planned.closed_early:
         # Closed at the start of today: the session is still to come but takes no sign-ups.
         signup_closes = datetime.combine(today, time(0), tzinfo=LONDON)
-    session = await catalogue.create_session(
-        db,
-        clock,
-        admin,
-        course_id,
-        SessionInput(
-            dates=dates,
-            capacity=planned.capacity,
-            room=ROOMS[planned.room] if planned.room else None,
-            virtual_link=planned.virtual_link,
-            facilitators=list(planned.facilitators),
-            waitlist_mode=planned.waitlist_mode,
-            offer_hours=planned.offer_hours,
-            signup_closes=signup_closes,
-            status=planned.status,
-        ),
+    return SessionInput(
+        dates=dates,
+        capacity=planned.capacity,
+        room=ROOMS[planned.room] if planned.room else None,
+        virtual_link=planned.virtual_link,
+        facilitators=list(planned.facilitators),
+        waitlist_mode=planned.waitlist_mode,
+        offer_hours=planned.offer_hours,
+        signup_closes=signup_closes,
+        status=planned.status,
     )
-    booking_ids: dict[str, int] = {}
-    for name in planned.learners:
-        outcome = await bookings.book_place(
-            db, clock, await learners.actor(name), BookingRequest(session.id)
-        )
-        booking_ids[name] = outcome.booking.id
-    for name in planned.added_by_admin:
-        outcome = await bookings.book_place(
-            db,
-            clock,
-            admin,
-            BookingRequest(
-                session.id,
-                learner_email=email_of(name),
-                override_reason=planned.admin_reason,
-            ),
-        )
-        booking_ids[name] = outcome.booking.id
-    for name, reason in planned.cancellations:
-        await bookings.cancel_booking(
-            db, clock, await learners.actor(name), booking_ids[name], reason=reason
-        )
-    if planned.cancel_reason:
-        await catalogue.cancel_session(db, clock, admin, session.id, reason=planned.cancel_reason)
