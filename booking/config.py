@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./booking.db"
 DEFAULT_COST_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
@@ -116,131 +118,23 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
         env = dict(read_dotenv(Path.cwd() / ".env"))
         env.update(os.environ if environ is None else environ)
-
-        def get(name: str, default: str | None = None) -> str | None:
-            value = env.get(f"BOOKING_{name}")
-            return value if value not in (None, "") else default
-
-        smtp_tls = (get("SMTP_TLS", "none") or "none").lower()
-        if smtp_tls not in {"none", "starttls", "tls"}:
-            raise ConfigError("BOOKING_SMTP_TLS must be one of none, starttls, tls")
-        worker = (get("WORKER", "inline") or "inline").lower()
-        if worker not in {"inline", "off"}:
-            raise ConfigError("BOOKING_WORKER must be inline or off")
-        try:
-            interval = float(get("WORKER_INTERVAL", "5") or 5)
-            claim_lease = float(get("WORKER_CLAIM_LEASE", "30") or 30)
-            smtp_port = int(get("SMTP_PORT", "25") or 25)
-            pool_size = int(get("DB_POOL_SIZE", "10") or 10)
-            max_overflow_raw = get("DB_MAX_OVERFLOW")
-            max_overflow = int(max_overflow_raw) if max_overflow_raw is not None else None
-            pool_timeout = float(get("DB_POOL_TIMEOUT", "60") or 60)
-            statement_timeout_ms = int(get("DB_STATEMENT_TIMEOUT_MS", "15000") or 0)
-            connect_retry = float(get("DB_CONNECT_RETRY_SECONDS", "60") or 0)
-            shutdown_timeout = float(get("SHUTDOWN_TIMEOUT", "30") or 0)
-            header_timeout = float(get("HEADER_TIMEOUT", "15") or 15)
-            max_header_bytes = int(get("MAX_HEADER_BYTES", "65536") or 65536)
-            approval_reminder_days = int(get("APPROVAL_REMINDER_DAYS", "3") or 3)
-            attendance_lock_days = int(get("ATTENDANCE_LOCK_DAYS", "7") or 7)
-            session_idle_minutes = int(get("SESSION_IDLE_MINUTES", "120") or 120)
-            session_max_hours = int(get("SESSION_MAX_HOURS", "12") or 12)
-            min_bookings_check_days = int(get("MIN_BOOKINGS_CHECK_DAYS", "7") or 7)
-            bulk_bookings_per_minute = int(get("BULK_BOOKINGS_PER_MINUTE", "600") or 600)
-        except ValueError as exc:
-            raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
-        try:
-            reminder_hours = tuple(
-                sorted(
-                    {int(h) for h in (get("REMINDER_HOURS", "168,24") or "").split(",") if h},
-                    reverse=True,
-                )
-            )
-        except ValueError as exc:
-            raise ConfigError("BOOKING_REMINDER_HOURS is a comma-separated list of hours") from exc
-        if any(h <= 0 for h in reminder_hours):
-            raise ConfigError("BOOKING_REMINDER_HOURS must be positive numbers of hours")
-        if claim_lease < 5:
-            raise ConfigError("BOOKING_WORKER_CLAIM_LEASE must be at least 5 seconds")
-        if bulk_bookings_per_minute < 1:
-            raise ConfigError("BOOKING_BULK_BOOKINGS_PER_MINUTE must be at least 1")
-        if interval <= 0:
-            raise ConfigError("BOOKING_WORKER_INTERVAL must be a positive number of seconds")
-        if pool_size < 1 or (max_overflow is not None and max_overflow < 0):
-            raise ConfigError("BOOKING_DB_POOL_SIZE must be ≥ 1 and BOOKING_DB_MAX_OVERFLOW ≥ 0")
-        if header_timeout <= 0 or max_header_bytes < 1024:
-            raise ConfigError(
-                "BOOKING_HEADER_TIMEOUT must be positive and BOOKING_MAX_HEADER_BYTES at least 1024"
-            )
-        if min(statement_timeout_ms, connect_retry, shutdown_timeout, pool_timeout) < 0:
-            raise ConfigError(
-                "BOOKING_DB_POOL_TIMEOUT, BOOKING_DB_STATEMENT_TIMEOUT_MS, "
-                "BOOKING_DB_CONNECT_RETRY_SECONDS and BOOKING_SHUTDOWN_TIMEOUT cannot be negative"
-            )
-        try:
-            payment_hold_minutes = int(get("PAYMENT_HOLD_MINUTES", "30") or 30)
-        except ValueError as exc:
-            raise ConfigError("BOOKING_PAYMENT_HOLD_MINUTES must be a whole number") from exc
-        if payment_hold_minutes < 1:
-            raise ConfigError("BOOKING_PAYMENT_HOLD_MINUTES must be at least 1")
-        financial_year_start = get("FINANCIAL_YEAR_START", "04-01") or "04-01"
-        if not re.fullmatch(r"\d{2}-\d{2}", financial_year_start):
-            raise ConfigError("BOOKING_FINANCIAL_YEAR_START is a month and day such as 04-01")
-        redis_url = get("REDIS_URL")
-        if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError("BOOKING_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        get = _Reader(env)
+        # Read in this order: when several settings are wrong, the first one here is reported.
+        choices = _choices(get)
+        numbers = _numbers(get)
+        reminder_hours = _reminder_hours(get)
+        _check_ranges(numbers)
         is_demo = demo or (get("DEMO", "0") or "0").lower() in {"1", "true", "yes"}
-        log_format = (get("LOG_FORMAT", "text" if is_demo else "json") or "json").lower()
-        if log_format not in {"json", "text"}:
-            raise ConfigError("BOOKING_LOG_FORMAT must be json or text")
-        log_level = (get("LOG_LEVEL", "info") or "info").lower()
-        if log_level not in {"debug", "info", "warning", "error"}:
-            raise ConfigError("BOOKING_LOG_LEVEL must be debug, info, warning or error")
         settings = cls(
-            database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
-            secret_key=get("SECRET_KEY", "") or "",
-            base_url=(get("BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
-            demo=is_demo,
-            mail_from=get("MAIL_FROM", "training@localhost") or "training@localhost",
-            smtp_host=get("SMTP_HOST"),
-            smtp_port=smtp_port,
-            smtp_user=get("SMTP_USER"),
-            smtp_password=get("SMTP_PASSWORD"),
-            smtp_tls=smtp_tls,
-            cost_code_pattern=get("COST_CODE_PATTERN", DEFAULT_COST_CODE_PATTERN)
-            or DEFAULT_COST_CODE_PATTERN,
-            worker=worker,
-            worker_interval=interval,
-            worker_claim_lease=claim_lease,
-            db_pool_size=pool_size,
-            db_max_overflow=max_overflow,
-            db_pool_timeout=pool_timeout,
-            db_statement_timeout_ms=statement_timeout_ms,
-            db_connect_retry_seconds=connect_retry,
-            redis_url=redis_url,
-            log_format=log_format,
-            log_level=log_level,
-            shutdown_timeout=shutdown_timeout,
-            header_timeout=header_timeout,
-            max_header_bytes=max_header_bytes,
+            **_strings(get),
+            **choices,
+            **numbers,
             reminder_hours=reminder_hours,
-            approval_reminder_days=approval_reminder_days,
-            attendance_lock_days=attendance_lock_days,
-            oidc_issuer=(get("OIDC_ISSUER") or "").rstrip("/") or None,
-            oidc_client_id=get("OIDC_CLIENT_ID"),
-            oidc_client_secret=get("OIDC_CLIENT_SECRET"),
-            session_idle_minutes=session_idle_minutes,
-            session_max_hours=session_max_hours,
-            min_bookings_check_days=min_bookings_check_days,
-            lrs_url=(get("LRS_URL") or "").rstrip("/") or None,
-            lrs_username=get("LRS_USERNAME"),
-            lrs_password=get("LRS_PASSWORD"),
-            stripe_api_key=get("STRIPE_API_KEY"),
-            stripe_api_base=get("STRIPE_API_BASE"),
-            stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
-            stripe_publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
-            payment_hold_minutes=payment_hold_minutes,
-            financial_year_start=financial_year_start,
-            bulk_bookings_per_minute=bulk_bookings_per_minute,
+            payment_hold_minutes=_payment_hold_minutes(get),
+            financial_year_start=_financial_year_start(get),
+            redis_url=_redis_url(get),
+            demo=is_demo,
+            **_logging(get, is_demo),
         )
         return settings.with_secret_key()
 
@@ -280,3 +174,178 @@ class Settings:
             raise ConfigError(
                 "BOOKING_SECRET_KEY must be set (at least 32 characters) unless running the demo"
             )
+
+
+class _Reader:
+    """`BOOKING_<name>` from the environment; unset and empty both mean the default."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._env = env
+
+    def __call__(self, name: str, default: str | None = None) -> str | None:
+        value = self._env.get(f"BOOKING_{name}")
+        return value if value not in (None, "") else default
+
+
+# Plain text settings: (field, variable, default).
+_STRINGS: tuple[tuple[str, str, str | None], ...] = (
+    ("database_url", "DATABASE_URL", DEFAULT_DATABASE_URL),
+    ("secret_key", "SECRET_KEY", ""),
+    ("mail_from", "MAIL_FROM", "training@localhost"),
+    ("smtp_host", "SMTP_HOST", None),
+    ("smtp_user", "SMTP_USER", None),
+    ("smtp_password", "SMTP_PASSWORD", None),
+    ("cost_code_pattern", "COST_CODE_PATTERN", DEFAULT_COST_CODE_PATTERN),
+    ("oidc_client_id", "OIDC_CLIENT_ID", None),
+    ("oidc_client_secret", "OIDC_CLIENT_SECRET", None),
+    ("lrs_username", "LRS_USERNAME", None),
+    ("lrs_password", "LRS_PASSWORD", None),
+    ("stripe_api_key", "STRIPE_API_KEY", None),
+    ("stripe_api_base", "STRIPE_API_BASE", None),
+    ("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET", None),
+    ("stripe_publishable_key", "STRIPE_PUBLISHABLE_KEY", None),
+)
+
+# Numeric settings, parsed in this order: (field, variable, type, default; None: optional).
+_NUMBERS: tuple[tuple[str, str, type[int] | type[float], str | None], ...] = (
+    ("worker_interval", "WORKER_INTERVAL", float, "5"),
+    ("worker_claim_lease", "WORKER_CLAIM_LEASE", float, "30"),
+    ("smtp_port", "SMTP_PORT", int, "25"),
+    ("db_pool_size", "DB_POOL_SIZE", int, "10"),
+    ("db_max_overflow", "DB_MAX_OVERFLOW", int, None),
+    ("db_pool_timeout", "DB_POOL_TIMEOUT", float, "60"),
+    ("db_statement_timeout_ms", "DB_STATEMENT_TIMEOUT_MS", int, "15000"),
+    ("db_connect_retry_seconds", "DB_CONNECT_RETRY_SECONDS", float, "60"),
+    ("shutdown_timeout", "SHUTDOWN_TIMEOUT", float, "30"),
+    ("header_timeout", "HEADER_TIMEOUT", float, "15"),
+    ("max_header_bytes", "MAX_HEADER_BYTES", int, "65536"),
+    ("approval_reminder_days", "APPROVAL_REMINDER_DAYS", int, "3"),
+    ("attendance_lock_days", "ATTENDANCE_LOCK_DAYS", int, "7"),
+    ("session_idle_minutes", "SESSION_IDLE_MINUTES", int, "120"),
+    ("session_max_hours", "SESSION_MAX_HOURS", int, "12"),
+    ("min_bookings_check_days", "MIN_BOOKINGS_CHECK_DAYS", int, "7"),
+    ("bulk_bookings_per_minute", "BULK_BOOKINGS_PER_MINUTE", int, "600"),
+)
+
+_NOT_NEGATIVE = (
+    "BOOKING_DB_POOL_TIMEOUT, BOOKING_DB_STATEMENT_TIMEOUT_MS, "
+    "BOOKING_DB_CONNECT_RETRY_SECONDS and BOOKING_SHUTDOWN_TIMEOUT cannot be negative"
+)
+
+# Checked in this order once every number has been read: (broken?, what to say).
+_RANGES: tuple[tuple[Callable[[dict[str, Any]], bool], str], ...] = (
+    (
+        lambda n: n["worker_claim_lease"] < 5,
+        "BOOKING_WORKER_CLAIM_LEASE must be at least 5 seconds",
+    ),
+    (
+        lambda n: n["bulk_bookings_per_minute"] < 1,
+        "BOOKING_BULK_BOOKINGS_PER_MINUTE must be at least 1",
+    ),
+    (
+        lambda n: n["worker_interval"] <= 0,
+        "BOOKING_WORKER_INTERVAL must be a positive number of seconds",
+    ),
+    (
+        lambda n: (
+            n["db_pool_size"] < 1 or (n["db_max_overflow"] is not None and n["db_max_overflow"] < 0)
+        ),
+        "BOOKING_DB_POOL_SIZE must be ≥ 1 and BOOKING_DB_MAX_OVERFLOW ≥ 0",
+    ),
+    (
+        lambda n: n["header_timeout"] <= 0 or n["max_header_bytes"] < 1024,
+        "BOOKING_HEADER_TIMEOUT must be positive and BOOKING_MAX_HEADER_BYTES at least 1024",
+    ),
+    (
+        lambda n: (
+            min(
+                n["db_statement_timeout_ms"],
+                n["db_connect_retry_seconds"],
+                n["shutdown_timeout"],
+                n["db_pool_timeout"],
+            )
+            < 0
+        ),
+        _NOT_NEGATIVE,
+    ),
+)
+
+
+def _strings(get: _Reader) -> dict[str, Any]:
+    values: dict[str, Any] = {key: get(name, default) for key, name, default in _STRINGS}
+    # URLs are kept without a trailing slash; unset ones stay None.
+    values["base_url"] = (get("BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+    values["oidc_issuer"] = (get("OIDC_ISSUER") or "").rstrip("/") or None
+    values["lrs_url"] = (get("LRS_URL") or "").rstrip("/") or None
+    return values
+
+
+def _choices(get: _Reader) -> dict[str, Any]:
+    smtp_tls = (get("SMTP_TLS", "none") or "none").lower()
+    if smtp_tls not in {"none", "starttls", "tls"}:
+        raise ConfigError("BOOKING_SMTP_TLS must be one of none, starttls, tls")
+    worker = (get("WORKER", "inline") or "inline").lower()
+    if worker not in {"inline", "off"}:
+        raise ConfigError("BOOKING_WORKER must be inline or off")
+    return {"smtp_tls": smtp_tls, "worker": worker}
+
+
+def _numbers(get: _Reader) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, name, kind, default in _NUMBERS:
+        raw = get(name, default)
+        try:
+            values[key] = kind(raw) if raw is not None else None
+        except ValueError as exc:
+            raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
+    return values
+
+
+def _check_ranges(numbers: dict[str, Any]) -> None:
+    for broken, message in _RANGES:
+        if broken(numbers):
+            raise ConfigError(message)
+
+
+def _reminder_hours(get: _Reader) -> tuple[int, ...]:
+    try:
+        hours = {int(h) for h in (get("REMINDER_HOURS", "168,24") or "").split(",") if h}
+    except ValueError as exc:
+        raise ConfigError("BOOKING_REMINDER_HOURS is a comma-separated list of hours") from exc
+    if any(h <= 0 for h in hours):
+        raise ConfigError("BOOKING_REMINDER_HOURS must be positive numbers of hours")
+    return tuple(sorted(hours, reverse=True))
+
+
+def _payment_hold_minutes(get: _Reader) -> int:
+    try:
+        minutes = int(get("PAYMENT_HOLD_MINUTES", "30") or 30)
+    except ValueError as exc:
+        raise ConfigError("BOOKING_PAYMENT_HOLD_MINUTES must be a whole number") from exc
+    if minutes < 1:
+        raise ConfigError("BOOKING_PAYMENT_HOLD_MINUTES must be at least 1")
+    return minutes
+
+
+def _financial_year_start(get: _Reader) -> str:
+    start = get("FINANCIAL_YEAR_START", "04-01") or "04-01"
+    if not re.fullmatch(r"\d{2}-\d{2}", start):
+        raise ConfigError("BOOKING_FINANCIAL_YEAR_START is a month and day such as 04-01")
+    return start
+
+
+def _redis_url(get: _Reader) -> str | None:
+    url = get("REDIS_URL")
+    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("BOOKING_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return url
+
+
+def _logging(get: _Reader, is_demo: bool) -> dict[str, Any]:
+    log_format = (get("LOG_FORMAT", "text" if is_demo else "json") or "json").lower()
+    if log_format not in {"json", "text"}:
+        raise ConfigError("BOOKING_LOG_FORMAT must be json or text")
+    log_level = (get("LOG_LEVEL", "info") or "info").lower()
+    if log_level not in {"debug", "info", "warning", "error"}:
+        raise ConfigError("BOOKING_LOG_LEVEL must be debug, info, warning or error")
+    return {"log_format": log_format, "log_level": log_level}

@@ -5,6 +5,10 @@ same set-up as a `logging.config.dictConfig` dictionary, which uvicorn applies i
 worker processes. `RequestContextMiddleware` gives every HTTP request an id (the caller's
 `X-Request-ID` when it is sensible, else a new one), echoes it in the response, puts it on every
 log record written while the request runs, and writes one access line per request.
+
+Standard `logging`, not structlog: every line comes from a standard logger (ours, uvicorn's,
+SQLAlchemy's, Alembic's), so structlog could only be the formatter, and keeping these lines
+needs the same code as processors (see docs/decisions.md).
 """
 
 from __future__ import annotations

@@ -6,17 +6,21 @@ people (an HR feed, a cohort enrolled by L&D) is held to `BOOKING` per learner, 
 script repeating one booking still stops, and to its own, much higher ceiling over everyone it
 books (`BOOKING_BULK_BOOKINGS_PER_MINUTE`), so a legitimate cohort of hundreds goes through.
 
-In one process the counts live in memory; with BOOKING_REDIS_URL every process shares them in
-Redis (INCR + EXPIRE), so a client cannot multiply its allowance by spreading requests.
+The windows are counted by `limits`. In one process the counts live in memory; with
+BOOKING_REDIS_URL every process shares them in Redis (INCR + EXPIRE), so a client cannot multiply
+its allowance by spreading requests.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+
+import redis.asyncio
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import FixedWindowRateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,83 +61,55 @@ def booking_counters(
     return [(BOOKING_FOR, f"{actor}>{learner}"), (bulk_booking(bulk_per_minute), actor)]
 
 
-class Store(Protocol):
-    async def hit(self, key: str, window: int) -> int: ...
-    async def count(self, key: str) -> int: ...
-    async def ttl(self, key: str) -> int: ...
-    async def clear(self, key: str) -> None: ...
-    async def aclose(self) -> None: ...
+class _Window(RateLimitItemPerSecond):
+    """A limit's window, counted under `name:who` as before we used `limits`: the Redis keys
+    (`booking:rl:name:who`) are unchanged, so counts carry across a rolling upgrade."""
+
+    def key_for(self, *identifiers: bytes | str | int | float) -> str:
+        return ":".join([self.namespace, *(str(i) for i in identifiers)])
 
 
-class MemoryStore:
-    def __init__(self) -> None:
-        self._counts: dict[str, tuple[int, float]] = {}
-        self._lock = asyncio.Lock()
+def _window(limit: Limit) -> _Window:
+    return _Window(limit.count, limit.seconds, namespace=limit.name)
 
-    async def hit(self, key: str, window: int) -> int:
-        async with self._lock:
-            now = time.monotonic()
-            count, until = self._counts.get(key, (0, now + window))
-            if now >= until:
-                count, until = 0, now + window
-            count += 1
-            self._counts[key] = (count, until)
-            if len(self._counts) > 100_000:  # forget expired windows now and then
-                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
-            return count
 
-    async def count(self, key: str) -> int:
-        count, until = self._counts.get(key, (0, 0.0))
-        return count if time.monotonic() < until else 0
-
-    async def ttl(self, key: str) -> int:
-        _, until = self._counts.get(key, (0, 0.0))
-        return max(0, math.ceil(until - time.monotonic()))
-
-    async def clear(self, key: str) -> None:
-        self._counts.pop(key, None)
+class MemoryStore(MemoryStorage):
+    """Counts in this process only."""
 
     async def aclose(self) -> None:
         return None
 
 
-class RedisStore:
+class RedisStore(RedisStorage):
+    """Counts shared by every process through Redis (`booking:rl:<name>:<who>`, INCR + EXPIRE)."""
+
     def __init__(self, url: str) -> None:
-        from redis.asyncio import Redis
-
-        self._redis: Any = Redis.from_url(url)
-
-    async def hit(self, key: str, window: int) -> int:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(f"booking:rl:{key}")
-            pipe.expire(f"booking:rl:{key}", window, nx=True)
-            count, _ = await pipe.execute()
-        return int(count)
-
-    async def count(self, key: str) -> int:
-        return int(await self._redis.get(f"booking:rl:{key}") or 0)
-
-    async def ttl(self, key: str) -> int:
-        return max(0, int(await self._redis.ttl(f"booking:rl:{key}")))
-
-    async def clear(self, key: str) -> None:
-        await self._redis.delete(f"booking:rl:{key}")
+        # Our own pool, so that shutdown can close it; `limits` takes the client's options from it.
+        self.pool = redis.asyncio.ConnectionPool.from_url(url)
+        super().__init__(
+            "async+" + ("redis+" + url if url.startswith("unix://") else url),
+            implementation="redispy",
+            key_prefix="booking:rl",
+            connection_pool=self.pool,  # type: ignore[arg-type]
+        )
 
     async def aclose(self) -> None:
-        # `aclose` is redis-py 5.0.1's name for `close`.
-        await getattr(self._redis, "aclose", self._redis.close)()
+        await self.pool.disconnect()
 
 
 class RateLimiter:
-    def __init__(self, store: Store) -> None:
+    """Fixed windows (`limits`' FixedWindowRateLimiter): a window opens at a key's first hit and
+    lasts the limit's seconds; the answer is how long to wait, in whole seconds, or None."""
+
+    def __init__(self, store: MemoryStore | RedisStore) -> None:
         self.store = store
+        self._windows = FixedWindowRateLimiter(store)
 
     async def exceeded(self, limit: Limit, who: str) -> int | None:
         """Count one attempt; the seconds to wait if the limit is now exceeded, else None."""
-        key = f"{limit.name}:{who}"
-        if await self.store.hit(key, limit.seconds) > limit.count:
-            return max(1, await self.store.ttl(key))
-        return None
+        if await self._windows.hit(_window(limit), who):
+            return None
+        return await self._wait(limit, who)
 
     async def exceeded_any(self, counters: list[tuple[Limit, str]]) -> int | None:
         """Count one attempt on every counter; the longest wait among those now exceeded."""
@@ -142,20 +118,23 @@ class RateLimiter:
 
     async def blocked(self, limit: Limit, who: str) -> int | None:
         """Seconds to wait if `who` has used up the limit (failures counted by `count`)."""
-        key = f"{limit.name}:{who}"
-        if await self.store.count(key) >= limit.count:
-            return max(1, await self.store.ttl(key))
-        return None
+        if await self._windows.test(_window(limit), who):
+            return None
+        return await self._wait(limit, who)
 
     async def count(self, limit: Limit, who: str) -> None:
-        await self.store.hit(f"{limit.name}:{who}", limit.seconds)
+        await self._windows.hit(_window(limit), who)
 
     async def reset(self, limit: Limit, who: str) -> None:
-        await self.store.clear(f"{limit.name}:{who}")
+        await self._windows.clear(_window(limit), who)
 
     async def aclose(self) -> None:
         """Close the store's connections (the app's shutdown)."""
         await self.store.aclose()
+
+    async def _wait(self, limit: Limit, who: str) -> int:
+        reset_at, _ = await self._windows.get_window_stats(_window(limit), who)
+        return max(1, math.ceil(reset_at - time.time()))
 
 
 def limiter_for(redis_url: str | None) -> RateLimiter:
