@@ -23,7 +23,6 @@ from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.kernel import claims, tx
-from booking.kernel.tx import with_retry
 from booking.mailer import Mailer
 from booking.models import Outbox
 from booking.notifications.messages import to_email
@@ -63,7 +62,8 @@ async def deliver_due(
     report = DeliveryReport()
     token = str(uuid.uuid4())
     lease = timedelta(seconds=settings.worker_claim_lease)
-    claimed = await with_retry(
+    # claim_due runs its own transaction (the kernel owns the outbox's delivery columns).
+    claimed = await tx.with_retry(
         partial(claims.claim_due, db, clock, channel="email", token=token, limit=limit, lease=lease)
     )
     report.claimed = len(claimed)
