@@ -23,7 +23,7 @@ from bench.server import clean_env
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 LONDON = "Europe/London"
-TOKEN_PREFIX = "bk_"  # booking.people.service.TOKEN_PREFIX
+TOKEN_PREFIX = "bk_"  # booking.people.tokens.TOKEN_PREFIX
 
 
 def token_for(kind: str, n: int) -> str:
@@ -31,7 +31,7 @@ def token_for(kind: str, n: int) -> str:
 
 
 def hash_token(token: str) -> str:
-    # As booking.people.service.hash_token: SHA-256 of the secret.
+    # As booking.people.tokens.hash_token: SHA-256 of the secret.
     return hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -169,3 +169,35 @@ def can_see_spending(actor: Actor) -> bool:
 
 def sees_all_spending(actor: Actor) -> bool:
     return actor.is_admin
+
+
+# Notifications and people
+
+
+def can_read_outbox(actor: Actor) -> bool:
+    """Every message to anyone, as it would be sent: administrators only."""
+    return can_administer(actor)
+
+
+def can_requeue_messages(actor: Actor) -> bool:
+    return can_administer(actor)
+
+
+def link_is_recipients_only(topic: str) -> bool:
+    """Account messages carry a secret link (a password reset): an administrator reading the
+    outbox could take over the account with it, so only its recipient sees it."""
+    return topic.startswith("account.")
+
+
+def email_shows_joining_link(*, holds_place: bool, to_trainer: bool) -> bool:
+    """The joining link goes only to learners holding a place, and to trainers."""
+    return holds_place or to_trainer
+
+
+def has_calendar_feed(actor: Actor) -> bool:
+    return is_person(actor)
+
+
+def can_manage_people(actor: Actor) -> bool:
+    """Import people and organisation units (roles included): administrators."""
+    return can_administer(actor)

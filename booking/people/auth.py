@@ -7,11 +7,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.clock import Clock
 from booking.config import Settings
@@ -21,6 +22,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError, NotFoundError
 from booking.kernel.outbox import queue_email
 from booking.models import LocalCredential, PasswordReset, Person, WebSession
+from booking.people.actors import actor_of
 
 SESSION_COOKIE = "booking_sid"
 TOUCH_EVERY = timedelta(seconds=60)
@@ -33,10 +35,6 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-1A")
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _actor(person: Person) -> Actor:
-    return Actor(person.id, person.email, person.name, frozenset(person.roles.split()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +88,7 @@ async def actor_for_session(
             await s.execute(
                 update(WebSession).where(WebSession.id_hash == key).values(last_seen_at=now)
             )
-    return _actor(person)
+    return actor_of(person)
 
 
 async def end_session(db: Database, sid: str | None) -> None:
@@ -125,13 +123,16 @@ async def set_password(db: Database, clock: Clock, person_id: int, password: str
     check_password_policy(password)
     hashed = _hasher.hash(password)
     async with db.transaction() as s:
-        now = clock.now()
-        row = await s.get(LocalCredential, person_id)
-        if row is None:
-            s.add(LocalCredential(person_id=person_id, password_hash=hashed, updated_at=now))
-        else:
-            row.password_hash = hashed
-            row.updated_at = now
+        await _store_password(s, person_id, hashed, now=clock.now())
+
+
+async def _store_password(s: AsyncSession, person_id: int, hashed: str, *, now: datetime) -> None:
+    row = await s.get(LocalCredential, person_id)
+    if row is None:
+        s.add(LocalCredential(person_id=person_id, password_hash=hashed, updated_at=now))
+    else:
+        row.password_hash = hashed
+        row.updated_at = now
 
 
 async def check_password(db: Database, clock: Clock, email: str, password: str) -> Actor | None:
@@ -155,7 +156,7 @@ async def check_password(db: Database, clock: Clock, email: str, password: str) 
     person = row[0]
     if _hasher.check_needs_rehash(stored):
         await set_password(db, clock, person.id, password)
-    return _actor(person)
+    return actor_of(person)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,13 +225,7 @@ async def reset_password(
             raise NotFoundError("This reset link is not valid any more. Ask for a new one.")
         reset.used_at = now
         person = await s.get_one(Person, reset.person_id)
-        hashed = _hasher.hash(password)
-        credential = await s.get(LocalCredential, person.id)
-        if credential is None:
-            s.add(LocalCredential(person_id=person.id, password_hash=hashed, updated_at=now))
-        else:
-            credential.password_hash = hashed
-            credential.updated_at = now
+        await _store_password(s, person.id, _hasher.hash(password), now=now)
         await s.execute(delete(WebSession).where(WebSession.person_id == person.id))
         # Other outstanding links for this person stop working too.
         await s.execute(
@@ -238,8 +233,8 @@ async def reset_password(
             .where(PasswordReset.person_id == person.id, PasswordReset.used_at.is_(None))
             .values(used_at=now)
         )
-        await audit.record(s, action="password.changed", now=now, actor=_actor(person), ip=ip)
-        return _actor(person)
+        await audit.record(s, action="password.changed", now=now, actor=actor_of(person), ip=ip)
+        return actor_of(person)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,4 +260,4 @@ async def person_for_claims(db: Database, claims: Claims) -> Actor | None:
         person = await s.scalar(
             select(Person).where(or_(*conditions), Person.active.is_(True)).limit(1)
         )
-    return _actor(person) if person else None
+    return actor_of(person) if person else None

@@ -47,7 +47,7 @@ def test_every_topic_the_code_queues_has_a_template() -> None:
     }
     assert len(queued) > 20  # the scan found the call sites
     assert sorted(queued - set(notifications.TOPICS)) == []
-    env = notifications._templates()
+    env = notifications.email_templates()
     for template, _ in notifications.TOPICS.values():
         blocks = env.get_template(f"{template}.txt").blocks
         assert {"subject", "body"} <= set(blocks), template

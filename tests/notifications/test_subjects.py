@@ -147,7 +147,7 @@ def test_no_email_template_line_ends_in_a_tag_after_text() -> None:
 
 
 def test_cancellation_fee_sentence_is_its_own_paragraph() -> None:
-    template = notifications._templates().get_template("cancelled.txt")
+    template = notifications.email_templates().get_template("cancelled.txt")
     context = {
         "recipient": {"name": "Lee"},
         "course": {"title": "Fire"},
@@ -162,6 +162,6 @@ def test_cancellation_fee_sentence_is_its_own_paragraph() -> None:
     }
     body = "".join(template.blocks["body"](template.new_context(context)))
     assert "There is no charge for this cancellation.\n\nIf you still need" in body
-    declined = notifications._templates().get_template("declined.txt")
+    declined = notifications.email_templates().get_template("declined.txt")
     body = "".join(declined.blocks["body"](declined.new_context(context)))
     assert "was declined.\n\nFire\n" in body

@@ -1,0 +1,146 @@
+"""Delivering the outbox's email: claim due rows, send each, mark it sent or let it wait.
+
+A worker claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never hold the
+same row) under a short lease its heartbeat renews (booking/kernel/claims.py), sends, then marks
+the row sent only if it still holds the claim. A worker that dies between sending and marking
+leaves the claim to lapse within one lease; the row is sent again with the same Message-ID, so
+receivers can drop the duplicate. After success a row is never sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from functools import partial
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.clock import Clock
+from booking.config import Settings
+from booking.db import Database
+from booking.kernel import claims, tx
+from booking.mailer import Mailer
+from booking.models import Outbox
+from booking.notifications.messages import to_email
+from booking.notifications.render import render_row
+
+# The logger keeps the name it had before the package was split, so log filters still match.
+log = logging.getLogger("booking.notifications.service")
+
+# The default lease of a claimed row (BOOKING_WORKER_CLAIM_LEASE); renewed while the worker
+# lives (see booking/kernel/claims.py).
+CLAIM_LEASE = claims.DEFAULT_LEASE
+MAX_ATTEMPTS = 8
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    # Rows left unsent because this worker's claim lapsed before their turn (another worker
+    # may hold them now).
+    lapsed: int = 0
+
+
+async def deliver_due(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    mailer: Mailer,
+    *,
+    limit: int = 50,
+    heartbeat_every: float | None = None,
+) -> DeliveryReport:
+    """Claim due email rows, send each, mark it sent. Failures wait with backoff. The claims
+    are renewed while this runs (`claims.heartbeat`; `heartbeat_every` seconds, by default a
+    third of the lease), so only a worker that stops answering loses them."""
+    report = DeliveryReport()
+    token = str(uuid.uuid4())
+    lease = timedelta(seconds=settings.worker_claim_lease)
+    # claim_due runs its own transaction (the kernel owns the outbox's delivery columns).
+    claimed = await tx.with_retry(
+        partial(claims.claim_due, db, clock, channel="email", token=token, limit=limit, lease=lease)
+    )
+    report.claimed = len(claimed)
+    if not claimed:
+        return report
+    async with claims.heartbeat(db, clock, token, lease, every=heartbeat_every):
+        for row_id, _ in claimed:
+            await _deliver_one(db, clock, settings, mailer, row_id, token, report)
+    return report
+
+
+async def _deliver_one(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    mailer: Mailer,
+    row_id: int,
+    token: str,
+    report: DeliveryReport,
+) -> None:
+    """Send one claimed row and count what became of it."""
+    try:
+        message = await _message_if_held(db, clock, settings, row_id, token)
+        if message is None:
+            report.lapsed += 1
+            return
+        await mailer.send(message)
+    except Exception as exc:  # any failure: the row waits and is tried again
+        log.warning("outbox row %s not sent: %s", row_id, exc)
+        await tx.run(db, partial(_release, clock=clock, row_id=row_id, token=token, exc=exc))
+        report.failed += 1
+        return
+    if await tx.run(db, partial(_mark_sent, clock=clock, row_id=row_id, token=token)):
+        report.sent += 1
+
+
+async def _message_if_held(
+    db: Database, clock: Clock, settings: Settings, row_id: int, token: str
+) -> EmailMessage | None:
+    """The row's email, or None when this worker no longer holds the row's claim."""
+    async with db.reading() as s:
+        row = await s.get_one(Outbox, row_id)
+        now = clock.now()
+        # A worker stalled past its lease (no heartbeat got through) may have lost the row to
+        # another worker; sending it here too would be a needless repeat.
+        if not claims.still_held(row, token, now):
+            return None
+        return to_email(await render_row(s, row, settings, now), settings, now)
+
+
+async def _mark_sent(s: AsyncSession, *, clock: Clock, row_id: int, token: str) -> bool:
+    result = await s.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.claim_token == token, Outbox.sent_at.is_(None))
+        .values(
+            status="sent",
+            sent_at=clock.now(),
+            claimed_until=None,
+            claim_token=None,
+            last_error=None,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def _release(
+    s: AsyncSession, *, clock: Clock, row_id: int, token: str, exc: Exception
+) -> None:
+    """Give the claim back; the row waits (with backoff) or, out of attempts, has failed."""
+    row = await s.get(Outbox, row_id)
+    if row is None or row.claim_token != token or row.sent_at is not None:
+        return
+    now = clock.now()
+    row.claimed_until = None
+    row.claim_token = None
+    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+    else:
+        row.available_at = now + claims.backoff(row.attempts)

@@ -1,0 +1,53 @@
+"""What each outbox topic sends: its email template and the calendar part it carries."""
+
+from __future__ import annotations
+
+# The calendar part of a message.
+REQUEST = "request"  # METHOD:REQUEST with the current dates, if the learner holds the place
+CANCEL = "cancel"  # METHOD:CANCEL for the current dates, if the learner held the place
+CANCEL_DATES = "cancel_dates"  # METHOD:CANCEL for the dates named in the payload only
+
+# topic → (template, calendar part).
+TOPICS: dict[str, tuple[str, str | None]] = {
+    "booking.booked": ("booked", REQUEST),
+    "booking.promoted": ("promoted", REQUEST),
+    "booking.waitlisted": ("waitlisted", None),
+    "booking.offered": ("offered", None),
+    "booking.offer_expiring": ("offer_expiring", None),
+    "booking.offer_expired": ("offer_expired", None),
+    "booking.cancelled": ("cancelled", CANCEL),
+    "booking.waitlist_closed": ("waitlist_closed", None),
+    "booking.reminder": ("reminder", None),
+    "booking.moved": ("moved", REQUEST),
+    "booking.pending_approval": ("pending_approval", None),
+    "booking.declined": ("declined", None),
+    "booking.approval_lapsed": ("approval_lapsed", None),
+    "booking.pending_payment": ("pending_payment", None),
+    "approval.requested": ("approval_requested", None),
+    "approval.reminder": ("approval_reminder", None),
+    "session.changed": ("session_changed", REQUEST),
+    "session.date_removed": ("date_removed", CANCEL_DATES),
+    "session.cancelled": ("session_cancelled", CANCEL),
+    "trainer.booked": ("trainer_booked", None),
+    "trainer.cancelled": ("trainer_cancelled", None),
+    "trainer.roster": ("trainer_roster", None),
+    "account.password_reset": ("password_reset", None),
+    "trainer.message": ("trainer_message", None),
+    "session.under_minimum": ("under_minimum", None),
+    "course.new_session": ("new_session", None),
+    "certification.window_open": ("certification_window_open", None),
+    "certification.expiring": ("certification_expiring", None),
+}
+
+
+def is_for_trainers(topic: str) -> bool:
+    return topic.startswith("trainer.")
+
+
+def is_about_approval(topic: str) -> bool:
+    return topic.startswith("approval.")
+
+
+def is_account_message(topic: str) -> bool:
+    """Account messages (a password reset link) carry what they need in the payload."""
+    return topic.startswith("account.")
