@@ -88,3 +88,18 @@ def can_override_on(actor: Actor, facilitator_ids: Collection[int]) -> bool:
 def can_run_session(actor: Actor, facilitator_ids: Collection[int]) -> bool:
     """Take attendance, move, message and export: the session's trainers and administrators."""
     return can_view_roster(actor, facilitator_ids)
+
+
+# Catalogue
+
+
+def can_see_session(actor: Actor, stored_status: str) -> bool:
+    """A draft session exists only for those who see drafts; other sessions, for everyone who
+    may look (whether they may see more of it is another question)."""
+    return stored_status != "draft" or can_see_drafts(actor)
+
+
+def sees_every_joining_link(actor: Actor) -> bool:
+    """Administrators see every session's joining link; others only a session they run or are
+    booked on (the catalogue asks which, one query each, only when this says no)."""
+    return actor.is_admin

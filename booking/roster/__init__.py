@@ -3,6 +3,7 @@
 This package's public face: what the web, the jobs and other packages call. The modules inside
 are its own."""
 
+from booking.roster.reads import read_roster, roster_and_move_targets
 from booking.roster.service import (
     SIGN_IN_COLUMNS_MM,
     Demand,
@@ -31,6 +32,8 @@ __all__ = [
     "mark_attendance",
     "message_attendees",
     "move_booking",
+    "read_roster",
+    "roster_and_move_targets",
     "roster_csv",
     "sign_in_sheet",
 ]

@@ -41,6 +41,7 @@ from booking.kernel.views import BookingView, RosterView
 from booking.models import Booking, Completion, Course, Outbox, Person
 from booking.models import Session as SessionRow
 from booking.reads.bookings import booking_view
+from booking.roster.reads import read_roster
 from booking.seats import promote_waiting, release_seat, take_seat
 
 ATTENDANCE = ("attended", "partially_attended", "no_show")
@@ -85,7 +86,7 @@ async def mark_attendance(
     start. After `lock_days` past the end only administrators may change it. Attendance writes
     (or withdraws) the course completion."""
     await _mark(db, clock, actor, session_id, marks, lock_days=lock_days)
-    return await catalogue.roster(db, clock, actor, session_id)
+    return await read_roster(db, clock, actor, session_id)
 
 
 @dataclass(slots=True)
@@ -200,7 +201,7 @@ async def mark_all_attended(
         if ids
         else {}
     )
-    return AttendanceOutcome(await catalogue.roster(db, clock, actor, session_id), changed)
+    return AttendanceOutcome(await read_roster(db, clock, actor, session_id), changed)
 
 
 async def _sync_completion(
@@ -415,7 +416,7 @@ async def message_attendees(
 
 
 async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> str:
-    roster = await catalogue.roster(db, clock, actor, session_id)
+    roster = await read_roster(db, clock, actor, session_id)
     await audit.record_now(
         db,
         clock,
@@ -473,7 +474,7 @@ SIGN_IN_COLUMNS_MM = (60, 55, 70)
 
 async def sign_in_sheet(db: Database, clock: Clock, actor: Actor, session_id: int) -> bytes:
     """A printable A4 PDF: one row per booked learner with a box to sign."""
-    roster = await catalogue.roster(db, clock, actor, session_id)
+    roster = await read_roster(db, clock, actor, session_id)
     await audit.record_now(
         db,
         clock,
