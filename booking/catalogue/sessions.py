@@ -54,15 +54,7 @@ async def create_session(
         session = _new_session(course, data, slots, room, opens, closes, now=now)
         s.add(session)
         await s.flush()
-        for slot in slots:
-            s.add(
-                SessionDate(
-                    session_id=session.id,
-                    start_at=slot.start,
-                    end_at=slot.end,
-                    timezone=slot.timezone,
-                )
-            )
+        s.add_all(_date_rows(session.id, slots))
         await set_trainers(s, session.id, trainers, replace=False)
         await s.flush()
         await audit.record(
@@ -108,6 +100,15 @@ def _new_session(
         created_at=now,
         updated_at=now,
     )
+
+
+def _date_rows(session_id: int, slots: list[DateSlot]) -> list[SessionDate]:
+    return [
+        SessionDate(
+            session_id=session_id, start_at=slot.start, end_at=slot.end, timezone=slot.timezone
+        )
+        for slot in slots
+    ]
 
 
 async def cancel_session(
