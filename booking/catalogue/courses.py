@@ -31,7 +31,7 @@ async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseIn
         await _apply(s, course, data, now=now)
         s.add(course)
         await s.flush()
-        await _audit(s, "course.created", course, actor=actor, now=now)
+        await _audit(s, course, action="course.created", actor=actor, now=now)
         return course_view(course, [])
 
     return await tx.run(db, create)
@@ -53,7 +53,7 @@ async def update_course(
             raise NotFoundError(f"There is no course {course_id}.")
         await _apply(s, course, data, now=now)
         await s.flush()
-        await _audit(s, "course.changed", course, actor=actor, now=now)
+        await _audit(s, course, action="course.changed", actor=actor, now=now)
         return (await course_views(s, actor, [course], now=now, upcoming_only=False))[0]
 
     return await tx.run(db, update)
@@ -106,7 +106,7 @@ async def _unknown_org_units(s: AsyncSession, codes: list[str]) -> list[str]:
 
 
 async def _audit(
-    s: AsyncSession, action: str, course: Course, *, actor: Actor, now: datetime
+    s: AsyncSession, course: Course, *, action: str, actor: Actor, now: datetime
 ) -> None:
     await audit.record(
         s,
