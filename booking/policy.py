@@ -201,3 +201,18 @@ def has_calendar_feed(actor: Actor) -> bool:
 def can_manage_people(actor: Actor) -> bool:
     """Import people and organisation units (roles included): administrators."""
     return can_administer(actor)
+
+
+# Catalogue
+
+
+def can_see_session(actor: Actor, stored_status: str) -> bool:
+    """A draft session exists only for those who see drafts; other sessions, for everyone who
+    may look (whether they may see more of it is another question)."""
+    return stored_status != "draft" or can_see_drafts(actor)
+
+
+def sees_every_joining_link(actor: Actor) -> bool:
+    """Administrators see every session's joining link; others only a session they run or are
+    booked on (the catalogue asks which, one query each, only when this says no)."""
+    return actor.is_admin

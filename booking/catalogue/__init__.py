@@ -1,39 +1,39 @@
 """The catalogue: courses, sessions, their dates, rooms and trainers.
 
 This package's public face: what the web, the jobs and other packages call. The modules inside
-are its own."""
+are its own: `courses` (create, change), `reads` (list, search, one course or session),
+`sessions` (schedule, cancel), `session_changes` (change a session), `signup` (the sign-up
+form), `validation`, `dates`, `clashes`, `rooms_and_trainers`, `views`, `inputs`."""
 
-from booking.catalogue.service import (
-    _UNSET,
+from booking.catalogue.courses import create_course, update_course
+from booking.catalogue.inputs import (
+    UNSET,
     CourseInput,
     DateInput,
     RoomInput,
     SessionChanges,
     SessionInput,
-    SessionView,
-    cancel_session,
+)
+from booking.catalogue.reads import (
     count_table,
-    create_course,
-    create_session,
     get_course,
     get_session,
     list_courses,
-    roster,
-    roster_and_move_targets,
     search_courses,
-    sign_up_form,
-    update_course,
-    update_session,
 )
+from booking.catalogue.session_changes import update_session
+from booking.catalogue.sessions import cancel_session, create_session
+from booking.catalogue.signup import sign_up_form
+from booking.kernel.views import SessionView
 
 __all__ = [
+    "UNSET",
     "CourseInput",
     "DateInput",
     "RoomInput",
     "SessionChanges",
     "SessionInput",
     "SessionView",
-    "_UNSET",
     "cancel_session",
     "count_table",
     "create_course",
@@ -41,8 +41,6 @@ __all__ = [
     "get_course",
     "get_session",
     "list_courses",
-    "roster",
-    "roster_and_move_targets",
     "search_courses",
     "sign_up_form",
     "update_course",

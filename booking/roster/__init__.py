@@ -10,6 +10,7 @@ from booking.roster.exports import SIGN_IN_COLUMNS_MM, roster_csv, sign_in_sheet
 from booking.roster.messages import message_attendees
 from booking.roster.minimum import check_minimum_bookings
 from booking.roster.moves import move_booking
+from booking.roster.reads import read_roster, roster_and_move_targets
 
 __all__ = [
     "Demand",
@@ -23,6 +24,8 @@ __all__ = [
     "mark_attendance",
     "message_attendees",
     "move_booking",
+    "read_roster",
+    "roster_and_move_targets",
     "roster_csv",
     "sign_in_sheet",
 ]

@@ -12,7 +12,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import catalogue, payments, policy, records
+from booking import payments, policy, records
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.states import ATTENDANCE, BookingState, state_name
@@ -25,6 +25,7 @@ from booking.kernel.views import RosterView
 from booking.models import Booking, Completion, Course
 from booking.models import Session as SessionRow
 from booking.roster.access import session_for_trainer
+from booking.roster.reads import read_roster
 
 # Attendance is taken for booked learners, and changed once taken.
 MARKABLE = frozenset({BookingState.BOOKED, *ATTENDANCE})
@@ -61,7 +62,7 @@ async def mark_attendance(
     await tx.run(db, work)
     # The answer, the roster as everyone now sees it, is read after the commit: building it
     # does not hold the session's lock (on SQLite, every writer's).
-    return await catalogue.roster(db, clock, actor, session_id)
+    return await read_roster(db, clock, actor, session_id)
 
 
 async def mark_all_attended(
@@ -71,7 +72,7 @@ async def mark_all_attended(
     outcome counts what changed (those already marked, attended or not, are left alone)."""
     work = partial(_mark_all, clock=clock, actor=actor, session_id=session_id, lock_days=lock_days)
     changed = await tx.run(db, work)
-    return AttendanceOutcome(await catalogue.roster(db, clock, actor, session_id), changed)
+    return AttendanceOutcome(await read_roster(db, clock, actor, session_id), changed)
 
 
 async def _mark(

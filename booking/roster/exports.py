@@ -6,7 +6,6 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
-from booking import catalogue
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel import audit
@@ -14,6 +13,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.dates import local
 from booking.kernel.exports import safe_cell
 from booking.kernel.views import RosterRowView, RosterView, SessionView
+from booking.roster.reads import read_roster
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -89,7 +89,7 @@ async def _exported(
     db: Database, clock: Clock, actor: Actor, session_id: int, fmt: str
 ) -> RosterView:
     """The roster (the trainers' and administrators' to read), its export written down."""
-    roster = await catalogue.roster(db, clock, actor, session_id)
+    roster = await read_roster(db, clock, actor, session_id)
     await audit.record_now(
         db,
         clock,

@@ -35,6 +35,7 @@ from booking.kernel.views import BookingView, MoneyView, PersonView, SessionDate
 from booking.models import Booking
 from booking.people import auth
 from booking.ratelimit import LOGIN
+from booking.roster import roster_and_move_targets
 from booking.web import signin
 from booking.web.deps import current_actor, limit_booking_rate, provide_page_actor
 
@@ -529,7 +530,7 @@ async def book(
 async def roster_page(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Template:
-    roster, targets = await catalogue.roster_and_move_targets(db, clock, actor, session_id)
+    roster, targets = await roster_and_move_targets(db, clock, actor, session_id)
     now = clock.now()
     session = roster.session
     started = bool(session.dates) and now >= session.dates[0].start

@@ -10,7 +10,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from billing.web import csv_download
-from booking import bookings, catalogue, roster
+from booking import bookings, roster
 from booking.bookings import BookingRequest
 from booking.clock import Clock
 from booking.db import Database
@@ -110,7 +110,7 @@ def attendance_summary(changed: dict[str, int]) -> str:
 async def add_learner(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Redirect:
-    await catalogue.roster(db, clock, actor, session_id)  # 403/404 before anything else
+    await roster.read_roster(db, clock, actor, session_id)  # 403/404 before anything else
     form = await _form(request)
     email = form.get("email", "").strip()
     reason = form.get("reason", "").strip()
@@ -161,7 +161,7 @@ async def move_learner(
 ) -> Redirect:
     form = await _form(request)
     view = await bookings.get_booking(db, clock, actor, booking_id)
-    await catalogue.roster(db, clock, actor, view.session_id)  # trainers and admins only
+    await roster.read_roster(db, clock, actor, view.session_id)  # trainers and admins only
     try:
         target = int(form.get("session_id", ""))
     except ValueError:
@@ -188,7 +188,7 @@ async def move_learner(
 async def message_form(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Template:
-    view = await catalogue.roster(db, clock, actor, session_id)
+    view = await roster.read_roster(db, clock, actor, session_id)
     return page(
         request,
         "booking/message.html",
@@ -216,7 +216,7 @@ async def send_message(
             body=form.get("body", ""),
         )
     except (ConflictError, InvalidError) as exc:
-        view = await catalogue.roster(db, clock, actor, session_id)
+        view = await roster.read_roster(db, clock, actor, session_id)
         field = getattr(exc, "field", None) or "body"
         return page(
             request,

@@ -19,6 +19,7 @@ from booking.kernel.errors import (
     RefusedError,
 )
 from booking.models import ApprovalRequest, Booking, BookingHistory, Outbox
+from booking.roster import read_roster
 from tests import support
 
 
@@ -120,7 +121,7 @@ async def test_approved_when_full_is_waitlisted_and_declined_holds_nothing(
     )
     assert declined.booking.state == "declined"
     assert declined.booking.history[-1].reason == "Not this quarter"
-    roster = await catalogue.roster(world.db, world.clock, world.admin, session_id)
+    roster = await read_roster(world.db, world.clock, world.admin, session_id)
     assert [r.override_reason for r in roster.booked] == ["Shadowing"]
 
 

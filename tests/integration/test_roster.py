@@ -38,11 +38,11 @@ async def test_trainers_run_only_their_own_sessions(world: support.World) -> Non
     other = await support.make_session(world, start=world.clock.now() + timedelta(days=20))
     trainer = await support.actor(world.db, "trainer@example.org")
     lee = await support.actor(world.db, "lee@example.org")
-    assert (await catalogue.roster(world.db, world.clock, trainer, mine)).session.id == mine
+    assert (await roster.read_roster(world.db, world.clock, trainer, mine)).session.id == mine
     with pytest.raises(ForbiddenError):
-        await catalogue.roster(world.db, world.clock, trainer, other)
+        await roster.read_roster(world.db, world.clock, trainer, other)
     with pytest.raises(ForbiddenError):
-        await catalogue.roster(world.db, world.clock, lee, mine)
+        await roster.read_roster(world.db, world.clock, lee, mine)
     with pytest.raises(ForbiddenError):
         await roster.roster_csv(world.db, world.clock, lee, mine)
     with pytest.raises(ForbiddenError):

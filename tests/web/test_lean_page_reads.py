@@ -9,6 +9,7 @@ from booking import catalogue
 from booking.bookings import BookingRequest, book_place
 from booking.catalogue import CourseInput
 from booking.clock import FixedClock
+from booking.roster import roster_and_move_targets
 from tests import support
 
 
@@ -57,7 +58,7 @@ async def test_roster_offers_the_open_and_full_upcoming_sessions_as_move_targets
     later = FixedClock(t0 + timedelta(days=2))
 
     for actor in (trainer, world.admin):
-        roster, targets = await catalogue.roster_and_move_targets(world.db, later, actor, roster_id)
+        roster, targets = await roster_and_move_targets(world.db, later, actor, roster_id)
         assert roster.session.id == roster_id
         assert [(t.id, t.booked, t.capacity) for t in targets] == [
             (open_id, 0, 10),

@@ -15,7 +15,7 @@ from billing.web import csv_download
 from booking import approvals, bookings, catalogue, eligibility, people, records, roster
 from booking.bookings import BookingOutcome, BookingRequest, IdempotencyClaim
 from booking.catalogue import (
-    _UNSET,
+    UNSET,
     CourseInput,
     DateInput,
     RoomInput,
@@ -252,7 +252,7 @@ async def get_session(db: Database, clock: Clock, actor: Actor, session_id: int)
 
 
 def _given(value: Any) -> Any:
-    return _UNSET if value is msgspec.UNSET else value
+    return UNSET if value is msgspec.UNSET else value
 
 
 @patch("/sessions/{session_id:int}", summary="Change a session", guards=[admins_only])
@@ -270,7 +270,7 @@ async def patch_session(
         SessionChanges(
             dates=None if data.dates is msgspec.UNSET else _dates(data.dates),
             capacity=opt(data.capacity),
-            room=_UNSET if data.room is msgspec.UNSET else _room(data.room),
+            room=UNSET if data.room is msgspec.UNSET else _room(data.room),
             virtual_link=_given(data.virtual_link),
             facilitators=opt(data.facilitators),
             waitlist_mode=opt(data.waitlist_mode),
@@ -299,7 +299,7 @@ async def cancel_session(
 
 @get("/sessions/{session_id:int}/roster", summary="The session's roster")
 async def get_roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> dict[str, Any]:
-    return _roster_dict(await catalogue.roster(db, clock, actor, session_id))
+    return _roster_dict(await roster.read_roster(db, clock, actor, session_id))
 
 
 # --- bookings --------------------------------------------------------------------------------

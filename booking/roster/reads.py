@@ -1,0 +1,169 @@
+"""Reading a session's roster: its learners by state, and where a booked learner could move."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import policy
+from booking.clock import Clock
+from booking.db import Database
+from booking.domain.schedule import SeatCounts, session_status
+from booking.domain.states import BookingState
+from booking.kernel.actors import Actor
+from booking.kernel.dates import active_dates, date_views
+from booking.kernel.errors import ForbiddenError, NotFoundError
+from booking.kernel.views import BookingView, MoveTargetView, RosterRowView, RosterView
+from booking.models import Booking, SessionFacilitator
+from booking.models import Session as SessionRow
+from booking.reads.bookings import booking_views
+from booking.seats.counts import session_views
+
+S = BookingState
+
+
+async def read_roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> RosterView:
+    """Booked, offered, waitlisted (in promotion order), pending and cancelled learners."""
+    async with db.reading() as s:
+        view, _ = await _roster(s, actor, session_id, now=clock.now())
+        return view
+
+
+async def roster_and_move_targets(
+    db: Database, clock: Clock, actor: Actor, session_id: int
+) -> tuple[RosterView, list[MoveTargetView]]:
+    """The roster page: the roster, and the course's other upcoming sessions, open or full, that
+    a booked learner could be moved to (read together, without building their views)."""
+    async with db.reading() as s:
+        now = clock.now()
+        view, row = await _roster(s, actor, session_id, now=now)
+        return view, await _move_targets(s, row, now=now)
+
+
+async def _roster(
+    s: AsyncSession, actor: Actor, session_id: int, *, now: datetime
+) -> tuple[RosterView, SessionRow]:
+    row = await _session_for_roster(s, actor, session_id)
+    ids = list(
+        (
+            await s.scalars(
+                select(Booking.id)
+                .where(Booking.session_id == session_id)
+                .order_by(Booking.waitlist_seq.nulls_last(), Booking.created_at, Booking.id)
+            )
+        ).all()
+    )
+    bookings = await booking_views(s, ids, now=now, with_history=False)
+    view = RosterView(
+        session=(await session_views(s, [row], now=now, reveal_links=True))[0],
+        booked=[],
+        offered=[],
+        waitlisted=[],
+        pending=[],
+        cancelled=[],
+        attended=[],
+    )
+    _sort_into(view, bookings)
+    return view, row
+
+
+async def _session_for_roster(s: AsyncSession, actor: Actor, session_id: int) -> SessionRow:
+    """The session, if the actor may see its roster: the session's trainers and administrators.
+    Others who may know the session exists are refused (403); to the rest it does not (404)."""
+    row = await s.get(SessionRow, session_id)
+    if row is None:
+        raise NotFoundError(f"There is no session {session_id}.")
+    facilitators = set(
+        (
+            await s.scalars(
+                select(SessionFacilitator.person_id).where(
+                    SessionFacilitator.session_id == session_id
+                )
+            )
+        ).all()
+    )
+    if not policy.can_view_roster(actor, facilitators):
+        if policy.is_person(actor) and policy.can_see_session(actor, row.status):
+            raise ForbiddenError("Only the session's trainers and administrators see its roster.")
+        raise NotFoundError(f"There is no session {session_id}.")
+    return row
+
+
+def _sort_into(view: RosterView, bookings: list[BookingView]) -> None:
+    """Each booking into its list by state (attendance states and any other into `attended`);
+    the waiting list in promotion order."""
+    buckets: dict[str, list[RosterRowView]] = {
+        S.BOOKED: view.booked,
+        S.OFFERED: view.offered,
+        S.WAITLISTED: view.waitlisted,
+        S.PENDING_APPROVAL: view.pending,
+        S.PENDING_PAYMENT: view.pending,
+        S.CANCELLED: view.cancelled,
+        S.DECLINED: view.cancelled,
+    }
+    for b in bookings:
+        item = RosterRowView(
+            booking_id=b.id,
+            learner=b.learner,
+            state=b.state,
+            waitlist_position=b.waitlist_position,
+            special_requirements=b.special_requirements,
+            answers=b.answers,
+            offer_expires_at=b.offer_expires_at,
+            cancel_reason=b.cancel_reason,
+            override_reason=b.override_reason,
+        )
+        buckets.get(b.state, view.attended).append(item)
+    view.waitlisted.sort(key=lambda r: r.waitlist_position or 0)
+
+
+async def _move_targets(
+    s: AsyncSession, session: SessionRow, *, now: datetime
+) -> list[MoveTargetView]:
+    booked = (
+        select(func.count())
+        .where(Booking.session_id == SessionRow.id, Booking.state == S.BOOKED)
+        .correlate(SessionRow)
+        .scalar_subquery()
+    )
+    rows = (
+        await s.execute(
+            select(
+                SessionRow.id,
+                SessionRow.status,
+                SessionRow.starts_at,
+                SessionRow.ends_at,
+                SessionRow.signup_opens,
+                SessionRow.signup_closes,
+                SessionRow.capacity,
+                SessionRow.seats_held,
+                booked.label("booked"),
+            )
+            .where(
+                SessionRow.course_id == session.course_id,
+                SessionRow.id != session.id,
+                SessionRow.status.not_in(("draft", "cancelled")),
+                SessionRow.ends_at > now,
+            )
+            .order_by(SessionRow.starts_at, SessionRow.id)
+        )
+    ).all()
+    # The same test as the session's status everywhere else: open or full, nothing else.
+    rows = [
+        r
+        for r in rows
+        if session_status(
+            stored=r.status,
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+            signup_opens=r.signup_opens,
+            signup_closes=r.signup_closes,
+            seats=SeatCounts(r.capacity, r.seats_held),
+            now=now,
+        )
+        in ("open", "full")
+    ]
+    dates = await active_dates(s, [r.id for r in rows])
+    return [MoveTargetView(r.id, date_views(dates[r.id]), r.booked, r.capacity) for r in rows]
