@@ -88,3 +88,16 @@ def can_override_on(actor: Actor, facilitator_ids: Collection[int]) -> bool:
 def can_run_session(actor: Actor, facilitator_ids: Collection[int]) -> bool:
     """Take attendance, move, message and export: the session's trainers and administrators."""
     return can_view_roster(actor, facilitator_ids)
+
+
+# Pages
+
+
+def can_open_roster(actor: Actor, facilitator_emails: Collection[str]) -> bool:
+    """Whether a session row links to its roster: administrators, and the session's trainers
+    (the row knows them by email)."""
+    return actor.is_admin or actor.email in facilitator_emails
+
+
+def can_import_completions(actor: Actor) -> bool:
+    return actor.is_admin
