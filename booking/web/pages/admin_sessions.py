@@ -120,15 +120,18 @@ async def create_session(
         )
     message = f"Session scheduled: {when_held(created)}."
     if sent.invite:
-        invited = await roster.invite_waitlisted(db, clock, actor, created.id)
-        message += (
-            f" {invited} {'learner' if invited == 1 else 'learners'} waiting for another date "
-            f"{'was' if invited == 1 else 'were'} invited to book it."
-            if invited
-            else " Nobody was waiting on the other dates, so nobody was invited."
-        )
+        message += _invited(await roster.invite_waitlisted(db, clock, actor, created.id))
     flash(request, message)
     return to_course_page(course_id)
+
+
+def _invited(invited: int) -> str:
+    if not invited:
+        return " Nobody was waiting on the other dates, so nobody was invited."
+    return (
+        f" {invited} {'learner' if invited == 1 else 'learners'} waiting for another date "
+        f"{'was' if invited == 1 else 'were'} invited to book it."
+    )
 
 
 @get("/sessions/{session_id:int}/edit", include_in_schema=False)
