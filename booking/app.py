@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar import Litestar
+from litestar.channels import ChannelsPlugin
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -19,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp
 
 from billing.web import billing_routes
 from booking import PROJECT_ROOT, jobs, payments
@@ -29,17 +31,12 @@ from booking.kernel.errors import ServiceError
 from booking.logs import RequestContextMiddleware
 from booking.ratelimit import limiter_for
 from booking.web import live, ops, problems
-from booking.web.admin_pages import admin_routes
 from booking.web.admission import WriteAdmission
-from booking.web.api.routes import api_router
-from booking.web.approval_pages import approval_routes
-from booking.web.auth_pages import auth_routes
+from booking.web.api.router import api_router
 from booking.web.deps import provide_clock, provide_db, provide_page_actor
 from booking.web.inputs import StrictRequest, ids_in_range
-from booking.web.outbox_pages import outbox_routes
-from booking.web.pages import page_routes, template_globals
-from booking.web.records_pages import records_routes
-from booking.web.roster_pages import roster_routes
+from booking.web.pages.formatting import template_globals
+from booking.web.pages.routes import page_routes
 from booking.web.security import SecurityMiddleware
 
 STATIC_DIR = PROJECT_ROOT / "booking" / "static"
@@ -53,7 +50,52 @@ def create_app(
     settings.require_secret_key()
     clock = clock or SystemClock()
     worker_inline = settings.worker == "inline" if run_worker is None else run_worker
+    channels = live.channels_plugin(settings)
+    app = Litestar(
+        route_handlers=_route_handlers(settings),
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "clock": Provide(provide_clock, sync_to_thread=False),
+        },
+        state=State({"settings": settings, "clock": clock}),
+        lifespan=[_lifespan(settings, clock, channels, worker_inline=worker_inline)],
+        plugins=[channels],
+        middleware=[_session_cookie(settings).middleware],
+        csrf_config=_csrf(settings),
+        template_config=_templates(settings),
+        exception_handlers=_exception_handlers(),
+        # Bad input from outside is refused here, once for every route (booking/web/inputs.py).
+        request_class=StrictRequest,
+        guards=[ids_in_range],
+        openapi_config=_openapi(),
+        debug=False,
+        # Logging is configured by the process (booking/logs.py: JSON lines with the request
+        # id), not by Litestar, which would replace it with its own format.
+        logging_config=None,
+    )
+    app.asgi_handler = _outermost(app.asgi_handler, settings)
+    return app
 
+
+def _route_handlers(settings: Settings) -> list[Any]:
+    return [
+        ops.health,
+        ops.favicon,
+        ops.ready,
+        api_router(),
+        *page_routes(),
+        # Billing's pages and the Stripe webhook; booking's listener rides on the port.
+        *billing_routes(actor_provider=provide_page_actor, port=payments.port(settings)),
+        live.live,
+        create_static_files_router(
+            path="/static", directories=[STATIC_DIR], include_in_schema=False
+        ),
+    ]
+
+
+def _lifespan(
+    settings: Settings, clock: Clock, channels: ChannelsPlugin, *, worker_inline: bool
+) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = Database(settings, application_name="booking-web")
@@ -81,90 +123,65 @@ def create_app(
             await app.state.limiter.aclose()
             await db.dispose()
 
-    channels = live.channels_plugin(settings)
-    key = hashlib.sha256(settings.secret_key.encode()).digest()
-    secure_cookies = settings.base_url.startswith("https://")
-    session_config = CookieBackendConfig(
-        secret=key,
+    return lifespan
+
+
+def _session_cookie(settings: Settings) -> CookieBackendConfig:
+    return CookieBackendConfig(
+        secret=hashlib.sha256(settings.secret_key.encode()).digest(),
         key="booking_session",
         max_age=12 * 3600,
         httponly=True,
-        secure=secure_cookies,
+        secure=settings.base_url.startswith("https://"),
         samesite="lax",
     )
-    csrf = CSRFConfig(
+
+
+def _csrf(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(
         secret=settings.secret_key,
-        cookie_secure=secure_cookies,
+        cookie_secure=settings.base_url.startswith("https://"),
         cookie_samesite="lax",
         exclude=["/api/", "/health", "/ready", "/webhooks/"],
     )
 
+
+def _templates(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     def engine_callback(engine: JinjaTemplateEngine) -> None:
         engine.engine.globals.update(template_globals(settings))
 
-    exception_handlers: dict[Any, Any] = {
+    return TemplateConfig(
+        directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=engine_callback
+    )
+
+
+def _exception_handlers() -> dict[Any, Any]:
+    return {
         ServiceError: problems.service_error_handler,
         ValidationException: problems.validation_error_handler,
         HTTPException: problems.http_error_handler,
         500: problems.internal_error_handler,
     }
 
-    app = Litestar(
-        route_handlers=[
-            ops.health,
-            ops.favicon,
-            ops.ready,
-            api_router(),
-            *page_routes(),
-            *outbox_routes(),
-            *approval_routes(),
-            *auth_routes(),
-            *admin_routes(),
-            *roster_routes(),
-            *records_routes(),
-            # Billing's pages and the Stripe webhook; booking's listener rides on the port.
-            *billing_routes(actor_provider=provide_page_actor, port=payments.port(settings)),
-            live.live,
-            create_static_files_router(
-                path="/static", directories=[STATIC_DIR], include_in_schema=False
-            ),
-        ],
-        dependencies={
-            "db": Provide(provide_db, sync_to_thread=False),
-            "clock": Provide(provide_clock, sync_to_thread=False),
-        },
-        state=State({"settings": settings, "clock": clock}),
-        lifespan=[lifespan],
-        plugins=[channels],
-        middleware=[session_config.middleware],
-        csrf_config=csrf,
-        template_config=TemplateConfig(
-            directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=engine_callback
-        ),
-        exception_handlers=exception_handlers,
-        # Bad input from outside is refused here, once for every route (booking/web/inputs.py).
-        request_class=StrictRequest,
-        guards=[ids_in_range],
-        openapi_config=OpenAPIConfig(
-            title="Workshop booking API",
-            version="1",
-            path="/api/v1",
-            render_plugins=[ScalarRenderPlugin(path="/docs")],
-            description="Book places on training sessions, manage waitlists and rosters.",
-        ),
-        debug=False,
-        # Logging is configured by the process (booking/logs.py: JSON lines with the request
-        # id), not by Litestar, which would replace it with its own format.
-        logging_config=None,
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Workshop booking API",
+        version="1",
+        path="/api/v1",
+        render_plugins=[ScalarRenderPlugin(path="/docs")],
+        description="Book places on training sessions, manage waitlists and rosters.",
     )
-    # Outermost, around Litestar's own exception handling, so that every response (404s and
-    # errors included) carries the request id and is logged once with its status and duration.
-    # State-changing requests are admitted first come, first served, as many at a time as
-    # the database pool has connections (booking/web/admission.py).
-    app.asgi_handler = RequestContextMiddleware(
+
+
+def _outermost(handler: ASGIApp, settings: Settings) -> ASGIApp:
+    """Outermost, around Litestar's own exception handling, so that every response (404s and
+    errors included) carries the request id and is logged once with its status and duration.
+    State-changing requests are admitted first come, first served, as many at a time as the
+    database pool has connections (booking/web/admission.py)."""
+    return RequestContextMiddleware(
         SecurityMiddleware(
-            WriteAdmission(app.asgi_handler, limit=settings.db_pool_size),
+            WriteAdmission(handler, limit=settings.db_pool_size),
             base_url=settings.base_url,
         )
     )
-    return app

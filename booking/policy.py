@@ -216,3 +216,12 @@ def sees_every_joining_link(actor: Actor) -> bool:
     """Administrators see every session's joining link; others only a session they run or are
     booked on (the catalogue asks which, one query each, only when this says no)."""
     return actor.is_admin
+
+
+# Pages
+
+
+def can_open_roster(actor: Actor, facilitator_emails: Collection[str]) -> bool:
+    """Whether a session row links to its roster: administrators, and the session's trainers
+    (the row knows them by email)."""
+    return actor.is_admin or actor.email in facilitator_emails

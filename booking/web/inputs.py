@@ -29,6 +29,7 @@ from litestar.types import Empty
 
 from booking import policy
 from booking.kernel.actors import Actor
+from booking.web.deps import api_actor
 
 # The database keys are BIGINT (INTEGER on SQLite): both are signed 64-bit.
 MAX_ID = 2**63 - 1
@@ -81,8 +82,6 @@ def _validation_exception(exc: msgspec.ValidationError) -> ValidationException:
 
 async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """An administrator's route: 401 without a token, 403 for anyone else, before the body."""
-    from booking.web.deps import api_actor  # deps imports the services; keep this module light
-
     actor: Actor = await api_actor(connection)
     if not policy.can_administer(actor):
         raise PermissionDeniedException("Only administrators can do this.")

@@ -17,7 +17,7 @@ from booking.catalogue import CourseInput
 from booking.clock import FixedClock
 from booking.domain.states import state_name
 from booking.kernel import audit
-from booking.web.approval_pages import what_happens_next
+from booking.web.pages.approvals import what_happens_next
 from tests import support
 from tests.web.conftest import Browser
 

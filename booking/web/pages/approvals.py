@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
@@ -20,8 +19,7 @@ from booking.db import Database
 from booking.domain.states import state_name
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ConflictError, InvalidError
-from booking.web.deps import provide_page_actor
-from booking.web.pages import flash, page
+from booking.web.pages.render import flash, page
 
 
 @get("/approvals", include_in_schema=False)
@@ -117,12 +115,4 @@ def what_happens_next(outcome: approvals.Decision) -> str:
     return f"The booking is now {state_name(b.state).lower()}."
 
 
-def approval_routes() -> list[Any]:
-    return [
-        Router(
-            path="/",
-            route_handlers=[queue_page, link_page, decide],
-            dependencies={"actor": Provide(provide_page_actor)},
-            include_in_schema=False,
-        )
-    ]
+HANDLERS = [queue_page, link_page, decide]

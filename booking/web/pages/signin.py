@@ -13,8 +13,7 @@ from booking.db import Database
 from booking.kernel import audit
 from booking.kernel.actors import Actor
 from booking.people import auth
-
-FLASH_KEY = "flash"
+from booking.web.pages.render import FLASH_KEY
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

@@ -1,12 +1,11 @@
-"""The trainer's roster actions: attendance (one by one with htmx, or all at once), adding,
+"""The trainer's roster: the page, attendance (one by one with htmx, or all at once), adding,
 removing and moving learners, messaging everyone, and the CSV and PDF downloads."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from billing.web import csv_download
@@ -17,19 +16,15 @@ from booking.db import Database
 from booking.domain.states import state_name
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ConflictError, InvalidError, RefusedError
-from booking.web.deps import limit_booking_rate, provide_page_actor
-from booking.web.pages import flash, is_htmx, page, partial
+from booking.web.deps import limit_booking_rate
+from booking.web.pages.forms import form_fields, whole_number
+from booking.web.pages.render import flash, is_htmx, page, partial
 
 ATTENDANCE_LABELS = {
     "attended": "Attended",
     "partially_attended": "Partly attended",
     "no_show": "No-show",
 }
-
-
-async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def _back(session_id: int, anchor: str = "") -> Redirect:
@@ -40,15 +35,32 @@ def _lock_days(request: Request[Any, Any, Any]) -> int:
     return int(request.app.state.settings.attendance_lock_days)
 
 
+@get("/sessions/{session_id:int}/roster", include_in_schema=False)
+async def roster_page(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
+) -> Template:
+    view, targets = await roster.roster_and_move_targets(db, clock, actor, session_id)
+    now = clock.now()
+    session = view.session
+    started = bool(session.dates) and now >= session.dates[0].start
+    return page(
+        request,
+        "booking/roster.html",
+        actor=actor,
+        nav="courses",
+        roster=view,
+        can_mark=started and session.status != "cancelled",
+        targets=targets,
+        attendance_labels=ATTENDANCE_LABELS,
+    )
+
+
 @post("/sessions/{session_id:int}/attendance", include_in_schema=False, status_code=200)
 async def mark_one(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Response[Any]:
-    form = await _form(request)
-    try:
-        booking_id = int(form.get("booking_id", ""))
-    except ValueError:
-        booking_id = 0
+    form = await form_fields(request)
+    booking_id = whole_number(form.get("booking_id", "")) or 0
     status = form.get("status", "")
     try:
         view = await roster.mark_attendance(
@@ -111,7 +123,7 @@ async def add_learner(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Redirect:
     await roster.read_roster(db, clock, actor, session_id)  # 403/404 before anything else
-    form = await _form(request)
+    form = await form_fields(request)
     email = form.get("email", "").strip()
     reason = form.get("reason", "").strip()
     if not email or not reason:
@@ -139,7 +151,7 @@ async def add_learner(
 async def remove_learner(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, booking_id: int
 ) -> Redirect:
-    form = await _form(request)
+    form = await form_fields(request)
     view = await bookings.get_booking(db, clock, actor, booking_id)
     try:
         await bookings.cancel_booking(
@@ -159,12 +171,11 @@ async def remove_learner(
 async def move_learner(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, booking_id: int
 ) -> Redirect:
-    form = await _form(request)
+    form = await form_fields(request)
     view = await bookings.get_booking(db, clock, actor, booking_id)
     await roster.read_roster(db, clock, actor, view.session_id)  # trainers and admins only
-    try:
-        target = int(form.get("session_id", ""))
-    except ValueError:
+    target = whole_number(form.get("session_id", ""))
+    if target is None:
         flash(request, "Choose the session to move to.")
         return _back(view.session_id)
     try:
@@ -205,7 +216,7 @@ async def message_form(
 async def send_message(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Response[Any]:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         sent = await roster.message_attendees(
             db,
@@ -248,22 +259,15 @@ async def sign_in_pdf(db: Database, clock: Clock, actor: Actor, session_id: int)
     )
 
 
-def roster_routes() -> list[Any]:
-    return [
-        Router(
-            path="/",
-            route_handlers=[
-                mark_one,
-                mark_all,
-                add_learner,
-                remove_learner,
-                move_learner,
-                message_form,
-                send_message,
-                export_csv,
-                sign_in_pdf,
-            ],
-            dependencies={"actor": Provide(provide_page_actor)},
-            include_in_schema=False,
-        )
-    ]
+HANDLERS = [
+    roster_page,
+    mark_one,
+    mark_all,
+    add_learner,
+    remove_learner,
+    move_learner,
+    message_form,
+    send_message,
+    export_csv,
+    sign_in_pdf,
+]

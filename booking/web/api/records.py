@@ -1,5 +1,6 @@
-"""JSON API for learner records: the change feed for the e-learning side, records of learning,
-the manager's team, the compliance report, course completion rules and the CSV import."""
+"""JSON API for learner records: the change feed for the e-learning side, completions from it,
+records of learning, the manager's team, the compliance report, course completion rules and the
+CSV import."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
+from booking.web.api import schemas
 from booking.web.api.schemas import NO_NUL, CourseCode, Int32, Short
 from booking.web.inputs import admins_only
 
@@ -99,6 +101,31 @@ async def put_record_rules(
         mandatory=data.mandatory,
         due_within_days=data.due_within_days,
     )
+
+
+@post_("/records/completions", summary="Completions from the e-learning side", status_code=200)
+async def post_completions(
+    db: Database, clock: Clock, actor: Actor, data: list[schemas.CompletionIn]
+) -> dict[str, Any]:
+    accepted, results = await records.record_completions(
+        db,
+        clock,
+        actor,
+        [
+            records.CompletionInput(
+                course_code=c.course_code,
+                completed_at=c.completed_at,
+                learner_email=c.learner_email,
+                personnel_number=c.personnel_number,
+                source=c.source,
+            )
+            for c in data
+        ],
+    )
+    return {
+        "accepted": accepted,
+        "results": [{"index": r.index, "status": r.status, "message": r.message} for r in results],
+    }
 
 
 @post_(

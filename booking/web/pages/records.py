@@ -6,23 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
-from litestar.datastructures import UploadFile
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.response import Template
 
 from billing.web import csv_download
-from booking import records
+from booking import policy, records
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
-from booking.web.deps import provide_page_actor
-from booking.web.pages import page
+from booking.web.pages.forms import csv_upload_text
+from booking.web.pages.render import NO_STORE, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NO_STORE = {"Cache-Control": "no-store"}
-MAX_UPLOAD = 5_000_000
 
 
 def _ext(request: Request[Any, Any, Any]) -> str:
@@ -162,7 +158,7 @@ async def compliance_download(
 
 @get("/admin/records/import", include_in_schema=False)
 async def import_form(request: Request[Any, Any, Any], actor: Actor) -> Template:
-    if not actor.is_admin:
+    if not policy.can_import_completions(actor):
         raise ForbiddenError("Only administrators can import completions.")
     return page(request, "booking/record_import.html", actor=actor, nav="compliance", results=None)
 
@@ -171,26 +167,14 @@ async def import_form(request: Request[Any, Any, Any], actor: Actor) -> Template
 async def import_upload(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
 ) -> Template:
-    if not actor.is_admin:
+    if not policy.can_import_completions(actor):
         raise ForbiddenError("Only administrators can import completions.")
-    form = await request.form()
-    upload = form.get("file")
     error = None
     accepted: int = 0
     results: list[records.ItemResult] = []
     status = 200
     try:
-        if not isinstance(upload, UploadFile):
-            raise InvalidError("Choose a CSV file to import.", "file")
-        data = await upload.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            raise InvalidError("The file is larger than 5 MB; split it.", "file")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidError(
-                "The file must be UTF-8 text (save it as CSV UTF-8).", "file"
-            ) from None
+        text = await csv_upload_text(request)
         accepted, results = await records.import_completions_csv(db, clock, actor, text)
     except InvalidError as exc:
         error, status = exc.detail, 422
@@ -206,24 +190,16 @@ async def import_upload(
     )
 
 
-def records_routes() -> list[Any]:
-    return [
-        Router(
-            path="/",
-            route_handlers=[
-                my_record_page,
-                my_record_download,
-                required_learning_page,
-                person_record_page,
-                person_record_download,
-                team_page,
-                team_download,
-                compliance_page,
-                compliance_download,
-                import_form,
-                import_upload,
-            ],
-            dependencies={"actor": Provide(provide_page_actor)},
-            include_in_schema=False,
-        )
-    ]
+HANDLERS = [
+    my_record_page,
+    my_record_download,
+    required_learning_page,
+    person_record_page,
+    person_record_download,
+    team_page,
+    team_download,
+    compliance_page,
+    compliance_download,
+    import_form,
+    import_upload,
+]

@@ -11,14 +11,13 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
 from billing import services as billing
-from billing.domain.money import Money
 from billing.models import CostCode
 from billing.web import csv_download
 from booking import payments
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
-from booking.kernel.errors import InvalidError
+from booking.web.api.params import money_in
 from booking.web.api.schemas import LONG_TEXT, Email, MoneyIn, text
 from booking.web.inputs import admins_only
 
@@ -40,15 +39,6 @@ def _config(request: Request[Any, Any, Any]) -> payments.BillingConfig:
     return payments.billing_config(request.app.state.settings)
 
 
-def _limit(value: MoneyIn | None) -> Money | None:
-    if value is None:
-        return None
-    try:
-        return Money(value.amount, value.currency.upper())
-    except (TypeError, ValueError) as exc:
-        raise InvalidError(str(exc), "annual_limit") from exc
-
-
 @post("/cost-codes", summary="Create a cost code", status_code=201, guards=[admins_only])
 async def create_cost_code(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, data: CostCodeIn
@@ -64,7 +54,7 @@ async def create_cost_code(
             budget_holder_email=data.budget_holder_email,
             active_from=data.active_from,
             active_to=data.active_to,
-            annual_limit=_limit(data.annual_limit),
+            annual_limit=money_in(data.annual_limit, "annual_limit"),
         ),
     )
 
@@ -151,14 +141,3 @@ async def journal_csv(
         datetime.combine(to, time()) if to else None,
     )
     return csv_download(text, "journal.csv")
-
-
-BILLING_HANDLERS = [
-    create_cost_code,
-    import_cost_codes,
-    list_cost_codes,
-    cancellation_quote,
-    booking_payment,
-    waive_fee,
-    journal_csv,
-]

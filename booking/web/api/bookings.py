@@ -1,0 +1,111 @@
+"""API: booking a place, a booking, cancelling it, answering an offer, and my bookings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from booking import bookings
+from booking.bookings import BookingRequest
+from booking.clock import Clock
+from booking.db import Database
+from booking.kernel.actors import Actor
+from booking.kernel.views import BookingView, MoneyView
+from booking.web.api import schemas
+from booking.web.api.params import (
+    CursorParam,
+    LimitParam,
+    booking_response,
+    cursor_of,
+    idempotency_claim,
+    money_in,
+)
+from booking.web.deps import limit_booking_rate
+
+
+@get("/me/bookings", summary="Own bookings")
+async def my_bookings(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    cursor: str | None = CursorParam,
+    limit: int = LimitParam,
+) -> dict[str, Any]:
+    page = await bookings.my_bookings(db, clock, actor, cursor=cursor_of(cursor), limit=limit or 50)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@post(
+    "/sessions/{session_id:int}/bookings",
+    summary="Book a place (or join the waiting list)",
+    description="Accepts an `Idempotency-Key` header. Refusals carry `reasons`.",
+)
+async def create_booking(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    session_id: int,
+    data: schemas.BookingIn,
+) -> Response[BookingView]:
+    await limit_booking_rate(request, actor, data.learner_email)
+    claim = idempotency_claim(request, actor, f"book:{session_id}", data)
+    outcome = await bookings.book_place(
+        db,
+        clock,
+        actor,
+        BookingRequest(
+            session_id=session_id,
+            learner_email=data.learner_email,
+            cost_code=data.cost_code,
+            special_requirements=data.special_requirements,
+            answers=data.answers,
+            accept_terms=data.accept_terms,
+            override_reason=data.override_reason,
+            overbook=data.overbook,
+            move_from=data.move_from,
+        ),
+        idempotency=claim,
+        seat_guard=request.app.state.settings.seat_guard,
+    )
+    return booking_response(outcome)
+
+
+@get("/bookings/{booking_id:int}", summary="A booking with its history")
+async def get_booking(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    return await bookings.get_booking(db, clock, actor, booking_id)
+
+
+@post("/bookings/{booking_id:int}/cancel", summary="Cancel a booking", status_code=200)
+async def cancel_booking(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    booking_id: int,
+    data: schemas.CancelIn,
+) -> Response[BookingView]:
+    claim = idempotency_claim(request, actor, f"cancel:{booking_id}", data)
+    quoted = money_in(data.quoted_fee, "quoted_fee")
+    outcome = await bookings.cancel_booking(
+        db,
+        clock,
+        actor,
+        booking_id,
+        reason=data.reason,
+        details=data.details,
+        quoted_fee=MoneyView(quoted.amount, quoted.currency) if quoted else None,
+        idempotency=claim,
+    )
+    return booking_response(outcome)
+
+
+@post("/bookings/{booking_id:int}/accept", summary="Accept a waitlist offer", status_code=200)
+async def accept_offer(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    return await bookings.accept_offer(db, clock, actor, booking_id)
+
+
+@post("/bookings/{booking_id:int}/decline", summary="Decline a waitlist offer", status_code=200)
+async def decline_offer(db: Database, clock: Clock, actor: Actor, booking_id: int) -> BookingView:
+    return await bookings.decline_offer(db, clock, actor, booking_id)

@@ -1,0 +1,57 @@
+"""Every page handler, mounted: the signed-in pages behind one `actor` dependency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Router
+from litestar.di import Provide
+
+from booking.web.deps import provide_page_actor
+from booking.web.pages import (
+    admin_cancel,
+    admin_copy,
+    admin_sessions,
+    approvals,
+    audit,
+    calendar,
+    catalogue,
+    login,
+    my_bookings,
+    outbox,
+    passwords,
+    records,
+    roster,
+)
+
+
+def page_routes() -> list[Any]:
+    """Every page: those that may ask who is signed in (the `actor` dependency sends everyone
+    else to the login page), single sign-on and passwords (for anyone), and the calendar feed,
+    which its private link opens."""
+    return [
+        Router(
+            path="/",
+            route_handlers=[
+                *catalogue.HANDLERS,
+                *my_bookings.HANDLERS,
+                *outbox.HANDLERS,
+                calendar.reset_feed,
+                *approvals.HANDLERS,
+                *admin_sessions.HANDLERS,
+                *admin_copy.HANDLERS,
+                *admin_cancel.HANDLERS,
+                *roster.HANDLERS,
+                *records.HANDLERS,
+                *login.HANDLERS,
+            ],
+            dependencies={"actor": Provide(provide_page_actor)},
+            include_in_schema=False,
+        ),
+        Router(
+            path="/",
+            route_handlers=[*login.SSO_HANDLERS, *passwords.HANDLERS, audit.audit_page],
+            include_in_schema=False,
+        ),
+        calendar.calendar_feed,
+    ]
