@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from booking.db_values import BoundedText
+from booking.domain.states import ACTIVE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -38,7 +39,7 @@ NAMING_CONVENTION = {
 }
 
 # States that hold or wait for a place: at most one of these per (session, learner).
-ACTIVE_STATES = ("pending_approval", "pending_payment", "booked", "offered", "waitlisted")
+ACTIVE_STATES = ACTIVE
 _ACTIVE_SQL = "state IN ('pending_approval', 'pending_payment', 'booked', 'offered', 'waitlisted')"
 
 BigId = BigInteger().with_variant(Integer, "sqlite")

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from booking import eligibility, payments, policy
-from booking.bookings.service import existing_bookings
+from booking.bookings.facts import existing_bookings
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.booking_rules import (
