@@ -88,3 +88,13 @@ def can_override_on(actor: Actor, facilitator_ids: Collection[int]) -> bool:
 def can_run_session(actor: Actor, facilitator_ids: Collection[int]) -> bool:
     """Take attendance, move, message and export: the session's trainers and administrators."""
     return can_view_roster(actor, facilitator_ids)
+
+
+# Bookings
+
+
+def can_see_joining_link(*, is_admin: bool, runs_session: bool, holds_place: bool) -> bool:
+    """An online session's joining link goes only to administrators, to the session's trainers
+    and to learners holding a place on it: on pages, in the API and in emails alike (the caller
+    says which of these the reader is; emails go to people, not to actors)."""
+    return is_admin or runs_session or holds_place
