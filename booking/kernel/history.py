@@ -42,6 +42,7 @@ async def record_transition(
     from_state = booking.state
     if not can_move(from_state, to_state):
         raise TransitionError(f"booking {booking.id} cannot move from {from_state} to {to_state}")
+    to_state = BookingState(to_state).value  # a plain string in the row, history and payload
     booking.state = to_state
     booking.updated_at = now
     await write_history(
