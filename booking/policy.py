@@ -225,3 +225,13 @@ def can_open_roster(actor: Actor, facilitator_emails: Collection[str]) -> bool:
     """Whether a session row links to its roster: administrators, and the session's trainers
     (the row knows them by email)."""
     return actor.is_admin or actor.email in facilitator_emails
+
+
+# Bookings
+
+
+def can_see_joining_link(*, is_admin: bool, runs_session: bool, holds_place: bool) -> bool:
+    """An online session's joining link goes only to administrators, to the session's trainers
+    and to learners holding a place on it: on pages, in the API and in emails alike (the caller
+    says which of these the reader is; emails go to people, not to actors)."""
+    return is_admin or runs_session or holds_place

@@ -1,23 +1,23 @@
 """Booking a place: book, cancel, accept or decline an offer, and a learner's bookings.
 
 This package's public face: what the web, the jobs and other packages call. The modules inside
-are its own."""
+are its own: `book` (the booking use case, over `facts` → `decision` → `approval_plan` →
+`claim` → `recording`), `cancel`, `offer_replies`, `sweeps`, `idempotency`, `queries`, and the
+pages' reads `offers` (what the session table offers) and `overview`.
+"""
 
-from booking.bookings.service import (
-    ACTIVE_STATES,
-    BookingOutcome,
-    BookingRequest,
-    IdempotencyClaim,
-    accept_offer,
-    book_place,
-    cancel_booking,
-    close_started_waitlists,
-    decline_offer,
-    existing_bookings,
-    expire_offers,
-    get_booking,
-    my_bookings,
-)
+from booking.bookings.book import book_place
+from booking.bookings.cancel import cancel_booking
+from booking.bookings.facts import existing_bookings
+from booking.bookings.idempotency import IdempotencyClaim
+from booking.bookings.offer_replies import accept_offer, decline_offer
+from booking.bookings.queries import get_booking, my_bookings
+from booking.bookings.requests import BookingOutcome, BookingRequest
+from booking.bookings.sweeps import close_started_waitlists, expire_offers
+from booking.domain.states import ACTIVE
+
+# The states that hold or wait for a place (the domain's set), by the name callers know.
+ACTIVE_STATES = ACTIVE
 
 __all__ = [
     "ACTIVE_STATES",

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from booking import eligibility, payments, policy
-from booking.bookings.service import existing_bookings
+from booking.bookings.facts import existing_bookings
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.booking_rules import (
@@ -22,6 +22,7 @@ from booking.domain.booking_rules import (
 )
 from booking.domain.reasons import Reason
 from booking.domain.schedule import DateSlot
+from booking.domain.states import BookingState
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, slots
 from booking.kernel.errors import NotFoundError
@@ -62,7 +63,10 @@ class CourseOffers:
             offer
             for sid, offer in self.sessions.items()
             if sid != session_id
-            and (offer.action == "signup" or (offer.action == "move" and offer.move_to == "booked"))
+            and (
+                offer.action == "signup"
+                or (offer.action == "move" and offer.move_to == BookingState.BOOKED)
+            )
         ]
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from booking import policy
-from booking.bookings.service import ACTIVE_STATES
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.states import ACTIVE
 from booking.kernel.actors import Actor
 from booking.kernel.views import BookingView
 from booking.models import Booking
@@ -52,7 +52,7 @@ async def own_bookings_on(
             if session_id in active:
                 continue
             chosen[session_id] = booking_id
-            if state in ACTIVE_STATES:
+            if state in ACTIVE:
                 active.add(session_id)
         views = await booking_views(s, list(chosen.values()), now=clock.now(), with_history=False)
         return {v.session_id: v for v in views}
@@ -72,7 +72,7 @@ async def my_bookings_overview(db: Database, clock: Clock, actor: Actor) -> MyBo
             )
         ).all()
         upcoming = sorted(
-            (r for r in rows if r.state in ACTIVE_STATES and r.ends_at > now),
+            (r for r in rows if r.state in ACTIVE and r.ends_at > now),
             key=lambda r: (r.starts_at, r.id),
         )
         upcoming_ids = {r.id for r in upcoming}

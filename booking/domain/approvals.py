@@ -46,11 +46,12 @@ def plan_approvals(
     booking for someone else has given the manager's and the administrator's. A learner with no
     line manager on record goes to the administrators instead. The budget holder's step applies
     only when billing names one (a cost code pays and a fee can arise), and not when the learner
-    is that budget holder.
+    is that budget holder; billing naming one adds the step, before the administrators', even
+    when the course does not list it.
     """
     on_behalf_admin = booker.is_admin and booker.person_id != learner_id
     plan: list[ApprovalStep] = []
-    for kind in steps:
+    for kind in with_budget_holder(steps, budget_holder_id):
         if kind == "self":
             continue
         if kind == "manager":
@@ -72,6 +73,15 @@ def plan_approvals(
             continue
         deduped.append(step)
     return deduped
+
+
+def with_budget_holder(steps: Sequence[str], budget_holder_id: int | None) -> list[str]:
+    """The course's steps, with the budget holder's inserted before the administrators' (or
+    last) when billing names a budget holder and the course does not list one."""
+    steps = list(steps)
+    if budget_holder_id is not None and "budget_holder" not in steps:
+        steps.insert(steps.index("admin") if "admin" in steps else len(steps), "budget_holder")
+    return steps
 
 
 def terms_reasons(steps: Sequence[str], accepted: bool, version: int) -> list[Reason]:

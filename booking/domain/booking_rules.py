@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from booking.domain.approvals import terms_reasons
 from booking.domain.eligibility import (
@@ -110,75 +111,13 @@ def decide_booking(
     sign_up: SignUp | None = SignUp(accept_terms=True),
 ) -> BookingDecision:
     """`sign_up=None`: the learner has sent nothing yet, so answers and terms are not judged."""
-    reasons: list[Reason] = []
-
-    # The state of the session.
-    if session.stored_status == "cancelled":
-        return _refuse(Reason("session_cancelled", "This session has been cancelled."))
-    if session.stored_status == "draft":
-        return _refuse(Reason("session_not_published", "This session is not open for booking yet."))
-    if now >= session.ends_at:
-        return _refuse(Reason("session_over", "This session has already taken place."))
-    if now >= session.starts_at and not overrides.signup_window:
-        return _refuse(
-            Reason("session_started", "This session has started; sign-up is no longer possible.")
-        )
-    if not overrides.signup_window:
-        if session.signup_opens is not None and now < session.signup_opens:
-            reasons.append(
-                Reason(
-                    "signup_not_open",
-                    "Sign-up for this session has not opened yet; it opens on "
-                    f"{_when(session.signup_opens, session)}.",
-                    extra={"opens_at": session.signup_opens.isoformat()},
-                )
-            )
-        elif session.signup_closes is not None and now >= session.signup_closes:
-            reasons.append(
-                Reason(
-                    "signup_closed",
-                    "Sign-up for this session has closed. Choose another date or ask the "
-                    "training team to add you.",
-                )
-            )
-
-    # The learner's other bookings.
-    for other in existing:
-        if other.session_id == session.id:
-            reasons.append(
-                Reason(
-                    "already_booked",
-                    "You already have a place on this session"
-                    + (
-                        " (on the waiting list)." if other.state == BookingState.WAITLISTED else "."
-                    ),
-                    extra={"booking_id": other.id},
-                )
-            )
-        elif other.course_id == session.course_id and not session.allow_multiple_bookings:
-            reasons.append(
-                Reason(
-                    "already_on_course",
-                    f"You already hold a place on another date of {session.course_title}. "
-                    "Move that booking to this date instead of booking twice.",
-                    extra={"booking_id": other.id, "session_id": other.session_id},
-                )
-            )
-        elif (
-            not overrides.clash
-            and other.state in BLOCKS_CALENDAR
-            and _clashes(session.dates, other.dates)
-        ):
-            reasons.append(
-                Reason(
-                    "clash",
-                    f"This session overlaps your booking on {other.course_title}. "
-                    "Cancel or move that booking first, or choose another date.",
-                    extra={"booking_id": other.id, "session_id": other.session_id},
-                )
-            )
-
-    # Who the learner is.
+    closed = _session_closed(session, now=now, overrides=overrides)
+    if closed is not None:
+        return _refuse(closed)
+    reasons = [
+        *_signup_window_reasons(session, now=now, overrides=overrides),
+        *_other_booking_reasons(session, existing, overrides=overrides),
+    ]
     if not overrides.eligibility:
         reasons.extend(
             eligibility_reasons(
@@ -191,17 +130,125 @@ def decide_booking(
                 certification=session.certification,
             )
         )
-
-    # What they sent.
     if sign_up is not None:
-        reasons.extend(answer_reasons(session.questions, dict(sign_up.answers or {})))
-        reasons.extend(
-            terms_reasons(session.approval_steps, sign_up.accept_terms, session.terms_version)
-        )
-
+        reasons.extend(_sign_up_reasons(session, sign_up))
     if reasons:
         return BookingDecision(None, reasons)
+    return _place(session, overrides=overrides)
 
+
+def booking_conflict(
+    other: ExistingBooking,
+    *,
+    session_id: int,
+    course_id: int,
+    allow_multiple_bookings: bool,
+    dates: Sequence[DateSlot],
+    clash_overridden: bool = False,
+) -> str | None:
+    """Why the learner's `other` booking stands in the way of a place on this session, if it
+    does: `already_booked` (this very session), `already_on_course` (another date of a course
+    taken once), `clash` (overlapping dates of a booking that holds or awaits a seat). The same
+    rule refuses a sign-up and skips a waiting learner at promotion."""
+    if other.session_id == session_id:
+        return "already_booked"
+    if other.course_id == course_id and not allow_multiple_bookings:
+        return "already_on_course"
+    if not clash_overridden and other.state in BLOCKS_CALENDAR and _clashes(dates, other.dates):
+        return "clash"
+    return None
+
+
+def _session_closed(session: SessionFacts, *, now: datetime, overrides: Overrides) -> Reason | None:
+    """The state of the session, when it rules out any place on it."""
+    if session.stored_status == "cancelled":
+        return Reason("session_cancelled", "This session has been cancelled.")
+    if session.stored_status == "draft":
+        return Reason("session_not_published", "This session is not open for booking yet.")
+    if now >= session.ends_at:
+        return Reason("session_over", "This session has already taken place.")
+    if now >= session.starts_at and not overrides.signup_window:
+        return Reason("session_started", "This session has started; sign-up is no longer possible.")
+    return None
+
+
+def _signup_window_reasons(
+    session: SessionFacts, *, now: datetime, overrides: Overrides
+) -> list[Reason]:
+    if overrides.signup_window:
+        return []
+    if session.signup_opens is not None and now < session.signup_opens:
+        return [
+            Reason(
+                "signup_not_open",
+                "Sign-up for this session has not opened yet; it opens on "
+                f"{_when(session.signup_opens, session)}.",
+                extra={"opens_at": session.signup_opens.isoformat()},
+            )
+        ]
+    if session.signup_closes is not None and now >= session.signup_closes:
+        return [
+            Reason(
+                "signup_closed",
+                "Sign-up for this session has closed. Choose another date or ask the "
+                "training team to add you.",
+            )
+        ]
+    return []
+
+
+def _other_booking_reasons(
+    session: SessionFacts, existing: Sequence[ExistingBooking], *, overrides: Overrides
+) -> list[Reason]:
+    """The learner's other bookings: this session already, the course already, or a clash."""
+    reasons = []
+    for other in existing:
+        code = booking_conflict(
+            other,
+            session_id=session.id,
+            course_id=session.course_id,
+            allow_multiple_bookings=session.allow_multiple_bookings,
+            dates=session.dates,
+            clash_overridden=overrides.clash,
+        )
+        if code is not None:
+            reasons.append(_conflict_reason(code, session, other))
+    return reasons
+
+
+def _conflict_reason(code: str, session: SessionFacts, other: ExistingBooking) -> Reason:
+    if code == "already_booked":
+        waiting = " (on the waiting list)." if other.state == BookingState.WAITLISTED else "."
+        return Reason(
+            "already_booked",
+            "You already have a place on this session" + waiting,
+            extra={"booking_id": other.id},
+        )
+    if code == "already_on_course":
+        return Reason(
+            "already_on_course",
+            f"You already hold a place on another date of {session.course_title}. "
+            "Move that booking to this date instead of booking twice.",
+            extra={"booking_id": other.id, "session_id": other.session_id},
+        )
+    return Reason(
+        "clash",
+        f"This session overlaps your booking on {other.course_title}. "
+        "Cancel or move that booking first, or choose another date.",
+        extra={"booking_id": other.id, "session_id": other.session_id},
+    )
+
+
+def _sign_up_reasons(session: SessionFacts, sign_up: SignUp) -> list[Reason]:
+    """What the learner sent: the course's questions answered, its terms accepted."""
+    return [
+        *answer_reasons(session.questions, dict(sign_up.answers or {})),
+        *terms_reasons(session.approval_steps, sign_up.accept_terms, session.terms_version),
+    ]
+
+
+def _place(session: SessionFacts, *, overrides: Overrides) -> BookingDecision:
+    """Nothing stands in the way: a seat if one is free, else the waiting list if it has one."""
     if session.seats.free > 0 or overrides.capacity:
         return BookingDecision(BookingState.BOOKED)
     if session.waitlist_mode == "off":
@@ -311,8 +358,6 @@ def _clashes(a: Sequence[DateSlot], b: Sequence[DateSlot]) -> bool:
 
 
 def _when(at: datetime, session: SessionFacts) -> str:
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(session.dates[0].timezone) if session.dates else None
     local = at.astimezone(tz) if tz else at
     return local.strftime("%-d %B %Y at %H:%M %Z")
@@ -326,6 +371,7 @@ __all__ = [
     "ExistingBooking",
     "Overrides",
     "SessionFacts",
+    "booking_conflict",
     "decide_booking",
     "preview_booking",
 ]

@@ -52,15 +52,21 @@ REGISTERED = frozenset({S.BOOKED, S.PENDING_PAYMENT})
 IN_CALENDAR = REGISTERED | ATTENDANCE
 # Nothing moves out of these.
 FINAL = frozenset({S.CANCELLED, S.DECLINED})
+# Waiting for someone's yes: an approver's, or the card payment's.
+PENDING = frozenset({S.PENDING_APPROVAL, S.PENDING_PAYMENT})
+# In the waiting list, or at its front with an offer: the list closes when the session starts.
+IN_LINE = frozenset({S.WAITLISTED, S.OFFERED})
 
 TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
+    # To itself: one approver said yes and the request moves on to the next in the chain.
     S.PENDING_APPROVAL: frozenset(
-        {S.BOOKED, S.WAITLISTED, S.PENDING_PAYMENT, S.DECLINED, S.CANCELLED}
+        {S.PENDING_APPROVAL, S.BOOKED, S.WAITLISTED, S.PENDING_PAYMENT, S.DECLINED, S.CANCELLED}
     ),
     S.PENDING_PAYMENT: frozenset({S.BOOKED, S.CANCELLED}),
     S.WAITLISTED: frozenset({S.BOOKED, S.OFFERED, S.CANCELLED}),
     S.OFFERED: frozenset({S.BOOKED, S.CANCELLED}),
-    S.BOOKED: frozenset({S.CANCELLED, S.ATTENDED, S.PARTIALLY_ATTENDED, S.NO_SHOW}),
+    # To itself: a trainer moved the place to another session of the course.
+    S.BOOKED: frozenset({S.BOOKED, S.CANCELLED, S.ATTENDED, S.PARTIALLY_ATTENDED, S.NO_SHOW}),
     S.ATTENDED: frozenset({S.PARTIALLY_ATTENDED, S.NO_SHOW}),
     S.PARTIALLY_ATTENDED: frozenset({S.ATTENDED, S.NO_SHOW}),
     S.NO_SHOW: frozenset({S.ATTENDED, S.PARTIALLY_ATTENDED}),
@@ -70,4 +76,5 @@ TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
 
 
 def can_move(from_state: BookingState | str, to_state: BookingState | str) -> bool:
+    """Whether the state machine allows the move (`record_transition` refuses any other)."""
     return BookingState(to_state) in TRANSITIONS[BookingState(from_state)]

@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db import announce
+from booking.domain.states import BookingState, can_move
 from booking.kernel.actors import Actor
 from booking.kernel.outbox import INSERT_OUTBOX, outbox_row, session_channel
 from booking.models import Booking, BookingHistory, SessionFacilitator
@@ -18,6 +19,11 @@ from booking.models import Booking, BookingHistory, SessionFacilitator
 # cache keys), and this runs on every booking. A Core insert, so the row goes in as given.
 _HISTORY = cast(Table, BookingHistory.__table__)
 _INSERT_HISTORY = insert(_HISTORY).returning(_HISTORY.c.id)
+
+
+class TransitionError(RuntimeError):
+    """A move the booking state machine does not allow: a bug in the caller, never the user's
+    input (use cases check the state they expect and refuse with a `ConflictError` first)."""
 
 
 async def record_transition(
@@ -31,8 +37,12 @@ async def record_transition(
     notify: str | None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Move a booking, write its history row and queue the learner's notification, together."""
+    """Move a booking, write its history row and queue the learner's notification, together.
+    Only a move `domain.states.TRANSITIONS` lists is made."""
     from_state = booking.state
+    if not can_move(from_state, to_state):
+        raise TransitionError(f"booking {booking.id} cannot move from {from_state} to {to_state}")
+    to_state = BookingState(to_state).value  # a plain string in the row, history and payload
     booking.state = to_state
     booking.updated_at = now
     await write_history(
@@ -64,20 +74,9 @@ async def write_history(
     """Append the transition to the booking's history and queue its emails (to the learner, and
     to the session's trainers — `facilitators`, when the caller has already read them)."""
     await s.flush()
-    history_id = (
-        await s.execute(
-            _INSERT_HISTORY,
-            {
-                "booking_id": booking.id,
-                "at": now,
-                "actor_id": actor.person_id,
-                "actor": actor.label,
-                "from_state": from_state,
-                "to_state": to_state,
-                "reason": reason,
-            },
-        )
-    ).scalar_one()
+    history_id = await _insert_history(
+        s, booking, from_state, to_state, actor=actor, now=now, reason=reason
+    )
     announce(s, session_channel(booking.session_id))
     payload = {
         "booking_id": booking.id,
@@ -101,29 +100,72 @@ async def write_history(
                 payload=payload,
             )
         )
-    trainer_topic = None
-    if to_state == "booked" and from_state != "booked":
-        trainer_topic = "trainer.booked"
-    elif to_state == "cancelled" and from_state == "booked" and notify != "session.cancelled":
-        trainer_topic = "trainer.cancelled"
-    if trainer_topic:
+    topic = _trainer_topic(from_state, to_state, notify)
+    if topic:
         if facilitators is None:
             facilitators = await facilitator_ids(s, booking.session_id)
-        emails.extend(
-            outbox_row(
-                topic=trainer_topic,
-                recipient_id=person_id,
-                booking_id=booking.id,
-                session_id=booking.session_id,
-                now=now,
-                dedupe_key=f"{trainer_topic}:{history_id}:{person_id}",
-                payload=payload,
-            )
-            for person_id in sorted(facilitators)
-        )
+        emails.extend(_trainer_emails(topic, booking, facilitators, history_id, now, payload))
     if emails:
         # The learner's and the trainers' emails in one statement.
         await s.execute(INSERT_OUTBOX, emails)
+
+
+async def _insert_history(
+    s: AsyncSession,
+    booking: Booking,
+    from_state: str | None,
+    to_state: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    reason: str | None,
+) -> int:
+    row = {
+        "booking_id": booking.id,
+        "at": now,
+        "actor_id": actor.person_id,
+        "actor": actor.label,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+    }
+    return int((await s.execute(_INSERT_HISTORY, row)).scalar_one())
+
+
+def _trainer_topic(from_state: str | None, to_state: str, notify: str | None) -> str | None:
+    """Trainers hear of a learner newly booked, and of a booked place given up (a cancelled
+    session tells them once, by its own email)."""
+    if to_state == BookingState.BOOKED and from_state != BookingState.BOOKED:
+        return "trainer.booked"
+    if (
+        to_state == BookingState.CANCELLED
+        and from_state == BookingState.BOOKED
+        and notify != "session.cancelled"
+    ):
+        return "trainer.cancelled"
+    return None
+
+
+def _trainer_emails(
+    topic: str,
+    booking: Booking,
+    facilitators: Collection[int],
+    history_id: int,
+    now: datetime,
+    payload: dict[str, Any],
+) -> list[dict[str, Any]]:
+    return [
+        outbox_row(
+            topic=topic,
+            recipient_id=person_id,
+            booking_id=booking.id,
+            session_id=booking.session_id,
+            now=now,
+            dedupe_key=f"{topic}:{history_id}:{person_id}",
+            payload=payload,
+        )
+        for person_id in sorted(facilitators)
+    ]
 
 
 _FACILITATORS = "facilitator_ids"

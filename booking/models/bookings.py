@@ -18,10 +18,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.db_values import BoundedText
+from booking.domain.states import ACTIVE
 from booking.models.base import Base, BigId, JsonB
 
 # States that hold or wait for a place: at most one of these per (session, learner).
-ACTIVE_STATES = ("pending_approval", "pending_payment", "booked", "offered", "waitlisted")
+ACTIVE_STATES = ACTIVE
 _ACTIVE_SQL = "state IN ('pending_approval', 'pending_payment', 'booked', 'offered', 'waitlisted')"
 
 

@@ -15,8 +15,10 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from billing.domain.money import Money
 from booking import payments
 from booking.domain.approvals import approver_label, decode_plan
+from booking.domain.states import BookingState
 from booking.kernel.dates import active_dates, date_views
 from booking.kernel.views import BookingView, HistoryView, LearnerView, MoneyView
 from booking.models import (
@@ -36,12 +38,20 @@ _POSITIONS = (
         _AHEAD,
         and_(
             _AHEAD.session_id == Booking.session_id,
-            _AHEAD.state == "waitlisted",
+            _AHEAD.state == BookingState.WAITLISTED,
             _AHEAD.waitlist_seq <= Booking.waitlist_seq,
         ),
     )
     .where(Booking.id.in_(bindparam("booking_ids", expanding=True)))
     .group_by(Booking.id)
+)
+_BOOKINGS = (
+    select(Booking, Course.code, Course.title, Course.price_currency, Person, OrgUnit.code)
+    .join(Course, Course.id == Booking.course_id)
+    .join(Person, Person.id == Booking.learner_id)
+    .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
+    .where(Booking.id.in_(bindparam("ids", expanding=True)))
+    .execution_options(populate_existing=True)
 )
 
 
@@ -55,32 +65,14 @@ async def booking_views(
     """Views of many bookings in a fixed number of queries."""
     if not ids:
         return []
-    rows = (
-        await s.execute(
-            select(Booking, Course.code, Course.title, Course.price_currency, Person, OrgUnit.code)
-            .join(Course, Course.id == Booking.course_id)
-            .join(Person, Person.id == Booking.learner_id)
-            .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
-            .where(Booking.id.in_(ids))
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    session_ids = list({r[0].session_id for r in rows})
-    dates = await active_dates(s, session_ids)
-    positions = await _positions(s, [r[0] for r in rows if r[0].state == "waitlisted"])
-    history: dict[int, list[HistoryView]] = {}
-    if with_history:
-        for h in await s.scalars(
-            select(BookingHistory)
-            .where(BookingHistory.booking_id.in_(ids))
-            .order_by(BookingHistory.booking_id, BookingHistory.id)
-        ):
-            history.setdefault(h.booking_id, []).append(
-                HistoryView(h.at, h.actor, h.from_state, h.to_state, h.reason)
-            )
-    waiting = await waiting_for(s, [r[0].id for r in rows if r[0].state == "pending_approval"])
-    charged = await payments.fees_for(s, [r[0].id for r in rows if r[0].state == "cancelled"])
-    quotes = await payments.quotes_for(s, [r[0] for r in rows], now=now) if with_history else {}
+    rows = (await s.execute(_BOOKINGS, {"ids": ids})).all()
+    bookings = [r[0] for r in rows]
+    dates = await active_dates(s, list({b.session_id for b in bookings}))
+    positions = await waitlist_positions(s, _in(bookings, BookingState.WAITLISTED))
+    history = await _histories(s, ids) if with_history else {}
+    waiting = await waiting_for(s, [b.id for b in _in(bookings, BookingState.PENDING_APPROVAL)])
+    charged = await payments.fees_for(s, [b.id for b in _in(bookings, BookingState.CANCELLED)])
+    quotes = await payments.quotes_for(s, bookings, now=now) if with_history else {}
     by_id = {}
     for booking, code, title, currency, person, unit_code in rows:
         by_id[booking.id] = BookingView(
@@ -98,12 +90,7 @@ async def booking_views(
             answers=booking.answers,
             cancel_reason=booking.cancel_reason,
             cancel_details=booking.cancel_details,
-            fee=MoneyView(
-                charged[booking.id].amount if booking.id in charged else 0,
-                charged[booking.id].currency if booking.id in charged else currency,
-            )
-            if booking.state == "cancelled"
-            else None,
+            fee=_fee_charged(booking, charged, currency),
             created_at=booking.created_at,
             updated_at=booking.updated_at,
             dates=date_views(dates[booking.session_id]),
@@ -114,6 +101,33 @@ async def booking_views(
             cancellation_quote=_quote_dict(quotes.get(booking.id)),
         )
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _in(bookings: Sequence[Booking], state: BookingState) -> list[Booking]:
+    return [b for b in bookings if b.state == state]
+
+
+async def _histories(s: AsyncSession, ids: list[int]) -> dict[int, list[HistoryView]]:
+    history: dict[int, list[HistoryView]] = {}
+    for h in await s.scalars(
+        select(BookingHistory)
+        .where(BookingHistory.booking_id.in_(ids))
+        .order_by(BookingHistory.booking_id, BookingHistory.id)
+    ):
+        history.setdefault(h.booking_id, []).append(
+            HistoryView(h.at, h.actor, h.from_state, h.to_state, h.reason)
+        )
+    return history
+
+
+def _fee_charged(booking: Booking, charged: dict[int, Money], currency: str) -> MoneyView | None:
+    """A cancelled booking's fee as the ledger has it (none charged: nothing, in the course's
+    currency); other bookings have none."""
+    if booking.state != BookingState.CANCELLED:
+        return None
+    if booking.id in charged:
+        return MoneyView(charged[booking.id].amount, charged[booking.id].currency)
+    return MoneyView(0, currency)
 
 
 async def new_booking_view(
@@ -130,8 +144,10 @@ async def new_booking_view(
     """The answer to a new booking from what the transaction already holds (`booking_view`
     would read it all back; this reads only a waiting-list position or a pending approval).
     A test holds it equal to `GET /bookings/{id}`."""
-    positions = await _positions(s, [booking]) if booking.state == "waitlisted" else {}
-    waiting = await waiting_for(s, [booking.id]) if booking.state == "pending_approval" else {}
+    positions = await waitlist_positions(s, _in([booking], BookingState.WAITLISTED))
+    waiting = (
+        await waiting_for(s, [booking.id]) if booking.state == BookingState.PENDING_APPROVAL else {}
+    )
     quote = None
     if dates:
         # A new booking has no card payment through yet: nothing paid to refund.
@@ -177,9 +193,10 @@ def _quote_dict(quote: payments.QuoteView | None) -> dict[str, Any] | None:
     }
 
 
-async def _positions(s: AsyncSession, waiting: list[Booking]) -> dict[int, int]:
-    """1-based waitlist positions of these bookings, in one query however many sessions they
-    are spread over: for each, the waiting bookings of its session at or ahead of it."""
+async def waitlist_positions(s: AsyncSession, waiting: Sequence[Booking]) -> dict[int, int]:
+    """1-based waitlist positions of these waiting bookings, in one query however many sessions
+    they are spread over: for each, the waiting bookings of its session at or ahead of it. The
+    one place a position is counted (pages, the API, emails)."""
     if not waiting:
         return {}
     rows = await s.execute(_POSITIONS, {"booking_ids": [b.id for b in waiting]})

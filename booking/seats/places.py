@@ -15,9 +15,10 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from booking.domain.booking_rules import ExistingBooking, booking_conflict
 from booking.domain.schedule import DateSlot
-from booking.domain.states import HOLDS_SEAT, BookingState
-from booking.domain.waitlist import WaitingLearner, choose_promotions
+from booking.domain.states import BLOCKS_CALENDAR, HOLDS_SEAT, BookingState
+from booking.domain.waitlist import Promotion, WaitingLearner, choose_promotions
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, slots
 from booking.kernel.history import record_transition
@@ -119,7 +120,7 @@ async def withdraw_place(
     await record_transition(
         s,
         booking=booking,
-        to_state="cancelled",
+        to_state=BookingState.CANCELLED,
         actor=actor,
         now=now,
         reason=reason,
@@ -146,22 +147,11 @@ async def promote_waiting(
     promoted: list[int] = []
     after_seq = 0
     while session.capacity - session.seats_held > 0:
-        batch = (
-            await s.scalars(
-                select(Booking)
-                .where(
-                    Booking.session_id == session.id,
-                    Booking.state == "waitlisted",
-                    Booking.waitlist_seq > after_seq,
-                )
-                .order_by(Booking.waitlist_seq)
-                .limit(50)
-            )
-        ).all()
+        batch = await _next_in_line(s, session.id, after_seq)
         if not batch:
             break
         after_seq = batch[-1].waitlist_seq or after_seq
-        blocked = await _blocked_learners(s, batch, course, dates)
+        blocked = await _blocked_learners(s, session.id, batch, course, dates)
         choices = choose_promotions(
             [WaitingLearner(b.id, b.waitlist_seq or 0, blocked.get(b.id)) for b in batch],
             free_seats=session.capacity - session.seats_held,
@@ -172,53 +162,88 @@ async def promote_waiting(
         )
         by_id = {b.id: b for b in batch}
         for choice in choices:
-            booking = by_id[choice.booking_id]
             if not await take_seat(s, session, seat_guard=True):
                 return promoted
-            booking.offer_expires_at = choice.offer_expires_at
-            booking.waitlist_seq = None
-            booking.sequence += 1
-            offered = choice.to_state == BookingState.OFFERED
-            await record_transition(
-                s,
-                booking=booking,
-                to_state=choice.to_state.value,
-                actor=actor,
-                now=now,
-                reason="A place became free"
-                + (
-                    f"; offer held until {choice.offer_expires_at.isoformat()}"
-                    if offered and choice.offer_expires_at
-                    else ""
-                ),
-                notify="booking.offered" if offered else "booking.promoted",
-            )
-            promoted.append(booking.id)
+            await _promote(s, by_id[choice.booking_id], choice, actor=actor, now=now)
+            promoted.append(choice.booking_id)
     return promoted
 
 
+async def _next_in_line(s: AsyncSession, session_id: int, after_seq: int) -> Sequence[Booking]:
+    """The next 50 waiting bookings behind `after_seq`, in the order they joined."""
+    return (
+        await s.scalars(
+            select(Booking)
+            .where(
+                Booking.session_id == session_id,
+                Booking.state == BookingState.WAITLISTED,
+                Booking.waitlist_seq > after_seq,
+            )
+            .order_by(Booking.waitlist_seq)
+            .limit(50)
+        )
+    ).all()
+
+
+async def _promote(
+    s: AsyncSession, booking: Booking, choice: Promotion, *, actor: Actor, now: datetime
+) -> None:
+    """Give the waiting booking the seat just taken for it: booked, or offered until a time."""
+    booking.offer_expires_at = choice.offer_expires_at
+    booking.waitlist_seq = None
+    booking.sequence += 1
+    offered = choice.to_state == BookingState.OFFERED
+    held_until = (
+        f"; offer held until {choice.offer_expires_at.isoformat()}"
+        if offered and choice.offer_expires_at
+        else ""
+    )
+    await record_transition(
+        s,
+        booking=booking,
+        to_state=choice.to_state.value,
+        actor=actor,
+        now=now,
+        reason="A place became free" + held_until,
+        notify="booking.offered" if offered else "booking.promoted",
+    )
+
+
 async def _blocked_learners(
-    s: AsyncSession, waiting: Sequence[Booking], course: Course, dates: list[DateSlot]
+    s: AsyncSession,
+    session_id: int,
+    waiting: Sequence[Booking],
+    course: Course,
+    dates: list[DateSlot],
 ) -> dict[int, str]:
-    """For each waiting booking, why its learner can no longer take the place (if they can't)."""
-    learner_ids = [b.learner_id for b in waiting]
+    """For each waiting booking, why its learner can no longer take the place (if they can't):
+    the booking rule's own conflict check (`booking_conflict`) against each of the learner's
+    bookings that holds or awaits a seat."""
     others = (
         await s.execute(
             select(
                 Booking.id, Booking.learner_id, Booking.session_id, Booking.course_id, Booking.state
             ).where(
-                Booking.learner_id.in_(learner_ids),
-                Booking.state.in_(("booked", "offered", "pending_payment", "pending_approval")),
+                Booking.learner_id.in_([b.learner_id for b in waiting]),
+                Booking.state.in_(BLOCKS_CALENDAR),
             )
         )
     ).all()
     other_dates = await active_dates(s, list({o.session_id for o in others}))
     blocked_learners: dict[int, str] = {}
     for o in others:
-        if o.course_id == course.id and not course.allow_multiple_bookings:
-            blocked_learners[o.learner_id] = "already_on_course"
-        elif any(a.overlaps(b) for a in dates for b in slots(other_dates[o.session_id])):
-            blocked_learners[o.learner_id] = "clash"
+        code = booking_conflict(
+            # The title only words a refusal; promotion needs the code.
+            ExistingBooking(
+                o.id, o.session_id, o.course_id, "", o.state, slots(other_dates[o.session_id])
+            ),
+            session_id=session_id,
+            course_id=course.id,
+            allow_multiple_bookings=course.allow_multiple_bookings,
+            dates=dates,
+        )
+        if code is not None:
+            blocked_learners[o.learner_id] = code
     return {
         b.id: blocked_learners[b.learner_id] for b in waiting if b.learner_id in blocked_learners
     }

@@ -1,0 +1,81 @@
+"""Book a place: a seat on a session, a place in its waiting list, or a refusal with every reason.
+
+The use case reads top to bottom: gather the facts (a fixed number of queries) → let the domain
+decide → the approvals still needed → claim the seat or the waiting-list ticket → record (row,
+history, emails, payment or approval request) → answer.
+
+Concurrency: the learner's row is locked first, then the session's; the seat counter is only
+raised by a conditional `UPDATE … WHERE seats_held < capacity`, and a partial unique index
+allows one active booking per (session, learner). The seat itself lives in `booking.seats`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import payments
+from booking.bookings.approval_plan import approvals_needed
+from booking.bookings.claim import claim_place
+from booking.bookings.decision import decide, refuse_card_unless_booked
+from booking.bookings.facts import gather_facts
+from booking.bookings.idempotency import IdempotencyClaim, run_once
+from booking.bookings.recording import record_booking
+from booking.bookings.requests import BookingOutcome, BookingRequest, validate_request
+from booking.clock import Clock
+from booking.db import Database
+from booking.kernel.actors import Actor
+from booking.kernel.views import HistoryView
+from booking.reads.bookings import new_booking_view
+
+
+async def book_place(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    request: BookingRequest,
+    *,
+    idempotency: IdempotencyClaim | None = None,
+    seat_guard: bool = True,
+) -> BookingOutcome:
+    """Take a place on a session, or a place in its waiting list, or refuse with every reason."""
+    validate_request(actor, request)
+    billing = payments.billing_config(db.settings)
+    work = partial(_book, actor=actor, request=request, seat_guard=seat_guard, billing=billing)
+    return await run_once(db, clock, idempotency, work)
+
+
+async def _book(
+    s: AsyncSession,
+    now: datetime,
+    *,
+    actor: Actor,
+    request: BookingRequest,
+    seat_guard: bool,
+    billing: payments.BillingConfig,
+) -> BookingOutcome:
+    """Everything is read and decided before the session row is held; `claim_place` then takes
+    the seat (and, when the row changed meanwhile, locks it and decides again)."""
+    facts = await gather_facts(s, actor, request, now=now, billing=billing)
+    state = decide(facts, facts.session_facts, now=now)
+    plan = await approvals_needed(s, actor, request, facts, now=now, billing=billing)
+    refuse_card_unless_booked(facts, state, plan)
+    claim = await claim_place(
+        s, facts, state, plan, request=request, now=now, seat_guard=seat_guard
+    )
+    booking, reason = await record_booking(
+        s, actor, request, facts, claim, plan, now=now, billing=billing
+    )
+    view = await new_booking_view(
+        s,
+        booking,
+        facts.course,
+        facts.learner,
+        unit_code=facts.unit_code,
+        dates=claim.dates,
+        history=HistoryView(now, actor.label, None, claim.state.value, reason),
+        now=now,
+    )
+    return BookingOutcome(view, 201)
