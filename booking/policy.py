@@ -189,11 +189,6 @@ def link_is_recipients_only(topic: str) -> bool:
     return topic.startswith("account.")
 
 
-def email_shows_joining_link(*, holds_place: bool, to_trainer: bool) -> bool:
-    """The joining link goes only to learners holding a place, and to trainers."""
-    return holds_place or to_trainer
-
-
 def has_calendar_feed(actor: Actor) -> bool:
     return is_person(actor)
 
@@ -210,12 +205,6 @@ def can_see_session(actor: Actor, stored_status: str) -> bool:
     """A draft session exists only for those who see drafts; other sessions, for everyone who
     may look (whether they may see more of it is another question)."""
     return stored_status != "draft" or can_see_drafts(actor)
-
-
-def sees_every_joining_link(actor: Actor) -> bool:
-    """Administrators see every session's joining link; others only a session they run or are
-    booked on (the catalogue asks which, one query each, only when this says no)."""
-    return actor.is_admin
 
 
 # Pages

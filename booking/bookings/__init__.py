@@ -11,6 +11,8 @@ from booking.bookings.cancel import cancel_booking
 from booking.bookings.facts import existing_bookings
 from booking.bookings.idempotency import IdempotencyClaim
 from booking.bookings.offer_replies import accept_offer, decline_offer
+from booking.bookings.offers import SessionOffer, course_offers
+from booking.bookings.overview import my_bookings_overview, own_bookings_on
 from booking.bookings.queries import get_booking, my_bookings
 from booking.bookings.requests import BookingOutcome, BookingRequest
 from booking.bookings.sweeps import close_started_waitlists, expire_offers
@@ -24,13 +26,17 @@ __all__ = [
     "BookingOutcome",
     "BookingRequest",
     "IdempotencyClaim",
+    "SessionOffer",
     "accept_offer",
     "book_place",
     "cancel_booking",
     "close_started_waitlists",
+    "course_offers",
     "decline_offer",
     "existing_bookings",
     "expire_offers",
     "get_booking",
     "my_bookings",
+    "my_bookings_overview",
+    "own_bookings_on",
 ]

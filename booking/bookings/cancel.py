@@ -75,7 +75,7 @@ async def _cancel(
     if booking.state not in ACTIVE:
         raise ConflictError(f"This booking is already {state_name(booking.state).lower()}.")
     course = await s.get_one(Course, booking.course_id)
-    quote = await payments.quote_for(s, booking, course, now=now)
+    quote = await payments.quote_for_booking(s, booking, course, now=now)
     fee = MoneyView(quote.fee.amount, quote.fee.currency)
     _check_quoted(quoted_fee, fee)
     promoted = await withdraw_place(

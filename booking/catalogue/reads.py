@@ -136,17 +136,27 @@ async def get_session(db: Database, clock: Clock, actor: Actor, session_id: int)
 
 
 async def _may_see_link(s: AsyncSession, actor: Actor, session_id: int) -> bool:
-    """The joining link goes only to booked learners, facilitators and administrators (asked
-    in that order of cost: administrators need no query)."""
-    if policy.sees_every_joining_link(actor):
-        return True
-    if await s.scalar(
-        select(SessionFacilitator.person_id).where(
-            SessionFacilitator.session_id == session_id,
-            SessionFacilitator.person_id == actor.person_id,
+    """Whether the reader may see the session's joining link (`policy.can_see_joining_link`),
+    finding out who they are in order of cost: an administrator needs no query, a trainer one,
+    a learner two. Holding a place here means booked."""
+    is_admin = actor.is_admin
+    runs = not is_admin and await _runs_session(s, actor, session_id)
+    holds = not (is_admin or runs) and await _is_booked_on(s, actor, session_id)
+    return policy.can_see_joining_link(is_admin=is_admin, runs_session=runs, holds_place=holds)
+
+
+async def _runs_session(s: AsyncSession, actor: Actor, session_id: int) -> bool:
+    return bool(
+        await s.scalar(
+            select(SessionFacilitator.person_id).where(
+                SessionFacilitator.session_id == session_id,
+                SessionFacilitator.person_id == actor.person_id,
+            )
         )
-    ):
-        return True
+    )
+
+
+async def _is_booked_on(s: AsyncSession, actor: Actor, session_id: int) -> bool:
     return bool(
         await s.scalar(
             select(Booking.id).where(

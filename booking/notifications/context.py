@@ -44,8 +44,10 @@ def _people(f: MessageFacts) -> dict[str, Any]:
 
 def _course_and_place(f: MessageFacts) -> dict[str, Any]:
     course, room, session = f.course, f.room, f.session
-    shows_link = policy.email_shows_joining_link(
-        holds_place=f.holds_place, to_trainer=is_for_trainers(f.row.topic)
+    # Emails go to people, not actors: never as an administrator; holding a place here is
+    # having it in the calendar (booked, paying, or after the session).
+    shows_link = policy.can_see_joining_link(
+        is_admin=False, runs_session=is_for_trainers(f.row.topic), holds_place=f.holds_place
     )
     return {
         "course": {"title": course.title, "code": course.code, "summary": course.summary}

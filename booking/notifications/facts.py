@@ -12,6 +12,7 @@ from booking import payments
 from booking.domain.states import IN_CALENDAR, BookingState
 from booking.models import Booking, Course, Outbox, Person, Room, SessionDate
 from booking.models import Session as SessionRow
+from booking.reads.bookings import waitlist_positions
 
 
 @dataclass(slots=True)
@@ -100,13 +101,7 @@ async def _dates_of(s: AsyncSession, session: SessionRow) -> list[SessionDate]:
 async def _waitlist_position(s: AsyncSession, booking: Booking | None) -> int | None:
     if booking is None or booking.state != BookingState.WAITLISTED or not booking.waitlist_seq:
         return None
-    return await s.scalar(
-        select(func.count()).where(
-            Booking.session_id == booking.session_id,
-            Booking.state == BookingState.WAITLISTED.value,
-            Booking.waitlist_seq <= booking.waitlist_seq,
-        )
-    )
+    return (await waitlist_positions(s, [booking])).get(booking.id)
 
 
 async def _roster_counts(s: AsyncSession, session: SessionRow) -> dict[str, int]:

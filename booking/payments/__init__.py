@@ -29,13 +29,6 @@ from booking.payments.quotes import (
 from booking.payments.spend import spend_note, spend_requests
 from booking.payments.sweeps import run_sweeps
 
-# The names the quotes had before, until their callers in `booking.bookings` and `booking.reads`
-# move to the new ones (other hands are reshaping those files).
-quote_for = quote_for_booking
-quote_of = quote_from_rows
-quotes_for = quotes_for_bookings
-quote_cancellation = cancellation_quote
-
 __all__ = [
     "BillingConfig",
     "PaymentPage",
@@ -56,12 +49,8 @@ __all__ = [
     "open_card_payment",
     "payment_page",
     "port",
-    "quote_cancellation",
-    "quote_for",
     "quote_for_booking",
     "quote_from_rows",
-    "quote_of",
-    "quotes_for",
     "quotes_for_bookings",
     "reference",
     "run_sweeps",

@@ -72,7 +72,7 @@ async def booking_views(
     history = await _histories(s, ids) if with_history else {}
     waiting = await waiting_for(s, [b.id for b in _in(bookings, BookingState.PENDING_APPROVAL)])
     charged = await payments.fees_for(s, [b.id for b in _in(bookings, BookingState.CANCELLED)])
-    quotes = await payments.quotes_for(s, bookings, now=now) if with_history else {}
+    quotes = await payments.quotes_for_bookings(s, bookings, now=now) if with_history else {}
     by_id = {}
     for booking, code, title, currency, person, unit_code in rows:
         by_id[booking.id] = BookingView(
@@ -151,7 +151,7 @@ async def new_booking_view(
     quote = None
     if dates:
         # A new booking has no card payment through yet: nothing paid to refund.
-        quote = payments.quote_of(
+        quote = payments.quote_from_rows(
             booking, course, start=dates[0].start_at, timezone=dates[0].timezone, paid=None, now=now
         )
     return BookingView(

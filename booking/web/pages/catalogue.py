@@ -13,8 +13,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from booking import bookings, catalogue
-from booking.bookings import BookingOutcome, offers
-from booking.bookings import overview as pages_queries
+from booking.bookings import BookingOutcome
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
@@ -65,10 +64,10 @@ async def course_page(
 ) -> Template:
     course = await catalogue.get_course(db, clock, actor, course_id, upcoming_only=not past)
     session_ids = [s.id for s in course.sessions]
-    mine = await pages_queries.own_bookings_on(db, clock, actor, session_ids)
+    mine = await bookings.own_bookings_on(db, clock, actor, session_ids)
     # What the booking would decide on each date, and the rules the learner would fail on
     # every date ("Before you can book"), shown before they try.
-    offered = await offers.course_offers(db, clock, actor, course_id, session_ids)
+    offered = await bookings.course_offers(db, clock, actor, course_id, session_ids)
     blockers = offered.blockers
     rows = [
         session_row(

@@ -9,7 +9,6 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from booking import bookings, notifications
-from booking.bookings import overview as pages_queries
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
@@ -47,7 +46,7 @@ async def booking_page(
 async def my_bookings_page(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
 ) -> Template:
-    mine = await pages_queries.my_bookings_overview(db, clock, actor)
+    mine = await bookings.my_bookings_overview(db, clock, actor)
     token = await notifications.calendar_token(db, actor)
     return page(
         request,

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking import catalogue, policy
-from booking.bookings import ACTIVE_STATES, offers
-from booking.bookings import overview as pages_queries
+from booking import bookings, catalogue, policy
+from booking.bookings import ACTIVE_STATES
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
@@ -18,7 +17,7 @@ def session_row(
     s: SessionView,
     mine: BookingView | None,
     actor: Actor,
-    offer: offers.SessionOffer | None,
+    offer: bookings.SessionOffer | None,
     *,
     form_open: bool = False,
     focus: bool = False,
@@ -53,13 +52,13 @@ async def row_for(
 ) -> dict[str, Any]:
     """The row of one session, read afresh."""
     s = await catalogue.get_session(db, clock, actor, session_id)
-    mine = (await pages_queries.own_bookings_on(db, clock, actor, [s.id])).get(s.id)
+    mine = (await bookings.own_bookings_on(db, clock, actor, [s.id])).get(s.id)
     signup = await catalogue.sign_up_form(db, s.course_id)
     # Every upcoming date of the course: the row's own offer, and the dates with a free seat
     # that the waiting-list form points to.
-    offered = await offers.course_offers(db, clock, actor, s.course_id)
+    offered = await bookings.course_offers(db, clock, actor, s.course_id)
     if s.id not in offered.sessions:  # a draft, or a session already over
-        offered = await offers.course_offers(db, clock, actor, s.course_id, [s.id])
+        offered = await bookings.course_offers(db, clock, actor, s.course_id, [s.id])
     offer = offered.sessions.get(s.id)
     return session_row(
         s, mine, actor, offer, signup=signup, free_elsewhere=offered.free_elsewhere(s.id), **kw
@@ -68,10 +67,10 @@ async def row_for(
 
 async def free_elsewhere(
     db: Database, clock: Clock, actor: Actor, booking: BookingView
-) -> list[offers.SessionOffer]:
+) -> list[bookings.SessionOffer]:
     """After joining a waiting list: the course's other dates where the learner could have a
     seat now (by moving their place there), to say so with a link."""
     if booking.state != "waitlisted" or booking.learner.id != actor.person_id:
         return []
-    offered = await offers.course_offers(db, clock, actor, booking.course_id)
+    offered = await bookings.course_offers(db, clock, actor, booking.course_id)
     return offered.free_elsewhere(booking.session_id)
