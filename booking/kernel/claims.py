@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.clock import Clock
 from booking.db import Database, describe
@@ -112,6 +113,43 @@ async def restore_released(db: Database, clock: Clock, last_error: str) -> int:
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def finish(
+    s: AsyncSession, *, clock: Clock, row_id: int, token: str, error: str | None = None
+) -> bool:
+    """Delivered (or, with `error`, failed for good): the row is done, if `token` still holds
+    it; whether it was."""
+    result = await s.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.claim_token == token, Outbox.sent_at.is_(None))
+        .values(
+            status="failed" if error else "sent",
+            sent_at=None if error else clock.now(),
+            claimed_until=None,
+            claim_token=None,
+            last_error=error,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release(
+    s: AsyncSession, *, clock: Clock, row_id: int, token: str, error: str, max_attempts: int
+) -> None:
+    """Not delivered: give the claim back; the row waits (with backoff) or, out of attempts,
+    has failed. Nothing happens when `token` no longer holds the row."""
+    row = await s.get(Outbox, row_id)
+    if row is None or row.claim_token != token or row.sent_at is not None:
+        return
+    now = clock.now()
+    row.claimed_until = None
+    row.claim_token = None
+    row.last_error = error[:2000]
+    if row.attempts >= max_attempts:
+        row.status = "failed"
+    else:
+        row.available_at = now + backoff(row.attempts)
 
 
 def still_held(row: Outbox, token: str, now: datetime) -> bool:

@@ -16,9 +16,6 @@ from datetime import timedelta
 from email.message import EmailMessage
 from functools import partial
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
@@ -93,10 +90,12 @@ async def _deliver_one(
         await mailer.send(message)
     except Exception as exc:  # any failure: the row waits and is tried again
         log.warning("outbox row %s not sent: %s", row_id, exc)
-        await tx.run(db, partial(_release, clock=clock, row_id=row_id, token=token, exc=exc))
+        error = f"{type(exc).__name__}: {exc}"
+        again = partial(claims.release, clock=clock, row_id=row_id, token=token, error=error)
+        await tx.run(db, partial(again, max_attempts=MAX_ATTEMPTS))
         report.failed += 1
         return
-    if await tx.run(db, partial(_mark_sent, clock=clock, row_id=row_id, token=token)):
+    if await tx.run(db, partial(claims.finish, clock=clock, row_id=row_id, token=token)):
         report.sent += 1
 
 
@@ -112,35 +111,3 @@ async def _message_if_held(
         if not claims.still_held(row, token, now):
             return None
         return to_email(await render_row(s, row, settings, now), settings, now)
-
-
-async def _mark_sent(s: AsyncSession, *, clock: Clock, row_id: int, token: str) -> bool:
-    result = await s.execute(
-        update(Outbox)
-        .where(Outbox.id == row_id, Outbox.claim_token == token, Outbox.sent_at.is_(None))
-        .values(
-            status="sent",
-            sent_at=clock.now(),
-            claimed_until=None,
-            claim_token=None,
-            last_error=None,
-        )
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
-async def _release(
-    s: AsyncSession, *, clock: Clock, row_id: int, token: str, exc: Exception
-) -> None:
-    """Give the claim back; the row waits (with backoff) or, out of attempts, has failed."""
-    row = await s.get(Outbox, row_id)
-    if row is None or row.claim_token != token or row.sent_at is not None:
-        return
-    now = clock.now()
-    row.claimed_until = None
-    row.claim_token = None
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status = "failed"
-    else:
-        row.available_at = now + claims.backoff(row.attempts)
