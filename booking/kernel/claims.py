@@ -14,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
@@ -37,6 +40,28 @@ def backoff(attempts: int) -> timedelta:
     """How long a row that failed its `attempts`-th delivery waits before the next: 30 s,
     doubling, at most an hour (email and xAPI alike)."""
     return min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), timedelta(hours=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A worker's claim: its token, its lease, and the ids and payloads of the rows it holds."""
+
+    token: str
+    lease: timedelta
+    rows: list[tuple[int, dict[str, Any]]]
+
+
+async def claim(
+    db: Database, clock: Clock, *, channel: str, limit: int, lease_seconds: float
+) -> Claim:
+    """Claim due rows of `channel` under a fresh token, in `claim_due`'s own transaction
+    (retried on a deadlock)."""
+    token = str(uuid.uuid4())
+    lease = timedelta(seconds=lease_seconds)
+    rows = await with_retry(
+        partial(claim_due, db, clock, channel=channel, token=token, limit=limit, lease=lease)
+    )
+    return Claim(token, lease, rows)
 
 
 async def claim_due(

@@ -10,9 +10,7 @@ receivers can drop the duplicate. After success a row is never sent again.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from email.message import EmailMessage
 from functools import partial
 
@@ -57,18 +55,16 @@ async def deliver_due(
     are renewed while this runs (`claims.heartbeat`; `heartbeat_every` seconds, by default a
     third of the lease), so only a worker that stops answering loses them."""
     report = DeliveryReport()
-    token = str(uuid.uuid4())
-    lease = timedelta(seconds=settings.worker_claim_lease)
-    # claim_due runs its own transaction (the kernel owns the outbox's delivery columns).
-    claimed = await tx.with_retry(
-        partial(claims.claim_due, db, clock, channel="email", token=token, limit=limit, lease=lease)
+    # The claim runs its own transaction (the kernel owns the outbox's delivery columns).
+    claim = await claims.claim(
+        db, clock, channel="email", limit=limit, lease_seconds=settings.worker_claim_lease
     )
-    report.claimed = len(claimed)
-    if not claimed:
+    report.claimed = len(claim.rows)
+    if not claim.rows:
         return report
-    async with claims.heartbeat(db, clock, token, lease, every=heartbeat_every):
-        for row_id, _ in claimed:
-            await _deliver_one(db, clock, settings, mailer, row_id, token, report)
+    async with claims.heartbeat(db, clock, claim.token, claim.lease, every=heartbeat_every):
+        for row_id, _ in claim.rows:
+            await _deliver_one(db, clock, settings, mailer, row_id, claim.token, report)
     return report
 
 

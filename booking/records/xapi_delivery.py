@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -15,7 +13,6 @@ from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.kernel import claims, tx
-from booking.kernel.tx import with_retry
 from booking.records.xapi_statements import XAPI_CHANNEL
 from booking.records.xapi_sweep import queue_xapi_statements
 
@@ -56,21 +53,18 @@ async def deliver_xapi(
     report = XapiDelivery()
     if not settings.lrs_url:
         return report
-    token = str(uuid.uuid4())
-    lease = timedelta(seconds=settings.worker_claim_lease)
-    # claim_due runs its own transaction.
-    rows = await with_retry(
-        partial(
-            claims.claim_due, db, clock, channel=XAPI_CHANNEL, token=token, limit=limit, lease=lease
-        )
+    # The claim runs its own transaction.
+    claim = await claims.claim(
+        db, clock, channel=XAPI_CHANNEL, limit=limit, lease_seconds=settings.worker_claim_lease
     )
-    claimed = [(row_id, dict(payload["statement"])) for row_id, payload in rows]
+    token = claim.token
+    claimed = [(row_id, dict(payload["statement"])) for row_id, payload in claim.rows]
     if not claimed:
         return report
     # The claims are renewed while the statements go out (claims.heartbeat): a slow LRS does
     # not lose them to another worker; a killed worker's lapse within one lease.
     async with (
-        claims.heartbeat(db, clock, token, lease),
+        claims.heartbeat(db, clock, token, claim.lease),
         _lrs_client(settings, transport) as client,
     ):
         url = _statements_url(settings.lrs_url)
