@@ -125,46 +125,28 @@ def _statement(
     return statement
 
 
-def registered(
+def about_booking(
     base_url: str,
+    verb_name: str,
     *,
     booking_id: int,
     learner: Agent,
     session: Activity,
     course: Activity,
     at: datetime,
+    extensions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A statement about a booking on a session ("registered", "withdrew" with the reason in
+    `extensions`); its id from the booking and the verb."""
     return _statement(
-        statement_id(base_url, "booking", booking_id, "registered"),
+        statement_id(base_url, "booking", booking_id, verb_name),
         learner,
-        "registered",
+        verb_name,
         session.as_json(),
         at,
         base_url,
         parent=course,
-        extensions={"booking": booking_id},
-    )
-
-
-def withdrew(
-    base_url: str,
-    *,
-    booking_id: int,
-    learner: Agent,
-    session: Activity,
-    course: Activity,
-    at: datetime,
-    reason: str | None,
-) -> dict[str, Any]:
-    return _statement(
-        statement_id(base_url, "booking", booking_id, "withdrew"),
-        learner,
-        "withdrew",
-        session.as_json(),
-        at,
-        base_url,
-        parent=course,
-        extensions={"booking": booking_id, "reason": reason or ""},
+        extensions={"booking": booking_id, **(extensions or {})},
     )
 
 

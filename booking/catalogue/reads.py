@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,14 @@ from booking.models import Session as SessionRow
 from booking.seats.counts import session_views
 
 
+class _Listed(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Listed)
+
+
 async def list_courses(
     db: Database,
     clock: Clock,
@@ -31,19 +39,29 @@ async def list_courses(
     with_sessions: bool = True,
 ) -> Page:
     """The catalogue, by title; `query` matches words in the code, title or summary."""
-    if not policy.can_browse_catalogue(actor):
-        raise ForbiddenError("The catalogue is for people, not machine clients.")
+    _may_browse(actor)
     async with db.reading() as s:
         stmt = _matching(select(Course), query=query, cursor=cursor, limit=limit)
-        courses = list((await s.scalars(stmt)).all())
-        more = len(courses) > limit
-        courses = courses[:limit]
+        courses, next_cursor = _one_page(list((await s.scalars(stmt)).all()), limit)
         views = (
             await course_views(s, actor, courses, now=clock.now(), upcoming_only=True)
             if with_sessions
             else [course_view(c, []) for c in courses]
         )
-        return Page(views, str(courses[-1].id) if more and courses else None)
+        return Page(views, next_cursor)
+
+
+def _may_browse(actor: Actor) -> None:
+    if not policy.can_browse_catalogue(actor):
+        raise ForbiddenError("The catalogue is for people, not machine clients.")
+
+
+def _one_page(rows: list[T], limit: int) -> tuple[list[T], str | None]:
+    """The first `limit` of what `_matching` read, and the next page's cursor (the last id
+    shown) when it read more."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, str(rows[-1].id) if more and rows else None
 
 
 def _matching(
@@ -77,8 +95,7 @@ async def search_courses(
 ) -> Page:
     """The catalogue page: the courses `list_courses` gives, each with the number of its
     upcoming sessions (those `list_courses` would list) instead of the sessions themselves."""
-    if not policy.can_browse_catalogue(actor):
-        raise ForbiddenError("The catalogue is for people, not machine clients.")
+    _may_browse(actor)
     async with db.reading() as s:
         now = clock.now()
         upcoming = (
@@ -98,23 +115,20 @@ async def search_courses(
             upcoming.scalar_subquery().label("upcoming"),
         )
         stmt = _matching(columns, query=query, cursor=cursor, limit=limit)
-        rows = (await s.execute(stmt)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
+        rows, next_cursor = _one_page(list((await s.execute(stmt)).all()), limit)
     items = [
         CourseSummaryView(
             r.id, r.code, r.title, r.summary, money(r.price_amount, r.price_currency), r.upcoming
         )
         for r in rows
     ]
-    return Page(items, str(rows[-1].id) if more and rows else None)
+    return Page(items, next_cursor)
 
 
 async def get_course(
     db: Database, clock: Clock, actor: Actor, course_id: int, *, upcoming_only: bool = False
 ) -> CourseView:
-    if not policy.can_browse_catalogue(actor):
-        raise ForbiddenError("The catalogue is for people, not machine clients.")
+    _may_browse(actor)
     async with db.reading() as s:
         course = await s.get(Course, course_id)
         if course is None:

@@ -14,11 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.clock import Clock
 from booking.db import Database, describe
@@ -36,6 +40,28 @@ def backoff(attempts: int) -> timedelta:
     """How long a row that failed its `attempts`-th delivery waits before the next: 30 s,
     doubling, at most an hour (email and xAPI alike)."""
     return min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), timedelta(hours=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A worker's claim: its token, its lease, and the ids and payloads of the rows it holds."""
+
+    token: str
+    lease: timedelta
+    rows: list[tuple[int, dict[str, Any]]]
+
+
+async def claim(
+    db: Database, clock: Clock, *, channel: str, limit: int, lease_seconds: float
+) -> Claim:
+    """Claim due rows of `channel` under a fresh token, in `claim_due`'s own transaction
+    (retried on a deadlock)."""
+    token = str(uuid.uuid4())
+    lease = timedelta(seconds=lease_seconds)
+    rows = await with_retry(
+        partial(claim_due, db, clock, channel=channel, token=token, limit=limit, lease=lease)
+    )
+    return Claim(token, lease, rows)
 
 
 async def claim_due(
@@ -112,6 +138,43 @@ async def restore_released(db: Database, clock: Clock, last_error: str) -> int:
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def finish(
+    s: AsyncSession, *, clock: Clock, row_id: int, token: str, error: str | None = None
+) -> bool:
+    """Delivered (or, with `error`, failed for good): the row is done, if `token` still holds
+    it; whether it was."""
+    result = await s.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.claim_token == token, Outbox.sent_at.is_(None))
+        .values(
+            status="failed" if error else "sent",
+            sent_at=None if error else clock.now(),
+            claimed_until=None,
+            claim_token=None,
+            last_error=error,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release(
+    s: AsyncSession, *, clock: Clock, row_id: int, token: str, error: str, max_attempts: int
+) -> None:
+    """Not delivered: give the claim back; the row waits (with backoff) or, out of attempts,
+    has failed. Nothing happens when `token` no longer holds the row."""
+    row = await s.get(Outbox, row_id)
+    if row is None or row.claim_token != token or row.sent_at is not None:
+        return
+    now = clock.now()
+    row.claimed_until = None
+    row.claim_token = None
+    row.last_error = error[:2000]
+    if row.attempts >= max_attempts:
+        row.status = "failed"
+    else:
+        row.available_at = now + backoff(row.attempts)
 
 
 def still_held(row: Outbox, token: str, now: datetime) -> bool:

@@ -4,7 +4,7 @@ change they tell of; the worker sends them after the commit."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,49 +19,32 @@ def session_channel(session_id: int) -> str:
     return f"session-{session_id}"
 
 
-async def queue_email(
-    s: AsyncSession,
-    *,
-    topic: str,
-    recipient_id: int | None,
-    booking_id: int | None,
-    session_id: int | None,
-    now: datetime,
-    dedupe_key: str,
-    payload: dict[str, Any],
-) -> None:
-    await s.execute(
-        INSERT_OUTBOX,
-        outbox_row(
-            topic=topic,
-            recipient_id=recipient_id,
-            booking_id=booking_id,
-            session_id=session_id,
-            now=now,
-            dedupe_key=dedupe_key,
-            payload=payload,
-        ),
-    )
+class Email(TypedDict):
+    """An email's outbox row, as the callers give it."""
+
+    topic: str
+    recipient_id: int | None
+    booking_id: int | None
+    session_id: int | None
+    now: datetime
+    dedupe_key: str
+    payload: dict[str, Any]
 
 
-def outbox_row(
-    *,
-    topic: str,
-    recipient_id: int | None,
-    booking_id: int | None,
-    session_id: int | None,
-    now: datetime,
-    dedupe_key: str,
-    payload: dict[str, Any],
-) -> dict[str, Any]:
+async def queue_email(s: AsyncSession, **email: Unpack[Email]) -> None:
+    await s.execute(INSERT_OUTBOX, outbox_row(**email))
+
+
+def outbox_row(**email: Unpack[Email]) -> dict[str, Any]:
+    now = email["now"]
     return {
         "channel": "email",
-        "topic": topic,
-        "recipient_id": recipient_id,
-        "booking_id": booking_id,
-        "session_id": session_id,
-        "payload": payload,
-        "dedupe_key": dedupe_key,
+        "topic": email["topic"],
+        "recipient_id": email["recipient_id"],
+        "booking_id": email["booking_id"],
+        "session_id": email["session_id"],
+        "payload": email["payload"],
+        "dedupe_key": email["dedupe_key"],
         "created_at": now,
         "available_at": now,
     }

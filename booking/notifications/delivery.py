@@ -10,14 +10,9 @@ receivers can drop the duplicate. After success a row is never sent again.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from email.message import EmailMessage
 from functools import partial
-
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.clock import Clock
 from booking.config import Settings
@@ -60,18 +55,16 @@ async def deliver_due(
     are renewed while this runs (`claims.heartbeat`; `heartbeat_every` seconds, by default a
     third of the lease), so only a worker that stops answering loses them."""
     report = DeliveryReport()
-    token = str(uuid.uuid4())
-    lease = timedelta(seconds=settings.worker_claim_lease)
-    # claim_due runs its own transaction (the kernel owns the outbox's delivery columns).
-    claimed = await tx.with_retry(
-        partial(claims.claim_due, db, clock, channel="email", token=token, limit=limit, lease=lease)
+    # The claim runs its own transaction (the kernel owns the outbox's delivery columns).
+    claim = await claims.claim(
+        db, clock, channel="email", limit=limit, lease_seconds=settings.worker_claim_lease
     )
-    report.claimed = len(claimed)
-    if not claimed:
+    report.claimed = len(claim.rows)
+    if not claim.rows:
         return report
-    async with claims.heartbeat(db, clock, token, lease, every=heartbeat_every):
-        for row_id, _ in claimed:
-            await _deliver_one(db, clock, settings, mailer, row_id, token, report)
+    async with claims.heartbeat(db, clock, claim.token, claim.lease, every=heartbeat_every):
+        for row_id, _ in claim.rows:
+            await _deliver_one(db, clock, settings, mailer, row_id, claim.token, report)
     return report
 
 
@@ -93,10 +86,12 @@ async def _deliver_one(
         await mailer.send(message)
     except Exception as exc:  # any failure: the row waits and is tried again
         log.warning("outbox row %s not sent: %s", row_id, exc)
-        await tx.run(db, partial(_release, clock=clock, row_id=row_id, token=token, exc=exc))
+        error = f"{type(exc).__name__}: {exc}"
+        again = partial(claims.release, clock=clock, row_id=row_id, token=token, error=error)
+        await tx.run(db, partial(again, max_attempts=MAX_ATTEMPTS))
         report.failed += 1
         return
-    if await tx.run(db, partial(_mark_sent, clock=clock, row_id=row_id, token=token)):
+    if await tx.run(db, partial(claims.finish, clock=clock, row_id=row_id, token=token)):
         report.sent += 1
 
 
@@ -112,35 +107,3 @@ async def _message_if_held(
         if not claims.still_held(row, token, now):
             return None
         return to_email(await render_row(s, row, settings, now), settings, now)
-
-
-async def _mark_sent(s: AsyncSession, *, clock: Clock, row_id: int, token: str) -> bool:
-    result = await s.execute(
-        update(Outbox)
-        .where(Outbox.id == row_id, Outbox.claim_token == token, Outbox.sent_at.is_(None))
-        .values(
-            status="sent",
-            sent_at=clock.now(),
-            claimed_until=None,
-            claim_token=None,
-            last_error=None,
-        )
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
-async def _release(
-    s: AsyncSession, *, clock: Clock, row_id: int, token: str, exc: Exception
-) -> None:
-    """Give the claim back; the row waits (with backoff) or, out of attempts, has failed."""
-    row = await s.get(Outbox, row_id)
-    if row is None or row.claim_token != token or row.sent_at is not None:
-        return
-    now = clock.now()
-    row.claimed_until = None
-    row.claim_token = None
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status = "failed"
-    else:
-        row.available_at = now + claims.backoff(row.attempts)

@@ -75,30 +75,17 @@ async def booking_views(
     quotes = await payments.quotes_for_bookings(s, bookings, now=now) if with_history else {}
     by_id = {}
     for booking, code, title, currency, person, unit_code in rows:
-        by_id[booking.id] = BookingView(
-            id=booking.id,
-            session_id=booking.session_id,
-            course_id=booking.course_id,
-            course_code=code,
-            course_title=title,
-            learner=LearnerView(person.id, person.name, person.email, person.job_role, unit_code),
-            state=booking.state,
-            waitlist_position=positions.get(booking.id),
-            offer_expires_at=booking.offer_expires_at,
-            cost_code=booking.cost_code,
-            special_requirements=booking.special_requirements,
-            answers=booking.answers,
-            cancel_reason=booking.cancel_reason,
-            cancel_details=booking.cancel_details,
+        by_id[booking.id] = _view(
+            booking,
+            code,
+            title,
+            LearnerView(person.id, person.name, person.email, person.job_role, unit_code),
+            position=positions.get(booking.id),
             fee=_fee_charged(booking, charged, currency),
-            created_at=booking.created_at,
-            updated_at=booking.updated_at,
-            dates=date_views(dates[booking.session_id]),
+            dates=dates[booking.session_id],
             history=history.get(booking.id, []),
             approval=waiting.get(booking.id),
-            override_reason=booking.override_reason,
-            terms_version_accepted=booking.terms_version_accepted,
-            cancellation_quote=_quote_dict(quotes.get(booking.id)),
+            quote=quotes.get(booking.id),
         )
     return [by_id[i] for i in ids if i in by_id]
 
@@ -154,30 +141,58 @@ async def new_booking_view(
         quote = payments.quote_from_rows(
             booking, course, start=dates[0].start_at, timezone=dates[0].timezone, paid=None, now=now
         )
+    return _view(
+        booking,
+        course.code,
+        course.title,
+        LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
+        position=positions.get(booking.id),
+        fee=None,
+        dates=dates,
+        history=[history],
+        approval=waiting.get(booking.id),
+        quote=quote,
+    )
+
+
+def _view(
+    booking: Booking,
+    course_code: str,
+    course_title: str,
+    learner: LearnerView,
+    *,
+    position: int | None,
+    fee: MoneyView | None,
+    dates: Sequence[SessionDate],
+    history: list[HistoryView],
+    approval: dict[str, Any] | None,
+    quote: payments.QuoteView | None,
+) -> BookingView:
+    """The one place a booking's row becomes its view (read back, or new)."""
     return BookingView(
         id=booking.id,
         session_id=booking.session_id,
         course_id=booking.course_id,
-        course_code=course.code,
-        course_title=course.title,
-        learner=LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
+        course_code=course_code,
+        course_title=course_title,
+        learner=learner,
         state=booking.state,
-        waitlist_position=positions.get(booking.id),
+        waitlist_position=position,
         offer_expires_at=booking.offer_expires_at,
         cost_code=booking.cost_code,
         special_requirements=booking.special_requirements,
         answers=booking.answers,
         cancel_reason=booking.cancel_reason,
         cancel_details=booking.cancel_details,
-        fee=None,
+        fee=fee,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
         dates=date_views(dates),
-        history=[history],
-        approval=waiting.get(booking.id),
+        history=history,
+        approval=approval,
         override_reason=booking.override_reason,
         terms_version_accepted=booking.terms_version_accepted,
-        cancellation_quote=_quote_dict(quote) if quote is not None else None,
+        cancellation_quote=_quote_dict(quote),
     )
 
 

@@ -100,22 +100,8 @@ async def note_attendance(
     )
 
 
-async def has_completion_at(
-    s: AsyncSession, learner_id: int, course_id: int, completed_at: datetime
-) -> bool:
-    """Whether the learner already has a completion of the course at that moment (completions
-    are idempotent per learner, course and moment)."""
-    same = await s.scalar(
-        select(Completion.id).where(
-            Completion.learner_id == learner_id,
-            Completion.course_id == course_id,
-            Completion.completed_at == completed_at,
-        )
-    )
-    return same is not None
-
-
-def new_completion(
+async def new_completion(
+    s: AsyncSession,
     *,
     learner_id: int,
     course: Course,
@@ -123,8 +109,19 @@ def new_completion(
     source: str,
     now: datetime,
     booking_id: int | None = None,
-) -> Completion:
-    """A completion row, its expiry from the course's certification period."""
+) -> Completion | None:
+    """A completion row (not yet added), its expiry from the course's certification period;
+    None if the learner already has a completion of the course at that moment (completions are
+    idempotent per learner, course and moment)."""
+    same = await s.scalar(
+        select(Completion.id).where(
+            Completion.learner_id == learner_id,
+            Completion.course_id == course.id,
+            Completion.completed_at == completed_at,
+        )
+    )
+    if same is not None:
+        return None
     return Completion(
         learner_id=learner_id,
         course_id=course.id,

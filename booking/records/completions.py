@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.models import Completion, Course
 from booking.records.changes import (
     completion_change,
-    has_completion_at,
     new_completion,
     write_changes,
 )
@@ -32,9 +31,8 @@ async def add_completion(
     """Write a completion with its expiry and its change, then complete any course whose
     criteria it meets. None if the learner already has a completion of the course at that
     moment (the same completion, told twice)."""
-    if await has_completion_at(s, learner_id, course.id, completed_at):
-        return None
-    completion = new_completion(
+    completion = await new_completion(
+        s,
         learner_id=learner_id,
         course=course,
         completed_at=completed_at,
@@ -42,6 +40,8 @@ async def add_completion(
         now=now,
         booking_id=booking_id,
     )
+    if completion is None:
+        return None
     async with s.begin_nested():
         s.add(completion)
         await s.flush()

@@ -14,7 +14,6 @@ from booking.domain import records as rules
 from booking.models import Completion, Course, CourseRecordRule
 from booking.records.changes import (
     completion_change,
-    has_completion_at,
     new_completion,
     write_changes,
 )
@@ -122,15 +121,16 @@ async def _add_wanted(
 ) -> bool:
     changed = False
     for at in times:
-        if await has_completion_at(s, learner_id, course.id, at):
-            continue
-        completion = new_completion(
+        completion = await new_completion(
+            s,
             learner_id=learner_id,
             course=course,
             completed_at=at,
             source=CRITERIA_SOURCE,
             now=now,
         )
+        if completion is None:
+            continue
         s.add(completion)
         await s.flush()
         await write_changes(s, [completion_change(completion, "completed", now)])

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import httpx
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import xapi
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
 from booking.kernel import claims, tx
-from booking.kernel.tx import with_retry
-from booking.models import Outbox
 from booking.records.xapi_statements import XAPI_CHANNEL
 from booking.records.xapi_sweep import queue_xapi_statements
 
@@ -59,21 +53,18 @@ async def deliver_xapi(
     report = XapiDelivery()
     if not settings.lrs_url:
         return report
-    token = str(uuid.uuid4())
-    lease = timedelta(seconds=settings.worker_claim_lease)
-    # claim_due runs its own transaction.
-    rows = await with_retry(
-        partial(
-            claims.claim_due, db, clock, channel=XAPI_CHANNEL, token=token, limit=limit, lease=lease
-        )
+    # The claim runs its own transaction.
+    claim = await claims.claim(
+        db, clock, channel=XAPI_CHANNEL, limit=limit, lease_seconds=settings.worker_claim_lease
     )
-    claimed = [(row_id, dict(payload["statement"])) for row_id, payload in rows]
+    token = claim.token
+    claimed = [(row_id, dict(payload["statement"])) for row_id, payload in claim.rows]
     if not claimed:
         return report
     # The claims are renewed while the statements go out (claims.heartbeat): a slow LRS does
     # not lose them to another worker; a killed worker's lapse within one lease.
     async with (
-        claims.heartbeat(db, clock, token, lease),
+        claims.heartbeat(db, clock, token, claim.lease),
         _lrs_client(settings, transport) as client,
     ):
         url = _statements_url(settings.lrs_url)
@@ -118,52 +109,22 @@ async def _deliver(
     statement: dict[str, Any],
 ) -> bool:
     """PUT one statement and settle its outbox row; True if the LRS has it."""
+    done = partial(claims.finish, clock=clock, row_id=row_id, token=token)
+    again = partial(
+        claims.release, clock=clock, row_id=row_id, token=token, max_attempts=XAPI_MAX_ATTEMPTS
+    )
     try:
         response = await client.put(url, params={"statementId": statement["id"]}, json=statement)
     except httpx.HTTPError as exc:
-        await tx.run(
-            db, partial(_release, clock=clock, row_id=row_id, token=token, error=repr(exc))
-        )
+        await tx.run(db, partial(again, error=repr(exc)))
         return False
     if response.status_code in (200, 204):
-        await tx.run(db, partial(_finish, clock=clock, row_id=row_id, token=token, error=None))
+        await tx.run(db, done)
         return True
     if response.status_code == 409:
         error = f"409 from the LRS: another statement has id {statement['id']}"
-        await tx.run(db, partial(_finish, clock=clock, row_id=row_id, token=token, error=error))
+        await tx.run(db, partial(done, error=error))
         return False
     detail = f"{response.status_code} from the LRS: {response.text[:500]}"
-    await tx.run(db, partial(_release, clock=clock, row_id=row_id, token=token, error=detail))
+    await tx.run(db, partial(again, error=detail))
     return False
-
-
-async def _finish(
-    s: AsyncSession, *, clock: Clock, row_id: int, token: str, error: str | None
-) -> None:
-    """Delivered (or failed for good): the row is done, if this worker still holds it."""
-    await s.execute(
-        update(Outbox)
-        .where(Outbox.id == row_id, Outbox.claim_token == token, Outbox.sent_at.is_(None))
-        .values(
-            status="failed" if error else "sent",
-            sent_at=None if error else clock.now(),
-            claimed_until=None,
-            claim_token=None,
-            last_error=error,
-        )
-    )
-
-
-async def _release(s: AsyncSession, *, clock: Clock, row_id: int, token: str, error: str) -> None:
-    """Not delivered: back to the queue after a backoff, or failed after the last attempt."""
-    row = await s.get(Outbox, row_id)
-    if row is None or row.claim_token != token or row.sent_at is not None:
-        return
-    now = clock.now()
-    row.claimed_until = None
-    row.claim_token = None
-    row.last_error = error[:2000]
-    if row.attempts >= XAPI_MAX_ATTEMPTS:
-        row.status = "failed"
-    else:
-        row.available_at = now + claims.backoff(row.attempts)

@@ -198,8 +198,6 @@ async def statements_for_history(
     learner = await _agent(s, booking.learner_id)
     if session is None or course is None or learner is None:
         return 0
-    session_activity = xapi.session_activity(base, session.id, course.title)
-    course_activity = xapi.course_activity(base, course.id, course.title)
     queue = partial(
         _queue_statement,
         s,
@@ -208,16 +206,17 @@ async def statements_for_history(
         session_id=session.id,
         now=now,
     )
+    about = partial(
+        xapi.about_booking,
+        base,
+        booking_id=booking.id,
+        learner=learner,
+        session=xapi.session_activity(base, session.id, course.title),
+        course=xapi.course_activity(base, course.id, course.title),
+        at=row.at,
+    )
     if row.to_state in REGISTERED and row.from_state not in REGISTERED:
-        statement = xapi.registered(
-            base,
-            booking_id=booking.id,
-            learner=learner,
-            session=session_activity,
-            course=course_activity,
-            at=row.at,
-        )
-        return int(await queue(statement, topic="xapi.registered"))
+        return int(await queue(about("registered"), topic="xapi.registered"))
     if row.to_state in FINAL:
         registration = xapi.statement_id(base, "booking", booking.id, "registered")
         if not await _was_queued(s, registration):
@@ -226,14 +225,6 @@ async def statements_for_history(
             # The organiser cancelled the session: the registration no longer stands.
             statement = xapi.voided(base, target_id=registration, at=row.at)
             return int(await queue(statement, topic="xapi.voided"))
-        statement = xapi.withdrew(
-            base,
-            booking_id=booking.id,
-            learner=learner,
-            session=session_activity,
-            course=course_activity,
-            at=row.at,
-            reason=row.reason,
-        )
+        statement = about("withdrew", extensions={"reason": row.reason or ""})
         return int(await queue(statement, topic="xapi.withdrew"))
     return 0

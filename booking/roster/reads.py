@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
-from booking.domain.schedule import SeatCounts, session_status
 from booking.domain.states import BookingState
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, date_views
@@ -19,7 +18,7 @@ from booking.kernel.views import BookingView, MoveTargetView, RosterRowView, Ros
 from booking.models import Booking, SessionFacilitator
 from booking.models import Session as SessionRow
 from booking.reads.bookings import booking_views
-from booking.seats.counts import session_views
+from booking.seats.counts import row_status, session_views
 
 S = BookingState
 
@@ -151,19 +150,6 @@ async def _move_targets(
         )
     ).all()
     # The same test as the session's status everywhere else: open or full, nothing else.
-    rows = [
-        r
-        for r in rows
-        if session_status(
-            stored=r.status,
-            starts_at=r.starts_at,
-            ends_at=r.ends_at,
-            signup_opens=r.signup_opens,
-            signup_closes=r.signup_closes,
-            seats=SeatCounts(r.capacity, r.seats_held),
-            now=now,
-        )
-        in ("open", "full")
-    ]
+    rows = [r for r in rows if row_status(r, now=now) in ("open", "full")]
     dates = await active_dates(s, [r.id for r in rows])
     return [MoveTargetView(r.id, date_views(dates[r.id]), r.booked, r.capacity) for r in rows]

@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.domain.schedule import SeatCounts, session_status
@@ -104,7 +105,7 @@ def _view(r: SessionRow, read: _Read, *, now: datetime, reveal_links: bool) -> S
         pending=sum(counts.get(state, 0) for state in PENDING),
         waitlisted=counts.get(BookingState.WAITLISTED, 0),
         seats_held=r.seats_held,
-        status=_status(r, now=now),
+        status=row_status(r, now=now),
         waitlist_mode=r.waitlist_mode,
         offer_hours=r.offer_hours,
         signup_opens=r.signup_opens,
@@ -119,7 +120,9 @@ def _view(r: SessionRow, read: _Read, *, now: datetime, reveal_links: bool) -> S
     )
 
 
-def _status(r: SessionRow, *, now: datetime) -> str:
+def row_status(r: SessionRow | Row[Any], *, now: datetime) -> str:
+    """A session's status from its row (or a query's row with the same columns): the one test
+    used everywhere, open or full or one of the others."""
     return session_status(
         stored=r.status,
         starts_at=r.starts_at,

@@ -21,16 +21,7 @@ async def cancel_session_form(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Response[Any]:
     only_administrators(actor)
-    s = await catalogue.get_session(db, clock, actor, session_id)
-    return page(
-        request,
-        "booking/admin_cancel.html",
-        actor=actor,
-        nav="courses",
-        session=s,
-        reason="",
-        errors={},
-    )
+    return await _cancel_page(request, db, clock, actor, session_id, "", {})
 
 
 @post("/sessions/{session_id:int}/cancel-session", include_in_schema=False, status_code=200)
@@ -42,16 +33,9 @@ async def cancel_session(
     try:
         cancelled = await catalogue.cancel_session(db, clock, actor, session_id, reason=reason)
     except (InvalidError, ConflictError) as exc:
-        s = await catalogue.get_session(db, clock, actor, session_id)
-        return page(
-            request,
-            "booking/admin_cancel.html",
-            actor=actor,
-            nav="courses",
-            session=s,
-            reason=reason,
-            errors={"reason" if isinstance(exc, InvalidError) else "form": exc.detail},
-            status_code=exc.status,
+        errors = {"reason" if isinstance(exc, InvalidError) else "form": exc.detail}
+        return await _cancel_page(
+            request, db, clock, actor, session_id, reason, errors, status_code=exc.status
         )
     flash(
         request,
@@ -59,6 +43,31 @@ async def cancel_session(
         "is being told, without any fee.",
     )
     return to_course_page(cancelled.course_id)
+
+
+async def _cancel_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    session_id: int,
+    reason: str,
+    errors: dict[str, str],
+    *,
+    status_code: int = 200,
+) -> Response[Any]:
+    """The form to cancel the session, with the reason as typed and what was wrong with it."""
+    s = await catalogue.get_session(db, clock, actor, session_id)
+    return page(
+        request,
+        "booking/admin_cancel.html",
+        actor=actor,
+        nav="courses",
+        status_code=status_code,
+        session=s,
+        reason=reason,
+        errors=errors,
+    )
 
 
 HANDLERS = [cancel_session_form, cancel_session]

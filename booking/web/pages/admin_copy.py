@@ -6,6 +6,7 @@ success goes to the course page of the copy."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -14,7 +15,6 @@ from booking import catalogue, roster
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
-from booking.kernel.errors import ConflictError, InvalidError
 from booking.kernel.views import SessionView
 from booking.web.pages.admin_sessions import only_administrators, to_course_page, when_held
 from booking.web.pages.forms import form_fields
@@ -27,13 +27,13 @@ from booking.web.pages.session_form import (
     blank_rows,
     read_rows,
     row_limit,
-    with_another_row,
 )
 from booking.web.pages.session_input import (
     MAX_OVERRIDE_REASON,
+    FormAgain,
     FormReader,
-    place_conflict,
-    place_invalid,
+    shown_again,
+    submit,
 )
 
 
@@ -62,34 +62,13 @@ async def copy_session(
     override = reader.text(
         "override_reason", override_text, "The override reason", MAX_OVERRIDE_REASON
     )
-    failure: tuple[int, dict[str, str]] | None = None
-    focus_row = None
-    if "add_date" in raw:
-        rows, focus_row = with_another_row(rows)
-        failure = (200, {})
-    elif reader.errors:
-        failure = (422, reader.errors)
-    else:
-        try:
-            copied = await roster.copy_session(
-                db, clock, actor, session_id, dates, override_reason=override
-            )
-        except InvalidError as exc:
-            failure = (422, place_invalid(exc, reader.rows_sent))
-        except ConflictError as exc:
-            failure = (409, place_conflict(exc))
-    if failure is not None:
-        status, errors = failure
-        return _copy_page(
-            request,
-            actor,
-            s,
-            rows,
-            override_reason=override_text,
-            errors=errors,
-            status_code=status,
-            focus_row=focus_row,
-        )
+    save = partial(
+        roster.copy_session, db, clock, actor, session_id, dates, override_reason=override
+    )
+    outcome = await submit(raw, rows, reader, save)
+    if isinstance(outcome, FormAgain):
+        return _copy_page(request, actor, s, outcome.rows, override_text, outcome)
+    copied = outcome
     flash(
         request,
         f"Copied the session to {when_held(copied)}. Review it below; it is open for sign-up.",
@@ -102,11 +81,8 @@ def _copy_page(
     actor: Actor,
     s: SessionView,
     rows: list[DateRow],
-    *,
     override_reason: str = "",
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-    focus_row: int | None = None,
+    again: FormAgain | None = None,
 ) -> Response[Any]:
     form = SessionForm(dates=rows, override_reason=override_reason)
     return page(
@@ -114,11 +90,9 @@ def _copy_page(
         "booking/admin_copy.html",
         actor=actor,
         nav="courses",
-        status_code=status_code,
         session=s,
         form=form,
-        errors=errors or {},
-        focus_row=focus_row,
+        **shown_again(again),
         can_add_row=len(rows) < row_limit(rows),
     )
 

@@ -20,7 +20,7 @@ from booking import catalogue, policy, roster
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
-from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError
+from booking.kernel.errors import ForbiddenError
 from booking.kernel.views import SessionView
 from booking.web.pages.formatting import date_range
 from booking.web.pages.forms import form_fields
@@ -33,14 +33,14 @@ from booking.web.pages.session_form import (
     form_of,
     read_form,
     row_limit,
-    with_another_row,
 )
 from booking.web.pages.session_input import (
+    FormAgain,
     FormReader,
-    place_conflict,
-    place_invalid,
     session_changes,
     session_input,
+    shown_again,
+    submit,
 )
 
 
@@ -68,16 +68,8 @@ async def new_session_form(
     invite: bool = False,
 ) -> Response[Any]:
     only_administrators(actor)
-    demand = await roster.course_demand(db, clock, actor, course_id)
-    return _session_page(
-        request,
-        actor,
-        mode="new",
-        course_id=course_id,
-        course_title=demand.course_title,
-        waiting=demand.waiting_learners,
-        form=SessionForm(dates=blank_rows(FIRST_ROWS), invite=invite),
-    )
+    form = SessionForm(dates=blank_rows(FIRST_ROWS), invite=invite)
+    return await _new_session_page(request, db, clock, actor, course_id, form)
 
 
 @post("/admin/courses/{course_id:int}/sessions/new", include_in_schema=False, status_code=200)
@@ -89,35 +81,16 @@ async def create_session(
     sent = read_form(raw)
     reader = FormReader()
     data = session_input(sent, reader)
-    failure: tuple[int, dict[str, str]] | None = None
-    focus_row = None
-    if "add_date" in raw:
-        sent.dates, focus_row = with_another_row(sent.dates)
-        failure = (200, {})
-    elif reader.errors:
-        failure = (422, reader.errors)
-    else:
-        try:
-            created = await catalogue.create_session(db, clock, actor, course_id, data)
-        except InvalidError as exc:
-            failure = (422, place_invalid(exc, reader.rows_sent))
-        except ConflictError as exc:
-            failure = (409, place_conflict(exc))
-    if failure is not None:
-        demand = await roster.course_demand(db, clock, actor, course_id)
-        status, errors = failure
-        return _session_page(
-            request,
-            actor,
-            mode="new",
-            course_id=course_id,
-            course_title=demand.course_title,
-            waiting=demand.waiting_learners,
-            form=sent,
-            errors=errors,
-            status_code=status,
-            focus_row=focus_row,
-        )
+    outcome = await submit(
+        raw,
+        sent.dates,
+        reader,
+        lambda: catalogue.create_session(db, clock, actor, course_id, data),
+    )
+    if isinstance(outcome, FormAgain):
+        sent.dates = outcome.rows
+        return await _new_session_page(request, db, clock, actor, course_id, sent, outcome)
+    created = outcome
     message = f"Session scheduled: {when_held(created)}."
     if sent.invite:
         message += _invited(await roster.invite_waitlisted(db, clock, actor, created.id))
@@ -140,15 +113,7 @@ async def edit_session_form(
 ) -> Response[Any]:
     only_administrators(actor)
     s = await catalogue.get_session(db, clock, actor, session_id)
-    return _session_page(
-        request,
-        actor,
-        mode="edit",
-        course_id=s.course_id,
-        course_title=s.course_title,
-        session=s,
-        form=form_of(s),
-    )
+    return _edit_session_page(request, actor, s, form_of(s))
 
 
 @post("/sessions/{session_id:int}/edit", include_in_schema=False, status_code=200)
@@ -161,42 +126,67 @@ async def update_session(
     sent = read_form(raw)
     reader = FormReader()
     changes, changed = session_changes(sent, form_of(s), s, reader)
-    failure: tuple[int, dict[str, str]] | None = None
-    focus_row = None
-    if "add_date" in raw:
-        sent.dates, focus_row = with_another_row(sent.dates)
-        failure = (200, {})
-    elif reader.errors:
-        failure = (422, reader.errors)
-    elif not changed:
+
+    async def save() -> SessionView | None:
+        if not changed:
+            return None
+        return await catalogue.update_session(db, clock, actor, session_id, changes)
+
+    outcome = await submit(raw, sent.dates, reader, save)
+    if isinstance(outcome, FormAgain):
+        sent.dates = outcome.rows
+        return _edit_session_page(request, actor, s, sent, outcome)
+    if outcome is None:
         flash(request, f"Nothing was changed on the session of {when_held(s)}.")
         return to_course_page(s.course_id)
-    else:
-        try:
-            updated = await catalogue.update_session(db, clock, actor, session_id, changes)
-        except InvalidError as exc:
-            failure = (422, place_invalid(exc, reader.rows_sent))
-        except ConflictError as exc:
-            failure = (409, place_conflict(exc))
-    if failure is not None:
-        status, errors = failure
-        return _session_page(
-            request,
-            actor,
-            mode="edit",
-            course_id=s.course_id,
-            course_title=s.course_title,
-            session=s,
-            form=sent,
-            errors=errors,
-            status_code=status,
-            focus_row=focus_row,
-        )
+    updated = outcome
     message = f"Saved the changes to the session of {when_held(updated)}."
     if {"dates", "room", "virtual_link"} & set(changed):
         message += " Everyone with a place is sent the new details and calendar invitation."
     flash(request, message)
     return to_course_page(updated.course_id)
+
+
+async def _new_session_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    course_id: int,
+    form: SessionForm,
+    again: FormAgain | None = None,
+) -> Response[Any]:
+    """The form for a new session of the course, with how many are waiting for one."""
+    demand = await roster.course_demand(db, clock, actor, course_id)
+    return _session_page(
+        request,
+        actor,
+        mode="new",
+        course_id=course_id,
+        course_title=demand.course_title,
+        waiting=demand.waiting_learners,
+        form=form,
+        again=again,
+    )
+
+
+def _edit_session_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    s: SessionView,
+    form: SessionForm,
+    again: FormAgain | None = None,
+) -> Response[Any]:
+    return _session_page(
+        request,
+        actor,
+        mode="edit",
+        course_id=s.course_id,
+        course_title=s.course_title,
+        session=s,
+        form=form,
+        again=again,
+    )
 
 
 def _session_page(
@@ -209,24 +199,20 @@ def _session_page(
     form: SessionForm,
     session: SessionView | None = None,
     waiting: int = 0,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-    focus_row: int | None = None,
+    again: FormAgain | None = None,
 ) -> Response[Any]:
     return page(
         request,
         "booking/admin_session_form.html",
         actor=actor,
         nav="courses",
-        status_code=status_code,
         mode=mode,
         course_id=course_id,
         course_title=course_title,
         session=session,
         waiting=waiting,
         form=form,
-        errors=errors or {},
-        focus_row=focus_row,
+        **shown_again(again),
         can_add_row=len(form.dates) < row_limit(form.dates),
         waitlist_modes=WAITLIST_MODES,
     )

@@ -43,16 +43,7 @@ async def link_page(
     if decision not in approvals.DECISIONS:
         raise InvalidError("This link is not valid.", "decision")
     approvals.check_link(request.app.state.settings, actor, request_id, decision, t, clock.now())
-    item = await approvals.get_request(db, actor, request_id)
-    return page(
-        request,
-        "booking/approval_confirm.html",
-        actor=actor,
-        nav="approvals",
-        item=item,
-        decision=decision,
-        errors={},
-    )
+    return await _confirm_page(request, db, actor, request_id, decision, errors={})
 
 
 @post("/approvals/{request_id:int}/decide", include_in_schema=False, status_code=303)
@@ -68,14 +59,12 @@ async def decide(
         )
     except (InvalidError, ConflictError) as exc:
         field = getattr(exc, "field", None)
-        item = await approvals.get_request(db, actor, request_id)
-        return page(
+        return await _confirm_page(
             request,
-            "booking/approval_confirm.html",
-            actor=actor,
-            nav="approvals",
-            item=item,
-            decision=decision if decision in approvals.DECISIONS else "approve",
+            db,
+            actor,
+            request_id,
+            decision if decision in approvals.DECISIONS else "approve",
             # On its field when it has one (the comment); otherwise in the summary alone.
             errors={"comment" if field == "comment" else "form": exc.detail},
             comment=comment,
@@ -88,6 +77,32 @@ async def decide(
         + what_happens_next(outcome),
     )
     return Redirect(path="/approvals", status_code=303)
+
+
+async def _confirm_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    actor: Actor,
+    request_id: int,
+    decision: str,
+    *,
+    errors: dict[str, str],
+    comment: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The page that confirms a decision on the request (the emailed link's, or the form again)."""
+    item = await approvals.get_request(db, actor, request_id)
+    return page(
+        request,
+        "booking/approval_confirm.html",
+        actor=actor,
+        nav="approvals",
+        status_code=status_code,
+        item=item,
+        decision=decision,
+        errors=errors,
+        comment=comment,
+    )
 
 
 _KINDS = {"manager": "line manager", "budget_holder": "budget holder", "admin": "training team"}

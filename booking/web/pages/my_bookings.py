@@ -64,12 +64,7 @@ async def accept_offer(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, booking_id: int
 ) -> Redirect:
     booking = await bookings.accept_offer(db, clock, actor, booking_id)
-    flash(
-        request,
-        f"You have accepted the place on {booking.course_title}, {first_day(booking.dates)}. "
-        "You are booked.",
-    )
-    return Redirect(path="/me/bookings", status_code=303)
+    return _answered(request, booking, "accepted", "You are booked.")
 
 
 @post("/bookings/{booking_id:int}/decline", include_in_schema=False, status_code=200)
@@ -77,10 +72,16 @@ async def decline_offer(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, booking_id: int
 ) -> Redirect:
     booking = await bookings.decline_offer(db, clock, actor, booking_id)
+    return _answered(request, booking, "declined", "It goes to the next person waiting.")
+
+
+def _answered(
+    request: Request[Any, Any, Any], booking: BookingView, verb: str, then: str
+) -> Redirect:
+    """Back to my bookings, telling what became of the offer."""
     flash(
         request,
-        f"You have declined the place on {booking.course_title}, {first_day(booking.dates)}. "
-        "It goes to the next person waiting.",
+        f"You have {verb} the place on {booking.course_title}, {first_day(booking.dates)}. {then}",
     )
     return Redirect(path="/me/bookings", status_code=303)
 
@@ -89,16 +90,7 @@ async def decline_offer(
 async def cancel_form(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, booking_id: int
 ) -> Template:
-    booking = await bookings.get_booking(db, clock, actor, booking_id)
-    return page(
-        request,
-        "booking/cancel.html",
-        actor=actor,
-        nav="bookings",
-        b=booking,
-        form={},
-        field_errors={},
-    )
+    return await _cancel_page(request, db, clock, actor, booking_id, {}, {})
 
 
 @post("/bookings/{booking_id:int}/cancel", include_in_schema=False, status_code=200)
@@ -124,19 +116,37 @@ async def cancel(
         except InvalidError as exc:
             form.refused(exc)
     if form.field_errors:
-        booking = await bookings.get_booking(db, clock, actor, booking_id)
-        return page(
-            request,
-            "booking/cancel.html",
-            actor=actor,
-            nav="bookings",
-            b=booking,
-            form=form.as_shown(),
-            field_errors=form.field_errors,
-            status_code=422,
+        shown, errors = form.as_shown(), form.field_errors
+        return await _cancel_page(
+            request, db, clock, actor, booking_id, shown, errors, status_code=422
         )
     flash(request, _cancelled_message(outcome.booking))
     return Redirect(path="/me/bookings", status_code=303)
+
+
+async def _cancel_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    booking_id: int,
+    form: dict[str, Any],
+    field_errors: dict[str, str],
+    *,
+    status_code: int = 200,
+) -> Template:
+    """The cancel form with the booking's quote, as sent and with what was wrong with it."""
+    booking = await bookings.get_booking(db, clock, actor, booking_id)
+    return page(
+        request,
+        "booking/cancel.html",
+        actor=actor,
+        nav="bookings",
+        status_code=status_code,
+        b=booking,
+        form=form,
+        field_errors=field_errors,
+    )
 
 
 def _cancelled_message(cancelled: BookingView) -> str:

@@ -54,9 +54,7 @@ async def forgot(request: Request[Any, Any, Any], db: Database, clock: Clock) ->
 async def reset_form(
     request: Request[Any, Any, Any], token: str = Parameter(query="token", default="")
 ) -> Template:
-    return page(
-        request, "booking/password_reset.html", actor=None, nav="login", token=token, error=None
-    )
+    return _reset_page(request, token, None)
 
 
 @post("/password/reset", include_in_schema=False, status_code=200)
@@ -65,29 +63,28 @@ async def reset(request: Request[Any, Any, Any], db: Database, clock: Clock) -> 
     token = str(form.get("token", ""))
     password = str(form.get("password", ""))
     if password != str(form.get("confirm", "")):
-        return page(
-            request,
-            "booking/password_reset.html",
-            actor=None,
-            nav="login",
-            token=token,
-            error="The two passwords are not the same.",
-            status_code=422,
-        )
+        return _reset_page(request, token, "The two passwords are not the same.", 422)
     try:
         await auth.reset_password(db, clock, token, password, ip=signin.client_ip(request))
     except (InvalidError, NotFoundError) as exc:
-        return page(
-            request,
-            "booking/password_reset.html",
-            actor=None,
-            nav="login",
-            token=token,
-            error=exc.detail,
-            status_code=exc.status,
-        )
+        return _reset_page(request, token, exc.detail, exc.status)
     flash(request, "Your password has been changed. Sign in with it now.")
     return Redirect(path="/login", status_code=303)
+
+
+def _reset_page(
+    request: Request[Any, Any, Any], token: str, error: str | None, status_code: int = 200
+) -> Template:
+    """The new-password form for the emailed token, with what was wrong with the last try."""
+    return page(
+        request,
+        "booking/password_reset.html",
+        actor=None,
+        nav="login",
+        token=token,
+        error=error,
+        status_code=status_code,
+    )
 
 
 HANDLERS = [forgot_form, forgot, reset_form, reset]

@@ -199,17 +199,7 @@ async def move_learner(
 async def message_form(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Template:
-    view = await roster.read_roster(db, clock, actor, session_id)
-    return page(
-        request,
-        "booking/message.html",
-        actor=actor,
-        nav="courses",
-        s=view.session,
-        count=len(view.booked) + len(view.offered),
-        form={},
-        errors={},
-    )
+    return await _message_page(request, db, clock, actor, session_id, {}, {})
 
 
 @post("/sessions/{session_id:int}/message", include_in_schema=False, status_code=303)
@@ -227,21 +217,39 @@ async def send_message(
             body=form.get("body", ""),
         )
     except (ConflictError, InvalidError) as exc:
-        view = await roster.read_roster(db, clock, actor, session_id)
         field = getattr(exc, "field", None) or "body"
-        return page(
-            request,
-            "booking/message.html",
-            actor=actor,
-            nav="courses",
-            s=view.session,
-            count=len(view.booked) + len(view.offered),
-            form=form,
-            errors={field: exc.detail},
-            status_code=exc.status,
+        errors = {field: exc.detail}
+        return await _message_page(
+            request, db, clock, actor, session_id, form, errors, status_code=exc.status
         )
     flash(request, f"Your message is on its way to {sent} learners.")
     return _back(session_id)
+
+
+async def _message_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    session_id: int,
+    form: dict[str, str],
+    errors: dict[str, str],
+    *,
+    status_code: int = 200,
+) -> Template:
+    """The message form, to everyone with a place or an offer on the session."""
+    view = await roster.read_roster(db, clock, actor, session_id)
+    return page(
+        request,
+        "booking/message.html",
+        actor=actor,
+        nav="courses",
+        status_code=status_code,
+        s=view.session,
+        count=len(view.booked) + len(view.offered),
+        form=form,
+        errors=errors,
+    )
 
 
 @get("/sessions/{session_id:int}/roster/export.csv", include_in_schema=False)

@@ -5,7 +5,8 @@ on the field at fault."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from booking.web.pages.session_form import (
     first_zone,
     known_zones,
     row_of,
+    with_another_row,
 )
 
 T = TypeVar("T")
@@ -292,3 +294,39 @@ def place_conflict(exc: ConflictError) -> dict[str, str]:
     if exc.detail.startswith("Capacity"):
         return {"capacity": exc.detail}
     return {"form": exc.detail}
+
+
+@dataclass(slots=True)
+class FormAgain:
+    """The form shown again as sent: `status` 200 with one more date row (`focus_row`), 422 for
+    input refused, 409 for a clash; `errors` keyed by the input at fault."""
+
+    status: int
+    errors: dict[str, str]
+    rows: list[DateRow]
+    focus_row: int | None = None
+
+
+def shown_again(again: FormAgain | None) -> dict[str, Any]:
+    """The form page's status, errors and focused row: a first showing, or shown `again`."""
+    if again is None:
+        return {"status_code": 200, "errors": {}, "focus_row": None}
+    return {"status_code": again.status, "errors": again.errors, "focus_row": again.focus_row}
+
+
+async def submit(
+    raw: dict[str, str], rows: list[DateRow], reader: FormReader, save: Callable[[], Awaitable[T]]
+) -> T | FormAgain:
+    """A sent session form: another date row asked for, the reader's refusals, or `save`'s
+    answer, its refusals placed back on the field at fault."""
+    if "add_date" in raw:
+        rows, focus_row = with_another_row(rows)
+        return FormAgain(200, {}, rows, focus_row)
+    if reader.errors:
+        return FormAgain(422, reader.errors, rows)
+    try:
+        return await save()
+    except InvalidError as exc:
+        return FormAgain(422, place_invalid(exc, reader.rows_sent), rows)
+    except ConflictError as exc:
+        return FormAgain(409, place_conflict(exc), rows)
