@@ -90,6 +90,7 @@ async def test_a_trainer_finds_the_started_session_and_its_roster(
         assert "You have not run a session yet." in page.text
         roster = await browser.get(f"/sessions/{started}/roster")
         assert roster.status_code == 200 and "Lee Learner" in roster.text
+        assert "My sessions *" in header(roster.text)  # the trainer came from there
         for odd in ("?past=2", "?past=abc", "?past=-4", "?past=99999999999999999999"):
             assert (await browser.get(f"/me/sessions{odd}")).status_code == 200, odd
 
