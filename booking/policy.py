@@ -224,3 +224,48 @@ def can_see_joining_link(*, is_admin: bool, runs_session: bool, holds_place: boo
     and to learners holding a place on it: on pages, in the API and in emails alike (the caller
     says which of these the reader is; emails go to people, not to actors)."""
     return is_admin or runs_session or holds_place
+
+
+# My sessions and navigation
+
+
+def runs_sessions(actor: Actor) -> bool:
+    """A trainer: someone who runs (or ran) a session, or holds the trainer role and may soon."""
+    return is_person(actor) and (actor.runs_sessions or "trainer" in actor.roles)
+
+
+def manages_people(actor: Actor) -> bool:
+    """A line manager: someone with direct reports."""
+    return is_person(actor) and actor.has_reports
+
+
+def holds_a_budget(actor: Actor) -> bool:
+    return is_person(actor) and "budget_holder" in actor.roles
+
+
+def sees_my_team(actor: Actor) -> bool:
+    return manages_people(actor)
+
+
+def sees_approvals(actor: Actor) -> bool:
+    """Whoever approves bookings: managers, budget holders and administrators, and anyone a
+    request waits for by name (a cost code's holder without the role)."""
+    return (
+        manages_people(actor)
+        or holds_a_budget(actor)
+        or actor.is_admin
+        or (is_person(actor) and actor.has_approvals_waiting)
+    )
+
+
+def sees_my_sessions(actor: Actor) -> bool:
+    return runs_sessions(actor)
+
+
+def sees_budget(actor: Actor) -> bool:
+    """Budget holders' spend page (administrators reach it from the administration page)."""
+    return holds_a_budget(actor)
+
+
+def can_open_administration(actor: Actor) -> bool:
+    return actor.is_admin

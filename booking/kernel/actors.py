@@ -15,6 +15,11 @@ class Actor:
     roles: frozenset[str]
     # "person" acts with the person's roles; "records" may use the records endpoints only.
     scope: str = "person"
+    # What the person is to others, read with their sign-in (for the pages' navigation only:
+    # permissions ask about the object in hand, never these). False for tokens and the system.
+    has_reports: bool = False
+    runs_sessions: bool = False
+    has_approvals_waiting: bool = False
 
     @property
     def is_admin(self) -> bool:

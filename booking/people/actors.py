@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Label, bindparam, exists, select
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from booking.db import Database
 from booking.kernel.actors import Actor
-from booking.models import ApiToken, Person
+from booking.models import ApiToken, ApprovalRequest, Person, SessionFacilitator
 from booking.people.tokens import TOKEN_PREFIX, hash_token
 
 # Every API request runs this: built once (building costs more than running it).
@@ -17,9 +18,44 @@ _TOKEN_LOOKUP = (
 )
 
 
-def actor_of(person: Person) -> Actor:
-    """A person acting with their own roles."""
-    return Actor(person.id, person.email, person.name, frozenset(person.roles.split()))
+_Report = aliased(Person)
+
+
+def duties_of(
+    person_id: InstrumentedAttribute[int],
+) -> tuple[Label[bool], Label[bool], Label[bool]]:
+    """What a person is to others, as three columns to add to the query that loads them (no
+    statement of its own; each an indexed `EXISTS`): has active direct reports, runs (or ran)
+    a session, has an approval request waiting for them by name. In `actor_of`'s order."""
+    return (
+        exists()
+        .where(_Report.manager_id == person_id, _Report.active.is_(True))
+        .label("has_reports"),
+        exists().where(SessionFacilitator.person_id == person_id).label("runs_sessions"),
+        exists()
+        .where(ApprovalRequest.approver_id == person_id, ApprovalRequest.status == "waiting")
+        .label("has_approvals_waiting"),
+    )
+
+
+def actor_of(
+    person: Person,
+    *,
+    has_reports: bool = False,
+    runs_sessions: bool = False,
+    has_approvals_waiting: bool = False,
+) -> Actor:
+    """A person acting with their own roles (and, when the caller read them, what they are to
+    others: see `auth.actor_for_session`)."""
+    return Actor(
+        person.id,
+        person.email,
+        person.name,
+        frozenset(person.roles.split()),
+        has_reports=has_reports,
+        runs_sessions=runs_sessions,
+        has_approvals_waiting=has_approvals_waiting,
+    )
 
 
 async def actor_for_token(db: Database, token: str) -> Actor | None:

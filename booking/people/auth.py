@@ -22,7 +22,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError, NotFoundError
 from booking.kernel.outbox import queue_email
 from booking.models import LocalCredential, PasswordReset, Person, WebSession
-from booking.people.actors import actor_of
+from booking.people.actors import actor_of, duties_of
 
 SESSION_COOKIE = "booking_sid"
 TOUCH_EVERY = timedelta(seconds=60)
@@ -68,14 +68,14 @@ async def actor_for_session(
     async with db.reading() as s:
         row = (
             await s.execute(
-                select(WebSession, Person)
+                select(WebSession, Person, *duties_of(WebSession.person_id))
                 .join(Person, Person.id == WebSession.person_id)
                 .where(WebSession.id_hash == key)
             )
         ).first()
     if row is None:
         return None
-    session, person = row
+    session, person, has_reports, runs_sessions, has_approvals_waiting = row
     if (
         not person.active
         or now - session.last_seen_at > idle
@@ -88,7 +88,13 @@ async def actor_for_session(
             await s.execute(
                 update(WebSession).where(WebSession.id_hash == key).values(last_seen_at=now)
             )
-    return actor_of(person)
+    # Read in the same statement as the session, for the navigation: no query of its own.
+    return actor_of(
+        person,
+        has_reports=bool(has_reports),
+        runs_sessions=bool(runs_sessions),
+        has_approvals_waiting=bool(has_approvals_waiting),
+    )
 
 
 async def end_session(db: Database, sid: str | None) -> None:

@@ -65,6 +65,7 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/sessions/{session_id:int}/book"): PEOPLE,
     ("POST", "/sessions/{session_id:int}/book"): PEOPLE,
     ("GET", "/me/bookings"): PEOPLE,
+    ("GET", "/me/sessions"): PEOPLE,  # a trainer's own list; empty for anyone who runs none
     ("POST", "/me/calendar-feed/reset"): PEOPLE,
     ("GET", "/me/record"): PEOPLE,
     ("GET", "/me/record.csv"): PEOPLE,
@@ -116,6 +117,7 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/admin/courses/{course_id:int}/sessions/new"): ADMIN,
     ("POST", "/admin/courses/{course_id:int}/sessions/new"): ADMIN,
     ("GET", "/admin/finance/journal.csv"): ADMIN,
+    ("GET", "/admin"): ADMIN,
     ("GET", "/admin/outbox"): ADMIN,
     ("GET", "/admin/outbox/{outbox_id:int}"): ADMIN,
     ("POST", "/admin/outbox/{outbox_id:int}/requeue"): ADMIN,

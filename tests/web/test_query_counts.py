@@ -455,3 +455,56 @@ async def test_a_booking_answers_from_what_it_holds_and_the_answer_matches_a_fre
     # learner's other bookings; the seat; booking, history, and the learner's and trainer's
     # emails in one insert.
     assert len(later) <= BOOKING_STATEMENTS, "\n".join(later)
+
+
+# --- a trainer's sessions and the header --------------------------------------------------------
+
+
+async def test_my_sessions_does_not_query_per_session(db_url: str, world: support.World) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from booking.app import create_app
+    from booking.clock import FixedClock
+
+    course_id = await add_course(world, "RUN", "Running Sessions", allow_multiple_bookings=True)
+    t0 = world.clock.now()
+    slots = itertools.count()  # past ones all end before "now", within the attendance lock
+
+    async def run(tag: str, n: int) -> None:
+        """`n` past sessions with a learner still to mark, and `n` to come with a waiting list."""
+        learners = await add_people(world, 2 * n, tag)
+        for i in range(n):
+            for when, capacity in ((timedelta(days=2), 5), (timedelta(days=40), 1)):
+                session_id = await support.make_session(
+                    world,
+                    course_id=course_id,
+                    capacity=capacity,
+                    start=t0 + when + timedelta(hours=4 * next(slots)),
+                    facilitators=["trainer@example.org"],
+                )
+                await book(world, session_id, learners[2 * i])
+                await book(world, session_id, learners[2 * i + 1])
+
+    later = FixedClock(t0 + timedelta(days=5))
+    app = create_app(support.settings_for(db_url, demo=True), clock=later, run_worker=False)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        browser = Browser(client, world)
+        await browser.sign_in("trainer@example.org")
+        await run("ms", 1)
+        small, _ = await queries(browser, "/me/sessions")
+        await run("ml", 6)
+        large, page = await queries(browser, "/me/sessions")
+
+    assert page.text.count("2 to mark") == 7 * 2  # in "to take" and in the past list
+    assert page.text.count("1 / 1") == 7
+    assert_same_count(small, large, "/me/sessions")
+
+
+async def test_the_header_costs_no_query_of_its_own(browser: Browser) -> None:
+    """Who may see which entry is read with the sign-in, in its one statement: the
+    administration page (a list of links) runs nothing else."""
+    await browser.sign_in("admin@example.org")
+    statements, page = await queries(browser, "/admin")
+    assert "Administration" in page.text
+    assert len(statements) == 1, statements
+    assert statements[0].count("EXISTS") == 3

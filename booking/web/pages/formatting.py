@@ -15,6 +15,7 @@ from booking.config import Settings
 from booking.domain.states import state_name
 from booking.kernel.actors import Actor
 from booking.kernel.views import BookingView, MoneyView, SessionDateView, SessionView
+from booking.web.pages.navigation import navigation
 
 CANCEL_REASONS = (
     "Work commitments",
@@ -141,5 +142,6 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "state_label": state_label,
         "state_name": state_name,
         "signed_in_name": signed_in_name,
+        "navigation": navigation,
         "cancel_reasons": CANCEL_REASONS,
     }

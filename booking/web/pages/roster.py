@@ -47,7 +47,8 @@ async def roster_page(
         request,
         "booking/roster.html",
         actor=actor,
-        nav="courses",
+        # Its trainers reach a roster from My sessions; everyone else from the catalogue.
+        nav="my_sessions" if actor.email in session.facilitators else "courses",
         roster=view,
         can_mark=started and session.status != "cancelled",
         targets=targets,

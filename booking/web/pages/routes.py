@@ -11,6 +11,7 @@ from booking.web.deps import provide_page_actor
 from booking.web.pages import (
     admin_cancel,
     admin_copy,
+    admin_hub,
     admin_sessions,
     approvals,
     audit,
@@ -18,6 +19,7 @@ from booking.web.pages import (
     catalogue,
     login,
     my_bookings,
+    my_sessions,
     outbox,
     passwords,
     records,
@@ -35,6 +37,8 @@ def page_routes() -> list[Any]:
             route_handlers=[
                 *catalogue.HANDLERS,
                 *my_bookings.HANDLERS,
+                *my_sessions.HANDLERS,
+                *admin_hub.HANDLERS,
                 *outbox.HANDLERS,
                 calendar.reset_feed,
                 *approvals.HANDLERS,

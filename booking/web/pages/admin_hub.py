@@ -1,0 +1,89 @@
+"""The administration page: one place that links every administrators' page.
+
+`ADMIN_PAGES` is the list: a new administrators' page appends its entry there, and both this
+page and the header's "Administration" entry (which it lights up) pick it up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Template
+
+from booking import policy
+from booking.kernel.actors import Actor
+from booking.kernel.errors import ForbiddenError
+from booking.web.pages.render import page
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPage:
+    title: str
+    href: str
+    description: str
+    # The `nav` marker the page renders with: the header shows "Administration" as current.
+    nav: str
+
+
+# ---- Administrators' pages: append yours here (title, link, one sentence, its nav marker). ----
+ADMIN_PAGES: tuple[AdminPage, ...] = (
+    AdminPage(
+        "Schedule a session",
+        "/courses",
+        "Open a course and choose “Schedule a session”; a session’s page has its edit, copy "
+        "and cancel actions.",
+        "courses",
+    ),
+    AdminPage(
+        "Cost codes",
+        "/admin/cost-codes",
+        "Add or import cost codes and their budget holders, and download the finance journal.",
+        "cost_codes",
+    ),
+    AdminPage(
+        "Budgets and spend",
+        "/budget",
+        "Spend against each cost code’s limit, and the requests waiting for a budget holder.",
+        "budget",
+    ),
+    AdminPage(
+        "Compliance",
+        "/admin/compliance",
+        "Required learning and certifications across the organisation, with downloads.",
+        "compliance",
+    ),
+    AdminPage(
+        "Import completions",
+        "/admin/records/import",
+        "Add completions from another system to learners’ records from a CSV file.",
+        "compliance",
+    ),
+    AdminPage(
+        "Outbox",
+        "/admin/outbox",
+        "Every email, sent and waiting, and sending a failed one again.",
+        "outbox",
+    ),
+    AdminPage(
+        "Audit log",
+        "/admin/audit",
+        "Who changed what and when, searchable by action.",
+        "audit",
+    ),
+)
+# ---- end of the administrators' pages --------------------------------------------------------
+
+# The header's "Administration" entry is current on the hub and on each page it lists (the
+# catalogue's marker belongs to "Courses").
+ADMIN_NAV = frozenset({"admin", *(p.nav for p in ADMIN_PAGES)} - {"courses"})
+
+
+@get("/admin", include_in_schema=False)
+async def admin_hub_page(request: Request[Any, Any, Any], actor: Actor) -> Template:
+    if not policy.can_open_administration(actor):
+        raise ForbiddenError("Only administrators can open the administration pages.")
+    return page(request, "booking/admin_hub.html", actor=actor, nav="admin", pages=ADMIN_PAGES)
+
+
+HANDLERS = [admin_hub_page]
