@@ -224,3 +224,11 @@ def can_see_joining_link(*, is_admin: bool, runs_session: bool, holds_place: boo
     and to learners holding a place on it: on pages, in the API and in emails alike (the caller
     says which of these the reader is; emails go to people, not to actors)."""
     return is_admin or runs_session or holds_place
+
+
+# Rooms
+
+
+def can_manage_rooms(actor: Actor) -> bool:
+    """Rooms (their list, details, calendar and the picker) are administrators' business."""
+    return can_administer(actor)

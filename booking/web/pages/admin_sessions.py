@@ -34,6 +34,7 @@ from booking.web.pages.session_form import (
     read_form,
     row_limit,
     with_another_row,
+    with_picked_room,
 )
 from booking.web.pages.session_input import (
     FormReader,
@@ -77,6 +78,7 @@ async def new_session_form(
         course_title=demand.course_title,
         waiting=demand.waiting_learners,
         form=SessionForm(dates=blank_rows(FIRST_ROWS), invite=invite),
+        rooms=await catalogue.room_choices(db, actor),
     )
 
 
@@ -114,6 +116,7 @@ async def create_session(
             course_title=demand.course_title,
             waiting=demand.waiting_learners,
             form=sent,
+            rooms=await catalogue.room_choices(db, actor),
             errors=errors,
             status_code=status,
             focus_row=focus_row,
@@ -140,6 +143,7 @@ async def edit_session_form(
 ) -> Response[Any]:
     only_administrators(actor)
     s = await catalogue.get_session(db, clock, actor, session_id)
+    rooms = await _rooms_for(db, actor, s)
     return _session_page(
         request,
         actor,
@@ -147,8 +151,14 @@ async def edit_session_form(
         course_id=s.course_id,
         course_title=s.course_title,
         session=s,
-        form=form_of(s),
+        form=with_picked_room(form_of(s), rooms),
+        rooms=rooms,
     )
+
+
+async def _rooms_for(db: Database, actor: Actor, s: SessionView) -> list[catalogue.RoomChoice]:
+    """The rooms the picker offers: those in use, and the session's own even if it is not."""
+    return await catalogue.room_choices(db, actor, keep=s.room.name if s.room else None)
 
 
 @post("/sessions/{session_id:int}/edit", include_in_schema=False, status_code=200)
@@ -159,8 +169,10 @@ async def update_session(
     raw = await form_fields(request)
     s = await catalogue.get_session(db, clock, actor, session_id)
     sent = read_form(raw)
+    rooms = await _rooms_for(db, actor, s)
     reader = FormReader()
-    changes, changed = session_changes(sent, form_of(s), s, reader)
+    initial = with_picked_room(form_of(s), rooms)
+    changes, changed = session_changes(sent, initial, s, reader)
     failure: tuple[int, dict[str, str]] | None = None
     focus_row = None
     if "add_date" in raw:
@@ -188,6 +200,7 @@ async def update_session(
             course_title=s.course_title,
             session=s,
             form=sent,
+            rooms=rooms,
             errors=errors,
             status_code=status,
             focus_row=focus_row,
@@ -207,6 +220,7 @@ def _session_page(
     course_id: int,
     course_title: str,
     form: SessionForm,
+    rooms: list[catalogue.RoomChoice],
     session: SessionView | None = None,
     waiting: int = 0,
     errors: dict[str, str] | None = None,
@@ -225,6 +239,7 @@ def _session_page(
         session=session,
         waiting=waiting,
         form=form,
+        rooms=rooms,
         errors=errors or {},
         focus_row=focus_row,
         can_add_row=len(form.dates) < row_limit(form.dates),

@@ -11,6 +11,7 @@ from booking.web.deps import provide_page_actor
 from booking.web.pages import (
     admin_cancel,
     admin_copy,
+    admin_rooms,
     admin_sessions,
     approvals,
     audit,
@@ -41,6 +42,7 @@ def page_routes() -> list[Any]:
                 *admin_sessions.HANDLERS,
                 *admin_copy.HANDLERS,
                 *admin_cancel.HANDLERS,
+                *admin_rooms.HANDLERS,
                 *roster.HANDLERS,
                 *records.HANDLERS,
                 *login.HANDLERS,
