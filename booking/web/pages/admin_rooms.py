@@ -153,7 +153,10 @@ async def update_room(
     except ConflictError as exc:
         errors = {"name": exc.detail}
         return _form_page(request, actor, sent, room=room, errors=errors, status_code=409)
-    flash(request, f"Saved the changes to {saved.name}.")
+    message = f"Saved the changes to {saved.name}."
+    if room.active and not saved.active:
+        message += " It is no longer offered on the session form."
+    flash(request, message)
     return Redirect(path=f"/admin/rooms/{room_id}", status_code=303)
 
 
