@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 
 from booking import approvals, bookings, catalogue, notifications, people
 from booking.bookings import BookingRequest
-from booking.catalogue import CourseInput
+from booking.catalogue import CourseInput, RoomDetails
 from tests import support
 from tests.web.conftest import cached_app, person_id_of
 
@@ -120,6 +120,12 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/admin/outbox/{outbox_id:int}"): ADMIN,
     ("POST", "/admin/outbox/{outbox_id:int}/requeue"): ADMIN,
     ("GET", "/admin/records/import"): ADMIN,
+    ("GET", "/admin/rooms"): ADMIN,
+    ("GET", "/admin/rooms/new"): ADMIN,
+    ("POST", "/admin/rooms/new"): ADMIN,
+    ("GET", "/admin/rooms/{room_id:int}"): ADMIN,
+    ("GET", "/admin/rooms/{room_id:int}/edit"): ADMIN,
+    ("POST", "/admin/rooms/{room_id:int}/edit"): ADMIN,
     ("POST", "/admin/records/import"): ADMIN,
     ("GET", "/sessions/{session_id:int}/edit"): ADMIN,
     ("POST", "/sessions/{session_id:int}/edit"): ADMIN,
@@ -190,6 +196,7 @@ class Ids:
     person: int
     feed: str
     link_token: str
+    room: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -216,6 +223,7 @@ async def seed(world: support.World) -> Ids:
         "approve",
         clock.now(),
     )
+    room = await catalogue.create_room(db, clock, world.admin, RoomDetails(name="Matrix room"))
     return Ids(
         session,
         other,
@@ -226,6 +234,7 @@ async def seed(world: support.World) -> Ids:
         lee.person_id or 0,
         feed,
         link.partition("?t=")[2],
+        room.id,
     )
 
 
@@ -237,6 +246,7 @@ def concrete(path: str, ids: Ids) -> str:
         "request_id": ids.request,
         "outbox_id": ids.outbox,
         "person_id": ids.person,
+        "room_id": ids.room,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",
