@@ -77,6 +77,9 @@ async def test_a_room_taken_out_of_use_leaves_the_list_and_the_picker(browser: B
     url = f"/admin/rooms/{room.id}/edit"
     fields = form_fields((await browser.get(url)).text, url)
     assert (fields["name"], fields["capacity"], fields["active"]) == ("Annexe", "8", "yes")
+    same = await browser.post(url, fields)
+    assert same.status_code == 303
+    assert "Nothing was changed on Annexe." in (await browser.get(same.headers["location"])).text
     del fields["active"]
     saved = await browser.post(url, {**fields, "accessibility": "Lift to the first floor"})
     assert saved.status_code == 303 and saved.headers["location"] == f"/admin/rooms/{room.id}"

@@ -146,6 +146,9 @@ async def update_room(
     details, errors = room_details(sent)
     if details is None:
         return _form_page(request, actor, sent, room=room, errors=errors, status_code=422)
+    if sent == form_of(room):
+        flash(request, f"Nothing was changed on {room.name}.")
+        return Redirect(path=f"/admin/rooms/{room_id}", status_code=303)
     try:
         saved = await catalogue.update_room(db, clock, actor, room_id, details)
     except InvalidError as exc:
