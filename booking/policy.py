@@ -269,3 +269,11 @@ def sees_budget(actor: Actor) -> bool:
 
 def can_open_administration(actor: Actor) -> bool:
     return actor.is_admin
+
+
+# Rooms
+
+
+def can_manage_rooms(actor: Actor) -> bool:
+    """Rooms (their list, details, calendar and the picker) are administrators' business."""
+    return can_administer(actor)

@@ -2,14 +2,16 @@
 
 This package's public face: what the web, the jobs and other packages call. The modules inside
 are its own: `courses` (create, change), `reads` (list, search, one course or session),
-`sessions` (schedule, cancel), `session_changes` (change a session), `signup` (the sign-up
-form), `validation`, `dates`, `clashes`, `rooms_and_trainers`, `views`, `inputs`."""
+`sessions` (schedule, cancel), `session_changes` (change a session), `rooms` (the rooms: list,
+create, change, calendar, the picker's choices), `signup` (the sign-up form), `validation`,
+`dates`, `clashes`, `rooms_and_trainers`, `views`, `inputs`."""
 
 from booking.catalogue.courses import create_course, update_course
 from booking.catalogue.inputs import (
     UNSET,
     CourseInput,
     DateInput,
+    RoomDetails,
     RoomInput,
     SessionChanges,
     SessionInput,
@@ -21,6 +23,18 @@ from booking.catalogue.reads import (
     list_courses,
     search_courses,
 )
+from booking.catalogue.rooms import (
+    RoomCalendar,
+    RoomChoice,
+    RoomSession,
+    RoomSummary,
+    create_room,
+    get_room,
+    list_rooms,
+    room_calendar,
+    room_choices,
+    update_room,
+)
 from booking.catalogue.session_changes import update_session
 from booking.catalogue.sessions import cancel_session, create_session
 from booking.catalogue.signup import sign_up_form
@@ -30,19 +44,30 @@ __all__ = [
     "UNSET",
     "CourseInput",
     "DateInput",
+    "RoomCalendar",
+    "RoomChoice",
+    "RoomDetails",
     "RoomInput",
+    "RoomSession",
+    "RoomSummary",
     "SessionChanges",
     "SessionInput",
     "SessionView",
     "cancel_session",
     "count_table",
     "create_course",
+    "create_room",
     "create_session",
     "get_course",
+    "get_room",
     "get_session",
     "list_courses",
+    "list_rooms",
+    "room_calendar",
+    "room_choices",
     "search_courses",
     "sign_up_form",
     "update_course",
+    "update_room",
     "update_session",
 ]

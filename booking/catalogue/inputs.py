@@ -39,10 +39,26 @@ class DateInput:
 
 @dataclass(frozen=True, slots=True)
 class RoomInput:
+    """A session's room: found by name (created if new, updated by the details given), or,
+    with `id`, one picked from the rooms on file (the name is then not read)."""
+
     name: str
     address: str | None = None
     capacity: int | None = None
     details: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomDetails:
+    """A room as its form gives it: every field, for creating or replacing."""
+
+    name: str
+    address: str | None = None
+    capacity: int | None = None
+    details: str | None = None  # joining and arrival: reception, parking, what to bring
+    accessibility: str | None = None
+    active: bool = True
 
 
 @dataclass(frozen=True, slots=True)

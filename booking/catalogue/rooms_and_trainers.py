@@ -13,9 +13,12 @@ from booking.models import Person, Room, SessionFacilitator
 
 
 async def room_id(s: AsyncSession, room: RoomInput | None) -> int | None:
-    """The room of this name (details given update it), created if new; None for no room."""
+    """The room picked (by id: it must be in use), or the room of this name (details given
+    update it), created if new; None for no room."""
     if room is None:
         return None
+    if room.id is not None:
+        return await _picked_room(s, room.id)
     name = room.name.strip()
     if not name:
         raise InvalidError("A room needs a name.", "room")
@@ -40,6 +43,15 @@ async def room_id(s: AsyncSession, room: RoomInput | None) -> int | None:
     except IntegrityError:
         # Another transaction created the room first: use theirs.
         return await s.scalar(select(Room.id).where(Room.name == name))
+
+
+async def _picked_room(s: AsyncSession, picked: int) -> int:
+    found = (await s.execute(select(Room.name, Room.active).where(Room.id == picked))).first()
+    if found is None:
+        raise InvalidError("That room is not on file: choose a room from the list.", "room_id")
+    if not found.active:
+        raise InvalidError(f"{found.name} is no longer in use: choose another room.", "room_id")
+    return picked
 
 
 async def trainer_ids(s: AsyncSession, emails: list[str]) -> list[int]:

@@ -59,7 +59,11 @@ class Room(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     address: Mapped[str | None] = mapped_column(BoundedText(1000))
     capacity: Mapped[int | None] = mapped_column(Integer)
+    # Joining and arrival details: reception, parking, what to bring.
     details: Mapped[str | None] = mapped_column(BoundedText(5000))
+    accessibility: Mapped[str | None] = mapped_column(BoundedText(5000))
+    # A room no longer used is kept (its past sessions name it) but left out of the picker.
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
 
 class Session(Base):

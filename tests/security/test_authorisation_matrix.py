@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 
 from booking import approvals, bookings, catalogue, notifications, people
 from booking.bookings import BookingRequest
-from booking.catalogue import CourseInput
+from booking.catalogue import CourseInput, RoomDetails
 from tests import support
 from tests.web.conftest import cached_app, person_id_of
 
@@ -122,6 +122,12 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/admin/outbox/{outbox_id:int}"): ADMIN,
     ("POST", "/admin/outbox/{outbox_id:int}/requeue"): ADMIN,
     ("GET", "/admin/records/import"): ADMIN,
+    ("GET", "/admin/rooms"): ADMIN,
+    ("GET", "/admin/rooms/new"): ADMIN,
+    ("POST", "/admin/rooms/new"): ADMIN,
+    ("GET", "/admin/rooms/{room_id:int}"): ADMIN,
+    ("GET", "/admin/rooms/{room_id:int}/edit"): ADMIN,
+    ("POST", "/admin/rooms/{room_id:int}/edit"): ADMIN,
     ("POST", "/admin/records/import"): ADMIN,
     ("GET", "/sessions/{session_id:int}/edit"): ADMIN,
     ("POST", "/sessions/{session_id:int}/edit"): ADMIN,
@@ -192,6 +198,7 @@ class Ids:
     person: int
     feed: str
     link_token: str
+    room: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -218,6 +225,7 @@ async def seed(world: support.World) -> Ids:
         "approve",
         clock.now(),
     )
+    room = await catalogue.create_room(db, clock, world.admin, RoomDetails(name="Matrix room"))
     return Ids(
         session,
         other,
@@ -228,6 +236,7 @@ async def seed(world: support.World) -> Ids:
         lee.person_id or 0,
         feed,
         link.partition("?t=")[2],
+        room.id,
     )
 
 
@@ -239,6 +248,7 @@ def concrete(path: str, ids: Ids) -> str:
         "request_id": ids.request,
         "outbox_id": ids.outbox,
         "person_id": ids.person,
+        "room_id": ids.room,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",

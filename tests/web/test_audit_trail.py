@@ -401,6 +401,20 @@ async def page_import_cost_codes(ctx: Ctx) -> Call:
     return Call("/admin/cost-codes/import", ADMIN, "cost_codes.imported", files=files)
 
 
+async def page_create_room(ctx: Ctx) -> Call:
+    form = {"name": f"Audited room {next(_numbers)}", "capacity": "12", "active": "yes"}
+    return Call("/admin/rooms/new", ADMIN, "room.created", form=form)
+
+
+async def page_edit_room(ctx: Ctx) -> Call:
+    world = ctx.world
+    room = await catalogue.create_room(
+        world.db, world.clock, world.admin, catalogue.RoomDetails(name=f"Room {next(_numbers)}")
+    )
+    form = {"name": room.name, "accessibility": "Step-free", "active": "yes"}
+    return Call(f"/admin/rooms/{room.id}/edit", ADMIN, "room.changed", form=form)
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -438,6 +452,8 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/records/import"): page_import_completions,
     ("POST", "/admin/cost-codes"): page_cost_code,
     ("POST", "/admin/cost-codes/import"): page_import_cost_codes,
+    ("POST", "/admin/rooms/new"): page_create_room,
+    ("POST", "/admin/rooms/{room_id:int}/edit"): page_edit_room,
 }
 
 

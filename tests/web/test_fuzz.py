@@ -173,6 +173,7 @@ def _value(name: str, ids: Ids) -> Any:
         "request_id": ids.request,
         "outbox_id": ids.outbox,
         "person_id": ids.person,
+        "room_id": ids.room,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
     }[name]

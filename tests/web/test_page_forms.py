@@ -63,6 +63,9 @@ async def _targets(world: support.World, n: int) -> Targets:
     await bookings.book_place(world.db, world.clock, kim, BookingRequest(session_id))
     waiting = await _waiting_request(world)
     outbox = await notifications.list_outbox(world.db, world.admin, limit=1)
+    room = await catalogue.create_room(
+        world.db, world.clock, world.admin, catalogue.RoomDetails(name=f"Form room {n}")
+    )
     return Targets(
         {
             "session_id": session_id,
@@ -70,6 +73,7 @@ async def _targets(world: support.World, n: int) -> Targets:
             "course_id": course.id,
             "request_id": waiting,
             "outbox_id": outbox[0].id,
+            "room_id": room.id,
         }
     )
 

@@ -397,6 +397,50 @@ async def test_compliance_report_and_outbox_do_not_query_per_row(
         assert_same_count(small_outbox, large_outbox, "/admin/outbox")
 
 
+async def test_rooms_list_calendar_and_picker_do_not_query_per_row(
+    open_browser: BrowserFactory,
+) -> None:
+    async with open_browser() as browser:
+        world = browser.world
+        await browser.sign_in("admin@example.org")
+        room = await catalogue.create_room(
+            world.db, world.clock, world.admin, catalogue.RoomDetails(name="Room 0", capacity=9)
+        )
+        here = catalogue.RoomInput("", id=room.id)
+        course = await add_course(world, "RM", "Room course")
+        await support.make_session(world, course_id=course, room=here)
+        calendar = f"/admin/rooms/{room.id}"
+        picker = f"/admin/courses/{course}/sessions/new"
+        small_list, _ = await queries(browser, "/admin/rooms?show=all")
+        small_calendar, _ = await queries(browser, calendar)
+        small_picker, _ = await queries(browser, picker)
+
+        for i in range(1, 7):
+            await catalogue.create_room(
+                world.db,
+                world.clock,
+                world.admin,
+                catalogue.RoomDetails(name=f"Room {i}", active=i % 2 == 0),
+            )
+        for i in range(1, 6):
+            other = await add_course(world, f"RM{i}", f"Room course {i}")
+            await add_session(world, other)  # elsewhere
+            await support.make_session(
+                world,
+                course_id=other,
+                room=here,
+                start=world.clock.now() + timedelta(days=20 + i),
+            )
+        large_list, listed = await queries(browser, "/admin/rooms?show=all")
+        large_calendar, shown = await queries(browser, calendar)
+        large_picker, _ = await queries(browser, picker)
+
+        assert "Room 6" in listed.text and "Room course 5" in shown.text
+        assert_same_count(small_list, large_list, "/admin/rooms")
+        assert_same_count(small_calendar, large_calendar, "/admin/rooms/{room_id}")
+        assert_same_count(small_picker, large_picker, "the session form's room picker")
+
+
 # --- writes -----------------------------------------------------------------------------------
 
 

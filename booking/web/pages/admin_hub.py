@@ -36,6 +36,12 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "courses",
     ),
     AdminPage(
+        "Rooms",
+        "/admin/rooms",
+        "Rooms, their capacity, accessibility and joining details, and each room’s calendar.",
+        "rooms",
+    ),
+    AdminPage(
         "Cost codes",
         "/admin/cost-codes",
         "Add or import cost codes and their budget holders, and download the finance journal.",

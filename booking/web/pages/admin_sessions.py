@@ -33,6 +33,7 @@ from booking.web.pages.session_form import (
     form_of,
     read_form,
     row_limit,
+    with_picked_room,
 )
 from booking.web.pages.session_input import (
     FormAgain,
@@ -113,7 +114,13 @@ async def edit_session_form(
 ) -> Response[Any]:
     only_administrators(actor)
     s = await catalogue.get_session(db, clock, actor, session_id)
-    return _edit_session_page(request, actor, s, form_of(s))
+    rooms = await _rooms_for(db, actor, s)
+    return _edit_session_page(request, actor, s, with_picked_room(form_of(s), rooms), rooms)
+
+
+async def _rooms_for(db: Database, actor: Actor, s: SessionView) -> list[catalogue.RoomChoice]:
+    """The rooms the picker offers: those in use, and the session's own even if it is not."""
+    return await catalogue.room_choices(db, actor, keep=s.room.name if s.room else None)
 
 
 @post("/sessions/{session_id:int}/edit", include_in_schema=False, status_code=200)
@@ -124,8 +131,9 @@ async def update_session(
     raw = await form_fields(request)
     s = await catalogue.get_session(db, clock, actor, session_id)
     sent = read_form(raw)
+    rooms = await _rooms_for(db, actor, s)
     reader = FormReader()
-    changes, changed = session_changes(sent, form_of(s), s, reader)
+    changes, changed = session_changes(sent, with_picked_room(form_of(s), rooms), s, reader)
 
     async def save() -> SessionView | None:
         if not changed:
@@ -135,7 +143,7 @@ async def update_session(
     outcome = await submit(raw, sent.dates, reader, save)
     if isinstance(outcome, FormAgain):
         sent.dates = outcome.rows
-        return _edit_session_page(request, actor, s, sent, outcome)
+        return _edit_session_page(request, actor, s, sent, rooms, outcome)
     if outcome is None:
         flash(request, f"Nothing was changed on the session of {when_held(s)}.")
         return to_course_page(s.course_id)
@@ -166,6 +174,7 @@ async def _new_session_page(
         course_title=demand.course_title,
         waiting=demand.waiting_learners,
         form=form,
+        rooms=await catalogue.room_choices(db, actor),
         again=again,
     )
 
@@ -175,6 +184,7 @@ def _edit_session_page(
     actor: Actor,
     s: SessionView,
     form: SessionForm,
+    rooms: list[catalogue.RoomChoice],
     again: FormAgain | None = None,
 ) -> Response[Any]:
     return _session_page(
@@ -185,6 +195,7 @@ def _edit_session_page(
         course_title=s.course_title,
         session=s,
         form=form,
+        rooms=rooms,
         again=again,
     )
 
@@ -197,6 +208,7 @@ def _session_page(
     course_id: int,
     course_title: str,
     form: SessionForm,
+    rooms: list[catalogue.RoomChoice],
     session: SessionView | None = None,
     waiting: int = 0,
     again: FormAgain | None = None,
@@ -212,6 +224,7 @@ def _session_page(
         session=session,
         waiting=waiting,
         form=form,
+        rooms=rooms,
         **shown_again(again),
         can_add_row=len(form.dates) < row_limit(form.dates),
         waitlist_modes=WAITLIST_MODES,

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from booking.catalogue import RoomChoice
 from booking.domain.schedule import DEFAULT_SIGNUP_CLOSES_BEFORE
 from booking.kernel.views import SessionDateView, SessionView
 
@@ -77,6 +78,8 @@ class DateRow:
 class SessionForm:
     dates: list[DateRow]
     capacity: str = ""
+    # A room picked from those on file (its id), or "" for none or one typed in the fields below.
+    room_pick: str = ""
     room_name: str = ""
     room_address: str = ""
     room_capacity: str = ""
@@ -131,6 +134,7 @@ def read_form(form: dict[str, str]) -> SessionForm:
     return SessionForm(
         dates=read_rows(form),
         capacity=text("capacity"),
+        room_pick=text("room_pick"),
         room_name=text("room_name"),
         room_address=text("room_address"),
         room_capacity=text("room_capacity"),
@@ -190,6 +194,16 @@ def form_of(s: SessionView) -> SessionForm:
         auto_cancel="",
         status="draft" if s.status == "draft" else "open",
     )
+
+
+def with_picked_room(form: SessionForm, rooms: list[RoomChoice]) -> SessionForm:
+    """A session's form shows its room picked in the list (when the list has it) rather than
+    typed: its details are changed on the room's own page."""
+    picked = next((r for r in rooms if r.name == form.room_name), None)
+    if picked is not None:
+        form.room_pick = str(picked.id)
+        form.room_name = form.room_address = form.room_capacity = form.room_details = ""
+    return form
 
 
 def first_zone(rows: list[DateRow]) -> str:

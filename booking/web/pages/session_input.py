@@ -143,6 +143,8 @@ class FormReader:
         return local.replace(tzinfo=ZoneInfo(zone))
 
     def room(self, f: SessionForm) -> RoomInput | None:
+        if f.room_pick:
+            return self._picked_room(f)
         capacity = self.whole("room_capacity", f.room_capacity, "the room's capacity", default=-1)
         address = self.text("room_address", f.room_address, "The address", 500)
         details = self.text("room_details", f.room_details, "The room details")
@@ -155,6 +157,14 @@ class FormReader:
         return RoomInput(
             f.room_name, address, None if capacity is None or capacity < 0 else capacity, details
         )
+
+    def _picked_room(self, f: SessionForm) -> RoomInput | None:
+        if f.room_name or f.room_address or f.room_capacity or f.room_details:
+            self.fail("room_pick", "Choose a room from the list or type a new one, not both.")
+        if not f.room_pick.isdigit() or len(f.room_pick) > 18:
+            self.fail("room_pick", "Choose a room from the list.")
+            return None
+        return RoomInput("", id=int(f.room_pick))
 
     def choice(self, key: str, value: str, options: tuple[str, ...], message: str) -> str:
         if value not in options:
@@ -230,7 +240,7 @@ def session_changes(
         changes["dates"] = r.dates(sent.dates, originals)
     if sent.capacity != initial.capacity:
         changes["capacity"] = r.whole("capacity", sent.capacity, "the number of places")
-    room_fields = ("room_name", "room_address", "room_capacity", "room_details")
+    room_fields = ("room_pick", "room_name", "room_address", "room_capacity", "room_details")
     if any(getattr(sent, a) != getattr(initial, a) for a in room_fields):
         changes["room"] = r.room(sent)
     if sent.virtual_link != initial.virtual_link:
@@ -275,6 +285,7 @@ _SERVICE_FIELDS = {
     "signup_closes": "signup_closes",
     "facilitators": "facilitators",
     "room": "room_name",
+    "room_id": "room_pick",
     "dates": "dates",
 }
 _DATE_FIELD = re.compile(r"dates\[(\d+)\]\.(start|end)")
