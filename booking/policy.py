@@ -224,3 +224,29 @@ def can_see_joining_link(*, is_admin: bool, runs_session: bool, holds_place: boo
     and to learners holding a place on it: on pages, in the API and in emails alike (the caller
     says which of these the reader is; emails go to people, not to actors)."""
     return is_admin or runs_session or holds_place
+
+
+# People administration
+
+
+def can_look_up_people(actor: Actor) -> bool:
+    """The people list, a person's page (their details, bookings and roles) and the unit tree:
+    administrators."""
+    return can_administer(actor)
+
+
+def can_change_roles(actor: Actor) -> bool:
+    return can_manage_people(actor)
+
+
+def can_change_active(actor: Actor) -> bool:
+    """Deactivate (the person can no longer sign in or be booked; their history stays) or
+    reactivate someone."""
+    return can_manage_people(actor)
+
+
+def may_take_administration_from(actor: Actor, person_id: int) -> bool:
+    """Whether the actor may take this person's administration away (remove the admin role,
+    deactivate them): not their own. Another administrator must, so nobody locks the training
+    team out by a slip."""
+    return actor.person_id != person_id

@@ -28,7 +28,7 @@ from booking.clock import FixedClock
 from booking.models import AuditEvent, Outbox
 from booking.payments import reference
 from tests import support
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, person_id_of
 from tests.web.test_admin_pages import form_fields
 
 # What people do for themselves, or what is not a person's change: not in the audit log.
@@ -401,6 +401,34 @@ async def page_import_cost_codes(ctx: Ctx) -> Call:
     return Call("/admin/cost-codes/import", ADMIN, "cost_codes.imported", files=files)
 
 
+async def _someone(ctx: Ctx) -> int:
+    """A fresh person to change (nobody else's test data is touched)."""
+    email = f"someone{next(_numbers)}@example.org"
+    await people.upsert_people(
+        ctx.world.db, ctx.world.clock, ctx.world.admin, [people.PersonInput(email, "Sam Someone")]
+    )
+    return await person_id_of(ctx.world, email)
+
+
+async def page_change_roles(ctx: Ctx) -> Call:
+    path = f"/admin/people/{await _someone(ctx)}/roles"
+    form = {"roles": "trainer", "roles_reason": "Runs the induction"}
+    return Call(path, ADMIN, "person.roles_changed", form=form)
+
+
+async def page_deactivate(ctx: Ctx) -> Call:
+    path = f"/admin/people/{await _someone(ctx)}/deactivate"
+    return Call(path, ADMIN, "person.deactivated", form={"active_reason": "Left"})
+
+
+async def page_reactivate(ctx: Ctx) -> Call:
+    person_id = await _someone(ctx)
+    w = ctx.world
+    await people.deactivate_person(w.db, w.clock, w.admin, person_id, reason="Left")
+    path = f"/admin/people/{person_id}/reactivate"
+    return Call(path, ADMIN, "person.reactivated", form={"active_reason": "Came back"})
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -438,6 +466,9 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/records/import"): page_import_completions,
     ("POST", "/admin/cost-codes"): page_cost_code,
     ("POST", "/admin/cost-codes/import"): page_import_cost_codes,
+    ("POST", "/admin/people/{person_id:int}/roles"): page_change_roles,
+    ("POST", "/admin/people/{person_id:int}/deactivate"): page_deactivate,
+    ("POST", "/admin/people/{person_id:int}/reactivate"): page_reactivate,
 }
 
 

@@ -20,6 +20,7 @@ from booking.web.pages import (
     my_bookings,
     outbox,
     passwords,
+    people,
     records,
     roster,
 )
@@ -43,6 +44,7 @@ def page_routes() -> list[Any]:
                 *admin_cancel.HANDLERS,
                 *roster.HANDLERS,
                 *records.HANDLERS,
+                *people.HANDLERS,
                 *login.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
