@@ -4,6 +4,8 @@ reactivating (and what a deactivated person can no longer do), and the unit tree
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -15,8 +17,8 @@ from tests import support
 from tests.web.conftest import person_id_of
 
 
-async def _names(world: support.World, **kw: object) -> list[str]:
-    found = await people.search_people(world.db, world.admin, people.PeopleFilter(**kw))  # type: ignore[arg-type]
+async def _names(world: support.World, **kw: Any) -> list[str]:
+    found = await people.search_people(world.db, world.admin, people.PeopleFilter(**kw))
     return [p.name for p in found.items]
 
 
@@ -114,7 +116,11 @@ async def test_a_persons_details_and_bookings_latest_session_first(
     assert [b.session_id for b in history.items] == [other]
     assert history.more
     assert history.items[0].timezone == support.LONDON
-    assert later  # a session Lee did not book does not appear
+    everything = await bookings.person_bookings(world.db, world.admin, lee.person_id or 0)
+    # Latest session first; a session Lee did not book is not there.
+    assert [b.session_id for b in everything.items] == [other, first]
+    assert not everything.more
+    assert later not in [b.session_id for b in everything.items]
     manager = await people.person_details(
         world.db, world.admin, await person_id_of(world, "manager@example.org")
     )
