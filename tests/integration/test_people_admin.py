@@ -246,3 +246,22 @@ async def test_the_unit_tree_nests_sub_units_and_counts_active_people(
     assert [c.code for c in adult.children] == ["OT"]
     assert (child.people, child.total) == (0, 0)
     assert tree.without_unit == 1  # Ada Admin
+
+
+async def test_a_deactivated_learner_is_passed_over_on_the_waiting_list(
+    world: support.World,
+) -> None:
+    session_id = await support.make_session(world, capacity=1)
+    lee, kim, mo = [
+        await support.actor(world.db, f"{who}@example.org") for who in ("lee", "kim", "manager")
+    ]
+    held = await bookings.book_place(world.db, world.clock, lee, BookingRequest(session_id))
+    kim_waits = await bookings.book_place(world.db, world.clock, kim, BookingRequest(session_id))
+    mo_waits = await bookings.book_place(world.db, world.clock, mo, BookingRequest(session_id))
+    await people.deactivate_person(
+        world.db, world.clock, world.admin, kim.person_id or 0, reason="Left"
+    )
+    await bookings.cancel_booking(world.db, world.clock, lee, held.booking.id, reason="Ill")
+    kim_now = await bookings.get_booking(world.db, world.clock, world.admin, kim_waits.booking.id)
+    mo_now = await bookings.get_booking(world.db, world.clock, world.admin, mo_waits.booking.id)
+    assert (kim_now.state, mo_now.state) == ("waitlisted", "booked")

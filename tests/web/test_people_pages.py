@@ -120,6 +120,12 @@ async def test_deactivating_and_reactivating_from_the_page(browser: Browser) -> 
     assert f'action="/admin/people/{lee}/reactivate"' in page.text
     listed = await browser.get("/admin/people?status=deactivated")
     assert "Lee Learner" in listed.text
+    # The demo's sign-in page no longer offers Lee, and signing in as Lee is refused.
+    login = await browser.get("/login")
+    assert "Sign in as Kim Learner" in login.text
+    assert "Sign in as Lee Learner" not in login.text
+    refused = await browser.post("/login", {"person_id": str(lee), "next": "/courses"})
+    assert refused.status_code != 303
     async with world.db.reading() as s:
         assert not (await s.get_one(Person, lee)).active
     done = await browser.post(f"/admin/people/{lee}/reactivate", {"active_reason": "Back"})
