@@ -277,3 +277,29 @@ def can_open_administration(actor: Actor) -> bool:
 def can_manage_rooms(actor: Actor) -> bool:
     """Rooms (their list, details, calendar and the picker) are administrators' business."""
     return can_administer(actor)
+
+
+# People administration
+
+
+def can_look_up_people(actor: Actor) -> bool:
+    """The people list, a person's page (their details, bookings and roles) and the unit tree:
+    administrators."""
+    return can_administer(actor)
+
+
+def can_change_roles(actor: Actor) -> bool:
+    return can_manage_people(actor)
+
+
+def can_change_active(actor: Actor) -> bool:
+    """Deactivate (the person can no longer sign in or be booked; their history stays) or
+    reactivate someone."""
+    return can_manage_people(actor)
+
+
+def may_take_administration_from(actor: Actor, person_id: int) -> bool:
+    """Whether the actor may take this person's administration away (remove the admin role,
+    deactivate them): not their own. Another administrator must, so nobody locks the training
+    team out by a slip."""
+    return actor.person_id != person_id

@@ -3,7 +3,8 @@
 This package's public face: what the web, the jobs and other packages call. The modules inside
 are its own: `book` (the booking use case, over `facts` → `decision` → `approval_plan` →
 `claim` → `recording`), `cancel`, `offer_replies`, `sweeps`, `idempotency`, `queries`, and the
-pages' reads `offers` (what the session table offers) and `overview`.
+pages' reads `offers` (what the session table offers), `overview` and `person_bookings` (a
+person's bookings on the administrators' person page).
 """
 
 from booking.bookings.book import book_place
@@ -13,6 +14,7 @@ from booking.bookings.idempotency import IdempotencyClaim
 from booking.bookings.offer_replies import accept_offer, decline_offer
 from booking.bookings.offers import SessionOffer, course_offers
 from booking.bookings.overview import my_bookings_overview, own_bookings_on
+from booking.bookings.person_bookings import PersonBooking, PersonBookings, person_bookings
 from booking.bookings.queries import get_booking, my_bookings
 from booking.bookings.requests import BookingOutcome, BookingRequest
 from booking.bookings.sweeps import close_started_waitlists, expire_offers
@@ -26,6 +28,8 @@ __all__ = [
     "BookingOutcome",
     "BookingRequest",
     "IdempotencyClaim",
+    "PersonBooking",
+    "PersonBookings",
     "SessionOffer",
     "accept_offer",
     "book_place",
@@ -39,4 +43,5 @@ __all__ = [
     "my_bookings",
     "my_bookings_overview",
     "own_bookings_on",
+    "person_bookings",
 ]

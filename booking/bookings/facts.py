@@ -167,6 +167,13 @@ async def _resolve_learner(
         raise InvalidError(
             f"There is nobody with the email address {learner_email}.", "learner_email"
         )
+    if not row[0].active:
+        # A deactivated person keeps their history but takes no new place (people/activation).
+        raise InvalidError(
+            f"{row[0].name}'s account is deactivated: reactivate it on their person page "
+            "before booking them a place.",
+            "learner_email",
+        )
     return row[0], row[1], True
 
 

@@ -3,18 +3,48 @@
 This package's public face: what the web, the jobs and other packages call. The modules inside
 are its own: `people` (importing people), `units` (importing the unit tree), `upserts` (what an
 import answers), `queries` (reads), `tokens` (API tokens), `actors` (who a request acts as) and
-`auth` (signing in: browser sessions, passwords, reset links, single sign-on)."""
+`auth` (signing in: browser sessions, passwords, reset links, single sign-on); for the
+administrators' pages, `directory` (the people list and a person's details), `roles` (changing
+roles with a reason), `activation` (deactivate, reactivate) and `unit_tree` (units with their
+sub-units and head counts)."""
 
+from booking.people.activation import deactivate_person, reactivate_person
 from booking.people.actors import actor_for_person, actor_for_token
+from booking.people.directory import (
+    STATUSES,
+    PeopleFilter,
+    PeoplePage,
+    PersonDetails,
+    PersonRow,
+    UnitOption,
+    person_details,
+    search_people,
+)
 from booking.people.people import PersonInput, upsert_people
 from booking.people.queries import active_admin_ids, get_me, list_people
+from booking.people.roles import change_roles
 from booking.people.tokens import create_admin, create_token
+from booking.people.unit_tree import UnitNode, UnitTree, unit_tree
 from booking.people.units import OrgUnitInput, upsert_org_units
 
 __all__ = [
+    "STATUSES",
     "active_admin_ids",
     "OrgUnitInput",
+    "PeopleFilter",
+    "PeoplePage",
+    "PersonDetails",
     "PersonInput",
+    "PersonRow",
+    "UnitNode",
+    "UnitOption",
+    "UnitTree",
+    "change_roles",
+    "deactivate_person",
+    "person_details",
+    "reactivate_person",
+    "search_people",
+    "unit_tree",
     "actor_for_person",
     "actor_for_token",
     "create_admin",

@@ -51,8 +51,12 @@ async def get_me(db: Database, actor: Actor) -> PersonView:
         return await person_view(s, person)
 
 
-async def list_people(db: Database) -> list[PersonView]:
-    """Everyone, by name: for the demo's pick-a-person login and admin pages."""
+async def list_people(db: Database, *, active_only: bool = False) -> list[PersonView]:
+    """Everyone, by name (only those who may sign in, with `active_only`: the demo's
+    pick-a-person login)."""
     async with db.reading() as s:
-        people = (await s.scalars(select(Person).order_by(Person.name))).all()
+        stmt = select(Person).order_by(Person.name)
+        if active_only:
+            stmt = stmt.where(Person.active.is_(True))
+        people = (await s.scalars(stmt)).all()
         return [await person_view(s, p) for p in people]

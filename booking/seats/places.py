@@ -22,7 +22,7 @@ from booking.domain.waitlist import Promotion, WaitingLearner, choose_promotions
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, slots
 from booking.kernel.history import record_transition
-from booking.models import Booking, Course
+from booking.models import Booking, Course, Person
 from booking.models import Session as SessionRow
 
 _SESSIONS = cast(Table, SessionRow.__table__)
@@ -170,14 +170,17 @@ async def promote_waiting(
 
 
 async def _next_in_line(s: AsyncSession, session_id: int, after_seq: int) -> Sequence[Booking]:
-    """The next 50 waiting bookings behind `after_seq`, in the order they joined."""
+    """The next 50 waiting bookings behind `after_seq`, in the order they joined. A deactivated
+    learner is passed over and keeps their place in line (people/activation.py)."""
     return (
         await s.scalars(
             select(Booking)
+            .join(Person, Person.id == Booking.learner_id)
             .where(
                 Booking.session_id == session_id,
                 Booking.state == BookingState.WAITLISTED,
                 Booking.waitlist_seq > after_seq,
+                Person.active.is_(True),
             )
             .order_by(Booking.waitlist_seq)
             .limit(50)

@@ -28,7 +28,7 @@ from booking.clock import FixedClock
 from booking.models import AuditEvent, Outbox
 from booking.payments import reference
 from tests import support
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, person_id_of
 from tests.web.test_admin_pages import form_fields
 
 # What people do for themselves, or what is not a person's change: not in the audit log.
@@ -86,8 +86,10 @@ async def _session(ctx: Ctx, *, days: int = 14, approval: list[str] | None = Non
         ctx.world.admin,
         CourseInput(code=f"AUD-{n}", title=f"Audited {n}", approval=approval or []),
     )
-    # Eight hours apart: Lee and the trainer are on all of them without a clash.
-    start = ctx.world.clock.now() + timedelta(days=days, hours=8 * n)
+    # Sixteen hours apart: Lee and the trainer are on all of them without a clash, and sessions
+    # made `days` apart never meet either (3 and 14 days are 16.5 slots apart, so starts differ
+    # by at least 8 hours whatever the count reaches).
+    start = ctx.world.clock.now() + timedelta(days=days, hours=16 * n)
     return await support.make_session(
         ctx.world, course_id=course.id, start=start, facilitators=[TRAINER]
     )
@@ -116,7 +118,7 @@ async def _request(ctx: Ctx, approval: str) -> int:
 
 
 def _dates(ctx: Ctx, days: int = 40) -> list[dict[str, Any]]:
-    # Between the sessions above (which start every eight hours and last three).
+    # Between the sessions above (which start on a multiple of eight hours and last three).
     start = ctx.world.clock.now() + timedelta(days=days, hours=8 * next(_numbers) + 4)
     end = start + timedelta(hours=2)
     return [{"start": start.isoformat(), "end": end.isoformat(), "timezone": support.LONDON}]
@@ -415,6 +417,34 @@ async def page_edit_room(ctx: Ctx) -> Call:
     return Call(f"/admin/rooms/{room.id}/edit", ADMIN, "room.changed", form=form)
 
 
+async def _someone(ctx: Ctx) -> int:
+    """A fresh person to change (nobody else's test data is touched)."""
+    email = f"someone{next(_numbers)}@example.org"
+    await people.upsert_people(
+        ctx.world.db, ctx.world.clock, ctx.world.admin, [people.PersonInput(email, "Sam Someone")]
+    )
+    return await person_id_of(ctx.world, email)
+
+
+async def page_change_roles(ctx: Ctx) -> Call:
+    path = f"/admin/people/{await _someone(ctx)}/roles"
+    form = {"roles": "trainer", "roles_reason": "Runs the induction"}
+    return Call(path, ADMIN, "person.roles_changed", form=form)
+
+
+async def page_deactivate(ctx: Ctx) -> Call:
+    path = f"/admin/people/{await _someone(ctx)}/deactivate"
+    return Call(path, ADMIN, "person.deactivated", form={"active_reason": "Left"})
+
+
+async def page_reactivate(ctx: Ctx) -> Call:
+    person_id = await _someone(ctx)
+    w = ctx.world
+    await people.deactivate_person(w.db, w.clock, w.admin, person_id, reason="Left")
+    path = f"/admin/people/{person_id}/reactivate"
+    return Call(path, ADMIN, "person.reactivated", form={"active_reason": "Came back"})
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -454,6 +484,9 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/cost-codes/import"): page_import_cost_codes,
     ("POST", "/admin/rooms/new"): page_create_room,
     ("POST", "/admin/rooms/{room_id:int}/edit"): page_edit_room,
+    ("POST", "/admin/people/{person_id:int}/roles"): page_change_roles,
+    ("POST", "/admin/people/{person_id:int}/deactivate"): page_deactivate,
+    ("POST", "/admin/people/{person_id:int}/reactivate"): page_reactivate,
 }
 
 

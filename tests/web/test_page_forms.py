@@ -19,7 +19,7 @@ from booking import approvals, bookings, catalogue, notifications
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
 from tests import support
-from tests.web.conftest import Browser, cached_app
+from tests.web.conftest import Browser, cached_app, person_id_of
 
 PATH_PARAM = re.compile(r"\{(\w+):\w+\}")
 
@@ -74,6 +74,7 @@ async def _targets(world: support.World, n: int) -> Targets:
             "request_id": waiting,
             "outbox_id": outbox[0].id,
             "room_id": room.id,
+            "person_id": await person_id_of(world, "lee@example.org"),
         }
     )
 

@@ -25,7 +25,7 @@ from booking import bookings, catalogue, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, DateInput, SessionInput
 from tests import support
-from tests.web.conftest import Browser, BrowserFactory
+from tests.web.conftest import Browser, BrowserFactory, person_id_of
 
 # A page that shows a list may still issue a handful of statements (who is asking, their
 # session, the list, its related rows); one that needs more than this is doing too much.
@@ -439,6 +439,49 @@ async def test_rooms_list_calendar_and_picker_do_not_query_per_row(
         assert_same_count(small_list, large_list, "/admin/rooms")
         assert_same_count(small_calendar, large_calendar, "/admin/rooms/{room_id}")
         assert_same_count(small_picker, large_picker, "the session form's room picker")
+
+
+async def test_people_list_person_page_and_unit_tree_do_not_query_per_row(
+    open_browser: BrowserFactory,
+) -> None:
+    async with open_browser() as browser:
+        world = browser.world
+        await browser.sign_in("admin@example.org")
+        lee = await person_id_of(world, "lee@example.org")
+        org = await people.search_people(world.db, world.admin, people.PeopleFilter())
+        unit = next(u.id for u in org.units if u.code == "ORG")
+        pages = ["/admin/people", f"/admin/people?unit={unit}&role=learner&q=e", "/admin/units"]
+        pages.append(f"/admin/people/{lee}")
+        small = [(await queries(browser, url))[0] for url in pages]
+
+        # Deeper units, more people in them (with managers), and Lee's bookings on many courses.
+        await people.upsert_org_units(
+            world.db,
+            world.clock,
+            world.admin,
+            [
+                people.OrgUnitInput(f"D{i}", f"Deep {i}", f"D{i - 1}" if i else "ADULT")
+                for i in range(5)
+            ],
+        )
+        await people.upsert_people(
+            world.db,
+            world.clock,
+            world.admin,
+            [
+                people.PersonInput(
+                    f"d{i}@example.org", f"Deep {i}", None, "manager@example.org", f"D{i % 5}"
+                )
+                for i in range(20)
+            ],
+        )
+        await lee_books_across(world, "PP", 3)
+        large_pages = [(await queries(browser, url)) for url in pages]
+        assert "Deep 4" in large_pages[0][1].text
+        assert "Deep 4" in large_pages[2][1].text
+        assert "Course PP 2" in large_pages[3][1].text
+        for url, few, (many, _) in zip(pages, small, large_pages, strict=True):
+            assert_same_count(few, many, url)
 
 
 # --- writes -----------------------------------------------------------------------------------

@@ -36,6 +36,18 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "courses",
     ),
     AdminPage(
+        "People",
+        "/admin/people",
+        "Find anyone by name, email or personnel number; change their roles or deactivate them.",
+        "people",
+    ),
+    AdminPage(
+        "Organisation units",
+        "/admin/units",
+        "The unit tree with its sub-units and how many people are in each.",
+        "units",
+    ),
+    AdminPage(
         "Rooms",
         "/admin/rooms",
         "Rooms, their capacity, accessibility and joining details, and each room’s calendar.",

@@ -54,7 +54,7 @@ async def login_page(
     email: str = "",
 ) -> Template:
     settings: Settings = request.app.state.settings
-    groups = _people_groups(await people.list_people(db)) if settings.demo else []
+    groups = _people_groups(await people.list_people(db, active_only=True)) if settings.demo else []
     return page(
         request,
         "booking/login.html",

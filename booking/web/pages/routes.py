@@ -23,6 +23,7 @@ from booking.web.pages import (
     my_sessions,
     outbox,
     passwords,
+    people,
     records,
     roster,
 )
@@ -49,6 +50,7 @@ def page_routes() -> list[Any]:
                 *admin_rooms.HANDLERS,
                 *roster.HANDLERS,
                 *records.HANDLERS,
+                *people.HANDLERS,
                 *login.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
