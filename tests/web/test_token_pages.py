@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from booking import people
 from booking.models import ApiToken
 from tests.web.conftest import Browser
 
@@ -82,6 +83,16 @@ async def test_an_unknown_token_answers_404(browser: Browser) -> None:
     await browser.sign_in(ADMIN)
     assert (await browser.get("/admin/tokens/999999/revoke")).status_code == 404
     assert (await browser.post("/admin/tokens/999999/revoke")).status_code == 404
+
+
+async def test_a_token_made_on_the_command_line_is_listed_without_a_creator(
+    browser: Browser,
+) -> None:
+    world = browser.world
+    await people.create_token(world.db, world.clock, service="Old feed", scope="records")
+    await browser.sign_in(ADMIN)
+    listed = await browser.get("/admin/tokens")
+    assert "Old feed" in listed.text and "on the command line" in listed.text
 
 
 async def test_the_administration_page_links_the_tokens(browser: Browser) -> None:
