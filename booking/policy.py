@@ -303,3 +303,12 @@ def may_take_administration_from(actor: Actor, person_id: int) -> bool:
     deactivate them): not their own. Another administrator must, so nobody locks the training
     team out by a slip."""
     return actor.person_id != person_id
+
+
+# Tokens
+
+
+def can_manage_service_tokens(actor: Actor) -> bool:
+    """Service tokens for integrations (list, create, revoke): administrators, signed in as
+    themselves, since the token page records who made each one."""
+    return actor.is_admin and is_person(actor)

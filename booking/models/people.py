@@ -74,6 +74,10 @@ class ApiToken(Base):
     scope: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Who made it on the tokens page (None: made on the command line, or they were deleted).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # Service tokens only, written at most once a minute (`actors.actor_for_token`).
+    last_used_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint("scope IN ('person', 'records')", name="scope"),

@@ -6,7 +6,7 @@ import answers), `queries` (reads), `tokens` (API tokens), `actors` (who a reque
 `auth` (signing in: browser sessions, passwords, reset links, single sign-on); for the
 administrators' pages, `directory` (the people list and a person's details), `roles` (changing
 roles with a reason), `activation` (deactivate, reactivate) and `unit_tree` (units with their
-sub-units and head counts)."""
+sub-units and head counts) and `service_tokens` (integrations' tokens: list, create, revoke)."""
 
 from booking.people.activation import deactivate_person, reactivate_person
 from booking.people.actors import actor_for_person, actor_for_token
@@ -23,12 +23,28 @@ from booking.people.directory import (
 from booking.people.people import PersonInput, upsert_people
 from booking.people.queries import active_admin_ids, get_me, list_people
 from booking.people.roles import change_roles
+from booking.people.service_tokens import (
+    SERVICE_SCOPES,
+    NewServiceToken,
+    ServiceTokenRow,
+    create_service_token,
+    list_service_tokens,
+    revoke_service_token,
+    service_token,
+)
 from booking.people.tokens import create_admin, create_token
 from booking.people.unit_tree import UnitNode, UnitTree, unit_tree
 from booking.people.units import OrgUnitInput, upsert_org_units
 
 __all__ = [
+    "SERVICE_SCOPES",
     "STATUSES",
+    "NewServiceToken",
+    "ServiceTokenRow",
+    "create_service_token",
+    "list_service_tokens",
+    "revoke_service_token",
+    "service_token",
     "active_admin_ids",
     "OrgUnitInput",
     "PeopleFilter",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Label, bindparam, exists, select
+from datetime import datetime, timedelta
+
+from sqlalchemy import Label, bindparam, exists, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.models import ApiToken, ApprovalRequest, Person, SessionFacilitator
@@ -19,6 +22,7 @@ _TOKEN_LOOKUP = (
 
 
 _Report = aliased(Person)
+LAST_USE_EVERY = timedelta(minutes=1)
 
 
 def duties_of(
@@ -58,26 +62,53 @@ def actor_of(
     )
 
 
-async def actor_for_token(db: Database, token: str) -> Actor | None:
-    """The actor a bearer token stands for, or None for an unknown or revoked token."""
+async def actor_for_token(db: Database, token: str, clock: Clock | None = None) -> Actor | None:
+    """The actor a bearer token stands for, or None for an unknown or revoked token. Given the
+    clock, a service token's last use is noted (`note_service_token_use`)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     async with db.reading() as s:
         row = (await s.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)})).first()
-        if row is None:
-            return None
-        api_token, person = row
-        if api_token.scope == "records":
-            return Actor(
-                None,
-                f"service:{api_token.service_name}",
-                api_token.service_name or "",
-                frozenset(),
-                "records",
+    if row is None:
+        return None
+    api_token, person = row
+    if api_token.service_name is not None and clock is not None:
+        await note_service_token_use(db, api_token, clock.now())
+    return _actor_of_token(api_token, person)
+
+
+def _actor_of_token(api_token: ApiToken, person: Person | None) -> Actor | None:
+    if api_token.scope == "records":
+        return Actor(
+            None,
+            f"service:{api_token.service_name}",
+            api_token.service_name or "",
+            frozenset(),
+            "records",
+        )
+    if person is None or not person.active:
+        return None
+    return actor_of(person)
+
+
+async def note_service_token_use(db: Database, api_token: ApiToken, now: datetime) -> None:
+    """Note when a service token was last used, for the tokens page: at most once a minute per
+    token (a busy integration does not write on every request), and only service tokens, so a
+    person's requests (booking among them) cost no statement more. The `WHERE` keeps two
+    concurrent requests from both writing."""
+    last = api_token.last_used_at
+    if last is not None and now - last < LAST_USE_EVERY:
+        return
+    cutoff = now - LAST_USE_EVERY
+    async with db.transaction() as s:
+        await s.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == api_token.id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= cutoff),
             )
-        if person is None or not person.active:
-            return None
-        return actor_of(person)
+            .values(last_used_at=now)
+        )
 
 
 async def actor_for_person(db: Database, person_id: int) -> Actor | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,20 +75,36 @@ async def create_token(
 async def _new_token(
     s: AsyncSession,
     *,
-    now: object,
+    now: datetime,
     person_id: int | None = None,
     service_name: str | None = None,
     scope: str,
 ) -> str:
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    s.add(
-        ApiToken(
-            token_hash=hash_token(token),
-            person_id=person_id,
-            service_name=service_name,
-            scope=scope,
-            created_at=now,
-        )
+    _, secret = await new_token(
+        s, now=now, person_id=person_id, service_name=service_name, scope=scope
     )
+    return secret
+
+
+async def new_token(
+    s: AsyncSession,
+    *,
+    now: datetime,
+    person_id: int | None = None,
+    service_name: str | None = None,
+    scope: str,
+    created_by_id: int | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token row (flushed, so it has its id) and its secret, which only the caller sees."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        token_hash=hash_token(secret),
+        person_id=person_id,
+        service_name=service_name,
+        scope=scope,
+        created_at=now,
+        created_by_id=created_by_id,
+    )
+    s.add(token)
     await s.flush()
-    return token
+    return token, secret

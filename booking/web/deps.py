@@ -44,7 +44,9 @@ async def api_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
             "Send an API token as `Authorization: Bearer <token>`.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    actor = await people.actor_for_token(connection.app.state.db, token.strip())
+    actor = await people.actor_for_token(
+        connection.app.state.db, token.strip(), connection.app.state.clock
+    )
     if actor is None:
         raise NotAuthorizedException(
             "This token is unknown or revoked.", headers={"WWW-Authenticate": "Bearer"}

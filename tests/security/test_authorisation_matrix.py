@@ -128,6 +128,10 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/admin/outbox/{outbox_id:int}"): ADMIN,
     ("POST", "/admin/outbox/{outbox_id:int}/requeue"): ADMIN,
     ("GET", "/admin/records/import"): ADMIN,
+    ("GET", "/admin/tokens"): ADMIN,
+    ("POST", "/admin/tokens"): ADMIN,
+    ("GET", "/admin/tokens/{token_id:int}/revoke"): ADMIN,
+    ("POST", "/admin/tokens/{token_id:int}/revoke"): ADMIN,
     ("GET", "/admin/rooms"): ADMIN,
     ("GET", "/admin/rooms/new"): ADMIN,
     ("POST", "/admin/rooms/new"): ADMIN,
@@ -205,6 +209,7 @@ class Ids:
     feed: str
     link_token: str
     room: int = 0
+    token: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -232,6 +237,9 @@ async def seed(world: support.World) -> Ids:
         clock.now(),
     )
     room = await catalogue.create_room(db, clock, world.admin, RoomDetails(name="Matrix room"))
+    token = await people.create_service_token(
+        db, clock, world.admin, name="Matrix feed", scope="records"
+    )
     return Ids(
         session,
         other,
@@ -243,6 +251,7 @@ async def seed(world: support.World) -> Ids:
         feed,
         link.partition("?t=")[2],
         room.id,
+        token.id,
     )
 
 
@@ -255,6 +264,7 @@ def concrete(path: str, ids: Ids) -> str:
         "outbox_id": ids.outbox,
         "person_id": ids.person,
         "room_id": ids.room,
+        "token_id": ids.token,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",

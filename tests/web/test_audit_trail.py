@@ -445,6 +445,19 @@ async def page_reactivate(ctx: Ctx) -> Call:
     return Call(path, ADMIN, "person.reactivated", form={"active_reason": "Came back"})
 
 
+async def page_create_token(ctx: Ctx) -> Call:
+    form = {"name": f"Audited feed {next(_numbers)}", "scope": "records"}
+    return Call("/admin/tokens", ADMIN, "token.created", form=form)
+
+
+async def page_revoke_token(ctx: Ctx) -> Call:
+    w = ctx.world
+    token = await people.create_service_token(
+        w.db, w.clock, w.admin, name=f"Feed {next(_numbers)}", scope="records"
+    )
+    return Call(f"/admin/tokens/{token.id}/revoke", ADMIN, "token.revoked", form={})
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -487,6 +500,8 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/people/{person_id:int}/roles"): page_change_roles,
     ("POST", "/admin/people/{person_id:int}/deactivate"): page_deactivate,
     ("POST", "/admin/people/{person_id:int}/reactivate"): page_reactivate,
+    ("POST", "/admin/tokens"): page_create_token,
+    ("POST", "/admin/tokens/{token_id:int}/revoke"): page_revoke_token,
 }
 
 

@@ -174,6 +174,7 @@ def _value(name: str, ids: Ids) -> Any:
         "outbox_id": ids.outbox,
         "person_id": ids.person,
         "room_id": ids.room,
+        "token_id": ids.token,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
     }[name]

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from booking import approvals, bookings, catalogue, notifications
+from booking import approvals, bookings, catalogue, notifications, people
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
 from tests import support
@@ -66,6 +66,9 @@ async def _targets(world: support.World, n: int) -> Targets:
     room = await catalogue.create_room(
         world.db, world.clock, world.admin, catalogue.RoomDetails(name=f"Form room {n}")
     )
+    token = await people.create_service_token(
+        world.db, world.clock, world.admin, name=f"Form feed {n}", scope="records"
+    )
     return Targets(
         {
             "session_id": session_id,
@@ -74,6 +77,7 @@ async def _targets(world: support.World, n: int) -> Targets:
             "request_id": waiting,
             "outbox_id": outbox[0].id,
             "room_id": room.id,
+            "token_id": token.id,
             "person_id": await person_id_of(world, "lee@example.org"),
         }
     )

@@ -484,6 +484,26 @@ async def test_people_list_person_page_and_unit_tree_do_not_query_per_row(
             assert_same_count(few, many, url)
 
 
+async def test_service_tokens_list_does_not_query_per_token(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+
+    async def make(tag: str, n: int) -> None:
+        for i in range(n):
+            made = await people.create_service_token(
+                world.db, world.clock, world.admin, name=f"{tag} {i}", scope="records"
+            )
+            if i % 2:
+                await people.revoke_service_token(world.db, world.clock, world.admin, made.id)
+
+    await make("Few", 2)
+    small, _ = await queries(browser, "/admin/tokens")
+    await make("Many", 12)
+    large, answer = await queries(browser, "/admin/tokens")
+    assert "Many 11" in answer.text
+    assert_same_count(small, large, "/admin/tokens")
+
+
 # --- writes -----------------------------------------------------------------------------------
 
 

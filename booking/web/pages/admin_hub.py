@@ -89,6 +89,13 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "Who changed what and when, searchable by action.",
         "audit",
     ),
+    AdminPage(
+        "Service tokens",
+        "/admin/tokens",
+        "Tokens for other systems to use the API: make one, see when each was last used, "
+        "revoke one.",
+        "tokens",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 
