@@ -24,6 +24,7 @@ from booking.web.pages import (
     outbox,
     passwords,
     people,
+    people_import,
     records,
     roster,
 )
@@ -51,6 +52,7 @@ def page_routes() -> list[Any]:
                 *roster.HANDLERS,
                 *records.HANDLERS,
                 *people.HANDLERS,
+                *people_import.HANDLERS,
                 *login.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
