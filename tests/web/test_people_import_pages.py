@@ -80,6 +80,7 @@ async def test_files_refused_whole_keep_the_form(browser: Browser) -> None:
         ("email,name,shoe\n", "Unknown column shoe"),
         ("", "The file is empty"),
         (b"email,name\n\xff\xfe,x\n", "UTF-8"),
+        (b"email,name\n" + b"x" * 1_000_001, "larger than 1 MB"),
     ):
         shown = await _upload(browser, "/admin/people/import", body)
         assert shown.status_code == 422, body

@@ -89,7 +89,7 @@ async def _preview(
 ) -> Template:
     _allowed(actor)
     try:
-        text = await csv_upload_text(request)
+        text = await csv_upload_text(request, people.MAX_IMPORT_BYTES)
         preview = await _KINDS[kind]["preview"](db, actor, text)
     except InvalidError as exc:
         return _page(request, actor, kind, error=exc.detail, status_code=422)
