@@ -101,6 +101,7 @@ async def test_a_forged_or_borrowed_upload_is_refused(browser: Browser) -> None:
     assert swapped.status_code == 422
     done = await browser.post("/admin/units/import/confirm", {"upload": _token(units)})
     assert done.status_code == 303 and done.headers["location"] == "/admin/units"
+    assert "Imported: 1 created" in (await browser.get("/admin/units")).text
     async with browser.world.db.reading() as s:
         assert await s.scalar(select(OrgUnit.name).where(OrgUnit.code == "NEWU")) == "New unit"
 
