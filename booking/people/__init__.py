@@ -6,10 +6,19 @@ import answers), `queries` (reads), `tokens` (API tokens), `actors` (who a reque
 `auth` (signing in: browser sessions, passwords, reset links, single sign-on); for the
 administrators' pages, `directory` (the people list and a person's details), `roles` (changing
 roles with a reason), `activation` (deactivate, reactivate) and `unit_tree` (units with their
-sub-units and head counts) and `service_tokens` (integrations' tokens: list, create, revoke)."""
+sub-units and head counts), `service_tokens` (integrations' tokens: list, create, revoke),
+`csv_import`, `people_import` and `units_import` (CSV imports of people and units with a preview
+before anything is written)."""
 
 from booking.people.activation import deactivate_person, reactivate_person
 from booking.people.actors import actor_for_person, actor_for_token
+from booking.people.csv_import import (
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    ImportOutcome,
+    ImportPreview,
+    PreviewRow,
+)
 from booking.people.directory import (
     STATUSES,
     PeopleFilter,
@@ -21,6 +30,7 @@ from booking.people.directory import (
     search_people,
 )
 from booking.people.people import PersonInput, upsert_people
+from booking.people.people_import import PEOPLE_COLUMNS, import_people_csv, preview_people_csv
 from booking.people.queries import active_admin_ids, get_me, list_people
 from booking.people.roles import change_roles
 from booking.people.service_tokens import (
@@ -35,9 +45,21 @@ from booking.people.service_tokens import (
 from booking.people.tokens import create_admin, create_token
 from booking.people.unit_tree import UnitNode, UnitTree, unit_tree
 from booking.people.units import OrgUnitInput, upsert_org_units
+from booking.people.units_import import UNIT_COLUMNS, import_units_csv, preview_units_csv
 
 __all__ = [
     "SERVICE_SCOPES",
+    "MAX_IMPORT_BYTES",
+    "MAX_IMPORT_ROWS",
+    "PEOPLE_COLUMNS",
+    "UNIT_COLUMNS",
+    "ImportOutcome",
+    "ImportPreview",
+    "PreviewRow",
+    "import_people_csv",
+    "import_units_csv",
+    "preview_people_csv",
+    "preview_units_csv",
     "STATUSES",
     "NewServiceToken",
     "ServiceTokenRow",

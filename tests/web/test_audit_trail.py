@@ -9,6 +9,7 @@ decides."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,6 +46,8 @@ SELF_SERVICE = {
     ("POST", "/api/v1/bookings/{booking_id:int}/accept"): "a learner answering their own offer",
     ("POST", "/api/v1/bookings/{booking_id:int}/decline"): "a learner answering their own offer",
     ("POST", "/webhooks/stripe"): "Stripe, not a person",
+    ("POST", "/admin/people/import"): "a preview: reads the file, writes nothing",
+    ("POST", "/admin/units/import"): "a preview: reads the file, writes nothing",
 }
 ADMIN = "admin@example.org"
 TRAINER = "trainer@example.org"
@@ -458,6 +461,29 @@ async def page_revoke_token(ctx: Ctx) -> Call:
     return Call(f"/admin/tokens/{token.id}/revoke", ADMIN, "token.revoked", form={})
 
 
+async def _previewed(ctx: Ctx, kind: str, text: str) -> str:
+    """The signed upload a preview page carries to its Import button."""
+    await ctx.browser.sign_in(ADMIN)
+    files = {"file": (f"{kind}.csv", text.encode(), "text/csv")}
+    shown = await ctx.browser.client.post(
+        f"/admin/{kind}/import", files=files, data={"_csrf_token": ctx.browser.csrf()}
+    )
+    found = re.search(r'name="upload" value="([^"]+)"', shown.text)
+    assert found, shown.text[:500]
+    return found.group(1)
+
+
+async def page_import_people(ctx: Ctx) -> Call:
+    text = f"email,name\nimported{next(_numbers)}@example.org,Ira Imported\n"
+    upload = await _previewed(ctx, "people", text)
+    return Call("/admin/people/import/confirm", ADMIN, "people.imported", form={"upload": upload})
+
+
+async def page_import_units(ctx: Ctx) -> Call:
+    upload = await _previewed(ctx, "units", f"code,name\nIMP{next(_numbers)},Imported unit\n")
+    return Call("/admin/units/import/confirm", ADMIN, "org_units.imported", form={"upload": upload})
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -498,6 +524,8 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/rooms/new"): page_create_room,
     ("POST", "/admin/rooms/{room_id:int}/edit"): page_edit_room,
     ("POST", "/admin/people/{person_id:int}/roles"): page_change_roles,
+    ("POST", "/admin/people/import/confirm"): page_import_people,
+    ("POST", "/admin/units/import/confirm"): page_import_units,
     ("POST", "/admin/people/{person_id:int}/deactivate"): page_deactivate,
     ("POST", "/admin/people/{person_id:int}/reactivate"): page_reactivate,
     ("POST", "/admin/tokens"): page_create_token,

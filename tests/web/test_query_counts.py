@@ -504,6 +504,35 @@ async def test_service_tokens_list_does_not_query_per_token(browser: Browser) ->
     assert_same_count(small, large, "/admin/tokens")
 
 
+async def test_the_csv_import_previews_do_not_query_per_row(open_browser: BrowserFactory) -> None:
+    """The previews read what the file names in a fixed number of statements, however long."""
+
+    def people_csv(n: int) -> str:
+        rows = "".join(f"p{i}@example.org,P {i},N{i},ADULT,manager@example.org\n" for i in range(n))
+        return "email,name,personnel_number,unit_code,manager_email\n" + rows
+
+    def units_csv(n: int) -> str:
+        return "code,name,parent_code\n" + "".join(f"U{i},Unit {i},ORG\n" for i in range(n))
+
+    async with open_browser() as browser:
+        await browser.sign_in("admin@example.org")
+        counts: dict[str, list[list[str]]] = {}
+        for path, make in (
+            ("/admin/people/import", people_csv),
+            ("/admin/units/import", units_csv),
+        ):
+            for n in (2, 40):
+                files = {"file": ("f.csv", make(n).encode(), "text/csv")}
+                with counting(browser) as statements:
+                    shown = await browser.client.post(
+                        path, files=files, data={"_csrf_token": browser.csrf()}
+                    )
+                assert shown.status_code == 200 and f"To create ({n})" in shown.text
+                counts.setdefault(path, []).append(statements)
+        for path, (few, many) in counts.items():
+            assert_same_count(few, many, path)
+
+
 # --- writes -----------------------------------------------------------------------------------
 
 

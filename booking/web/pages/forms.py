@@ -157,15 +157,15 @@ class CancelForm:
 # Uploads
 
 
-async def csv_upload_text(request: Request[Any, Any, Any]) -> str:
-    """The uploaded CSV file's text; refused (on the `file` field) if missing, too large or not
-    UTF-8."""
+async def csv_upload_text(request: Request[Any, Any, Any], limit: int = MAX_UPLOAD) -> str:
+    """The uploaded CSV file's text; refused (on the `file` field) if missing, larger than
+    `limit` bytes or not UTF-8."""
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidError("Choose a CSV file to import.", "file")
-    data = await upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise InvalidError("The file is larger than 5 MB; split it.", "file")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidError(f"The file is larger than {limit // 1_000_000} MB; split it.", "file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

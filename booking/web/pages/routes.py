@@ -25,6 +25,7 @@ from booking.web.pages import (
     outbox,
     passwords,
     people,
+    people_import,
     records,
     roster,
 )
@@ -53,6 +54,7 @@ def page_routes() -> list[Any]:
                 *roster.HANDLERS,
                 *records.HANDLERS,
                 *people.HANDLERS,
+                *people_import.HANDLERS,
                 *login.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
