@@ -9,9 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from booking import approvals, catalogue, payments, people, records, roster
+from booking.app import create_app
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.demo import bank_holidays, load_demo
@@ -278,3 +280,32 @@ async def test_every_role_sees_a_real_page_on_first_sign_in(
     # A priced course can be paid by card (when card payments are configured).
     courses = await _courses(db, clock)
     assert any(c.price is not None and not c.approval for c in courses)
+
+
+async def test_each_demo_sign_in_lands_on_real_pages(db_url: str, clock: FixedClock) -> None:
+    """Through the pages themselves: sign in as each role and open what it would look at."""
+    db = Database(support.settings_for(db_url))
+    try:
+        await load_demo(db, clock)
+        ids = {p.email: p.id for p in await people.list_people(db)}
+    finally:
+        await db.dispose()
+    app = create_app(support.settings_for(db_url, demo=True), clock=clock, run_worker=False)
+    pages = {
+        "sam.ellison@example.org": ("/me/sessions", ["Attendance to take", "Take attendance"]),
+        "siobhan.kelly@example.org": ("/approvals", ["Mental Health First Aid", "ASC-TRAIN"]),
+        "priya.raman@example.org": ("/budget", ["ASC-TRAIN", "£3,000.00", "£150.00"]),
+        "leah.murphy@example.org": ("/me/record", ["Manual Handling", "Data Protection"]),
+        "admin@example.org": ("/admin/compliance", ["Compliance"]),
+    }
+    for email, (url, shown) in pages.items():
+        async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+            await client.get("/login")
+            token = client.cookies.get("csrftoken")
+            form = {"person_id": str(ids[email]), "next": url, "_csrf_token": token}
+            signed_in = await client.post("/login", data=form, follow_redirects=False)
+            assert signed_in.status_code == 303, signed_in.text
+            page = await client.get(url)
+            assert page.status_code == 200, (email, url)
+            for text in shown:
+                assert text in page.text, (email, url, text)
