@@ -3,7 +3,9 @@
 Everything goes through the services, as an administrator and as the learners themselves would do
 it, so the demo exercises the same rules as real use (capacity, waiting lists, offers, cancelled
 sessions). Dates are laid out from today in Europe/London, so the catalogue always looks upcoming,
-and the same clock always gives the same data.
+and the same clock always gives the same data. What has already happened (`history`: past
+sessions, approvals in flight, cost codes and spend, mandatory learning, certifications in every
+state, e-learning completions) is played with a clock set back to when it happened.
 """
 
 from booking.demo.courses import COURSES, ROOMS

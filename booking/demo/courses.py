@@ -15,6 +15,8 @@ COURSES = [
             "abuse and neglect, know what to do when you have a concern, and how to make a "
             "safeguarding referral. Renew every three years."
         ),
+        certification_months=36,
+        certification_window_days=90,
     ),
     CourseInput(
         code="MAN-HAND",
@@ -48,6 +50,23 @@ COURSES = [
                 {"min_notice_hours": 336, "fee_percent": 0},
                 {"min_notice_hours": 168, "fee_percent": 50},
                 {"min_notice_hours": 0, "fee_percent": 100},
+            ],
+            "no_show_fee_percent": 100,
+        },
+    ),
+    CourseInput(
+        code="EFAW",
+        title="Emergency First Aid at Work",
+        summary=(
+            "A one-day course meeting the HSE's requirements for emergency first aiders: CPR, "
+            "choking, bleeding and shock. Open to partners and volunteers too: pay by card, or "
+            "give your service's cost code. The certificate lasts three years."
+        ),
+        price=Money(9500, "GBP"),
+        cancellation_policy={
+            "tiers": [
+                {"min_notice_hours": 168, "fee_percent": 0},
+                {"min_notice_hours": 0, "fee_percent": 50},
             ],
             "no_show_fee_percent": 100,
         },

@@ -12,6 +12,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.demo.courses import COURSES, ROOMS
 from booking.demo.dates import LONDON, plan_dates
+from booking.demo.history import Learners, load_history
 from booking.demo.organisation import ADMIN_EMAIL, ADMIN_NAME, ORG_UNITS, PEOPLE, email_of
 from booking.demo.sessions import SESSIONS, PlannedSession
 from booking.kernel.actors import Actor
@@ -33,45 +34,32 @@ async def load_demo(db: Database, clock: Clock) -> bool:
     assert admin is not None
     await people.upsert_org_units(db, clock, admin, ORG_UNITS)
     results = await people.upsert_people(db, clock, admin, PEOPLE)
-    learners = _Learners(db, {p.email: r.id for p, r in zip(PEOPLE, results, strict=True)})
+    learners = Learners(db, {p.email: r.id for p, r in zip(PEOPLE, results, strict=True)})
 
     course_ids = {c.code: (await catalogue.create_course(db, clock, admin, c)).id for c in COURSES}
-    for planned, dates in zip(SESSIONS, plan_dates(today, SESSIONS), strict=True):
+    session_ids = [
         await _load_session(
             db, clock, admin, learners, course_ids[planned.course], planned, dates, today=today
         )
+        for planned, dates in zip(SESSIONS, plan_dates(today, SESSIONS), strict=True)
+    ]
+    mhfa = next(i for p, i in zip(SESSIONS, session_ids, strict=True) if p.course == "MHFA")
+    await load_history(db, clock, admin, learners, course_ids, mhfa)
     log.info("demo data loaded: %d courses, %d sessions", len(COURSES), len(SESSIONS))
     return True
-
-
-class _Learners:
-    """Each learner's own Actor, looked up once."""
-
-    def __init__(self, db: Database, ids: dict[str, int]) -> None:
-        self._db = db
-        self._ids = ids
-        self._actors: dict[str, Actor] = {}
-
-    async def actor(self, name: str) -> Actor:
-        email = email_of(name)
-        if email not in self._actors:
-            found = await people.actor_for_person(self._db, self._ids[email])
-            assert found is not None, email
-            self._actors[email] = found
-        return self._actors[email]
 
 
 async def _load_session(
     db: Database,
     clock: Clock,
     admin: Actor,
-    learners: _Learners,
+    learners: Learners,
     course_id: int,
     planned: PlannedSession,
     dates: list[DateInput],
     *,
     today: date,
-) -> None:
+) -> int:
     """Create the session, then play what happens to it: sign-ups, the training team's
     additions, cancellations, and the session's own cancellation."""
     session_input = _session_input(planned, dates, today=today)
@@ -91,6 +79,7 @@ async def _load_session(
         await bookings.cancel_booking(db, clock, learner, booking_ids[name], reason=reason)
     if planned.cancel_reason:
         await catalogue.cancel_session(db, clock, admin, session.id, reason=planned.cancel_reason)
+    return session.id
 
 
 def _session_input(planned: PlannedSession, dates: list[DateInput], *, today: date) -> SessionInput:

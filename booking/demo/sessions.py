@@ -221,6 +221,8 @@ SESSIONS = [
         learners=("Lucy Bennett", "James O'Connor", "Craig Dunn", "Aisha Khan"),
     ),
     PlannedSession("MAN-HAND", (33,), MORNING, 6, (GRACE,), room="depot"),
+    # Priced, with no approval: paid by card (or a cost code).
+    PlannedSession("EFAW", (35,), FULL_DAY, 12, (GRACE,), room="riverside"),
     PlannedSession(
         "MS-TEAMS",
         (41,),

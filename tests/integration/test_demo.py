@@ -9,12 +9,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from booking import catalogue, people
+from booking import approvals, catalogue, payments, people, records, roster
+from booking.app import create_app
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.demo import bank_holidays, load_demo
+from booking.domain.records import CertificationStatus
 from booking.kernel.views import CourseView, SessionView
 from booking.models import OrgUnit
 from tests import support
@@ -91,8 +94,8 @@ async def test_the_catalogue_shows_every_kind_of_session(db: Database, clock: Fi
     virtual = [s for s in sessions if s.virtual]
     shown = await catalogue.get_session(db, clock, admin, virtual[0].id)
     assert shown.virtual_link and shown.virtual_link.startswith("https://")
-    # The priced course carries its cancellation tiers.
-    (priced,) = [c for c in courses if c.price is not None]
+    # The priced course that needs approval carries its cancellation tiers.
+    (priced,) = [c for c in courses if c.price is not None and c.approval]
     detail = await catalogue.get_course(db, clock, admin, priced.id)
     assert detail.cancellation_policy and len(detail.cancellation_policy["tiers"]) == 3
     # The offer-mode session has let a place go to the first on its waiting list.
@@ -207,3 +210,102 @@ async def _snapshot(db: Database, clock: FixedClock) -> Any:
             for c in courses
         ],
     )
+
+
+async def test_every_role_sees_a_real_page_on_first_sign_in(
+    db: Database, clock: FixedClock
+) -> None:
+    """One load, then what each demo sign-in's first pages show (through the services the
+    pages call)."""
+    await load_demo(db, clock)
+    learner, manager, trainer, holder = [
+        await support.actor(db, email)
+        for email in (
+            "leah.murphy@example.org",
+            "siobhan.kelly@example.org",
+            "sam.ellison@example.org",
+            "priya.raman@example.org",
+        )
+    ]
+    admin = await support.actor(db, "admin@example.org")
+    today = clock.now().astimezone(LONDON).date()
+
+    # Trainer, My sessions (/me/sessions): yesterday's session has its attendance to take, and
+    # an older one was marked.
+    mine = await roster.my_sessions(db, clock, trainer)
+    (to_take,) = mine.to_take
+    assert to_take.session.dates[0].start.date() == today - timedelta(days=1)
+    assert to_take.unmarked == 5
+    grace = await support.actor(db, "grace.mensah@example.org")
+    assert any(t.session.booked == 0 for t in (await roster.my_sessions(db, clock, grace)).past)
+
+    # Manager (/approvals): requests for a place on a priced course wait for them; the team
+    # page lists their direct reports.
+    waiting = await approvals.list_waiting(db, clock, manager)
+    assert len([a for a in waiting if a.kind == "manager"]) == 2
+    assert all(a.cost_code == "ASC-TRAIN" for a in waiting)
+    team = await records.my_team(db, clock, manager)
+    assert len(team.members) >= 4
+
+    # Budget holder (/approvals, /budget): one request waits for them; their code has a
+    # spending limit and spend against it.
+    (for_holder,) = await approvals.list_waiting(db, clock, holder)
+    assert for_holder.kind == "budget_holder"
+    config = payments.billing_config(db.settings)
+    (code,) = await payments.cost_code_spend(db, clock, holder, config)
+    assert code.annual_limit is not None
+    assert code.committed.amount + code.total.amount > 0
+
+    # Learner (/me/record): a workshop completion marked by the trainer, and mandatory
+    # learning with e-learning completions.
+    record = await records.my_record(db, clock, learner)
+    sources = {c.course_code: c.source for c in record.courses if c.completed_at}
+    assert sources["MAN-HAND"] == "workshop"
+    assert sources["GDPR-REF"] == "elearning"
+    assert any(c.mandatory for c in record.courses)
+
+    # Admin: certifications in every state the product knows; the compliance report has rows.
+    statuses = set()
+    for person in await people.list_people(db):
+        shown = await records.learner_record(db, clock, admin, person.id)
+        statuses |= {c.status for c in shown.certifications}
+    assert statuses == {s.value for s in CertificationStatus}
+    report = await records.compliance_report(db, clock, admin)
+    assert any(row.required > row.compliant > 0 for row in report)
+
+    # A full session with a waiting list, and a session where a place is on offer.
+    sessions = _sessions(await _courses(db, clock))
+    assert any(s.status == "full" and s.waitlisted > 0 for s in sessions)
+    assert any(s.offered > 0 for s in sessions)
+    # A priced course can be paid by card (when card payments are configured).
+    courses = await _courses(db, clock)
+    assert any(c.price is not None and not c.approval for c in courses)
+
+
+async def test_each_demo_sign_in_lands_on_real_pages(db_url: str, clock: FixedClock) -> None:
+    """Through the pages themselves: sign in as each role and open what it would look at."""
+    db = Database(support.settings_for(db_url))
+    try:
+        await load_demo(db, clock)
+        ids = {p.email: p.id for p in await people.list_people(db)}
+    finally:
+        await db.dispose()
+    app = create_app(support.settings_for(db_url, demo=True), clock=clock, run_worker=False)
+    pages = {
+        "sam.ellison@example.org": ("/me/sessions", ["Attendance to take", "Take attendance"]),
+        "siobhan.kelly@example.org": ("/approvals", ["Mental Health First Aid", "ASC-TRAIN"]),
+        "priya.raman@example.org": ("/budget", ["ASC-TRAIN", "£3,000.00", "£150.00"]),
+        "leah.murphy@example.org": ("/me/record", ["Manual Handling", "Data Protection"]),
+        "admin@example.org": ("/admin/compliance", ["Compliance"]),
+    }
+    for email, (url, shown) in pages.items():
+        async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+            await client.get("/login")
+            token = client.cookies.get("csrftoken")
+            form = {"person_id": str(ids[email]), "next": url, "_csrf_token": token}
+            signed_in = await client.post("/login", data=form, follow_redirects=False)
+            assert signed_in.status_code == 303, signed_in.text
+            page = await client.get(url)
+            assert page.status_code == 200, (email, url)
+            for text in shown:
+                assert text in page.text, (email, url, text)
