@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.kernel import audit
+from booking.clock import Clock
+from booking.db import Database
+from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
 
@@ -163,3 +165,25 @@ async def record_import(
             "unchanged": outcome.unchanged,
         },
     )
+
+
+async def import_when_clean(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    preview: ImportPreview,
+    *,
+    action: str,
+    upsert: Callable[[AsyncSession], Awaitable[Sequence[Any]]],
+) -> tuple[ImportPreview, ImportOutcome | None]:
+    """Write the previewed rows in one transaction (`upsert`, then the audit row `action`) when
+    no row is bad; otherwise write nothing and answer the preview with no outcome."""
+    if preview.bad:
+        return preview, None
+
+    async def write(s: AsyncSession) -> ImportOutcome:
+        outcome = outcome_of([r.status for r in await upsert(s)])
+        await record_import(s, action, actor, outcome, len(preview.rows), clock.now())
+        return outcome
+
+    return preview, await tx.run(db, write)

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
-from booking.kernel import tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
 from booking.models import OrgUnit, Person
@@ -23,9 +22,8 @@ from booking.people.csv_import import (
     ImportPreview,
     PreviewRow,
     first_lines,
-    outcome_of,
+    import_when_clean,
     read_csv,
-    record_import,
 )
 from booking.people.people import PersonInput, _clean_person, _upsert_people, normalise_email
 
@@ -77,19 +75,14 @@ async def import_people_csv(
     """Import the file in one transaction when no row is bad; otherwise write nothing and
     answer the preview (with no outcome)."""
     preview = await preview_people_csv(db, actor, text)
-    if preview.bad:
-        return preview, None
-    outcome = await tx.run(db, partial(_write, clock=clock, actor=actor, preview=preview))
-    return preview, outcome
-
-
-async def _write(
-    s: AsyncSession, *, clock: Clock, actor: Actor, preview: ImportPreview
-) -> ImportOutcome:
-    results = await _upsert_people(s, clock=clock, actor=actor, cleaned=preview.inputs)
-    outcome = outcome_of([r.status for r in results])
-    await record_import(s, "people.imported", actor, outcome, len(preview.rows), clock.now())
-    return outcome
+    return await import_when_clean(
+        db,
+        clock,
+        actor,
+        preview,
+        action="people.imported",
+        upsert=partial(_upsert_people, clock=clock, actor=actor, cleaned=preview.inputs),
+    )
 
 
 def _email(value: str) -> str:

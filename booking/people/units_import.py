@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
-from booking.kernel import tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError
 from booking.models import OrgUnit
@@ -22,9 +21,8 @@ from booking.people.csv_import import (
     ImportPreview,
     PreviewRow,
     first_lines,
-    outcome_of,
+    import_when_clean,
     read_csv,
-    record_import,
 )
 from booking.people.units import OrgUnitInput, _upsert_units
 
@@ -54,19 +52,14 @@ async def import_units_csv(
     """Import the file in one transaction when no row is bad; otherwise write nothing and
     answer the preview (with no outcome)."""
     preview = await preview_units_csv(db, actor, text)
-    if preview.bad:
-        return preview, None
-    outcome = await tx.run(db, partial(_write, clock=clock, actor=actor, preview=preview))
-    return preview, outcome
-
-
-async def _write(
-    s: AsyncSession, *, clock: Clock, actor: Actor, preview: ImportPreview
-) -> ImportOutcome:
-    results = await _upsert_units(s, clock=clock, actor=actor, units=preview.inputs)
-    outcome = outcome_of([r.status for r in results])
-    await record_import(s, "org_units.imported", actor, outcome, len(preview.rows), clock.now())
-    return outcome
+    return await import_when_clean(
+        db,
+        clock,
+        actor,
+        preview,
+        action="org_units.imported",
+        upsert=partial(_upsert_units, clock=clock, actor=actor, units=preview.inputs),
+    )
 
 
 async def _existing(s: AsyncSession) -> dict[str, _Unit]:
