@@ -279,7 +279,9 @@ def preview_sentence(clock: Clock, form: cf.CourseForm) -> tuple[str | None, dat
     errors: dict[str, str] = {}
     policy_json = cf.cancellation_policy_of(form, errors)
     price = cf.pence(form.price) if form.price else None
-    if errors:
+    percents = [t["fee_percent"] for t in (policy_json or {}).get("tiers", [])]
+    percents.append((policy_json or {}).get("no_show_fee_percent", 0))
+    if errors or not all(0 <= p <= 100 for p in percents):
         return None, start
     return (
         payments.policy_terms(policy_json, price, "GBP", start=start, timezone=PREVIEW_ZONE),
