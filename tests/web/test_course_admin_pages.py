@@ -289,6 +289,11 @@ async def test_archive_hides_from_learners_and_refuses_new_sessions(browser: Bro
         assert "archived" in exc.detail
     else:
         raise AssertionError("an archived course took a new session")
+    new_session = f"/admin/courses/{world.course_id}/sessions/new"
+    form = form_fields((await browser.get(new_session)).text, new_session)
+    form.update(date_0="2027-03-16", start_0="09:30", end_0="12:30", capacity="5")
+    refused = await browser.post(new_session, form)
+    assert refused.status_code == 409 and "restore the course" in refused.text
     kept = await catalogue.get_course(world.db, world.clock, world.admin, world.course_id)
     assert len(kept.sessions) == 1
 
