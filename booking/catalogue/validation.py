@@ -166,6 +166,10 @@ def _check_questions(questions: list[dict[str, Any]]) -> None:
         seen.add(qid)
         if not isinstance(label, str) or not label.strip():
             raise InvalidError(f"Question {qid} needs a label.", "questions")
+        if len(label) > 5000 or any(len(str(c)) > 5000 for c in q.get("choices") or []):
+            raise InvalidError(
+                f"Question {qid}: a label or choice is at most 5,000 characters.", "questions"
+            )
         if kind not in QUESTION_KINDS:
             raise InvalidError(f"Question {qid}: kind must be text, choice or yes_no.", "questions")
         choices = q.get("choices") or []

@@ -391,3 +391,25 @@ async def test_api_new_fields_round_trip_and_old_requests_behave_as_before(
         headers=headers,
     )
     assert bad.status_code == 422 and "discount" in bad.text
+
+
+async def test_huge_and_odd_input_is_refused_never_a_server_error(browser: Browser) -> None:
+    await browser.sign_in("admin@example.org")
+    fields = form_fields((await browser.get(NEW)).text, NEW)
+    odd: list[dict[str, Any]] = [
+        {"summary": "word " * 10_000},
+        {"title": "Nul\x00title"},
+        {"summary": "Nul\x00summary"},
+        {"tier_hours_0": "9" * 40, "tier_fee_0": "5"},
+        {"price": "9" * 40},
+        {"cert_months": "9" * 40},
+        {"due_within_days": "-1"},
+        {"question_label_0": "x" * 50_000},
+        {"tier_rows": "999999999", "prereq_rows": "-4", "question_rows": "x", "code": ""},
+        {"step_0": "nobody"},
+        {"question_kind_0": "essay"},
+    ]
+    for change in odd:
+        answer = await browser.post(NEW, _filled(fields, **change))
+        assert answer.status_code < 500, (list(change), answer.status_code)
+    assert await _count(browser, Course) == 1

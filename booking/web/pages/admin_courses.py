@@ -283,10 +283,13 @@ def preview_sentence(clock: Clock, form: cf.CourseForm) -> tuple[str | None, dat
     percents.append((policy_json or {}).get("no_show_fee_percent", 0))
     if errors or not all(0 <= p <= 100 for p in percents):
         return None, start
-    return (
-        payments.policy_terms(policy_json, price, "GBP", start=start, timezone=PREVIEW_ZONE),
-        start,
-    )
+    try:
+        sentence = payments.policy_terms(
+            policy_json, price, "GBP", start=start, timezone=PREVIEW_ZONE
+        )
+    except (OverflowError, ValueError):
+        sentence = None
+    return sentence, start
 
 
 def _form_page(

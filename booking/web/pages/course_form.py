@@ -30,6 +30,7 @@ STAFF_TYPES = (
 QUESTION_KINDS = (("text", "Text"), ("choice", "Choice"), ("yes_no", "Yes or no"))
 MAX_TYPED = 60_000  # past any column's limit: the service names the limit
 MAX_ROWS = 40
+MAX_NOTICE_HOURS = 87_600  # ten years: past any session anyone schedules
 TEXT_FIELDS = (
     "code",
     "title",
@@ -247,11 +248,11 @@ def cancellation_policy_of(form: CourseForm, errors: dict[str, str]) -> dict[str
         if not row["hours"] and not row["fee"]:
             continue
         hours, fee = _int(row["hours"]), _int(row["fee"])
-        if hours is None or fee is None:
+        if hours is None or fee is None or not 0 <= hours <= MAX_NOTICE_HOURS:
             errors.setdefault(
                 "cancellation_policy",
-                "Give each cancellation tier its notice in whole hours and its fee as a whole "
-                "percentage, such as 48 and 50.",
+                "Give each cancellation tier its notice in whole hours (at most 87,600, ten "
+                "years) and its fee as a whole percentage, such as 48 and 50.",
             )
             continue
         tiers.append({"min_notice_hours": hours, "fee_percent": fee})
