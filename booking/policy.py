@@ -312,3 +312,16 @@ def can_manage_service_tokens(actor: Actor) -> bool:
     """Service tokens for integrations (list, create, revoke): administrators, signed in as
     themselves, since the token page records who made each one."""
     return actor.is_admin and is_person(actor)
+
+
+# Courses (catalogue administration)
+
+
+def can_manage_courses(actor: Actor) -> bool:
+    """The course list, the course form (create, change, copy) and archiving: administrators."""
+    return can_administer(actor)
+
+
+def sees_archived_courses(actor: Actor) -> bool:
+    """Archived courses are left out of the catalogue for everyone but administrators."""
+    return actor.is_admin

@@ -1,16 +1,27 @@
 """The catalogue: courses, sessions, their dates, rooms and trainers.
 
 This package's public face: what the web, the jobs and other packages call. The modules inside
-are its own: `courses` (create, change), `reads` (list, search, one course or session),
+are its own: `courses` (create, change), `course_admin` (the
+administrators' list, archive and restore), `reads` (list, search, one course or session),
 `sessions` (schedule, cancel), `session_changes` (change a session), `rooms` (the rooms: list,
 create, change, calendar, the picker's choices), `signup` (the sign-up form), `validation`,
 `dates`, `clashes`, `rooms_and_trainers`, `views`, `inputs`."""
 
-from booking.catalogue.courses import create_course, update_course
+from booking.catalogue.course_admin import (
+    COURSE_STATUSES,
+    CourseFilter,
+    CourseList,
+    CourseRow,
+    admin_course_list,
+    archive_course,
+    restore_course,
+)
+from booking.catalogue.courses import AlsoInTransaction, create_course, update_course
 from booking.catalogue.inputs import (
     UNSET,
     CourseInput,
     DateInput,
+    DiscountInput,
     RoomDetails,
     RoomInput,
     SessionChanges,
@@ -41,9 +52,15 @@ from booking.catalogue.signup import sign_up_form
 from booking.kernel.views import SessionView
 
 __all__ = [
+    "COURSE_STATUSES",
     "UNSET",
+    "AlsoInTransaction",
+    "CourseFilter",
     "CourseInput",
+    "CourseList",
+    "CourseRow",
     "DateInput",
+    "DiscountInput",
     "RoomCalendar",
     "RoomChoice",
     "RoomDetails",
@@ -53,6 +70,8 @@ __all__ = [
     "SessionChanges",
     "SessionInput",
     "SessionView",
+    "admin_course_list",
+    "archive_course",
     "cancel_session",
     "count_table",
     "create_course",
@@ -67,6 +86,7 @@ __all__ = [
     "room_choices",
     "search_courses",
     "sign_up_form",
+    "restore_course",
     "update_course",
     "update_room",
     "update_session",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import policy
-from booking.catalogue.inputs import CourseInput
+from booking.catalogue.inputs import UNSET, CourseInput, DiscountInput
 from booking.catalogue.validation import validate_course
 from booking.catalogue.views import course_view, course_views
 from booking.clock import Clock
@@ -19,8 +20,20 @@ from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError, N
 from booking.kernel.views import CourseView
 from booking.models import Course, OrgUnit
 
+# A further step run in the same transaction once the course is written (given the session,
+# the course's id and now): the course form saves the records' rules this way, so a crash
+# between the two leaves neither. The caller wires it; the catalogue does not know records.
+AlsoInTransaction = Callable[[AsyncSession, int, datetime], Awaitable[None]]
 
-async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseInput) -> CourseView:
+
+async def create_course(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    data: CourseInput,
+    *,
+    also: AlsoInTransaction | None = None,
+) -> CourseView:
     if not policy.can_administer(actor):
         raise ForbiddenError("Only administrators can create courses.")
     validate_course(data)
@@ -32,13 +45,21 @@ async def create_course(db: Database, clock: Clock, actor: Actor, data: CourseIn
         s.add(course)
         await s.flush()
         await _audit(s, course, action="course.created", actor=actor, now=now)
+        if also is not None:
+            await also(s, course.id, now)
         return course_view(course, [])
 
     return await tx.run(db, create)
 
 
 async def update_course(
-    db: Database, clock: Clock, actor: Actor, course_id: int, data: CourseInput
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    course_id: int,
+    data: CourseInput,
+    *,
+    also: AlsoInTransaction | None = None,
 ) -> CourseView:
     """Replace a course's catalogue details (the code stays unique). Sessions are untouched.
     Changed terms get a new version: learners who accepted the old one keep that record."""
@@ -54,6 +75,8 @@ async def update_course(
         await _apply(s, course, data, now=now)
         await s.flush()
         await _audit(s, course, action="course.changed", actor=actor, now=now)
+        if also is not None:
+            await also(s, course.id, now)
         return (await course_views(s, actor, [course], now=now, upcoming_only=False))[0]
 
     return await tx.run(db, update)
@@ -69,6 +92,7 @@ async def _apply(s: AsyncSession, course: Course, data: CourseInput, *, now: dat
         raise InvalidError(
             "Unknown organisation units in the audience: " + ", ".join(unknown_units), "audience"
         )
+    await _apply_admin_details(s, course, data)
     if course.terms_text is not None and data.terms_text != course.terms_text:
         course.terms_version = (course.terms_version or 1) + 1
     course.code = code
@@ -88,6 +112,36 @@ async def _apply(s: AsyncSession, course: Course, data: CourseInput, *, now: dat
         data.certification_window_days if data.certification_months else None
     )
     course.updated_at = now
+
+
+async def _apply_admin_details(s: AsyncSession, course: Course, data: CourseInput) -> None:
+    """Category, owner and discount: UNSET keeps what the course has (None on a new course)."""
+    if data.category is not UNSET:
+        course.category = (data.category or "").strip() or None
+    if data.owner_email is not UNSET:
+        course.owner_email = (data.owner_email or "").strip().lower() or None
+    if data.discount is not UNSET:
+        await _apply_discount(s, course, data.discount)
+    price = data.price.amount if data.price else None
+    if course.discount_amount is not None and (price is None or course.discount_amount >= price):
+        raise InvalidError(
+            "The discount price must be lower than the normal price (or remove the discount).",
+            "discount",
+        )
+
+
+async def _apply_discount(s: AsyncSession, course: Course, discount: DiscountInput | None) -> None:
+    if discount is None:
+        course.discount_amount, course.discount_audience = None, None
+        return
+    audience = {k: v for k, v in (discount.audience or {}).items() if v} or None
+    unknown = await _unknown_org_units(s, (audience or {}).get("org_units") or [])
+    if unknown:
+        raise InvalidError(
+            "Unknown organisation units in the discount's audience: " + ", ".join(unknown),
+            "discount_audience",
+        )
+    course.discount_amount, course.discount_audience = discount.amount, audience
 
 
 async def _refuse_taken_code(s: AsyncSession, course: Course, code: str) -> None:

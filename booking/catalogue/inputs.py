@@ -13,6 +13,15 @@ UNSET: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
+class DiscountInput:
+    """A lower price (in the course's currency, minor units) for the people in `audience`
+    (shaped like a course's audience: org_units, job_roles, staff_types)."""
+
+    amount: int
+    audience: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CourseInput:
     code: str
     title: str
@@ -27,6 +36,11 @@ class CourseInput:
     terms_text: str | None = None
     certification_months: int | None = None
     certification_window_days: int | None = None
+    # UNSET keeps what the course has (an API PUT written before these fields existed);
+    # None clears it. A new course takes UNSET as None.
+    category: str | None = UNSET
+    owner_email: str | None = UNSET
+    discount: DiscountInput | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ async def list_courses(
     _may_browse(actor)
     async with db.reading() as s:
         stmt = _matching(select(Course), query=query, cursor=cursor, limit=limit)
+        stmt = _unarchived_for(actor, stmt)
         courses, next_cursor = _one_page(list((await s.scalars(stmt)).all()), limit)
         views = (
             await course_views(s, actor, courses, now=clock.now(), upcoming_only=True)
@@ -54,6 +55,11 @@ async def list_courses(
 def _may_browse(actor: Actor) -> None:
     if not policy.can_browse_catalogue(actor):
         raise ForbiddenError("The catalogue is for people, not machine clients.")
+
+
+def _unarchived_for(actor: Actor, stmt: Select[Any]) -> Select[Any]:
+    """Learners' catalogue: archived courses left out (administrators still see them)."""
+    return stmt if policy.sees_archived_courses(actor) else stmt.where(Course.archived_at.is_(None))
 
 
 def _one_page(rows: list[T], limit: int) -> tuple[list[T], str | None]:
@@ -114,7 +120,7 @@ async def search_courses(
             Course.price_currency,
             upcoming.scalar_subquery().label("upcoming"),
         )
-        stmt = _matching(columns, query=query, cursor=cursor, limit=limit)
+        stmt = _unarchived_for(actor, _matching(columns, query=query, cursor=cursor, limit=limit))
         rows, next_cursor = _one_page(list((await s.execute(stmt)).all()), limit)
     items = [
         CourseSummaryView(

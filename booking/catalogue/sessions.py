@@ -48,6 +48,10 @@ async def create_session(
         course = await s.get(Course, course_id)
         if course is None:
             raise NotFoundError(f"There is no course {course_id}.")
+        if course.archived_at is not None:
+            raise ConflictError(
+                f"{course.code} is archived: restore the course before scheduling a session."
+            )
         trainers = await trainer_ids(s, data.facilitators)
         room = await room_id(s, data.room)
         await refuse_clashes(s, None, slots, room, trainers, override=data.override_reason)

@@ -3,9 +3,10 @@ details, a session's settings and dates. Each refusal names the field it is abou
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from booking.catalogue.inputs import CourseInput, DateInput
+from booking.catalogue.inputs import UNSET, CourseInput, DateInput, DiscountInput
 from booking.domain.eligibility import QUESTION_KINDS
 from booking.domain.schedule import (
     DateSlot,
@@ -19,12 +20,17 @@ from booking.kernel.errors import InvalidError
 APPROVAL_STEPS = ("self", "manager", "budget_holder", "admin")
 STAFF_TYPES = ("payroll", "casual", "associate", "external")
 WAITLIST_MODES = ("auto", "offer", "off")
+# An owner is a person or a team mailbox: one address, as the people import reads them.
+OWNER_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
 
 
 def validate_course(data: CourseInput) -> None:
     """Refuse a course whose details could not be stored or would not make sense, the first
     problem found (in the order of the form)."""
     _check_code_title_price(data)
+    _check_category_owner(data)
+    if data.discount is not UNSET and data.discount is not None:
+        _check_discount(data, data.discount)
     _check_approval(data.approval)
     if data.cancellation_policy is not None:
         _check_cancellation_policy(data.cancellation_policy)
@@ -42,6 +48,30 @@ def _check_code_title_price(data: CourseInput) -> None:
         raise InvalidError("A course title is required (at most 300 characters).", "title")
     if data.price is not None and data.price.amount < 0:
         raise InvalidError("A price cannot be negative.", "price")
+
+
+def _check_category_owner(data: CourseInput) -> None:
+    if data.category is not UNSET and data.category is not None and len(data.category) > 100:
+        raise InvalidError("A category is at most 100 characters.", "category")
+    owner = data.owner_email
+    if (
+        owner is not UNSET
+        and owner is not None
+        and (len(owner) > 320 or not OWNER_EMAIL.match(owner.strip()))
+    ):
+        raise InvalidError(
+            "Give the owner as one email address, such as training@example.org.", "owner_email"
+        )
+
+
+def _check_discount(data: CourseInput, discount: DiscountInput) -> None:
+    if data.price is None:
+        raise InvalidError("A discount price needs a normal price to be lower than.", "discount")
+    if not 0 <= discount.amount < data.price.amount:
+        raise InvalidError(
+            "The discount price must be at least 0 and lower than the normal price.", "discount"
+        )
+    _check_audience(discount.audience or {}, field="discount_audience")
 
 
 def _check_approval(steps: list[str]) -> None:
@@ -75,18 +105,18 @@ def _check_cancellation_policy(policy: dict[str, Any]) -> None:
         raise InvalidError("no_show_fee_percent must be from 0 to 100.", "cancellation_policy")
 
 
-def _check_audience(audience: dict[str, Any]) -> None:
+def _check_audience(audience: dict[str, Any], *, field: str = "audience") -> None:
     for key in ("org_units", "job_roles", "staff_types"):
         value = audience.get(key)
         if value is not None and (
             not isinstance(value, list) or not all(isinstance(v, str) for v in value)
         ):
-            raise InvalidError(f"audience.{key} must be a list of strings.", "audience")
+            raise InvalidError(f"{field}.{key} must be a list of strings.", field)
     for staff_type in audience.get("staff_types") or []:
         if staff_type not in STAFF_TYPES:
             raise InvalidError(
                 f"“{staff_type}” is not a staff type; use payroll, casual, associate or external.",
-                "audience",
+                field,
             )
 
 
@@ -136,6 +166,10 @@ def _check_questions(questions: list[dict[str, Any]]) -> None:
         seen.add(qid)
         if not isinstance(label, str) or not label.strip():
             raise InvalidError(f"Question {qid} needs a label.", "questions")
+        if len(label) > 5000 or any(len(str(c)) > 5000 for c in q.get("choices") or []):
+            raise InvalidError(
+                f"Question {qid}: a label or choice is at most 5,000 characters.", "questions"
+            )
         if kind not in QUESTION_KINDS:
             raise InvalidError(f"Question {qid}: kind must be text, choice or yes_no.", "questions")
         choices = q.get("choices") or []

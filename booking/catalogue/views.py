@@ -42,6 +42,17 @@ def course_view(course: Course, sessions: list[SessionView]) -> CourseView:
             if course.certification_months
             else None
         ),
+        category=course.category,
+        owner_email=course.owner_email,
+        discount=(
+            {
+                "price": money(course.discount_amount, course.price_currency),
+                "audience": course.discount_audience,
+            }
+            if course.discount_amount is not None
+            else None
+        ),
+        archived_at=course.archived_at,
     )
 
 

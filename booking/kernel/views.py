@@ -74,6 +74,11 @@ class CourseView:
     questions: list[dict[str, Any]] = field(default_factory=list)
     terms: dict[str, Any] | None = None
     certification: dict[str, Any] | None = None
+    category: str | None = None
+    owner_email: str | None = None
+    # {"price": MoneyView, "audience": {org_units, job_roles, staff_types}} or None.
+    discount: dict[str, Any] | None = None
+    archived_at: datetime | None = None
 
 
 @dataclass(slots=True)

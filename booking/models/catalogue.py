@@ -44,11 +44,22 @@ class Course(Base):
     certification_window_days: Mapped[int | None] = mapped_column(Integer)
     # Whether partial attendance completes the course.
     partial_attendance_counts: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Catalogue administration: a free-text category, the owner (a person or a team mailbox:
+    # decides exemptions and evidence), a discount price for an audience (shaped like
+    # `audience`), and when the course was archived (hidden from learners, no new sessions).
+    category: Mapped[str | None] = mapped_column(String(100))
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    discount_amount: Mapped[int | None] = mapped_column(Integer)
+    discount_audience: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    archived_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
     __table_args__ = (
         CheckConstraint("price_amount IS NULL OR price_amount >= 0", name="price_not_negative"),
+        CheckConstraint(
+            "discount_amount IS NULL OR discount_amount >= 0", name="discount_not_negative"
+        ),
     )
 
 

@@ -67,6 +67,24 @@ def cancellation_terms(
     )
 
 
+def policy_terms(
+    policy: dict[str, Any] | None,
+    price_amount: int | None,
+    currency: str,
+    *,
+    start: datetime,
+    timezone: str,
+) -> str | None:
+    """A cancellation policy not saved yet (the course form's preview), as the sentence the
+    course page would show for a session starting at `start`; None when it cannot be read."""
+    try:
+        fee_policy = fees.FeePolicy.from_json(policy)
+    except fees.PolicyError:
+        return None
+    price = Money(price_amount, currency) if price_amount else None
+    return fees.cancellation_terms(fee_policy, price, first_start=start, timezone=timezone)
+
+
 async def quote_for_booking(
     s: AsyncSession, booking: Booking, course: Course, *, now: datetime
 ) -> QuoteView:

@@ -20,7 +20,12 @@ from booking.records.certification import queue_certification_notices
 from booking.records.changes import note_attendance
 from booking.records.completions import add_completion, withdraw_completion
 from booking.records.compliance import compliance_report
-from booking.records.course_rules import CourseRulesView, get_course_rules, set_course_rules
+from booking.records.course_rules import (
+    CourseRulesView,
+    course_rules_step,
+    get_course_rules,
+    set_course_rules,
+)
 from booking.records.exports import (
     COMPLIANCE_HEADERS,
     RECORD_HEADERS,
@@ -61,6 +66,7 @@ __all__ = [
     "compliance_report",
     "compliance_rows",
     "deliver_xapi",
+    "course_rules_step",
     "get_course_rules",
     "import_completions_csv",
     "learner_record",

@@ -3,7 +3,7 @@ it is mandatory for its audience: administrators read and change it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -55,18 +55,51 @@ async def set_course_rules(
     it is mandatory for its audience. Learners who already meet new criteria are completed now."""
     if not policy.can_administer(actor):
         raise ForbiddenError("Only administrators can change how courses are completed.")
-    if due_within_days is not None and not 0 <= due_within_days <= 3650:
-        raise InvalidError("due_within_days must be from 0 to 3650.", "due_within_days")
+    _check_due(due_within_days)
     wanted = _RulesInput(completion_mode, criteria, mandatory, due_within_days)
     return await tx.run(
         db, partial(_change_rules, clock=clock, actor=actor, course_id=course_id, wanted=wanted)
     )
 
 
+def course_rules_step(
+    actor: Actor,
+    *,
+    completion_mode: str | None,
+    criteria: Sequence[str],
+    mandatory: bool,
+    due_within_days: int | None,
+) -> Callable[[AsyncSession, int, datetime], Awaitable[None]]:
+    """`set_course_rules` as a step of another use case's transaction (the course form saves
+    the course and its rules together): checked now, written when the step runs, refusing
+    (so the whole transaction rolls back) as `set_course_rules` would."""
+    if not policy.can_administer(actor):
+        raise ForbiddenError("Only administrators can change how courses are completed.")
+    _check_due(due_within_days)
+    wanted = _RulesInput(completion_mode, criteria, mandatory, due_within_days)
+
+    async def step(s: AsyncSession, course_id: int, now: datetime) -> None:
+        await _change_rules_at(s, now=now, actor=actor, course_id=course_id, wanted=wanted)
+
+    return step
+
+
+def _check_due(due_within_days: int | None) -> None:
+    if due_within_days is not None and not 0 <= due_within_days <= 3650:
+        raise InvalidError("due_within_days must be from 0 to 3650.", "due_within_days")
+
+
 async def _change_rules(
     s: AsyncSession, *, clock: Clock, actor: Actor, course_id: int, wanted: _RulesInput
 ) -> CourseRulesView:
-    now = clock.now()
+    return await _change_rules_at(
+        s, now=clock.now(), actor=actor, course_id=course_id, wanted=wanted
+    )
+
+
+async def _change_rules_at(
+    s: AsyncSession, *, now: datetime, actor: Actor, course_id: int, wanted: _RulesInput
+) -> CourseRulesView:
     course = await _course(s, course_id)
     parsed = await _parse_rule(s, course, wanted)
     row = await _save_rules(s, course, parsed, wanted, now=now)

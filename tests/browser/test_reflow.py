@@ -177,6 +177,16 @@ async def seed(site: Site) -> list[Pages]:
                 f"/courses/{course.id}",
             ],
         ),
+        # Catalogue administration (courses): the list, the course form, archive.
+        Pages(
+            "Ada Admin",
+            [
+                "/admin/courses",
+                "/admin/courses/new",
+                f"/admin/courses/{course.id}",
+                f"/admin/courses/{course.id}/archive",
+            ],
+        ),
     ]
 
 

@@ -198,6 +198,16 @@ RULES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/cost-codes/import"): ADMIN,
     ("GET", "/api/v1/finance/journal.csv"): ADMIN,
     ("GET", "/api/v1/reports/compliance"): ADMIN,
+    # Catalogue administration (courses): the list, the form, copy, archive and restore.
+    ("GET", "/admin/courses"): ADMIN,
+    ("GET", "/admin/courses/new"): ADMIN,
+    ("POST", "/admin/courses/new"): ADMIN,
+    ("GET", "/admin/courses/{course_id:int}"): ADMIN,
+    ("POST", "/admin/courses/{course_id:int}"): ADMIN,
+    ("GET", "/admin/courses/{course_id:int}/copy"): ADMIN,
+    ("GET", "/admin/courses/{course_id:int}/archive"): ADMIN,
+    ("POST", "/admin/courses/{course_id:int}/archive"): ADMIN,
+    ("POST", "/admin/courses/{course_id:int}/restore"): ADMIN,
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}

@@ -484,6 +484,42 @@ async def page_import_units(ctx: Ctx) -> Call:
     return Call("/admin/units/import/confirm", ADMIN, "org_units.imported", form={"upload": upload})
 
 
+# Catalogue administration (courses)
+
+
+async def page_create_course(ctx: Ctx) -> Call:
+    form = {"code": f"AUD-{next(_numbers)}", "title": "Audited course", "price": "10.00"}
+    return Call("/admin/courses/new", ADMIN, "course.created", form=form)
+
+
+async def _a_course(ctx: Ctx) -> int:
+    world = ctx.world
+    course = await catalogue.create_course(
+        world.db,
+        world.clock,
+        world.admin,
+        catalogue.CourseInput(code=f"AC-{next(_numbers)}", title="A course"),
+    )
+    return course.id
+
+
+async def page_edit_course(ctx: Ctx) -> Call:
+    course_id = await _a_course(ctx)
+    form = {"code": f"AE-{next(_numbers)}", "title": "Changed", "category": "Audit"}
+    return Call(f"/admin/courses/{course_id}", ADMIN, "course.changed", form=form)
+
+
+async def page_archive_course(ctx: Ctx) -> Call:
+    return Call(f"/admin/courses/{await _a_course(ctx)}/archive", ADMIN, "course.archived")
+
+
+async def page_restore_course(ctx: Ctx) -> Call:
+    course_id = await _a_course(ctx)
+    world = ctx.world
+    await catalogue.archive_course(world.db, world.clock, world.admin, course_id)
+    return Call(f"/admin/courses/{course_id}/restore", ADMIN, "course.restored")
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -530,6 +566,11 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/people/{person_id:int}/reactivate"): page_reactivate,
     ("POST", "/admin/tokens"): page_create_token,
     ("POST", "/admin/tokens/{token_id:int}/revoke"): page_revoke_token,
+    # Catalogue administration (courses)
+    ("POST", "/admin/courses/new"): page_create_course,
+    ("POST", "/admin/courses/{course_id:int}"): page_edit_course,
+    ("POST", "/admin/courses/{course_id:int}/archive"): page_archive_course,
+    ("POST", "/admin/courses/{course_id:int}/restore"): page_restore_course,
 }
 
 

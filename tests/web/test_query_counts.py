@@ -644,3 +644,48 @@ async def test_the_header_costs_no_query_of_its_own(browser: Browser) -> None:
     assert "Administration" in page.text
     assert len(statements) == 1, statements
     assert statements[0].count("EXISTS") == 3
+
+
+# --- Catalogue administration (courses) -------------------------------------------------------
+
+
+async def test_the_course_list_and_course_page_do_not_query_per_row(
+    open_browser: BrowserFactory,
+) -> None:
+    async with open_browser() as browser:
+        world = browser.world
+        await browser.sign_in("admin@example.org")
+        await add_session(world, world.course_id)
+        await records.set_course_rules(
+            world.db,
+            world.clock,
+            world.admin,
+            world.course_id,
+            completion_mode=None,
+            criteria=[],
+            mandatory=True,
+            due_within_days=None,
+        )
+        page = f"/admin/courses/{world.course_id}"
+        small_list, _ = await queries(browser, "/admin/courses?status=all")
+        small_page, _ = await queries(browser, page)
+        for i in range(1, 7):
+            other = await add_course(world, f"CA{i}", f"Course admin {i}")
+            await add_session(world, other)
+            await add_session(world, world.course_id)
+            await records.set_course_rules(
+                world.db,
+                world.clock,
+                world.admin,
+                other,
+                completion_mode=None,
+                criteria=[],
+                mandatory=i % 2 == 0,
+                due_within_days=None,
+            )
+        large_list, listed = await queries(browser, "/admin/courses?status=all")
+        large_page, _ = await queries(browser, page)
+
+        assert "Course admin 6" in listed.text
+        assert_same_count(small_list, large_list, "/admin/courses")
+        assert_same_count(small_page, large_page, "/admin/courses/{course_id}")

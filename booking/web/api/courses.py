@@ -9,7 +9,7 @@ from litestar import get, post, put
 from litestar.params import Parameter
 
 from booking import catalogue, eligibility
-from booking.catalogue import CourseInput
+from booking.catalogue import UNSET, CourseInput, DiscountInput
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
@@ -44,7 +44,23 @@ def _course_input(data: schemas.CourseIn) -> CourseInput:
         terms_text=data.terms.text if data.terms else None,
         certification_months=data.certification.months if data.certification else None,
         certification_window_days=data.certification.window_days if data.certification else None,
+        category=UNSET if data.category is msgspec.UNSET else data.category,
+        owner_email=UNSET if data.owner_email is msgspec.UNSET else data.owner_email,
+        discount=_discount_input(data.discount),
     )
+
+
+def _discount_input(data: schemas.DiscountIn | None | msgspec.UnsetType) -> Any:
+    if data is msgspec.UNSET:
+        return UNSET
+    if data is None:
+        return None
+    audience = (
+        {k: v for k, v in msgspec.to_builtins(data.audience).items() if v}
+        if data.audience
+        else None
+    )
+    return DiscountInput(amount=data.amount, audience=audience)
 
 
 @post("/courses", summary="Create a course", guards=[admins_only])

@@ -107,6 +107,11 @@ class CertificationIn(msgspec.Struct):
     window_days: Int32 = 0
 
 
+class DiscountIn(msgspec.Struct):
+    amount: Amount
+    audience: AudienceIn | None = None
+
+
 class CourseIn(msgspec.Struct):
     code: CourseCode
     title: Annotated[str, text(m.Course.title)]
@@ -120,6 +125,12 @@ class CourseIn(msgspec.Struct):
     questions: list[QuestionIn] = []
     terms: TermsIn | None = None
     certification: CertificationIn | None = None
+    # Optional, added later: left out, a PUT keeps what the course has; null clears it.
+    category: Annotated[str, text(m.Course.category)] | None | msgspec.UnsetType = msgspec.UNSET
+    owner_email: Annotated[str, text(m.Course.owner_email)] | None | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    discount: DiscountIn | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class DecisionIn(msgspec.Struct):

@@ -29,11 +29,11 @@ class AdminPage:
 # ---- Administrators' pages: append yours here (title, link, one sentence, its nav marker). ----
 ADMIN_PAGES: tuple[AdminPage, ...] = (
     AdminPage(
-        "Schedule a session",
-        "/courses",
-        "Open a course and choose “Schedule a session”; a session’s page has its edit, copy "
-        "and cancel actions.",
-        "courses",
+        "Courses",
+        "/admin/courses",
+        "Add, change, copy and archive courses; a course’s page lists its sessions and "
+        "schedules new ones.",
+        "admin_courses",
     ),
     AdminPage(
         "People",

@@ -16,6 +16,7 @@ from booking.domain.states import state_name
 from booking.kernel.actors import Actor
 from booking.kernel.views import BookingView, MoneyView, SessionDateView, SessionView
 from booking.web.pages.navigation import navigation
+from booking.web.pages.rich_text import rich_text
 
 CANCEL_REASONS = (
     "Work commitments",
@@ -144,4 +145,5 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "signed_in_name": signed_in_name,
         "navigation": navigation,
         "cancel_reasons": CANCEL_REASONS,
+        "rich_text": rich_text,
     }

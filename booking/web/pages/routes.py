@@ -11,6 +11,7 @@ from booking.web.deps import provide_page_actor
 from booking.web.pages import (
     admin_cancel,
     admin_copy,
+    admin_courses,
     admin_hub,
     admin_rooms,
     admin_sessions,
@@ -56,6 +57,8 @@ def page_routes() -> list[Any]:
                 *people.HANDLERS,
                 *people_import.HANDLERS,
                 *login.HANDLERS,
+                # Catalogue administration: the course list, form, copy, archive.
+                *admin_courses.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
