@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import policy
+from booking import payments, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.approvals import decode_plan
@@ -101,7 +101,7 @@ def _item(
         learner={"id": p.id, "name": p.name, "email": p.email},
         course={"id": c.id, "code": c.code, "title": c.title},
         session_id=b.session_id,
-        amount={"amount": c.price_amount, "currency": c.price_currency} if c.price_amount else None,
+        amount=_amount(b, c),
         cost_code=b.cost_code,
         requested_at=r.requested_at,
         note=decode_plan(r.note)[0],
@@ -109,3 +109,9 @@ def _item(
         comment=r.comment,
         dates=dates,
     )
+
+
+def _amount(booking: Booking, course: Course) -> dict[str, Any] | None:
+    """What the place costs its learner (the price kept with the booking)."""
+    price = payments.booking_price(booking, course)
+    return {"amount": price.amount, "currency": price.currency} if price is not None else None

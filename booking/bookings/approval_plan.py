@@ -58,7 +58,7 @@ async def _with_spend_note(
     """Over the code's annual limit is flagged to the budget holder, never refused."""
     assert facts.cost_code is not None
     note = await payments.spend_note(
-        s, facts.course, facts.cost_code, now=now, year_start=billing.year_start
+        s, facts.price, facts.cost_code, now=now, year_start=billing.year_start
     )
     return [
         ApprovalStep(step.kind, step.approver_id, note)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.domain.money import Money
 from booking import eligibility, payments, policy
 from booking.bookings.requests import BookingRequest
 from booking.domain.booking_rules import ExistingBooking, Overrides, SessionFacts, SignUp
@@ -78,6 +79,8 @@ class BookingFacts:
     # The payer: a cost code that can pay today, or a card (`by_card`), or nobody.
     cost_code: str | None
     by_card: bool
+    # What the place costs this learner (the discount price for its audience); None: nothing.
+    price: Money | None
     dates: list[SessionDate]
     rules: CourseRules
     session_facts: SessionFacts
@@ -105,7 +108,6 @@ async def gather_facts(
     cost_code = await payments.check_cost_code(
         s, request.cost_code, pattern=billing.cost_code_pattern, now=now
     )
-    by_card = cost_code is None and billing.card_payments and payments.fee_can_arise(course)
     dates = (await active_dates(s, [session.id]))[session.id]
     rules = await eligibility.course_rules(s, course)
     facts = eligibility.facts_of(session, course, slots(dates), rules)
@@ -115,8 +117,14 @@ async def gather_facts(
         learner,
         completions_of=eligibility.completions_needed(facts),
         # The units above the learner's matter only to a course for some units.
-        unit_path=None if audience and audience.org_units else [unit_code] if unit_code else [],
+        unit_path=None
+        if (audience and audience.org_units) or payments.discount_needs_units(course)
+        else [unit_code]
+        if unit_code
+        else [],
     )
+    price = payments.price_for(course, profile)
+    by_card = cost_code is None and billing.card_payments and price is not None
     existing = _without_moving(await existing_bookings(s, learner.id), request, facts)
     return BookingFacts(
         learner=learner,
@@ -126,6 +134,7 @@ async def gather_facts(
         trainers=trainers,
         cost_code=cost_code,
         by_card=by_card,
+        price=price,
         dates=dates,
         rules=rules,
         session_facts=facts,

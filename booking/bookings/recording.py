@@ -77,6 +77,7 @@ async def _insert_booking(
         state=claim.state.value,
         waitlist_seq=claim.waitlist_seq,
         cost_code=facts.cost_code,
+        price_amount=facts.price.amount if facts.price is not None else 0,
         special_requirements=request.special_requirements,
         answers=request.answers,
         terms_version_accepted=course.terms_version

@@ -8,6 +8,7 @@ from typing import Any
 from billing.domain.money import Money
 from booking.db import Database
 from booking.domain.approvals import approver_label
+from booking.domain.eligibility import Audience, audience_phrase
 from booking.kernel.errors import NotFoundError
 from booking.models import Course
 
@@ -37,7 +38,17 @@ async def sign_up_form(db: Database, course_id: int) -> SignUpForm:
             terms_version=course.terms_version,
             needs_terms="self" in steps,
             approvers=[approver_label(k) for k in steps if k != "self"],
-            price=Money(course.price_amount, course.price_currency).display()
-            if course.price_amount
-            else None,
+            price=_price(course),
         )
+
+
+def _price(course: Course) -> str | None:
+    """The price as the cost-code hint says it, with the discount price and who pays it."""
+    if not course.price_amount:
+        return None
+    text = Money(course.price_amount, course.price_currency).display()
+    if course.discount_amount is not None:
+        discount = Money(course.discount_amount, course.price_currency).display()
+        who = audience_phrase(Audience.from_json(course.discount_audience))
+        text += f" ({discount} for {who})"
+    return text

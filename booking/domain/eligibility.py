@@ -79,6 +79,25 @@ def audience_reasons(
     return reasons
 
 
+def audience_phrase(audience: Audience | None) -> str:
+    """Who an audience is, for a sentence ("staff in NURS or ICU, casual staff"); units by code,
+    with their sub-units."""
+    if audience is None:
+        return "everyone"
+    parts = []
+    if audience.org_units:
+        parts.append("staff in " + _either(sorted(audience.org_units)))
+    if audience.job_roles:
+        parts.append(_either(sorted(audience.job_roles)) + " roles")
+    if audience.staff_types:
+        parts.append(_either(sorted(audience.staff_types)) + " staff")
+    return "; ".join(parts)
+
+
+def _either(items: Sequence[str]) -> str:
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
+
+
 def _listing(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)

@@ -42,6 +42,10 @@ class Booking(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancel_details: Mapped[str | None] = mapped_column(BoundedText(5000))
     terms_version_accepted: Mapped[int | None] = mapped_column(Integer)
+    # The price of this place when it was booked, in the course's currency's minor units (the
+    # discount price for the discount's audience; 0: free). NULL on bookings made before
+    # prices were kept: the course's price applies to them.
+    price_amount: Mapped[int | None] = mapped_column(Integer)
     # An administrator's reason for booking past the rules (shown on the roster).
     override_reason: Mapped[str | None] = mapped_column(BoundedText(2000))
     # iCalendar SEQUENCE for this learner's invitation; raised on every change sent to them.

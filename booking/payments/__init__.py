@@ -17,7 +17,12 @@ from booking.payments.cost_codes import (
 from booking.payments.fees import fees_for, on_attendance, settle_cancellation, waive_fee
 from booking.payments.journal import journal_csv
 from booking.payments.port import port
-from booking.payments.prices import fee_can_arise
+from booking.payments.prices import (
+    booking_price,
+    discount_needs_units,
+    fee_can_arise,
+    price_for,
+)
 from booking.payments.quotes import (
     QuoteView,
     cancellation_quote,
@@ -43,7 +48,10 @@ __all__ = [
     "check_cost_code",
     "cost_code_spend",
     "create_cost_code",
+    "booking_price",
+    "discount_needs_units",
     "fee_can_arise",
+    "price_for",
     "fees_for",
     "import_cost_codes",
     "journal_csv",

@@ -24,7 +24,7 @@ from booking.kernel.locks import lock_booking, lock_session
 from booking.models import Booking, Course, Person
 from booking.payments.bridge import billing_errors, booking_id_of, reference
 from booking.payments.config import BillingConfig
-from booking.payments.prices import course_price
+from booking.payments.prices import booking_price
 
 
 async def open_card_payment(
@@ -38,7 +38,7 @@ async def open_card_payment(
 ) -> None:
     """The card payment for a place held until `now + hold` (Stripe is asked later, when the
     payment page opens)."""
-    price = course_price(course)
+    price = booking_price(booking, course)
     assert price is not None
     with billing_errors():
         await billing.open_card_payment(

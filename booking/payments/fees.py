@@ -18,7 +18,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, NotFoundError
 from booking.models import Booking, Course
 from booking.payments.bridge import billing_errors, reference
-from booking.payments.prices import course_policy, course_price
+from booking.payments.prices import booking_price, course_policy
 
 
 async def settle_cancellation(
@@ -56,7 +56,7 @@ async def on_attendance(
 ) -> None:
     """Called by `mark_attendance` for every changed mark: attendance by cost code is charged,
     a no-show is charged the course's no-show fee, a changed mark is corrected."""
-    price = course_price(course)
+    price = booking_price(booking, course)
     await billing.record_attendance(
         s,
         reference(booking.id),

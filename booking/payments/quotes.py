@@ -23,7 +23,7 @@ from booking.kernel.errors import NotFoundError
 from booking.models import Booking, Course, SessionDate
 from booking.models import Session as SessionRow
 from booking.payments.bridge import reference
-from booking.payments.prices import course_policy, course_price
+from booking.payments.prices import booking_price, course_policy, course_price
 from booking.seats import booking_access
 
 
@@ -106,7 +106,7 @@ def quote_from_rows(
     now: datetime,
 ) -> QuoteView:
     """`quote_for_booking` on facts already read: the first date, and what a card payment took."""
-    price = course_price(course) if booking.cost_code else None
+    price = booking_price(booking, course) if booking.cost_code else None
     quote = fees.quote_cancellation(
         course_policy(course),
         price=price,

@@ -22,7 +22,7 @@ from booking.kernel.errors import ForbiddenError
 from booking.models import ApprovalRequest, Booking, Course, Person
 from booking.models import Session as SessionRow
 from booking.payments.config import BillingConfig
-from booking.payments.prices import course_price
+from booking.payments.prices import booking_price
 
 # Approved places not yet charged: a cost code's place is charged when attendance is marked
 # (attended: the price; no-show: the no-show fee) or cancelled with a fee, and leaves these
@@ -33,7 +33,10 @@ COMMITTED_STATES = (BookingState.BOOKED, BookingState.OFFERED, BookingState.WAIT
 
 def _committed_statement(cost_codes: Sequence[str]) -> Any:
     return (
-        select(Booking.cost_code, func.coalesce(func.sum(Course.price_amount), 0))
+        select(
+            Booking.cost_code,
+            func.coalesce(func.sum(func.coalesce(Booking.price_amount, Course.price_amount)), 0),
+        )
         .select_from(Booking)
         .join(Course, Course.id == Booking.course_id)
         .where(Booking.cost_code.in_(list(cost_codes)), Booking.state.in_(COMMITTED_STATES))
@@ -58,10 +61,15 @@ async def committed_by_code(s: AsyncSession, cost_codes: Sequence[str]) -> dict[
 
 
 async def spend_note(
-    s: AsyncSession, course: Course, cost_code: str, *, now: datetime, year_start: tuple[int, int]
+    s: AsyncSession,
+    price: Money | None,
+    cost_code: str,
+    *,
+    now: datetime,
+    year_start: tuple[int, int],
 ) -> str | None:
-    """For the budget holder's request: flagged when the booking takes the code over its limit."""
-    price = course_price(course)
+    """For the budget holder's request: flagged when the booking (at the learner's `price`)
+    takes the code over its limit."""
     if price is None:
         return None
     check = await billing.check_spend(
@@ -133,7 +141,7 @@ async def _spend_request(
 ) -> SpendRequest:
     """One request, with the code's spend this year besides this booking's own place."""
     request, booking, person, course, starts_at = row
-    price = course_price(course)
+    price = booking_price(booking, course)
     check = None
     if price is not None and booking.cost_code:
         check = await billing.check_spend(

@@ -12,9 +12,16 @@ from litestar import Request
 from billing.domain.money import Money
 from booking.bookings import ACTIVE_STATES
 from booking.config import Settings
+from booking.domain.eligibility import Audience, audience_phrase
 from booking.domain.states import state_name
 from booking.kernel.actors import Actor
-from booking.kernel.views import BookingView, MoneyView, SessionDateView, SessionView
+from booking.kernel.views import (
+    BookingView,
+    CourseView,
+    MoneyView,
+    SessionDateView,
+    SessionView,
+)
 from booking.web.pages.navigation import navigation
 from booking.web.pages.rich_text import rich_text
 
@@ -81,6 +88,16 @@ def money(value: MoneyView | Mapping[str, Any] | None) -> str:
     return Money(value.amount, value.currency).display()
 
 
+def price_text(course: CourseView) -> str:
+    """The course's price, and its discount price with who pays it: "£120.00 (£80.00 for
+    staff in NURS)"."""
+    text = money(course.price)
+    if course.discount:
+        who = audience_phrase(Audience.from_json(course.discount.get("audience")))
+        text += f" ({money(course.discount['price'])} for {who})"
+    return text
+
+
 def places(s: SessionView) -> str:
     """Seats held of capacity, and the waiting list: "17 / 17 (7 wait-listed)"."""
     text = f"{s.seats_held} / {s.capacity}"
@@ -137,6 +154,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "when": when,
         "zone_of": zone_of,
         "money": money,
+        "price_text": price_text,
         "places": places,
         "location": location,
         "status_label": status_label,
