@@ -312,3 +312,12 @@ def can_manage_service_tokens(actor: Actor) -> bool:
     """Service tokens for integrations (list, create, revoke): administrators, signed in as
     themselves, since the token page records who made each one."""
     return actor.is_admin and is_person(actor)
+
+
+# Account requests
+
+
+def can_decide_account_requests(actor: Actor) -> bool:
+    """The queue of account requests from the public form (their details, approving, which
+    makes the person, and declining): administrators."""
+    return can_administer(actor)
