@@ -198,6 +198,14 @@ RULES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/cost-codes/import"): ADMIN,
     ("GET", "/api/v1/finance/journal.csv"): ADMIN,
     ("GET", "/api/v1/reports/compliance"): ADMIN,
+    # Account requests: the public form and its link, the administrators' queue
+    ("GET", "/account-request"): ANY,
+    ("POST", "/account-request"): ANY,
+    ("GET", "/account-request/confirm"): ANY,
+    ("POST", "/account-request/confirm"): ANY,
+    ("GET", "/admin/account-requests"): ADMIN,
+    ("POST", "/admin/account-requests/{account_request_id:int}/approve"): ADMIN,
+    ("POST", "/admin/account-requests/{account_request_id:int}/decline"): ADMIN,
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
@@ -216,6 +224,7 @@ class Ids:
     link_token: str
     room: int = 0
     token: int = 0
+    account_request: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -246,6 +255,7 @@ async def seed(world: support.World) -> Ids:
     token = await people.create_service_token(
         db, clock, world.admin, name="Matrix feed", scope="records"
     )
+    account_request = await support.waiting_account_request(world)
     return Ids(
         session,
         other,
@@ -258,6 +268,7 @@ async def seed(world: support.World) -> Ids:
         link.partition("?t=")[2],
         room.id,
         token.id,
+        account_request,
     )
 
 
@@ -271,6 +282,7 @@ def concrete(path: str, ids: Ids) -> str:
         "person_id": ids.person,
         "room_id": ids.room,
         "token_id": ids.token,
+        "account_request_id": ids.account_request,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",

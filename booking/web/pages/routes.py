@@ -9,6 +9,7 @@ from litestar.di import Provide
 
 from booking.web.deps import provide_page_actor
 from booking.web.pages import (
+    account_requests,
     admin_cancel,
     admin_copy,
     admin_hub,
@@ -56,13 +57,21 @@ def page_routes() -> list[Any]:
                 *people.HANDLERS,
                 *people_import.HANDLERS,
                 *login.HANDLERS,
+                # Account requests: the administrators' queue.
+                *account_requests.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
         ),
         Router(
             path="/",
-            route_handlers=[*login.SSO_HANDLERS, *passwords.HANDLERS, audit.audit_page],
+            route_handlers=[
+                *login.SSO_HANDLERS,
+                *passwords.HANDLERS,
+                audit.audit_page,
+                # Account requests: the public form and its confirmation link.
+                *account_requests.PUBLIC_HANDLERS,
+            ],
             include_in_schema=False,
         ),
         calendar.calendar_feed,
