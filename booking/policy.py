@@ -321,3 +321,11 @@ def can_decide_account_requests(actor: Actor) -> bool:
     """The queue of account requests from the public form (their details, approving, which
     makes the person, and declining): administrators."""
     return can_administer(actor)
+
+
+# Sessions list (administration)
+
+
+def can_list_all_sessions(actor: Actor) -> bool:
+    """Every session, whoever runs it, drafts and cancelled ones included: administrators."""
+    return can_administer(actor)

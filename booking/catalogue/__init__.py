@@ -2,9 +2,10 @@
 
 This package's public face: what the web, the jobs and other packages call. The modules inside
 are its own: `courses` (create, change), `reads` (list, search, one course or session),
-`sessions` (schedule, cancel), `session_changes` (change a session), `rooms` (the rooms: list,
-create, change, calendar, the picker's choices), `signup` (the sign-up form), `validation`,
-`dates`, `clashes`, `rooms_and_trainers`, `views`, `inputs`."""
+`sessions` (schedule, cancel), `session_changes` (change a session), `session_list` (the
+administrators' list of every session), `rooms` (the rooms: list, create, change, calendar, the
+picker's choices), `signup` (the sign-up form), `validation`, `dates`, `clashes`,
+`rooms_and_trainers`, `views`, `inputs`."""
 
 from booking.catalogue.courses import create_course, update_course
 from booking.catalogue.inputs import (
@@ -36,11 +37,25 @@ from booking.catalogue.rooms import (
     update_room,
 )
 from booking.catalogue.session_changes import update_session
+from booking.catalogue.session_list import (
+    ONLINE as ONLINE_ROOM,
+)
+from booking.catalogue.session_list import (
+    Choice,
+    SessionFilter,
+    SessionListPage,
+    list_sessions,
+)
 from booking.catalogue.sessions import cancel_session, create_session
 from booking.catalogue.signup import sign_up_form
 from booking.kernel.views import SessionView
 
 __all__ = [
+    "ONLINE_ROOM",
+    "Choice",
+    "SessionFilter",
+    "SessionListPage",
+    "list_sessions",
     "UNSET",
     "CourseInput",
     "DateInput",

@@ -206,6 +206,8 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/admin/account-requests"): ADMIN,
     ("POST", "/admin/account-requests/{account_request_id:int}/approve"): ADMIN,
     ("POST", "/admin/account-requests/{account_request_id:int}/decline"): ADMIN,
+    # The administrators' list of every session
+    ("GET", "/admin/sessions"): ADMIN,
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}

@@ -104,6 +104,13 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "or decline with a reason.",
         "account_requests",
     ),
+    AdminPage(
+        "Sessions",
+        "/admin/sessions",
+        "Every session, upcoming or past, cancelled or draft: filter by course, trainer, room, "
+        "status or dates, with links to each session, its roster and its form.",
+        "sessions",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 

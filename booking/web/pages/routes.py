@@ -14,6 +14,7 @@ from booking.web.pages import (
     admin_copy,
     admin_hub,
     admin_rooms,
+    admin_session_list,
     admin_sessions,
     admin_tokens,
     approvals,
@@ -59,6 +60,8 @@ def page_routes() -> list[Any]:
                 *login.HANDLERS,
                 # Account requests: the administrators' queue.
                 *account_requests.HANDLERS,
+                # The administrators' list of every session.
+                *admin_session_list.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
