@@ -362,6 +362,7 @@ def empty_sqlite_url(url: str) -> None:
 async def waiting_account_request(world: World, email: str = "requester@example.net") -> int:
     """A confirmed account request from the public form, waiting in the administrators' queue."""
     settings = settings_for("sqlite://")
+    email = email.lower()
     sent = people.AccountRequestInput(
         name="Rae Requester",
         email=email,
