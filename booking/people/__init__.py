@@ -9,10 +9,10 @@ roles with a reason), `activation` (deactivate, reactivate) and `unit_tree` (uni
 sub-units and head counts), `service_tokens` (integrations' tokens: list, create, revoke),
 `csv_import`, `people_import` and `units_import` (CSV imports of people and units with a preview
 before anything is written); `account_requests` (the public form asking for an account, and
-its confirmation link) and `account_request_queue` (the administrators' queue: approve, which
+its confirmation link) and `account_queue` (the administrators' queue: approve, which
 makes the person, or decline)."""
 
-from booking.people.account_request_queue import (
+from booking.people.account_queue import (
     AccountRequestQueue,
     AccountRequestRow,
     Approved,
