@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from booking import notifications, signing
+from booking import notifications, people, signing
 from booking.models import AccountRequest, AuditEvent, OrgUnit, Outbox, Person
 from tests import support
 from tests.web.conftest import Browser, BrowserFactory
@@ -302,3 +302,53 @@ async def test_every_account_request_email_renders_for_its_addressee(browser: Br
         world.db, world.clock, settings, world.admin, declined.id
     )
     assert "Ask your school." in shown.text
+
+
+async def test_the_form_is_rate_limited_per_address(browser: Browser) -> None:
+    answers = [(await _send(browser, email=f"n{i}@school.example")).status_code for i in range(6)]
+    assert answers == [200] * 5 + [429]
+    assert len(await _requests(browser.world)) == 5
+
+
+async def test_unconfirmed_requests_older_than_a_week_leave_the_queue(browser: Browser) -> None:
+    world = browser.world
+    settings = support.settings_for("sqlite://")
+    old = people.AccountRequestInput(**{**_form(), "email": "old@school.example"})
+    world.clock.set(support.T0 - timedelta(days=8))
+    try:
+        await people.request_account(world.db, world.clock, settings, old, ip=None)
+    finally:
+        world.clock.set(support.T0)
+    await _send(browser)
+    await browser.sign_in("admin@example.org")
+    page = await browser.get(f"{QUEUE}?state=unconfirmed")
+    assert "sam.supply@school.example" in page.text and "old@school.example" not in page.text
+
+
+async def test_approval_is_refused_for_an_address_that_has_an_account_since(
+    browser: Browser,
+) -> None:
+    world = browser.world
+    request = await _sent_and_confirmed(browser)
+    await people.upsert_people(
+        world.db, world.clock, world.admin, [people.PersonInput(request.email, "Sam Supply")]
+    )
+    await browser.sign_in("admin@example.org")
+    refused = await browser.post(f"{QUEUE}/{request.id}/approve")
+    assert refused.status_code == 409
+    assert "already has an active account (Sam Supply): nothing was changed" in refused.text
+    assert (await _requests(world))[0].state == "waiting"
+
+
+async def test_a_manager_without_an_account_is_left_out_and_the_flash_says_so(
+    browser: Browser,
+) -> None:
+    request = await _sent_and_confirmed(browser, manager_email="boss@school.example")
+    await browser.sign_in("admin@example.org")
+    approved = await browser.post(f"{QUEUE}/{request.id}/approve")
+    assert approved.status_code == 303
+    page = await browser.get(QUEUE)
+    assert "Their manager (boss@school.example) has no account here" in page.text
+    async with browser.world.db.reading() as s:
+        person = await s.scalar(select(Person).where(Person.email == request.email))
+    assert person is not None and person.manager_id is None
