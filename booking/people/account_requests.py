@@ -86,7 +86,7 @@ def account_request_errors(sent: AccountRequestInput) -> dict[str, str]:
         value = getattr(sent, name)
         if name not in errors and len(value) > limit:
             errors[name] = f"Keep this to {limit:,} characters or fewer."
-        elif name != "reason" and any(ord(c) < 32 or ord(c) == 127 for c in value):
+        elif any(_control(c, lines_allowed=name == "reason") for c in value):
             errors[name] = "Remove the line break or control character."
     for name in ("email", "manager_email"):
         value = getattr(sent, name).strip()
@@ -99,6 +99,12 @@ def account_request_errors(sent: AccountRequestInput) -> dict[str, str]:
     if sent.org_unit_id and not sent.org_unit_id.isdigit():
         errors["org_unit_id"] = "Choose your unit from the list, or type it below."
     return errors
+
+
+def _control(c: str, *, lines_allowed: bool) -> bool:
+    if lines_allowed and c in "\r\n\t":
+        return False
+    return ord(c) < 32 or ord(c) == 127
 
 
 async def account_request_units(db: Database) -> list[UnitChoice]:

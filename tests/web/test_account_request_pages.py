@@ -196,6 +196,8 @@ async def test_bad_input_comes_back_in_place_and_nothing_is_written(browser: Bro
     assert 'aria-describedby="email-hint email-error"' in refused.text
     huge = await browser.post(FORM, _form(org_unit_id="9" * 40, name="\x00" * 50_000))
     assert huge.status_code == 422
+    nul = await browser.post(FORM, _form(reason="Line one\nline two\x00"))
+    assert nul.status_code == 422 and "control character" in nul.text
     ghost = await browser.post(FORM, _form(org_unit_id="999999"))
     assert ghost.status_code == 422 and "Choose your unit from the list" in ghost.text
     assert await _requests(browser.world) == []
