@@ -325,3 +325,20 @@ def can_manage_courses(actor: Actor) -> bool:
 def sees_archived_courses(actor: Actor) -> bool:
     """Archived courses are left out of the catalogue for everyone but administrators."""
     return actor.is_admin
+
+
+# Account requests
+
+
+def can_decide_account_requests(actor: Actor) -> bool:
+    """The queue of account requests from the public form (their details, approving, which
+    makes the person, and declining): administrators."""
+    return can_administer(actor)
+
+
+# Sessions list (administration)
+
+
+def can_list_all_sessions(actor: Actor) -> bool:
+    """Every session, whoever runs it, drafts and cancelled ones included: administrators."""
+    return can_administer(actor)

@@ -15,13 +15,15 @@ from typing import Any, TypeVar
 
 import httpx
 import uvicorn
+from sqlalchemy import select
 
-from booking import catalogue, migrations, people, serving
+from booking import catalogue, migrations, people, serving, signing
 from booking.catalogue import CourseInput, DateInput, SessionInput
 from booking.clock import FixedClock
 from booking.config import Settings
 from booking.db import Database
 from booking.kernel.actors import Actor
+from booking.models import AccountRequest
 
 T = TypeVar("T")
 
@@ -355,3 +357,29 @@ def free_port() -> int:
 def empty_sqlite_url(url: str) -> None:
     """Empty the SQLite database behind `url` (see `empty_sqlite`)."""
     empty_sqlite(Path(url.partition(":///")[2]))
+
+
+async def waiting_account_request(world: World, email: str = "requester@example.net") -> int:
+    """A confirmed account request from the public form, waiting in the administrators' queue."""
+    settings = settings_for("sqlite://")
+    email = email.lower()
+    sent = people.AccountRequestInput(
+        name="Rae Requester",
+        email=email,
+        organisation="Partner Trust",
+        job_role="Carer",
+        staff_type="external",
+        reason="Moving and handling training",
+    )
+    await people.request_account(world.db, world.clock, settings, sent, ip=None)
+    async with world.db.reading() as s:
+        request_id = await s.scalar(select(AccountRequest.id).where(AccountRequest.email == email))
+    assert request_id is not None
+    token = signing.sign(
+        SECRET,
+        "account-request",
+        {"r": request_id, "e": email},
+        world.clock.now() + timedelta(days=1),
+    )
+    await people.confirm_account_request(world.db, world.clock, settings, token, ip=None)
+    return request_id

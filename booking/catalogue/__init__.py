@@ -1,11 +1,11 @@
 """The catalogue: courses, sessions, their dates, rooms and trainers.
 
 This package's public face: what the web, the jobs and other packages call. The modules inside
-are its own: `courses` (create, change), `course_admin` (the
-administrators' list, archive and restore), `reads` (list, search, one course or session),
-`sessions` (schedule, cancel), `session_changes` (change a session), `rooms` (the rooms: list,
-create, change, calendar, the picker's choices), `signup` (the sign-up form), `validation`,
-`dates`, `clashes`, `rooms_and_trainers`, `views`, `inputs`."""
+are its own: `courses` (create, change), `course_admin` (the administrators' list, archive and
+restore), `reads` (list, search, one course or session), `sessions` (schedule, cancel),
+`session_changes` (change a session), `session_list` (the administrators' list of every
+session), `rooms` (the rooms: list, create, change, calendar, the picker's choices), `signup`
+(the sign-up form), `validation`, `dates`, `clashes`, `rooms_and_trainers`, `views`, `inputs`."""
 
 from booking.catalogue.course_admin import (
     COURSE_STATUSES,
@@ -47,12 +47,26 @@ from booking.catalogue.rooms import (
     update_room,
 )
 from booking.catalogue.session_changes import update_session
+from booking.catalogue.session_list import (
+    ONLINE as ONLINE_ROOM,
+)
+from booking.catalogue.session_list import (
+    Choice,
+    SessionFilter,
+    SessionListPage,
+    list_sessions,
+)
 from booking.catalogue.sessions import cancel_session, create_session
 from booking.catalogue.signup import sign_up_form
 from booking.kernel.views import SessionView
 
 __all__ = [
     "COURSE_STATUSES",
+    "ONLINE_ROOM",
+    "Choice",
+    "SessionFilter",
+    "SessionListPage",
+    "list_sessions",
     "UNSET",
     "AlsoInTransaction",
     "CourseFilter",

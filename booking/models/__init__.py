@@ -5,6 +5,7 @@ these models and the migrations agree. Every table is imported here, so `Base.me
 Alembic compares) always holds them all, and callers import tables from `booking.models`.
 """
 
+from booking.models.account_requests import AccountRequest
 from booking.models.audit import AuditEvent
 from booking.models.base import NAMING_CONVENTION, Base, BigId, JsonB
 from booking.models.bookings import (
@@ -27,6 +28,7 @@ from booking.models.records import (
 from booking.models.signin import LocalCredential, PasswordReset, WebSession
 
 __all__ = [
+    "AccountRequest",
     "ACTIVE_STATES",
     "NAMING_CONVENTION",
     "ApiToken",

@@ -131,9 +131,10 @@ def buttons(context: dict[str, Any], topic: str) -> list[dict[str, str]]:
         ]
     if is_about_approval(topic):
         return [{"href": links["approvals"], "label": "Requests waiting for you"}]
-    if topic == "account.password_reset":
+    if is_account_message(topic):
         link = context["payload"].get("link")
-        return [{"href": link, "label": "Choose a new password"}] if link else []
+        label = context["payload"].get("link_label") or "Choose a new password"
+        return [{"href": link, "label": label}] if link else []
     for_trainers = is_for_trainers(topic) and topic != "trainer.message"
     if for_trainers or topic == "session.under_minimum":
         return [{"href": links["roster"], "label": "Open the roster"}] if links["roster"] else []

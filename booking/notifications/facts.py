@@ -12,6 +12,7 @@ from booking import payments
 from booking.domain.states import IN_CALENDAR, BookingState
 from booking.models import Booking, Course, Outbox, Person, Room, SessionDate
 from booking.models import Session as SessionRow
+from booking.notifications.topics import is_account_message
 from booking.reads.bookings import waitlist_positions
 
 
@@ -56,7 +57,7 @@ class MessageFacts:
 
 async def load_facts(s: AsyncSession, row: Outbox) -> MessageFacts:
     payload = row.payload or {}
-    recipient = await s.get(Person, row.recipient_id) if row.recipient_id else None
+    recipient = await s.get(Person, row.recipient_id) if row.recipient_id else _addressee(row)
     if recipient is None:
         raise LookupError(f"outbox row {row.id} has no recipient")
     session = await s.get(SessionRow, row.session_id) if row.session_id else None
@@ -86,6 +87,15 @@ async def load_facts(s: AsyncSession, row: Outbox) -> MessageFacts:
     if row.topic == "booking.cancelled" and booking is not None:
         facts.fee = await _cancellation_fee(s, booking)
     return facts
+
+
+def _addressee(row: Outbox) -> Person | None:
+    """Who an account message without a person goes to (someone asking for an account has
+    none yet): the address in its payload. A transient row, never added to the session."""
+    payload = row.payload or {}
+    if not is_account_message(row.topic) or not payload.get("to_email"):
+        return None
+    return Person(name=str(payload.get("to_name") or ""), email=str(payload["to_email"]))
 
 
 async def _dates_of(s: AsyncSession, session: SessionRow) -> list[SessionDate]:

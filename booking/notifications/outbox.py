@@ -54,7 +54,7 @@ async def list_outbox(
                 o.id,
                 o.topic,
                 o.status,
-                email,
+                email or (o.payload or {}).get("to_email"),
                 o.created_at,
                 o.sent_at,
                 o.attempts,

@@ -32,6 +32,10 @@ TOPICS: dict[str, tuple[str, str | None]] = {
     "trainer.cancelled": ("trainer_cancelled", None),
     "trainer.roster": ("trainer_roster", None),
     "account.password_reset": ("password_reset", None),
+    "account.request_confirm": ("account_request_confirm", None),
+    "account.exists": ("account_exists", None),
+    "account.approved": ("account_approved", None),
+    "account.request_declined": ("account_request_declined", None),
     "trainer.message": ("trainer_message", None),
     "session.under_minimum": ("under_minimum", None),
     "course.new_session": ("new_session", None),
@@ -49,5 +53,6 @@ def is_about_approval(topic: str) -> bool:
 
 
 def is_account_message(topic: str) -> bool:
-    """Account messages (a password reset link) carry what they need in the payload."""
+    """Account messages (a password reset link, an account request's confirmation link, a new
+    account's welcome) carry what they need in the payload."""
     return topic.startswith("account.")

@@ -8,8 +8,28 @@ administrators' pages, `directory` (the people list and a person's details), `ro
 roles with a reason), `activation` (deactivate, reactivate) and `unit_tree` (units with their
 sub-units and head counts), `service_tokens` (integrations' tokens: list, create, revoke),
 `csv_import`, `people_import` and `units_import` (CSV imports of people and units with a preview
-before anything is written)."""
+before anything is written); `account_requests` (the public form asking for an account, and
+its confirmation link) and `account_queue` (the administrators' queue: approve, which
+makes the person, or decline)."""
 
+from booking.people.account_queue import (
+    AccountRequestQueue,
+    AccountRequestRow,
+    Approved,
+    account_request_queue,
+    approve_account_request,
+    count_waiting_account_requests,
+    decline_account_request,
+)
+from booking.people.account_requests import (
+    ACCOUNT_REQUEST_STATES,
+    AccountRequestInput,
+    UnitChoice,
+    account_request_errors,
+    account_request_units,
+    confirm_account_request,
+    request_account,
+)
 from booking.people.activation import deactivate_person, reactivate_person
 from booking.people.actors import actor_for_person, actor_for_token
 from booking.people.csv_import import (
@@ -29,7 +49,7 @@ from booking.people.directory import (
     person_details,
     search_people,
 )
-from booking.people.people import PersonInput, upsert_people
+from booking.people.people import STAFF_TYPES, PersonInput, upsert_people
 from booking.people.people_import import PEOPLE_COLUMNS, import_people_csv, preview_people_csv
 from booking.people.queries import active_admin_ids, get_me, list_people
 from booking.people.roles import change_roles
@@ -48,7 +68,22 @@ from booking.people.units import OrgUnitInput, upsert_org_units
 from booking.people.units_import import UNIT_COLUMNS, import_units_csv, preview_units_csv
 
 __all__ = [
+    "ACCOUNT_REQUEST_STATES",
+    "AccountRequestInput",
+    "AccountRequestQueue",
+    "AccountRequestRow",
+    "Approved",
+    "UnitChoice",
+    "account_request_errors",
+    "account_request_queue",
+    "account_request_units",
+    "approve_account_request",
+    "confirm_account_request",
+    "count_waiting_account_requests",
+    "decline_account_request",
+    "request_account",
     "SERVICE_SCOPES",
+    "STAFF_TYPES",
     "MAX_IMPORT_BYTES",
     "MAX_IMPORT_ROWS",
     "PEOPLE_COLUMNS",

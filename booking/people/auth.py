@@ -189,15 +189,7 @@ async def request_reset(
         )
         if person is None:
             return
-        token = secrets.token_urlsafe(32)
-        s.add(
-            PasswordReset(
-                token_hash=_digest(token),
-                person_id=person.id,
-                created_at=now,
-                expires_at=now + RESET_LIFETIME,
-            )
-        )
+        token = _new_reset(s, person.id, now=now, lifetime=RESET_LIFETIME)
         await queue_email(
             s,
             topic="account.password_reset",
@@ -213,6 +205,29 @@ async def request_reset(
                 "expires_minutes": int(RESET_LIFETIME.total_seconds() // 60),
             },
         )
+
+
+def _new_reset(s: AsyncSession, person_id: int, *, now: datetime, lifetime: timedelta) -> str:
+    """A new single-use reset token for the person; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    s.add(
+        PasswordReset(
+            token_hash=_digest(token),
+            person_id=person_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+def set_password_link(
+    s: AsyncSession, settings: Settings, person_id: int, *, now: datetime, lifetime: timedelta
+) -> str:
+    """A set-your-password link (the reset page) for a new account, inside the caller's
+    transaction: a welcome email carries it."""
+    token = _new_reset(s, person_id, now=now, lifetime=lifetime)
+    return f"{settings.base_url}/password/reset?token={token}"
 
 
 async def reset_password(

@@ -50,16 +50,18 @@ async def upsert_people(
     after their reports."""
     if not policy.can_manage_people(actor):
         raise ForbiddenError("Only administrators can import people.")
-    cleaned = [_clean_person(i, p) for i, p in enumerate(people)]
+    cleaned = [clean_person(i, p) for i, p in enumerate(people)]
     emails = [p.email for p in cleaned]
     if len(set(emails)) != len(emails):
         raise InvalidError("An email address appears twice in the list.", "email")
-    return await tx.run(db, partial(_upsert_people, clock=clock, actor=actor, cleaned=cleaned))
+    return await tx.run(db, partial(write_people, clock=clock, actor=actor, cleaned=cleaned))
 
 
-async def _upsert_people(
+async def write_people(
     s: AsyncSession, *, clock: Clock, actor: Actor, cleaned: list[PersonInput]
 ) -> list[UpsertResult]:
+    """The upsert inside the caller's transaction, for people already `clean_person`ed (an
+    approved account request creates its person this way, in the approval's transaction)."""
     now = clock.now()
     units = dict((await s.execute(select(OrgUnit.code, OrgUnit.id))).all())
     emails = [p.email for p in cleaned]
@@ -163,7 +165,7 @@ async def _link_managers(
         result.id = row.id
 
 
-def _clean_person(index: int, p: PersonInput) -> PersonInput:
+def clean_person(index: int, p: PersonInput) -> PersonInput:
     email = normalise_email(p.email, "email")
     if not p.name.strip():
         raise InvalidError(f"Person {index + 1} ({email}) needs a name.", "name")

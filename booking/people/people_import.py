@@ -25,7 +25,7 @@ from booking.people.csv_import import (
     import_when_clean,
     read_csv,
 )
-from booking.people.people import PersonInput, _clean_person, _upsert_people, normalise_email
+from booking.people.people import PersonInput, clean_person, normalise_email, write_people
 
 PEOPLE_COLUMNS = (
     "email",
@@ -81,7 +81,7 @@ async def import_people_csv(
         actor,
         preview,
         action="people.imported",
-        upsert=partial(_upsert_people, clock=clock, actor=actor, cleaned=preview.inputs),
+        upsert=partial(write_people, clock=clock, actor=actor, cleaned=preview.inputs),
     )
 
 
@@ -189,7 +189,7 @@ def _person(cells: dict[str, str], line: int) -> PersonInput | str:
     try:
         if cells.get("manager_email"):
             normalise_email(cells["manager_email"], "manager_email")
-        return _clean_person(
+        return clean_person(
             line,
             PersonInput(
                 email=cells["email"],

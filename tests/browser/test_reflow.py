@@ -187,6 +187,35 @@ async def seed(site: Site) -> list[Pages]:
                 f"/admin/courses/{course.id}/archive",
             ],
         ),
+        # Account requests and the sessions list
+        *await _account_requests_and_sessions_list(world),
+    ]
+
+
+async def _account_requests_and_sessions_list(world: support.World) -> list[Pages]:
+    """A waiting account request with long values; the sessions list has the sessions above."""
+    settings = support.settings_for("sqlite://")
+    sent = people.AccountRequestInput(
+        name=LONG_NAME,
+        email="request." + LONG_EMAIL,
+        organisation=f"The {LONG_WORD} Partnership",
+        org_unit_text=f"{LONG_WORD} Unit",
+        job_role=f"{LONG_WORD} Officer",
+        staff_type="associate",
+        manager_email=LONG_EMAIL,
+        reason=f"See {LONG_URL}",
+    )
+    await people.request_account(world.db, world.clock, settings, sent, ip=None)
+    return [
+        Pages("", ["/account-request"]),
+        Pages(
+            "Ada Admin",
+            [
+                "/admin/account-requests?state=unconfirmed",
+                "/admin/sessions",
+                "/admin/sessions?when=all",
+            ],
+        ),
     ]
 
 

@@ -208,6 +208,16 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/admin/courses/{course_id:int}/archive"): ADMIN,
     ("POST", "/admin/courses/{course_id:int}/archive"): ADMIN,
     ("POST", "/admin/courses/{course_id:int}/restore"): ADMIN,
+    # Account requests: the public form and its link, the administrators' queue
+    ("GET", "/account-request"): ANY,
+    ("POST", "/account-request"): ANY,
+    ("GET", "/account-request/confirm"): ANY,
+    ("POST", "/account-request/confirm"): ANY,
+    ("GET", "/admin/account-requests"): ADMIN,
+    ("POST", "/admin/account-requests/{account_request_id:int}/approve"): ADMIN,
+    ("POST", "/admin/account-requests/{account_request_id:int}/decline"): ADMIN,
+    # The administrators' list of every session
+    ("GET", "/admin/sessions"): ADMIN,
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
@@ -226,6 +236,7 @@ class Ids:
     link_token: str
     room: int = 0
     token: int = 0
+    account_request: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -256,6 +267,7 @@ async def seed(world: support.World) -> Ids:
     token = await people.create_service_token(
         db, clock, world.admin, name="Matrix feed", scope="records"
     )
+    account_request = await support.waiting_account_request(world)
     return Ids(
         session,
         other,
@@ -268,6 +280,7 @@ async def seed(world: support.World) -> Ids:
         link.partition("?t=")[2],
         room.id,
         token.id,
+        account_request,
     )
 
 
@@ -281,6 +294,7 @@ def concrete(path: str, ids: Ids) -> str:
         "person_id": ids.person,
         "room_id": ids.room,
         "token_id": ids.token,
+        "account_request_id": ids.account_request,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",

@@ -48,6 +48,8 @@ SELF_SERVICE = {
     ("POST", "/webhooks/stripe"): "Stripe, not a person",
     ("POST", "/admin/people/import"): "a preview: reads the file, writes nothing",
     ("POST", "/admin/units/import"): "a preview: reads the file, writes nothing",
+    ("POST", "/account-request"): "asking for an account (account_request.submitted is audited)",
+    ("POST", "/account-request/confirm"): "one's own address (account_request.confirmed)",
 }
 ADMIN = "admin@example.org"
 TRAINER = "trainer@example.org"
@@ -520,6 +522,20 @@ async def page_restore_course(ctx: Ctx) -> Call:
     return Call(f"/admin/courses/{course_id}/restore", ADMIN, "course.restored")
 
 
+async def page_approve_account(ctx: Ctx) -> Call:
+    email = f"approve{next(_numbers)}@example.net"
+    request_id = await support.waiting_account_request(ctx.world, email)
+    path = f"/admin/account-requests/{request_id}/approve"
+    return Call(path, ADMIN, "account_request.approved")
+
+
+async def page_decline_account(ctx: Ctx) -> Call:
+    request_id = await support.waiting_account_request(ctx.world, f"no{next(_numbers)}@example.net")
+    path = f"/admin/account-requests/{request_id}/decline"
+    form = {f"reason-{request_id}": "Not one of our partners"}
+    return Call(path, ADMIN, "account_request.declined", form=form)
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -571,6 +587,8 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/courses/{course_id:int}"): page_edit_course,
     ("POST", "/admin/courses/{course_id:int}/archive"): page_archive_course,
     ("POST", "/admin/courses/{course_id:int}/restore"): page_restore_course,
+    ("POST", "/admin/account-requests/{account_request_id:int}/approve"): page_approve_account,
+    ("POST", "/admin/account-requests/{account_request_id:int}/decline"): page_decline_account,
 }
 
 

@@ -175,6 +175,7 @@ def _value(name: str, ids: Ids) -> Any:
         "person_id": ids.person,
         "room_id": ids.room,
         "token_id": ids.token,
+        "account_request_id": ids.account_request,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
     }[name]

@@ -638,12 +638,14 @@ async def test_my_sessions_does_not_query_per_session(db_url: str, world: suppor
 
 async def test_the_header_costs_no_query_of_its_own(browser: Browser) -> None:
     """Who may see which entry is read with the sign-in, in its one statement: the
-    administration page (a list of links) runs nothing else."""
+    administration page (a list of links) runs only its own count of the account requests
+    waiting."""
     await browser.sign_in("admin@example.org")
     statements, page = await queries(browser, "/admin")
     assert "Administration" in page.text
-    assert len(statements) == 1, statements
+    assert len(statements) == 2, statements
     assert statements[0].count("EXISTS") == 3
+    assert "account_requests" in statements[1]
 
 
 # --- Catalogue administration (courses) -------------------------------------------------------
@@ -689,3 +691,51 @@ async def test_the_course_list_and_course_page_do_not_query_per_row(
         assert "Course admin 6" in listed.text
         assert_same_count(small_list, large_list, "/admin/courses")
         assert_same_count(small_page, large_page, "/admin/courses/{course_id}")
+
+
+# --- account requests and the sessions list --------------------------------------------------
+
+
+async def test_account_request_queue_does_not_query_per_request(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+    await support.waiting_account_request(world, "q0@example.net")
+    small = {
+        state: (await queries(browser, f"/admin/account-requests?state={state}"))[0]
+        for state in ("waiting", "approved")
+    }
+    for i in range(1, 7):
+        request_id = await support.waiting_account_request(world, f"q{i}@example.net")
+        if i % 2:
+            await people.approve_account_request(
+                world.db,
+                world.clock,
+                support.settings_for("sqlite://"),
+                world.admin,
+                request_id,
+                sso=False,
+            )
+    for state in ("waiting", "approved"):
+        large, page = await queries(browser, f"/admin/account-requests?state={state}")
+        assert "q3@example.net" in page.text or state == "waiting"
+        assert_same_count(small[state], large, f"/admin/account-requests?state={state}")
+
+
+async def test_sessions_list_does_not_query_per_session(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+    course = await add_course(world, "SL", "Listed course")
+    first = await add_session(world, course, capacity=2)
+    await book(world, first, "lee@example.org")
+    pages = ("/admin/sessions", "/admin/sessions?q=listed&trainer=1", "/admin/sessions?when=all")
+    small = {url: (await queries(browser, url))[0] for url in pages}
+    learners = await add_people(world, 6, "sl")
+    for i in range(6):
+        other = await add_course(world, f"SL{i}", f"Listed course {i}")
+        session_id = await add_session(world, other, capacity=1)
+        await book(world, session_id, learners[i])
+        await book(world, session_id, "lee@example.org")
+    for url in pages:
+        large, page = await queries(browser, url)
+        assert_same_count(small[url], large, url)
+    assert "Listed course 5" in page.text

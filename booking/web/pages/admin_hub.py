@@ -11,7 +11,8 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
-from booking import policy
+from booking import people, policy
+from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError
 from booking.web.pages.render import page
@@ -96,6 +97,20 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "revoke one.",
         "tokens",
     ),
+    AdminPage(
+        "Account requests",
+        "/admin/account-requests",
+        "Requests for an account from people without one: approve (which makes the account) "
+        "or decline with a reason.",
+        "account_requests",
+    ),
+    AdminPage(
+        "Sessions",
+        "/admin/sessions",
+        "Every session, upcoming or past, cancelled or draft: filter by course, trainer, room, "
+        "status or dates, with links to each session, its roster and its form.",
+        "sessions",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 
@@ -105,10 +120,19 @@ ADMIN_NAV = frozenset({"admin", *(p.nav for p in ADMIN_PAGES)} - {"courses"})
 
 
 @get("/admin", include_in_schema=False)
-async def admin_hub_page(request: Request[Any, Any, Any], actor: Actor) -> Template:
+async def admin_hub_page(request: Request[Any, Any, Any], db: Database, actor: Actor) -> Template:
     if not policy.can_open_administration(actor):
         raise ForbiddenError("Only administrators can open the administration pages.")
-    return page(request, "booking/admin_hub.html", actor=actor, nav="admin", pages=ADMIN_PAGES)
+    # What waits for the training team, beside its page's entry (one cheap count each).
+    waiting = {"/admin/account-requests": await people.count_waiting_account_requests(db, actor)}
+    return page(
+        request,
+        "booking/admin_hub.html",
+        actor=actor,
+        nav="admin",
+        pages=ADMIN_PAGES,
+        waiting=waiting,
+    )
 
 
 HANDLERS = [admin_hub_page]

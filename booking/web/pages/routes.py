@@ -9,11 +9,13 @@ from litestar.di import Provide
 
 from booking.web.deps import provide_page_actor
 from booking.web.pages import (
+    account_requests,
     admin_cancel,
     admin_copy,
     admin_courses,
     admin_hub,
     admin_rooms,
+    admin_session_list,
     admin_sessions,
     admin_tokens,
     approvals,
@@ -59,13 +61,23 @@ def page_routes() -> list[Any]:
                 *login.HANDLERS,
                 # Catalogue administration: the course list, form, copy, archive.
                 *admin_courses.HANDLERS,
+                # Account requests: the administrators' queue.
+                *account_requests.HANDLERS,
+                # The administrators' list of every session.
+                *admin_session_list.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
         ),
         Router(
             path="/",
-            route_handlers=[*login.SSO_HANDLERS, *passwords.HANDLERS, audit.audit_page],
+            route_handlers=[
+                *login.SSO_HANDLERS,
+                *passwords.HANDLERS,
+                audit.audit_page,
+                # Account requests: the public form and its confirmation link.
+                *account_requests.PUBLIC_HANDLERS,
+            ],
             include_in_schema=False,
         ),
         calendar.calendar_feed,
