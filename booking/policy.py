@@ -312,3 +312,13 @@ def can_manage_service_tokens(actor: Actor) -> bool:
     """Service tokens for integrations (list, create, revoke): administrators, signed in as
     themselves, since the token page records who made each one."""
     return actor.is_admin and is_person(actor)
+
+
+# Reports
+
+
+def can_see_reports(actor: Actor) -> bool:
+    """The reports (fill rate, waiting lists, attendance, cancellations, fees, trainers,
+    compliance) cover everyone's bookings and the money: administrators. The compliance report
+    among them also asks `can_see_compliance_report`, the rule of the compliance page."""
+    return actor.is_admin

@@ -96,6 +96,14 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "revoke one.",
         "tokens",
     ),
+    # Reports (issue 17)
+    AdminPage(
+        "Reports",
+        "/admin/reports",
+        "Fill rate, waiting lists, attendance, cancellations, fees, trainers and compliance, "
+        "with charts and downloads.",
+        "reports",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 

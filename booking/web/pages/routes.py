@@ -27,6 +27,7 @@ from booking.web.pages import (
     people,
     people_import,
     records,
+    reports,
     roster,
 )
 
@@ -56,6 +57,8 @@ def page_routes() -> list[Any]:
                 *people.HANDLERS,
                 *people_import.HANDLERS,
                 *login.HANDLERS,
+                # Reports (issue 17)
+                *reports.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
