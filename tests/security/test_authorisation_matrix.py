@@ -198,6 +198,21 @@ RULES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/cost-codes/import"): ADMIN,
     ("GET", "/api/v1/finance/journal.csv"): ADMIN,
     ("GET", "/api/v1/reports/compliance"): ADMIN,
+    # Reports (issue 17): administrators only, each report's page and its two downloads.
+    ("GET", "/admin/reports"): ADMIN,
+    **{
+        ("GET", f"/admin/reports/{name}{ext}"): ADMIN
+        for name in (
+            "fill-rate",
+            "waitlist-demand",
+            "attendance",
+            "cancellations",
+            "fees",
+            "trainer-utilisation",
+            "compliance",
+        )
+        for ext in ("", ".csv", ".xlsx")
+    },
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
