@@ -44,15 +44,25 @@ def chart_svg(chart: Chart) -> str:
         disable_xml_declaration=True,
         show_legend=len(chart.series) > 1,
         legend_at_bottom=True,
-        print_values=False,
+        print_values=True,
+        print_zeroes=False,
+        value_formatter=_figure,
         truncate_label=40,
         no_data_text="Nothing to show",
         range=(0, 100) if chart.unit == "percent" else None,
     )
-    drawing.x_labels = chart.labels
+    # A horizontal chart draws its first label at the bottom: reversed, it reads top to bottom
+    # in the table's order.
+    drawing.x_labels = list(reversed(chart.labels))
     for name, values in chart.series:
-        drawing.add(name, values)
+        drawing.add(name, list(reversed(values)))
     return _SCRIPT.sub("", drawing.render(is_unicode=True))
+
+
+def _figure(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def chart_data_url(chart: Chart) -> str:

@@ -5,11 +5,15 @@ the screenshot in docs/screenshots/report-fill-rate.png."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import pytest
 from playwright.async_api import expect
 
-from booking import PROJECT_ROOT
+from booking import PROJECT_ROOT, bookings, catalogue
+from booking.bookings import BookingRequest
+from booking.catalogue import CourseInput
+from tests import support
 from tests.browser.conftest import Site, TabFactory
 from tests.web.report_world import seed_reports
 
@@ -54,9 +58,6 @@ async def test_every_report_shows_its_chart_and_table_and_downloads_its_csv(
             assert download.suggested_filename.endswith(".csv")
             body = (await download.path()).read_bytes()
             assert body.startswith(b"\xef\xbb\xbf") and len(body.splitlines()) > 1
-            if name == "fill-rate" and js:
-                shot = await tab.screenshot("fill-rate-1280", full_page=True)
-                shutil.copyfile(shot, SCREENSHOT)
 
 
 async def test_a_refused_filter_is_shown_on_its_field(site: Site, open_tab: TabFactory) -> None:
@@ -73,3 +74,45 @@ async def test_a_refused_filter_is_shown_on_its_field(site: Site, open_tab: TabF
         )
         await expect(page.get_by_label("To")).to_have_value("2027-03-01")
         await tab.check("refused-filter")
+
+
+# Courses for the screenshot: code, title, capacity, places taken.
+MORE_COURSES = (
+    ("FIRE-MAR", "Fire Marshal", 12, 9),
+    ("MAN-HAND", "Manual Handling", 8, 8),
+    ("DIFF-CONV", "Difficult Conversations", 10, 4),
+    ("GDPR-REF", "Data Protection Refresher", 6, 2),
+)
+
+
+async def test_the_fill_rate_report_at_1280_pixels(site: Site, open_tab: TabFactory) -> None:
+    """Kept as docs/screenshots/report-fill-rate.png: several courses, several bars."""
+    world = site.world
+    made = await seed_reports(world)
+    emails = await support.make_learners(world, 9, prefix="shot")
+    for n, (code, title, capacity, taken) in enumerate(MORE_COURSES):
+        course = await catalogue.create_course(
+            world.db, world.clock, world.admin, CourseInput(code=code, title=title)
+        )
+        session_id = await support.make_session(
+            world,
+            course_id=course.id,
+            capacity=capacity,
+            start=support.T0 + timedelta(days=7 + n),
+            facilitators=["trainer@example.org"],
+        )
+        for email in emails[:taken]:
+            await bookings.book_place(
+                world.db, world.clock, world.admin, BookingRequest(session_id, learner_email=email)
+            )
+    assert made.past_session
+    async with open_tab(js=True, viewport={"width": 1280, "height": 900}) as tab:
+        await tab.goto("/login")
+        await tab.sign_in("Ada Admin")
+        await tab.goto("/admin/reports/fill-rate")
+        await expect(tab.page.get_by_role("table", name="Places used per course")).to_contain_text(
+            "Fire Marshal"
+        )
+        await tab.check("fill-rate", full_page=True)
+        shot = await tab.screenshot("fill-rate-1280", full_page=True)
+        shutil.copyfile(shot, SCREENSHOT)
