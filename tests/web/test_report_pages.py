@@ -7,12 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from booking import records
 from tests import support
 from tests.web.conftest import Browser
 from tests.web.report_world import ReportWorld, seed_reports
@@ -242,16 +243,28 @@ async def test_compliance_reuses_the_records_report_and_narrows_by_unit(
 ) -> None:
     page = await browser.get("/admin/reports/compliance")
     rows = table_rows(page.text, "Required learning by unit and staff type")
-    assert ["Adult Services", "ADULT", "payroll", "6", "6", "0", "0", "—"] in rows
+    assert ["Adult Services", "ADULT", "payroll", "6", "6", "0", "0", "0", "0", "0", "—"] in rows
     child = await _unit_id(browser, "Children's Services")
     narrowed = await browser.get(f"/admin/reports/compliance?unit={child}")
     assert table_rows(narrowed.text, "Required learning by unit and staff type") == [
-        ["Children&#39;s Services", "CHILD", "payroll", "1", "1", "0", "0", "—"]
+        ["Children&#39;s Services", "CHILD", "payroll", "1", "1", "0", "0", "0", "0", "0", "—"]
     ]
     csv_child = await csv_rows(browser, f"/admin/reports/compliance.csv?unit={child}")
-    assert csv_child[1] == ["Children's Services", "CHILD", "payroll", "1", "1", "0", "0", ""]
+    assert csv_child[1] == [
+        "Children's Services",
+        "CHILD",
+        "payroll",
+        "1",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "",
+    ]
     sheet = await xlsx_rows(browser, f"/admin/reports/compliance.xlsx?unit={child}")
-    assert sheet[1] == ("Children's Services", "CHILD", "payroll", 1, 1, 0, 0, None)
+    assert sheet[1] == ("Children's Services", "CHILD", "payroll", 1, 1, 0, 0, 0, 0, 0, None)
 
 
 @pytest.mark.parametrize(
@@ -299,3 +312,39 @@ async def test_an_empty_world_shows_the_empty_state(browser: Browser) -> None:
         page = await browser.get(f"/admin/reports/{name}")
         assert page.status_code == 200 and "Nothing to report for these filters" in page.text
     assert support.T0.year == 2027
+
+
+async def test_compliance_counts_required_items_by_where_they_stand(
+    browser: Browser, seeded: ReportWorld
+) -> None:
+    world = browser.world
+    await records.set_course_rules(
+        world.db,
+        world.clock,
+        world.admin,
+        world.course_id,
+        completion_mode=None,
+        criteria=[],
+        mandatory=True,
+        due_within_days=30,
+    )
+    done = records.CompletionInput(
+        "SAFE-1", support.T0 - timedelta(days=3), learner_email="lee@example.org"
+    )
+    await records.record_completions(world.db, world.clock, world.admin, [done])
+    page = await browser.get("/admin/reports/compliance")
+    rows = table_rows(page.text, "Required learning by unit and staff type")
+    # Six in Adult Services: Lee has completed it; the others joined today and have 30 days.
+    assert [
+        "Adult Services",
+        "ADULT",
+        "payroll",
+        "6",
+        "1",
+        "6",
+        "1",
+        "5",
+        "0",
+        "0",
+        "17.0%",
+    ] in rows
