@@ -33,7 +33,8 @@ BANDS = (
 ATTENDANCE_NOTES = [
     "Past sessions only (started before now, not cancelled). Places: booked, attended, partly "
     "attended or no-show. Not marked: still booked, attendance not taken yet.",
-    "A late cancellation is a booked place cancelled with less notice than the course's "
+    "A late cancellation is a place cancelled (booked, offered, or waiting for approval or "
+    "payment; not a waiting-list entry) with less notice than the course's "
     "cancellation policy allows free of charge (where it charges for cancelling), otherwise "
     "with less than 48 hours' notice, or after the start. The no-show rate is of the places; "
     "the late-cancellation rate is of the places and the late cancellations together.",

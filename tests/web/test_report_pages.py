@@ -4,6 +4,7 @@ cannot be used refused in place, and only administrators let in."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -76,6 +77,11 @@ async def test_fill_rate_counts_places_used_per_session_and_per_course(
     page = await browser.get("/admin/reports/fill-rate")
     assert page.status_code == 200
     assert '<img src="data:image/svg+xml;base64,' in page.text
+    encoded = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page.text)
+    assert encoded
+    svg = base64.b64decode(encoded.group(1)).decode("utf-8")
+    assert "<title>Fill rate per course (%)</title>" in svg and "<script" not in svg
+    assert 'alt="Bar chart: Fill rate per course (%). Fill rate (%) for 2 bars;' in page.text
     sessions = table_rows(page.text, "Places used per session")
     assert [r[:3] + r[4:] for r in sessions] == [
         ["SAFE-1", "Safeguarding Adults", "19 Feb 2027", "3", "3", "100.0%"],
