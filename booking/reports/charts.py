@@ -5,6 +5,7 @@ which pygal's SVG carries) with a text alternative; the same figures are in the 
 from __future__ import annotations
 
 import base64
+import math
 import re
 
 import pygal
@@ -12,6 +13,8 @@ from pygal.style import Style
 
 from booking.reports.views import Chart
 
+# Charts of whole things (people, cancellations): whole numbers on the axis.
+COUNTED = frozenset({"people", "cancellations"})
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 # Dark text on white, the site's blue and its darker and lighter partners: each bar colour
 # differs from white by at least 3:1.
@@ -53,10 +56,19 @@ def chart_svg(chart: Chart) -> str:
     )
     # A horizontal chart draws its first label at the bottom: reversed, it reads top to bottom
     # in the table's order.
+    if chart.unit in COUNTED:
+        drawing.y_labels = _whole_ticks(chart)
     drawing.x_labels = list(reversed(chart.labels))
     for name, values in chart.series:
         drawing.add(name, list(reversed(values)))
     return _SCRIPT.sub("", drawing.render(is_unicode=True))
+
+
+def _whole_ticks(chart: Chart) -> list[int]:
+    """Whole numbers on the axis of a chart that counts (no 0.1 of a person)."""
+    top = max((v or 0 for _, values in chart.series for v in values), default=0)
+    step = max(1, math.ceil(top / 10))
+    return list(range(0, int(top) + step + 1, step))
 
 
 def _figure(value: float | None) -> str:
