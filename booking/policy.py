@@ -342,3 +342,13 @@ def can_decide_account_requests(actor: Actor) -> bool:
 def can_list_all_sessions(actor: Actor) -> bool:
     """Every session, whoever runs it, drafts and cancelled ones included: administrators."""
     return can_administer(actor)
+
+
+# Reports
+
+
+def can_see_reports(actor: Actor) -> bool:
+    """The reports (fill rate, waiting lists, attendance, cancellations, fees, trainers,
+    compliance) cover everyone's bookings and the money: administrators. The compliance report
+    among them also asks `can_see_compliance_report`, the rule of the compliance page."""
+    return actor.is_admin

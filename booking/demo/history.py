@@ -19,7 +19,7 @@ from booking.db import Database
 from booking.demo.courses import ROOMS
 from booking.demo.dates import LONDON, TIMEZONE
 from booking.demo.organisation import email_of
-from booking.demo.sessions import AFTERNOON, GRACE, MORNING, SAM
+from booking.demo.sessions import AFTERNOON, FULL_DAY, GRACE, MORNING, SAM
 from booking.kernel.actors import Actor
 from booking.records import CompletionInput
 
@@ -57,6 +57,12 @@ class PastSession:
     learners: tuple[str, ...]
     # Attendance taken by the trainer (otherwise it is still to take).
     marked: bool
+    # Places paid from this cost code (approved by its budget holder when booked).
+    cost_code: str | None = None
+    # Who did not turn up (marked no-show; the rest attended).
+    no_shows: tuple[str, ...] = ()
+    # Who cancelled two days before, inside the course's fee-free notice.
+    late_cancellations: tuple[str, ...] = ()
 
 
 PAST_SESSIONS = [
@@ -79,7 +85,24 @@ PAST_SESSIONS = [
         ("Hannah Wright", "Lucy Bennett", "Craig Dunn", "Amir Rahman", "Sophie Davies"),
         marked=False,
     ),
+    # Paid from Learning and Development's cost code, so the reports have fees, a no-show (its
+    # fee waived) and a late cancellation (its fee charged) to show.
+    PastSession(
+        "EFAW",
+        9,
+        FULL_DAY,
+        GRACE,
+        "riverside",
+        ("Olivia Hughes", "Mei Lin Chen", "Chris Doyle", "Karen Lewis", "Tom Barker"),
+        marked=True,
+        cost_code=OTHER_CODE,
+        no_shows=("Karen Lewis",),
+        late_cancellations=("Tom Barker",),
+    ),
 ]
+HOLDERS = {COST_CODE: COST_CODE_HOLDER, OTHER_CODE: OTHER_CODE_HOLDER}
+# Why the no-show fee was waived.
+NO_SHOW_WAIVER = "Called in sick on the morning: fee waived by the training team."
 
 
 class Learners:
@@ -179,11 +202,36 @@ async def _past_session(
             facilitators=[past.trainer],
         ),
     )
+    booked = {}
     for name in past.learners:
-        await bookings.book_place(db, then, await learners.actor(name), BookingRequest(session.id))
+        request = BookingRequest(session.id, cost_code=past.cost_code)
+        outcome = await bookings.book_place(db, then, await learners.actor(name), request)
+        booked[name] = outcome.booking.id
+    if past.cost_code:
+        await _budget_holder_approves(db, then, learners, HOLDERS[past.cost_code])
+    for name in past.late_cancellations:
+        two_days_before = FixedClock(start - timedelta(days=2))
+        actor = await learners.actor(name)
+        await bookings.cancel_booking(
+            db, two_days_before, actor, booked[name], reason="Covering for a colleague"
+        )
     if past.marked:
         after = FixedClock(min(end + timedelta(hours=1), clock.now()))
-        await roster.mark_all_attended(db, after, await learners.actor(past.trainer), session.id)
+        trainer = await learners.actor(past.trainer)
+        await roster.mark_all_attended(db, after, trainer, session.id)
+        no_shows = [roster.Mark(booked[name], "no_show") for name in past.no_shows]
+        if no_shows:
+            await roster.mark_attendance(db, after, trainer, session.id, no_shows)
+        for name in past.no_shows:
+            await payments.waive_fee(db, after, admin, booked[name], reason=NO_SHOW_WAIVER)
+
+
+async def _budget_holder_approves(
+    db: Database, clock: Clock, learners: Learners, holder_name: str
+) -> None:
+    holder = await learners.actor(holder_name)
+    for request in await approvals.list_waiting(db, clock, holder):
+        await approvals.decide(db, clock, holder, request.id, decision="approve")
 
 
 async def _mandatory_learning(

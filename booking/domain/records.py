@@ -308,14 +308,64 @@ def compliance(
     (certified, window open, due, overdue). Compliant: a current completion of it."""
     required = compliant = 0
     for course, completions in courses:
-        state = course_state(course, completions, now)
-        counts = course.mandatory or (
-            state is not None and state.status != CertificationStatus.EXPIRED
-        )
-        if not counts:
+        if not _is_required(course, completions, now):
             continue
         required += 1
-        last = latest(completions)
-        if last is not None and (last.expires_at is None or last.expires_at > now):
+        if _is_current(completions, now):
             compliant += 1
     return Compliance(required, compliant)
+
+
+def _is_required(course: CourseFacts, completions: Sequence[HeldCompletion], now: datetime) -> bool:
+    state = course_state(course, completions, now)
+    return course.mandatory or (state is not None and state.status != CertificationStatus.EXPIRED)
+
+
+def _is_current(completions: Sequence[HeldCompletion], now: datetime) -> bool:
+    last = latest(completions)
+    return last is not None and (last.expires_at is None or last.expires_at > now)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceCounts:
+    """The items `compliance` counts as required, each in one place: complete (a current
+    completion), due (still to do, not late yet), overdue (past its due date, or a renewal past
+    the expiry) and expired (a mandatory course whose certification lapsed past renewing)."""
+
+    complete: int = 0
+    due: int = 0
+    overdue: int = 0
+    expired: int = 0
+
+    def __add__(self, other: ComplianceCounts) -> ComplianceCounts:
+        return ComplianceCounts(
+            self.complete + other.complete,
+            self.due + other.due,
+            self.overdue + other.overdue,
+            self.expired + other.expired,
+        )
+
+
+def compliance_counts(
+    courses: Sequence[tuple[CourseFacts, Sequence[HeldCompletion]]],
+    now: datetime,
+    *,
+    joined_at: datetime | None,
+) -> ComplianceCounts:
+    """Where each required item stands (`required_item` says what is still to do and whether
+    it is late); the four counts add up to `compliance(...).required`."""
+    complete = due = overdue = expired = 0
+    for course, completions in courses:
+        if not _is_required(course, completions, now):
+            continue
+        if _is_current(completions, now):
+            complete += 1
+            continue
+        item = required_item(course, completions, now, joined_at=joined_at)
+        if item is not None and item.status == "expired":
+            expired += 1
+        elif item is not None and item.overdue:
+            overdue += 1
+        else:
+            due += 1
+    return ComplianceCounts(complete, due, overdue, expired)

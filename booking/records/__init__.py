@@ -19,7 +19,7 @@ are its own:
 from booking.records.certification import queue_certification_notices
 from booking.records.changes import note_attendance
 from booking.records.completions import add_completion, withdraw_completion
-from booking.records.compliance import compliance_report
+from booking.records.compliance import compliance_by_status, compliance_report
 from booking.records.course_rules import (
     CourseRulesView,
     course_rules_step,
@@ -45,12 +45,13 @@ from booking.records.inbound import (
 )
 from booking.records.record import learner_record, my_record
 from booking.records.team import my_team
-from booking.records.views import RecordView, TeamView
+from booking.records.views import ComplianceStatusRow, RecordView, TeamView
 from booking.records.xapi_delivery import deliver_xapi, sync_xapi
 from booking.records.xapi_sweep import HISTORY_SETTLE, queue_xapi_statements
 
 __all__ = [
     "COMPLIANCE_HEADERS",
+    "ComplianceStatusRow",
     "CompletionInput",
     "CourseRulesView",
     "FEED_LIMIT",
@@ -63,6 +64,7 @@ __all__ = [
     "TEAM_HEADERS",
     "TeamView",
     "add_completion",
+    "compliance_by_status",
     "compliance_report",
     "compliance_rows",
     "deliver_xapi",

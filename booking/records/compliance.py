@@ -1,9 +1,9 @@
-"""The compliance report (administrators): active people by organisation unit and staff type."""
+"""The compliance report (administrators): active people by organisation unit and staff type,
+and the same groups with their required items by where they stand (the reports' page)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -23,7 +23,7 @@ from booking.records.facts import (
     relevant_courses,
     whole_catalogue,
 )
-from booking.records.views import ComplianceRow
+from booking.records.views import ComplianceRow, ComplianceStatusRow
 
 
 @dataclass(slots=True)
@@ -32,11 +32,20 @@ class _Group:
     people: int = 0
     fully_compliant: int = 0
     total: rules.Compliance = field(default_factory=lambda: rules.Compliance(0, 0))
+    counts: rules.ComplianceCounts = field(default_factory=rules.ComplianceCounts)
 
 
 async def compliance_report(db: Database, clock: Clock, actor: Actor) -> list[ComplianceRow]:
     """Active people grouped by their own unit and staff type: how many are fully compliant,
     and the share of required items (mandatory courses, certifications) that are current."""
+    return [row.row for row in await compliance_by_status(db, clock, actor)]
+
+
+async def compliance_by_status(
+    db: Database, clock: Clock, actor: Actor
+) -> list[ComplianceStatusRow]:
+    """The compliance report's rows, each with its required items counted as complete, due,
+    overdue and expired."""
     if not policy.can_see_compliance_report(actor):
         raise ForbiddenError("Only administrators see the compliance report.")
     async with db.reading() as s:
@@ -48,13 +57,27 @@ async def compliance_report(db: Database, clock: Clock, actor: Actor) -> list[Co
         learners = await learners_of(s, people, await all_units(s), with_bookings=False)
     groups: dict[tuple[str | None, str], _Group] = {}
     for learner in learners:
-        result = _learner_compliance(cat, learner, now)
+        courses = _courses(cat, learner)
+        result = rules.compliance(courses, now)
         key = (learner.unit_code, learner.person.staff_type)
         group = groups.setdefault(key, _Group(learner.unit_name))
         group.people += 1
         group.fully_compliant += 1 if result.fully else 0
         group.total = group.total + result
-    return [
+        group.counts = group.counts + rules.compliance_counts(
+            courses, now, joined_at=learner.person.created_at
+        )
+    return [_row(unit, staff_type, group) for (unit, staff_type), group in _ordered(groups)]
+
+
+def _ordered(
+    groups: dict[tuple[str | None, str], _Group],
+) -> list[tuple[tuple[str | None, str], _Group]]:
+    return sorted(groups.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))
+
+
+def _row(unit: str | None, staff_type: str, group: _Group) -> ComplianceStatusRow:
+    return ComplianceStatusRow(
         ComplianceRow(
             unit,
             group.unit_name,
@@ -64,16 +87,18 @@ async def compliance_report(db: Database, clock: Clock, actor: Actor) -> list[Co
             group.total.required,
             group.total.compliant,
             group.total.percent,
-        )
-        for (unit, staff_type), group in sorted(
-            groups.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
-        )
-    ]
+        ),
+        group.counts.complete,
+        group.counts.due,
+        group.counts.overdue,
+        group.counts.expired,
+    )
 
 
-def _learner_compliance(cat: Catalogue, learner: Learner, now: datetime) -> rules.Compliance:
-    courses = [
+def _courses(
+    cat: Catalogue, learner: Learner
+) -> list[tuple[rules.CourseFacts, list[rules.HeldCompletion]]]:
+    return [
         (cat.facts_for(course, learner), held(learner.completions.get(course.id, [])))
         for course in relevant_courses(cat, learner)
     ]
-    return rules.compliance(courses, now)

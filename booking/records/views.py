@@ -131,6 +131,18 @@ class ComplianceRow:
     percent: int | None
 
 
+@dataclass(slots=True)
+class ComplianceStatusRow:
+    """A compliance row with its required items by where they stand (complete + due + overdue
+    + expired = required)."""
+
+    row: ComplianceRow
+    complete: int
+    due: int
+    overdue: int
+    expired: int
+
+
 COURSE_STATUS_LABELS = {
     "complete": "Complete",
     "expired": "Expired",

@@ -20,6 +20,7 @@ from booking.kernel import audit
 from tests import support
 from tests.browser.conftest import Site, TabFactory, seed_cost_code
 from tests.browser.test_small_screens import NO_SCROLL_JS
+from tests.web.report_world import seed_reports
 
 LONG_WORD = "Interprofessionalsafeguardingcoordinationframework"
 LONG_EMAIL = (
@@ -239,3 +240,41 @@ async def test_no_page_scrolls_sideways_at_320_or_640_pixels(
                 if measured["width"] > width:
                     too_wide.append(f"{role.who or 'nobody'} {path}: {measured}")
     assert not too_wide, f"pages wider than {width} px:\n" + "\n".join(too_wide)
+
+
+# --- reports (issue 17) ------------------------------------------------------------------------
+
+REPORT_PATHS = [
+    "/admin/reports",
+    *(
+        f"/admin/reports/{name}"
+        for name in (
+            "fill-rate",
+            "waitlist-demand",
+            "attendance",
+            "cancellations",
+            "fees",
+            "trainer-utilisation",
+            "compliance",
+        )
+    ),
+    # A refused filter: the error summary and the messages on the fields.
+    "/admin/reports/attendance?from=2027-03-10&to=2027-03-01&course=x",
+]
+
+
+async def test_report_pages_do_not_scroll_sideways_at_320_pixels(
+    site: Site, open_tab: TabFactory
+) -> None:
+    await seed_reports(site.world)
+    too_wide: list[str] = []
+    async with open_tab(js=True, who="Ada Admin", viewport={"width": 320, "height": 800}) as tab:
+        await tab.goto("/login")
+        await tab.sign_in("Ada Admin")
+        for path in REPORT_PATHS:
+            response = await tab.page.goto(tab.base_url + path)
+            assert response is not None and response.status in (200, 400), path
+            measured = await tab.page.evaluate(NO_SCROLL_JS)
+            if measured["width"] > 320:
+                too_wide.append(f"{path}: {measured}")
+    assert not too_wide, "report pages wider than 320 px:\n" + "\n".join(too_wide)

@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from booking import approvals, catalogue, payments, people, records, roster
+from booking import approvals, catalogue, payments, people, records, reports, roster
 from booking.app import create_app
 from booking.clock import FixedClock
 from booking.db import Database
@@ -309,3 +309,24 @@ async def test_each_demo_sign_in_lands_on_real_pages(db_url: str, clock: FixedCl
             assert page.status_code == 200, (email, url)
             for text in shown:
                 assert text in page.text, (email, url, text)
+
+
+# --- reports (issue 17) ------------------------------------------------------------------------
+
+
+async def test_every_report_has_figures_on_first_sign_in(db: Database, clock: FixedClock) -> None:
+    """Past sessions with attendance, a no-show and a late cancellation, waiting lists,
+    cancellations, fees on a cost code (one waived) and required learning: no report is empty."""
+    await load_demo(db, clock)
+    admin = await support.actor(db, "admin@example.org")
+    for name in reports.REPORT_NAMES:
+        result = await reports.run_report(db, clock, admin, name, {})
+        assert result.report is not None and not result.report.empty, name
+    fees = await reports.run_report(db, clock, admin, "fees", {})
+    assert fees.report is not None
+    [row] = fees.report.tables[0].rows
+    assert row[0] == "RES-LD-01" and row[7] < 0  # the no-show fee, waived
+    attendance = await reports.run_report(db, clock, admin, "attendance", {})
+    assert attendance.report is not None
+    efaw = next(r for r in attendance.report.tables[0].rows if r[0] == "EFAW")
+    assert efaw[5] == 1 and efaw[7] == 1  # a no-show and a late cancellation

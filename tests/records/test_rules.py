@@ -172,3 +172,30 @@ def test_statement_ids_are_deterministic_and_durations_iso() -> None:
     assert duration(timedelta(hours=3)) == "PT3H"
     assert duration(timedelta(hours=1, minutes=30)) == "PT1H30M"
     assert duration(timedelta(0)) == "PT0S"
+
+
+# --- compliance by where each required item stands (reports, issue 17) ------------------------
+
+
+def test_each_required_item_is_complete_due_overdue_or_expired() -> None:
+    joined = COMPLETED
+    gdpr = rules.CourseFacts(2, "GDPR", "Data protection", mandatory=True, due_within_days=30)
+    fire = rules.CourseFacts(
+        3, "FIRE", "Fire", mandatory=True, certification_window_days=90, certifies=True
+    )
+    # Before the expiry: the certificate is complete; GDPR, never done, is long overdue.
+    before = rules.compliance_counts([(CERT, HELD), (gdpr, [])], DUE, joined_at=joined)
+    assert before == rules.ComplianceCounts(complete=1, overdue=1)
+    # A fresh joiner has 30 days: GDPR is due, not overdue.
+    fresh = rules.compliance_counts([(gdpr, [])], DUE, joined_at=DUE - timedelta(days=1))
+    assert fresh == rules.ComplianceCounts(due=1)
+    # Past the expiry the renewal is overdue; past renewing a mandatory one has expired and a
+    # voluntary one is no longer required at all.
+    assert rules.compliance_counts([(CERT, HELD)], EXPIRES, joined_at=joined).overdue == 1
+    lapsed = rules.compliance_counts([(fire, HELD), (CERT, HELD)], OVERDUE_ENDS, joined_at=joined)
+    assert lapsed == rules.ComplianceCounts(expired=1)
+    # The four counts add up to what `compliance` calls required.
+    mix = [(CERT, HELD), (gdpr, []), (fire, HELD)]
+    counts = rules.compliance_counts(mix, EXPIRES, joined_at=joined)
+    total = counts.complete + counts.due + counts.overdue + counts.expired
+    assert total == rules.compliance(mix, EXPIRES).required

@@ -218,6 +218,21 @@ RULES: dict[tuple[str, str], Any] = {
     ("POST", "/admin/account-requests/{account_request_id:int}/decline"): ADMIN,
     # The administrators' list of every session
     ("GET", "/admin/sessions"): ADMIN,
+    # Reports (issue 17): administrators only, each report's page and its two downloads.
+    ("GET", "/admin/reports"): ADMIN,
+    **{
+        ("GET", f"/admin/reports/{name}{ext}"): ADMIN
+        for name in (
+            "fill-rate",
+            "waitlist-demand",
+            "attendance",
+            "cancellations",
+            "fees",
+            "trainer-utilisation",
+            "compliance",
+        )
+        for ext in ("", ".csv", ".xlsx")
+    },
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}

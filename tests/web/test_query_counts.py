@@ -21,9 +21,13 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from booking import bookings, catalogue, people, records
+from billing.domain.money import Money
+from billing.services import ledger
+from booking import bookings, catalogue, people, records, roster
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, DateInput, SessionInput
+from booking.clock import FixedClock
+from booking.kernel import tx
 from tests import support
 from tests.web.conftest import Browser, BrowserFactory, person_id_of
 
@@ -739,3 +743,92 @@ async def test_sessions_list_does_not_query_per_session(browser: Browser) -> Non
         large, page = await queries(browser, url)
         assert_same_count(small[url], large, url)
     assert "Listed course 5" in page.text
+
+
+# --- reports (issue 17) ------------------------------------------------------------------------
+
+REPORT_PAGES = (
+    "/admin/reports",
+    "/admin/reports/fill-rate",
+    "/admin/reports/waitlist-demand",
+    "/admin/reports/attendance",
+    "/admin/reports/cancellations",
+    "/admin/reports/fees",
+    "/admin/reports/trainer-utilisation",
+    "/admin/reports/compliance",
+    "/admin/reports/fill-rate.csv",
+    "/admin/reports/attendance.xlsx",
+)
+
+
+async def grow_reports(world: support.World, tag: str, n: int) -> None:
+    """`n` of everything the reports count: sessions to come (a place, a waiting list, a
+    cancellation, someone who left the list), past sessions with attendance and a late
+    cancellation, a course and a unit each, and ledger rows on a cost code each."""
+    await people.upsert_org_units(
+        world.db,
+        world.clock,
+        world.admin,
+        [people.OrgUnitInput(f"U-{tag}", f"Unit {tag}", "ADULT")],
+    )
+    course = await add_course(world, f"REP-{tag}", f"Report {tag}")
+    learners = await add_people(world, 4 * n, tag)
+    for i in range(n):
+        ahead = await add_session(world, course, capacity=1)
+        first = await book(world, ahead, learners[4 * i])
+        await book(world, ahead, learners[4 * i + 1])
+        left = await book(world, ahead, learners[4 * i + 2])
+        await bookings.cancel_booking(world.db, world.clock, world.admin, left, reason="Left")
+        await bookings.cancel_booking(world.db, world.clock, world.admin, first, reason="Ill")
+        await _past_report_session(world, course, learners[4 * i + 3], i)
+    await _ledger_rows(world, tag, n)
+
+
+async def _past_report_session(world: support.World, course_id: int, email: str, i: int) -> None:
+    start = support.T0 - timedelta(days=5, hours=4 * next(_slots))
+    then = FixedClock(start - timedelta(days=30))
+    past = support.World(world.db, then, world.admin, world.admin_token, course_id)
+    session_id = await support.make_session(
+        past, course_id=course_id, start=start, facilitators=["trainer@example.org"]
+    )
+    booking_id = await book(past, session_id, email)
+    await book(past, session_id, "kim@example.org") if i == 0 else None
+    trainer = await support.actor(world.db, "trainer@example.org")
+    after = FixedClock(start + timedelta(hours=4))
+    await roster.mark_attendance(
+        world.db, after, trainer, session_id, [roster.Mark(booking_id, "no_show")]
+    )
+
+
+async def _ledger_rows(world: support.World, tag: str, n: int) -> None:
+    async def work(s: Any) -> None:
+        for i in range(n):
+            for kind, amount in (("charge", 5000), ("waiver", -1000)):
+                await ledger.record(
+                    s,
+                    kind=kind,
+                    amount=Money(amount, "GBP"),
+                    reference=f"{tag}-{i}",
+                    description="Query counts",
+                    actor="system",
+                    now=support.T0 - timedelta(days=1),
+                    cost_code=f"CC-{tag}-{i}".upper(),
+                )
+
+    await tx.run(world.db, work)
+
+
+async def test_report_pages_and_downloads_do_not_query_per_row(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+    await grow_reports(world, "rs", 1)
+    small = {url: (await queries(browser, url))[0] for url in REPORT_PAGES}
+    await grow_reports(world, "rl", 5)
+    for url in REPORT_PAGES:
+        large, page = await queries(browser, url)
+        assert_same_count(small[url], large, url)
+    trainer = await person_id_of(world, "trainer@example.org")
+    filtered = f"?unit=1&course=1&trainer={trainer}&from=2026-01-01&to=2027-12-31"
+    for url in ("/admin/reports/waitlist-demand", "/admin/reports/attendance"):
+        statements, _ = await queries(browser, url + filtered)
+        assert len(statements) == len(small[url]), url

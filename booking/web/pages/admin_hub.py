@@ -111,6 +111,14 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "status or dates, with links to each session, its roster and its form.",
         "sessions",
     ),
+    # Reports (issue 17)
+    AdminPage(
+        "Reports",
+        "/admin/reports",
+        "Fill rate, waiting lists, attendance, cancellations, fees, trainers and compliance, "
+        "with charts and downloads.",
+        "reports",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 

@@ -30,6 +30,7 @@ from booking.web.pages import (
     people,
     people_import,
     records,
+    reports,
     roster,
 )
 
@@ -65,6 +66,8 @@ def page_routes() -> list[Any]:
                 *account_requests.HANDLERS,
                 # The administrators' list of every session.
                 *admin_session_list.HANDLERS,
+                # Reports (issue 17)
+                *reports.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
