@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from billing.domain.money import Money
-from booking.catalogue import CourseInput, RoomInput
+from booking.catalogue import CourseInput, DiscountInput, RoomInput
 from booking.demo.organisation import MANAGER_ROLES
 
 COURSES = [
     CourseInput(
         code="SAFA-L2",
+        category="Safeguarding",
+        owner_email="safeguarding.team@example.org",
         title="Safeguarding Adults Level 2",
         summary=(
             "For staff who work directly with adults who may be at risk. Recognise the signs of "
@@ -20,6 +22,8 @@ COURSES = [
     ),
     CourseInput(
         code="MAN-HAND",
+        category="Health and safety",
+        owner_email="health.safety@example.org",
         title="Manual Handling",
         summary=(
             "A practical session on safe lifting, carrying and moving of loads and people, "
@@ -28,6 +32,8 @@ COURSES = [
     ),
     CourseInput(
         code="FIRE-MAR",
+        category="Health and safety",
+        owner_email="health.safety@example.org",
         title="Fire Marshal",
         summary=(
             "For nominated fire marshals in council buildings: fire prevention, your role in an "
@@ -37,6 +43,7 @@ COURSES = [
     ),
     CourseInput(
         code="MHFA",
+        category="Health and wellbeing",
         title="Mental Health First Aid",
         summary=(
             "A two-day course accredited by MHFA England. Spot the signs of mental ill health, "
@@ -56,13 +63,18 @@ COURSES = [
     ),
     CourseInput(
         code="EFAW",
+        category="Health and safety",
+        owner_email="health.safety@example.org",
         title="Emergency First Aid at Work",
         summary=(
             "A one-day course meeting the HSE's requirements for emergency first aiders: CPR, "
             "choking, bleeding and shock. Open to partners and volunteers too: pay by card, or "
-            "give your service's cost code. The certificate lasts three years."
+            "give your service's cost code (council staff pay the lower price). The certificate "
+            "lasts three years."
         ),
         price=Money(9500, "GBP"),
+        # Council staff pay less than partners and volunteers.
+        discount=DiscountInput(6000, {"staff_types": ["payroll"]}),
         cancellation_policy={
             "tiers": [
                 {"min_notice_hours": 168, "fee_percent": 0},
@@ -73,6 +85,7 @@ COURSES = [
     ),
     CourseInput(
         code="LEAD-TEAMS",
+        category="Leadership and management",
         title="Leading Teams",
         summary=(
             "A three-day programme for team and service managers, one day a week: setting "
@@ -83,6 +96,7 @@ COURSES = [
     ),
     CourseInput(
         code="MS-TEAMS",
+        category="Digital skills",
         title="Microsoft Teams for Virtual Meetings",
         summary=(
             "A live online session: schedule and join meetings, share your screen, use breakout "
@@ -91,6 +105,7 @@ COURSES = [
     ),
     CourseInput(
         code="DIFF-CONV",
+        category="Leadership and management",
         title="Difficult Conversations",
         summary=(
             "Prepare for and hold conversations that matter: giving feedback, saying no, and "
@@ -99,6 +114,8 @@ COURSES = [
     ),
     CourseInput(
         code="GDPR-REF",
+        category="Information governance",
+        owner_email="information.governance@example.org",
         title="Data Protection Refresher",
         summary=(
             "A refresher on UK GDPR for all staff who handle personal data: lawful sharing, "

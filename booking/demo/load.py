@@ -14,6 +14,7 @@ from booking.demo.courses import COURSES, ROOMS
 from booking.demo.dates import LONDON, plan_dates
 from booking.demo.history import Learners, load_history
 from booking.demo.organisation import ADMIN_EMAIL, ADMIN_NAME, ORG_UNITS, PEOPLE, email_of
+from booking.demo.requests import load_account_requests
 from booking.demo.sessions import SESSIONS, PlannedSession
 from booking.kernel.actors import Actor
 from booking.models import Course
@@ -45,6 +46,7 @@ async def load_demo(db: Database, clock: Clock) -> bool:
     ]
     mhfa = next(i for p, i in zip(SESSIONS, session_ids, strict=True) if p.course == "MHFA")
     await load_history(db, clock, admin, learners, course_ids, mhfa)
+    await load_account_requests(db, clock)
     log.info("demo data loaded: %d courses, %d sessions", len(COURSES), len(SESSIONS))
     return True
 

@@ -28,6 +28,7 @@ from booking.people.account_requests import (
     account_request_errors,
     account_request_units,
     confirm_account_request,
+    confirmation_token,
     request_account,
 )
 from booking.people.activation import deactivate_person, reactivate_person
@@ -79,6 +80,7 @@ __all__ = [
     "account_request_units",
     "approve_account_request",
     "confirm_account_request",
+    "confirmation_token",
     "count_waiting_account_requests",
     "decline_account_request",
     "request_account",

@@ -198,15 +198,18 @@ async def _unit_id(s: AsyncSession, chosen: str) -> int | None:
     return unit_id
 
 
+def confirmation_token(settings: Settings, request_id: int, email: str, *, now: datetime) -> str:
+    """The signed token of a request's confirmation link (the demo confirms its requests with
+    it, as a requester's click would)."""
+    return signing.sign(
+        settings.secret_key, CONFIRM_PURPOSE, {"r": request_id, "e": email}, now + CONFIRM_LIFETIME
+    )
+
+
 async def _send_confirmation(
     s: AsyncSession, settings: Settings, request: AccountRequest, *, now: datetime
 ) -> None:
-    token = signing.sign(
-        settings.secret_key,
-        CONFIRM_PURPOSE,
-        {"r": request.id, "e": request.email},
-        now + CONFIRM_LIFETIME,
-    )
+    token = confirmation_token(settings, request.id, request.email, now=now)
     await queue_email(
         s,
         topic="account.request_confirm",

@@ -280,6 +280,12 @@ async def test_every_role_sees_a_real_page_on_first_sign_in(
     # A priced course can be paid by card (when card payments are configured).
     courses = await _courses(db, clock)
     assert any(c.price is not None and not c.approval for c in courses)
+    # ... council staff pay its discount price; courses have categories and owners.
+    assert any(c.discount and c.discount["audience"] for c in courses)
+    assert all(c.category for c in courses) and any(c.owner_email for c in courses)
+
+    # Admin (/admin/account-requests): people without an account wait for a decision.
+    assert await people.count_waiting_account_requests(db, admin) == 2
 
 
 async def test_each_demo_sign_in_lands_on_real_pages(db_url: str, clock: FixedClock) -> None:
