@@ -127,25 +127,7 @@ def read_form(raw: dict[str, str], lists: dict[str, list[str]]) -> CourseForm:
         return raw.get(name, "").strip()[:MAX_TYPED]
 
     return CourseForm(
-        **{
-            name: typed(name)
-            for name in [
-                "code",
-                "title",
-                "category",
-                "owner_email",
-                "price",
-                "discount_price",
-                "discount_units",
-                "discount_roles",
-                "no_show_fee",
-                "audience_units",
-                "audience_roles",
-                "terms_text",
-                "cert_months",
-                "cert_window_days",
-            ]
-        },
+        **{name: typed(name) for name in TEXT_FIELDS},
         summary=raw.get("summary", "")[:MAX_TYPED],
         discount_staff=[v for v in lists.get("discount_staff", []) if v],
         tiers=_rows(raw, "tier", ("hours", "fee")),
