@@ -25,6 +25,7 @@ from booking.models.records import (
     RecordFeedCounter,
     RecordSweepMark,
 )
+from booking.models.requirements import Requirement
 from booking.models.signin import LocalCredential, PasswordReset, WebSession
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "RecordChange",
     "RecordFeedCounter",
     "RecordSweepMark",
+    "Requirement",
     "Room",
     "Session",
     "SessionDate",
