@@ -41,6 +41,7 @@ class TickReport:
     waitlists_closed: int = 0
     approvals_lapsed: int = 0
     reminders_queued: int = 0
+    requirements_changed: int = 0
     sent: int = 0
     send_failures: int = 0
 
@@ -54,6 +55,8 @@ async def tick(
         waitlists_closed=await bookings.close_started_waitlists(db, clock),
         approvals_lapsed=await approvals.lapse_requests(db, clock),
     )
+    # Who must complete what (issue 18): before the reminders that chase it.
+    report.requirements_changed = await records.sweep_requirements(db, clock)
     if settings is not None:
         report.reminders_queued = (
             await notifications.queue_reminders(
@@ -68,6 +71,7 @@ async def tick(
                 db, clock, days_before=settings.min_bookings_check_days
             )
             + await records.queue_certification_notices(db, clock)
+            + await records.queue_requirement_reminders(db, clock)
         )
         if settings.lrs_url:
             # xAPI statements for the learning record store (outbox channel "xapi").

@@ -12,6 +12,8 @@ are its own:
 - `facts`, `views`, `record`, `team`, `compliance`: reading records and what the pages show
 - `exports`: record, team and compliance rows as CSV and XLSX
 - `certification`: renewal notices (a worker sweep)
+- `requirements`, `requirement_rules`, `requirement_reminders`: who must complete what (a
+  set-based worker sweep), and the reminders and escalations that chase it
 - `xapi_statements`, `xapi_sweep`, `xapi_delivery`: statements for the learning record store,
   the sweep that queues them, and sending them
 """
@@ -44,6 +46,8 @@ from booking.records.inbound import (
     record_completions,
 )
 from booking.records.record import learner_record, my_record
+from booking.records.requirement_reminders import queue_requirement_reminders
+from booking.records.requirements import sweep_requirements
 from booking.records.team import my_team
 from booking.records.views import ComplianceStatusRow, RecordView, TeamView
 from booking.records.xapi_delivery import deliver_xapi, sync_xapi
@@ -76,11 +80,13 @@ __all__ = [
     "my_team",
     "note_attendance",
     "queue_certification_notices",
+    "queue_requirement_reminders",
     "queue_xapi_statements",
     "record_completions",
     "record_rows",
     "records_feed",
     "set_course_rules",
+    "sweep_requirements",
     "sync_xapi",
     "team_rows",
     "to_csv",
