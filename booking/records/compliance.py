@@ -18,9 +18,11 @@ from booking.records.facts import (
     Catalogue,
     Learner,
     all_units,
+    due_for,
     held,
     learners_of,
     relevant_courses,
+    satisfying,
     whole_catalogue,
 )
 from booking.records.views import ComplianceRow, ComplianceStatusRow
@@ -65,7 +67,10 @@ async def compliance_by_status(
         group.fully_compliant += 1 if result.fully else 0
         group.total = group.total + result
         group.counts = group.counts + rules.compliance_counts(
-            courses, now, joined_at=learner.person.created_at
+            courses,
+            now,
+            joined_at=learner.person.created_at,
+            due_dates={c.id: due_for(cat, c, learner) for c in relevant_courses(cat, learner)},
         )
     return [_row(unit, staff_type, group) for (unit, staff_type), group in _ordered(groups)]
 
@@ -99,6 +104,6 @@ def _courses(
     cat: Catalogue, learner: Learner
 ) -> list[tuple[rules.CourseFacts, list[rules.HeldCompletion]]]:
     return [
-        (cat.facts_for(course, learner), held(learner.completions.get(course.id, [])))
+        (cat.facts_for(course, learner), held(satisfying(cat, course, learner)))
         for course in relevant_courses(cat, learner)
     ]

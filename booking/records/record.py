@@ -19,9 +19,11 @@ from booking.records.facts import (
     Catalogue,
     Learner,
     catalogue_for,
+    due_for,
     held,
     learners_of,
     relevant_courses,
+    satisfying,
 )
 from booking.records.views import (
     COURSE_STATUS_LABELS,
@@ -73,10 +75,13 @@ def build_record(cat: Catalogue, learner: Learner, now: datetime) -> RecordView:
             certifications.append(cert)
         record = _course_record(cat, learner, course, facts.mandatory, completions, cert, now)
         courses.append(record)
-        item = _required(facts, held_now, learner.person.created_at, record.status, now)
+        # A requirement is met by the course's own completions or an accepted course's.
+        meeting = held(satisfying(cat, course, learner))
+        due = due_for(cat, course, learner)
+        item = _required(facts, meeting, learner.person.created_at, record.status, now, due)
         if item is not None:
             required.append(item)
-        totals = totals + rules.compliance([(facts, held_now)], now)
+        totals = totals + rules.compliance([(facts, meeting)], now)
     far = datetime.max.replace(tzinfo=UTC)
     required.sort(key=lambda r: (r.due_at or far, r.course_title))
     certifications.sort(key=lambda c: (c.expires_at, c.course_title))
@@ -85,7 +90,13 @@ def build_record(cat: Catalogue, learner: Learner, now: datetime) -> RecordView:
         courses=courses,
         certifications=certifications,
         required=required,
-        compliance=ComplianceView(totals.required, totals.compliant, totals.percent),
+        compliance=ComplianceView(
+            totals.required,
+            totals.compliant,
+            totals.percent,
+            exempt=0,  # exemptions (issue 18, later) count here and leave `required`
+            overdue=sum(1 for r in required if r.overdue),
+        ),
         as_of=now,
     )
 
@@ -211,6 +222,7 @@ def _required(
     joined_at: datetime,
     status: str,
     now: datetime,
+    due: datetime | None,
 ) -> RequiredView | None:
     item = rules.required_item(
         facts,
@@ -218,6 +230,7 @@ def _required(
         now,
         joined_at=joined_at,
         in_progress=status in ("in_progress", "booked"),
+        due=due,
     )
     if item is None:
         return None
@@ -230,4 +243,5 @@ def _required(
         item.status,
         REQUIRED_LABELS.get(item.status, item.status),
         item.overdue,
+        "renewal" if item.kind == "renewal" else "course",
     )

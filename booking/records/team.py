@@ -42,8 +42,12 @@ async def my_team(db: Database, clock: Clock, actor: Actor) -> TeamView:
         total = total + rules.Compliance(
             m.record.compliance.required, m.record.compliance.compliant
         )
+    overdue = sum(m.record.compliance.overdue for m in members)
     return TeamView(
-        actor.name, members, ComplianceView(total.required, total.compliant, total.percent), now
+        actor.name,
+        members,
+        ComplianceView(total.required, total.compliant, total.percent, overdue=overdue),
+        now,
     )
 
 

@@ -73,6 +73,8 @@ class RequiredView:
     status: str
     status_label: str
     overdue: bool
+    # Why it is required: "course" (mandatory for them), "renewal", or {"program": code}.
+    via: str | dict[str, str] = "course"
 
 
 @dataclass(slots=True)
@@ -80,6 +82,10 @@ class ComplianceView:
     required: int
     compliant: int
     percent: int | None
+    # Items exempted (not counted in `required`): always 0 until exemptions land, which set it.
+    exempt: int = 0
+    # Required items past their due date (or a renewal past its expiry).
+    overdue: int = 0
 
 
 @dataclass(slots=True)
