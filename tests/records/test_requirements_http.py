@@ -83,15 +83,16 @@ async def test_start_date_on_put_people_and_the_record_due_date(
 
 async def test_start_date_in_the_people_csv_import(site: tuple[support.World, str]) -> None:
     world, _ = site
-    csv = "email,name,unit_code,manager_email,start_date\nlee@example.org,Lee Learner,ADULT,manager@example.org,2027-04-01\n"
+    lee = "lee@example.org,Lee Learner,manager@example.org"
+    csv = f"email,name,manager_email,start_date\n{lee},2027-04-01\n"
     preview, outcome = await people.import_people_csv(world.db, world.clock, world.admin, csv)
     assert outcome is not None, preview
     assert await start_date_of(world, "lee@example.org") == "2027-04-01"
     # Without the column: kept.
-    csv = "email,name,unit_code,manager_email\nlee@example.org,Lee Learner,ADULT,manager@example.org\n"
+    csv = f"email,name,manager_email\n{lee}\n"
     await people.import_people_csv(world.db, world.clock, world.admin, csv)
     assert await start_date_of(world, "lee@example.org") == "2027-04-01"
-    csv = "email,name,manager_email,start_date\nlee@example.org,Lee Learner,manager@example.org,1 April\n"
+    csv = f"email,name,manager_email,start_date\n{lee},1 April\n"
     preview, outcome = await people.import_people_csv(world.db, world.clock, world.admin, csv)
     assert outcome is None
     assert "start date" in preview.rows[0].reason
