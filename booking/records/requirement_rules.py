@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, exists, false, func, or_, true
 from sqlalchemy.orm import aliased
@@ -19,26 +18,22 @@ from booking.domain import requirements as req_rules
 from booking.domain.eligibility import Audience
 from booking.models import Completion, Course, CourseRecordRule, OrgUnit, Person, Requirement
 
-_MISSING = object()
-
 
 def reminder_days(rule: CourseRecordRule | None) -> tuple[int, ...]:
-    value = getattr(rule, "reminder_days", None) if rule is not None else None
-    return req_rules.reminder_days(value if isinstance(value, list) else None)
+    """The course's reminder days; NULL or no rule row: the defaults."""
+    return req_rules.reminder_days(rule.reminder_days if rule is not None else None)
 
 
 def escalate_after_days(rule: CourseRecordRule | None) -> int | None:
-    value: Any = getattr(rule, "escalate_after_days", _MISSING) if rule else _MISSING
-    if value is _MISSING:
+    """When the line manager is told (None: never); no rule row: the default."""
+    if rule is None:
         return req_rules.DEFAULT_ESCALATE_AFTER_DAYS
-    return int(value) if value is not None else None
+    return rule.escalate_after_days
 
 
 def accepted_codes(rule: CourseRecordRule | None) -> tuple[str, ...]:
     """Course codes whose completions also satisfy this course (`accepted_courses`)."""
-    value = getattr(rule, "accepted_courses", None) if rule is not None else None
-    if isinstance(value, dict):
-        value = value.get("codes")
+    value = (rule.accepted_courses or {}).get("codes") if rule is not None else None
     return tuple(str(c) for c in value or ())
 
 

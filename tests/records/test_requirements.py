@@ -5,6 +5,7 @@ reminder schedule and the escalation, renewal re-assignment."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -12,9 +13,9 @@ from sqlalchemy import select, update
 from booking import jobs, people, records
 from booking.config import Settings
 from booking.domain import requirements as req_rules
-from booking.models import CourseRecordRule, Outbox, Person, Requirement
+from booking.models import Outbox, Person, Requirement
 from tests import support
-from tests.records.conftest import attended_session, course
+from tests.records.conftest import course
 
 DAY = timedelta(days=1)
 # Lee Learner alone (Mo Manager is in ADULT too, as a team manager).
@@ -27,7 +28,7 @@ def settings(db_url: str) -> Settings:
 
 
 async def make_mandatory(
-    world: support.World, course_id: int, *, due: int | None = 30, **extra: object
+    world: support.World, course_id: int, *, due: int | None = 30, **extra: Any
 ) -> None:
     await records.set_course_rules(
         world.db,
@@ -38,16 +39,8 @@ async def make_mandatory(
         criteria=[],
         mandatory=True,
         due_within_days=due,
+        **extra,
     )
-    if extra:
-        if not all(hasattr(CourseRecordRule, name) for name in extra):
-            pytest.skip("the reminder settings arrive with the lead's record-rules fields")
-        async with world.db.transaction() as s:
-            await s.execute(
-                update(CourseRecordRule)
-                .where(CourseRecordRule.course_id == course_id)
-                .values(**extra)
-            )
 
 
 async def open_rows(world: support.World, email: str) -> list[Requirement]:
@@ -290,55 +283,4 @@ async def test_no_escalation_when_never_or_no_manager(
 
 
 async def set_accepted(world: support.World, course_id: int, codes: list[str]) -> None:
-    if not hasattr(CourseRecordRule, "accepted_courses"):
-        pytest.skip("accepted_courses arrives with the lead's record-rules fields")
-    async with world.db.transaction() as s:
-        await s.execute(
-            update(CourseRecordRule)
-            .where(CourseRecordRule.course_id == course_id)
-            .values(accepted_courses=codes)
-        )
-
-
-# --- renewal -----------------------------------------------------------------------------------
-
-
-async def test_renewal_becomes_a_requirement_when_its_window_opens_and_a_new_completion_meets_it(
-    rworld: support.World, settings: Settings
-) -> None:
-    world = rworld
-    fire = await course(
-        world, "FIRE", "Fire safety", certification_months=12, certification_window_days=60
-    )
-    await attended_session(world, fire, "lee@example.org")
-    lee = await support.actor(world.db, "lee@example.org")
-    (cert,) = (await records.my_record(world.db, world.clock, lee)).certifications
-    await tick(world, settings)
-    assert await open_rows(world, "lee@example.org") == []
-
-    world.clock.set(cert.window_opens_at)
-    await tick(world, settings)
-    (row,) = await open_rows(world, "lee@example.org")
-    assert (row.via, row.applied_at, row.due_at) == (
-        "renewal",
-        cert.window_opens_at,
-        cert.expires_at,
-    )
-    assert await emails(world) == [("requirement.reminder", "lee@example.org")]
-    record = await records.my_record(world.db, world.clock, lee)
-    (item,) = record.required
-    assert (item.via, item.due_at, item.overdue) == ("renewal", cert.expires_at, False)
-
-    world.clock.advance(6 * DAY)  # day 7
-    await tick(world, settings)
-    assert len(await emails(world)) == 2
-
-    # Renewed: the requirement is met and closed; no more reminders.
-    await attended_session(world, fire, "lee@example.org")
-    await tick(world, settings)
-    assert await open_rows(world, "lee@example.org") == []
-    assert (await records.my_record(world.db, world.clock, lee)).required == []
-    for _ in range(25):
-        world.clock.advance(DAY)
-        await tick(world, settings)
-    assert len(await emails(world)) == 2
+    await make_mandatory(world, course_id, accepted_courses=codes)
