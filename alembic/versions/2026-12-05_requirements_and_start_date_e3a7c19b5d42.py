@@ -65,17 +65,30 @@ def upgrade() -> None:
         sqlite_where=sa.text("closed_at IS NULL"),
     )
     op.create_index(
-        "ix_requirements_course_open",
+        "ix_requirements_person_course", "requirements", ["person_id", "course_id"], unique=False
+    )
+    op.create_index(
+        "ix_requirements_course_reminded",
         "requirements",
-        ["course_id"],
+        ["course_id", "reminded_day", "applied_at"],
         unique=False,
         postgresql_where=sa.text("closed_at IS NULL"),
         sqlite_where=sa.text("closed_at IS NULL"),
     )
+    op.create_index(
+        "ix_requirements_course_unescalated",
+        "requirements",
+        ["course_id", "applied_at"],
+        unique=False,
+        postgresql_where=sa.text("closed_at IS NULL AND escalated_at IS NULL"),
+        sqlite_where=sa.text("closed_at IS NULL AND escalated_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_requirements_course_open", table_name="requirements")
+    op.drop_index("ix_requirements_course_unescalated", table_name="requirements")
+    op.drop_index("ix_requirements_course_reminded", table_name="requirements")
+    op.drop_index("ix_requirements_person_course", table_name="requirements")
     op.drop_index("uq_requirements_open", table_name="requirements")
     op.drop_table("requirements")
     with op.batch_alter_table("people", schema=None) as batch_op:

@@ -34,7 +34,7 @@ class Requirement(Base):
     # It no longer applies (left the audience, deactivated, no longer mandatory, renewed).
     closed_at: Mapped[datetime | None]
     # The latest reminder day sent (claimed by the sweep's conditional UPDATE), and when the
-    # line manager was told.
+    # escalation was handled (the line manager told; set too when there was none to tell).
     reminded_day: Mapped[int] = mapped_column(Integer, server_default="0")
     escalated_at: Mapped[datetime | None]
 
@@ -50,10 +50,23 @@ class Requirement(Base):
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
+        # Every row of a person (the record; a renewal's earlier rows, open or closed).
+        Index("ix_requirements_person_course", "person_id", "course_id"),
+        # The reminders' claims: open rows of a course by the day reached and when it applied,
+        # and those not yet escalated, so a tick with nothing to send reads next to nothing.
         Index(
-            "ix_requirements_course_open",
+            "ix_requirements_course_reminded",
             "course_id",
+            "reminded_day",
+            "applied_at",
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "ix_requirements_course_unescalated",
+            "course_id",
+            "applied_at",
+            postgresql_where=text("closed_at IS NULL AND escalated_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL AND escalated_at IS NULL"),
         ),
     )

@@ -109,14 +109,13 @@ async def _escalations(
 ) -> list[dict[str, Any]]:
     if after_days is None:
         return []
-    learner = select(Person.id).where(Person.active.is_(True), Person.manager_id.is_not(None))
+    # Rows of people with no line manager are claimed too (nobody to tell; not read again).
     claimed = await s.execute(
         update(Requirement)
         .where(
             unmet,
             Requirement.escalated_at.is_(None),
             Requirement.applied_at <= now - timedelta(days=max(1, after_days) - 1),
-            Requirement.person_id.in_(learner),
         )
         .values(escalated_at=now)
         .returning(Requirement.id, Requirement.person_id, Requirement.via, Requirement.due_at)
@@ -125,12 +124,17 @@ async def _escalations(
     found = claimed.all()
     if not found:
         return []
-    people = {
-        p.id: p for p in await s.scalars(select(Person).where(Person.id.in_([r[1] for r in found])))
-    }
+    told = select(Person).where(
+        Person.id.in_(sorted({r[1] for r in found})),
+        Person.active.is_(True),
+        Person.manager_id.is_not(None),
+    )
+    people = {p.id: p for p in await s.scalars(told)}
     out = []
     for req_id, person_id, via, due in found:
-        person = people[person_id]
+        person = people.get(person_id)
+        if person is None:
+            continue
         out.append(
             outbox_row(
                 topic=ESCALATION,
