@@ -25,6 +25,7 @@ from booking.db import Database
 from booking.kernel import tx
 from booking.kernel.outbox import INSERT_OUTBOX, outbox_row
 from booking.models import Course, CourseRecordRule, Person, Requirement
+from booking.records.facts import chunks
 from booking.records.requirement_rules import (
     escalate_after_days,
     met,
@@ -124,12 +125,12 @@ async def _escalations(
     found = claimed.all()
     if not found:
         return []
-    told = select(Person).where(
-        Person.id.in_(sorted({r[1] for r in found})),
-        Person.active.is_(True),
-        Person.manager_id.is_not(None),
-    )
-    people = {p.id: p for p in await s.scalars(told)}
+    people: dict[int, Person] = {}
+    for chunk in chunks(sorted({r[1] for r in found}), 500):
+        told = select(Person).where(
+            Person.id.in_(chunk), Person.active.is_(True), Person.manager_id.is_not(None)
+        )
+        people.update((p.id, p) for p in await s.scalars(told))
     out = []
     for req_id, person_id, via, due in found:
         person = people.get(person_id)
