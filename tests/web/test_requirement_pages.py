@@ -41,5 +41,5 @@ async def test_the_record_page_says_why_it_is_required(browser: Browser) -> None
     await browser.sign_in("lee@example.org")
     page = await browser.get("/me/record")
     due = world.clock.now() + support.days(30)
-    assert "Required because it is mandatory for your role or unit" in page.text
+    assert "Required because the course is mandatory for this role or unit" in page.text
     assert f"{due:%-d %b %Y}" in page.text
