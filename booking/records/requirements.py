@@ -142,30 +142,38 @@ async def refresh_statistics(s: AsyncSession, inserted: int) -> None:
 async def _due_for_later_starters(
     s: AsyncSession, course_id: int, days: int, now: datetime
 ) -> None:
-    """Open course rows without a due date whose person starts later: due from their start
-    (one read and one batched update, only for those rows)."""
+    """Open course rows whose person starts later: due from their start — rows just made
+    without a due date, and those whose start date is still ahead (it may have been moved
+    since). One read and one batched update, only for those rows."""
+    today = now.astimezone(UTC).date()
     rows = (
         await s.execute(
-            select(Requirement.id, Requirement.applied_at, Person.start_date, Person.created_at)
+            select(
+                Requirement.id,
+                Requirement.applied_at,
+                Requirement.due_at,
+                Person.start_date,
+                Person.created_at,
+            )
             .join(Person, Person.id == Requirement.person_id)
             .where(
                 Requirement.course_id == course_id,
                 Requirement.via == "course",
                 Requirement.closed_at.is_(None),
-                Requirement.due_at.is_(None),
-                Person.start_date.is_not(None),
+                or_(
+                    and_(Requirement.due_at.is_(None), Person.start_date.is_not(None)),
+                    Person.start_date > today,
+                ),
             )
         )
     ).all()
-    values = [
-        {
-            "id": r.id,
-            "due_at": req_rules.due_at(
-                req_rules.start_moment(r.start_date, r.created_at), r.applied_at, days
-            ),
-        }
-        for r in rows
-    ]
+    values = []
+    for r in rows:
+        due = req_rules.due_at(
+            req_rules.start_moment(r.start_date, r.created_at), r.applied_at, days
+        )
+        if due != r.due_at:
+            values.append({"id": r.id, "due_at": due})
     if values:
         await s.execute(update(Requirement), values)
 

@@ -284,3 +284,17 @@ async def test_no_escalation_when_never_or_no_manager(
 
 async def set_accepted(world: support.World, course_id: int, codes: list[str]) -> None:
     await make_mandatory(world, course_id, accepted_courses=codes)
+
+
+async def test_a_moved_start_date_moves_the_due_date(rworld: support.World) -> None:
+    world = rworld
+    code = await course(world, "GDPR", "Data protection")
+    await make_mandatory(world, code)
+    lee = "lee@example.org"
+    for days_ahead in (20, 40):
+        starts = (world.clock.now() + days_ahead * DAY).date()
+        async with world.db.transaction() as s:
+            await s.execute(update(Person).where(Person.email == lee).values(start_date=starts))
+        await records.sweep_requirements(world.db, world.clock)
+        (row,) = await open_rows(world, lee)
+        assert row.due_at == datetime.combine(starts, datetime.min.time(), UTC) + 30 * DAY
