@@ -352,3 +352,47 @@ def can_see_reports(actor: Actor) -> bool:
     compliance) cover everyone's bookings and the money: administrators. The compliance report
     among them also asks `can_see_compliance_report`, the rule of the compliance page."""
     return actor.is_admin
+
+
+# Certificates and evidence (issue 18)
+
+
+def owns_course(actor: Actor, owner_email: str | None) -> bool:
+    """A course's owner (`courses.owner_email`): the person signed in with that address. A team
+    mailbox that is nobody's sign-in owns nothing here; administrators decide for it."""
+    return (
+        is_person(actor)
+        and owner_email is not None
+        and owner_email.strip().lower() == actor.email.lower()
+    )
+
+
+def can_see_learners_file(actor: Actor, learner_id: int, manager_ids: Collection[int]) -> bool:
+    """A certificate or an evidence file: the person, their line managers (direct or indirect)
+    and administrators. Anyone else is told it does not exist."""
+    if not is_person(actor):
+        return False
+    return actor.is_admin or actor.person_id == learner_id or actor.person_id in manager_ids
+
+
+def can_see_evidence(
+    actor: Actor, learner_id: int, manager_ids: Collection[int], owner_email: str | None
+) -> bool:
+    """Evidence (and its file): as `can_see_learners_file`, and the course's owner, who must see
+    it to decide it."""
+    return can_see_learners_file(actor, learner_id, manager_ids) or owns_course(actor, owner_email)
+
+
+def can_decide_evidence(actor: Actor, owner_email: str | None) -> bool:
+    """Accept or decline evidence: the course's owner or an administrator."""
+    return actor.is_admin or owns_course(actor, owner_email)
+
+
+def can_send_evidence(actor: Actor) -> bool:
+    """Evidence of training done elsewhere, for one's own record: people."""
+    return is_person(actor)
+
+
+def sees_evidence_queue(actor: Actor) -> bool:
+    """The evidence queue: administrators and the owners of courses."""
+    return is_person(actor) and (actor.is_admin or actor.owns_courses)

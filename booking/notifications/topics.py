@@ -41,6 +41,9 @@ TOPICS: dict[str, tuple[str, str | None]] = {
     "course.new_session": ("new_session", None),
     "certification.window_open": ("certification_window_open", None),
     "certification.expiring": ("certification_expiring", None),
+    # Evidence of training done elsewhere (issue 18)
+    "evidence.submitted": ("evidence_submitted", None),
+    "evidence.decided": ("evidence_decided", None),
 }
 
 
@@ -50,6 +53,12 @@ def is_for_trainers(topic: str) -> bool:
 
 def is_about_approval(topic: str) -> bool:
     return topic.startswith("approval.")
+
+
+def is_evidence_message(topic: str) -> bool:
+    """Evidence messages name the learner and the decision in the payload; the one to a
+    course owner that is a team mailbox (no person) carries its address there too."""
+    return topic.startswith("evidence.")
 
 
 def is_account_message(topic: str) -> bool:
