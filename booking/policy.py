@@ -396,3 +396,9 @@ def can_send_evidence(actor: Actor) -> bool:
 def sees_evidence_queue(actor: Actor) -> bool:
     """The evidence queue: administrators and the owners of courses."""
     return is_person(actor) and (actor.is_admin or actor.owns_courses)
+
+
+def owns_some_course(actor: Actor) -> bool:
+    """The header's "Evidence" entry: course owners (administrators reach the queue from the
+    administration page)."""
+    return is_person(actor) and actor.owns_courses

@@ -181,3 +181,14 @@ async def _must_see(
         if policy.can_see_evidence(actor, learner_id, managers, owner):
             return
     raise NotFoundError(f"There is no evidence {evidence_id}.")
+
+
+async def evidence_courses(db: Database) -> list[tuple[str, str]]:
+    """The courses evidence may be sent for (code, title), by title: those not archived."""
+    async with db.reading() as s:
+        rows = await s.execute(
+            select(Course.code, Course.title)
+            .where(Course.archived_at.is_(None))
+            .order_by(Course.title, Course.code)
+        )
+        return [(code, title) for code, title in rows]
