@@ -157,7 +157,7 @@ async def _set_archived(
     course.updated_at = now
     await audit.record(
         s,
-        action="course.archived" if on else "course.restored",
+        action=f"course.{'archived' if on else 'restored'}",
         now=now,
         actor=actor,
         target=f"course {course.id}",

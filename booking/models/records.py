@@ -62,6 +62,16 @@ class CourseRecordRule(Base):
     mandatory: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # A newcomer has this many days from their record's creation to complete it the first time.
     due_within_days: Mapped[int | None] = mapped_column(Integer)
+    # Reminder emails while a requirement is incomplete, on these days (day 1: the day it
+    # applied); NULL: the default days (DEFAULT_REMINDER_DAYS).
+    reminder_days: Mapped[list[int] | None] = mapped_column(JsonB)
+    # The line manager is told once after this many days; NULL: never.
+    # (No server default: a NULL written on insert must stay NULL.)
+    escalate_after_days: Mapped[int | None] = mapped_column(Integer, default=28)
+    # Other courses whose completions also satisfy this one: {"codes": [...]}.
+    accepted_courses: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    # Each completion awards a certificate (a PDF with a verification code).
+    certificate: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     updated_at: Mapped[datetime]
 
     __table_args__ = (

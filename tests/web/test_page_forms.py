@@ -79,6 +79,9 @@ async def _targets(world: support.World, n: int) -> Targets:
             "room_id": room.id,
             "token_id": token.id,
             "person_id": await person_id_of(world, "lee@example.org"),
+            "account_request_id": await support.waiting_account_request(
+                world, f"form{n}@example.net"
+            ),
         }
     )
 

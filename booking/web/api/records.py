@@ -32,6 +32,12 @@ class RecordRulesIn(msgspec.Struct):
     completion_rule: CompletionRuleIn | None = None
     mandatory: bool = False
     due_within_days: Int32 | None = None
+    # Day 1 is the day the requirement applied.
+    reminder_days: list[Int32] = msgspec.field(default_factory=lambda: [1, 7, 14, 21])
+    # null: the line manager is never told.
+    escalate_after_days: Int32 | None = 28
+    accepted_courses: list[CourseCode] = []
+    certificate: bool = False
 
 
 @get("/records", summary="Completions and attendance changed since a cursor, oldest first")
@@ -100,6 +106,10 @@ async def put_record_rules(
         criteria=rule.criteria if rule else [],
         mandatory=data.mandatory,
         due_within_days=data.due_within_days,
+        reminder_days=data.reminder_days,
+        escalate_after_days=data.escalate_after_days,
+        accepted_courses=data.accepted_courses,
+        certificate=data.certificate,
     )
 
 

@@ -50,6 +50,9 @@ FORM_FIELDS = {
     "certification",
     "completion_rule",
     "due_within_days",
+    "reminder_days",
+    "escalate_after_days",
+    "accepted_courses",
 }
 PREVIEW_ZONE = "Europe/London"
 ADD_BUTTONS = {"add_tier": "tiers", "add_prereq": "prerequisites", "add_question": "questions"}
@@ -232,7 +235,27 @@ def _rules_form(rules: records.CourseRulesView) -> cf.RulesForm:
         criteria=", ".join(rules.criteria),
         mandatory=rules.mandatory,
         due_within_days="" if rules.due_within_days is None else str(rules.due_within_days),
+        reminder_days=", ".join(str(d) for d in rules.reminder_days),
+        escalate_after_days=""
+        if rules.escalate_after_days is None
+        else str(rules.escalate_after_days),
+        accepted_courses=", ".join(rules.accepted_courses),
+        certificate=rules.certificate,
     )
+
+
+def _rules_of(view: records.CourseRulesView) -> dict[str, Any]:
+    """The rules as the form's parser gives them (for telling whether they changed)."""
+    return {
+        "completion_mode": view.completion_mode,
+        "criteria": list(view.criteria),
+        "mandatory": view.mandatory,
+        "due_within_days": view.due_within_days,
+        "reminder_days": list(view.reminder_days),
+        "escalate_after_days": view.escalate_after_days,
+        "accepted_courses": list(view.accepted_courses),
+        "certificate": view.certificate,
+    }
 
 
 def _rules_step(
@@ -240,14 +263,9 @@ def _rules_step(
 ) -> catalogue.AlsoInTransaction | None:
     """The records' rules as a step of the course's transaction, when they change."""
     now = (
-        {
-            "completion_mode": current.completion_mode,
-            "criteria": list(current.criteria),
-            "mandatory": current.mandatory,
-            "due_within_days": current.due_within_days,
-        }
+        _rules_of(current)
         if current is not None
-        else {"completion_mode": None, "criteria": [], "mandatory": False, "due_within_days": None}
+        else _rules_of(records.CourseRulesView(0, "", None, [], False, None))
     )
     if wanted == now:
         return None

@@ -52,12 +52,17 @@ PENCE = re.compile(r"^£?\s*(\d{1,7})(?:\.(\d{1,2}))?$")
 
 @dataclass(slots=True)
 class RulesForm:
-    """The records package's rules for the course: completion, mandatory and due period."""
+    """The records package's rules for the course: completion, mandatory, due period, how the
+    requirement is chased, accepted courses and the certificate."""
 
     completion_mode: str = ""
     criteria: str = ""
     mandatory: bool = False
     due_within_days: str = ""
+    reminder_days: str = "1, 7, 14, 21"
+    escalate_after_days: str = "28"
+    accepted_courses: str = ""
+    certificate: bool = False
 
 
 @dataclass(slots=True)
@@ -105,6 +110,17 @@ def _codes(text: str) -> list[str]:
     return [c.strip() for c in re.split(r"[,\n]", text) if c.strip()]
 
 
+def _days(text: str, errors: dict[str, str]) -> list[int]:
+    """ "1, 7, 14, 21" as day numbers; empty: no reminders."""
+    days = [_int(d) for d in re.split(r"[,\s]+", text) if d]
+    if any(d is None for d in days):
+        errors.setdefault(
+            "reminder_days", "Give day numbers separated by commas, such as 1, 7, 14, 21."
+        )
+        return []
+    return sorted({d for d in days if d is not None})
+
+
 def _rows(raw: dict[str, str], prefix: str, keys: tuple[str, ...]) -> list[dict[str, str]]:
     count = min(_int(raw.get(f"{prefix}_rows", "")) or 0, MAX_ROWS)
     return [
@@ -141,6 +157,10 @@ def read_form(raw: dict[str, str], lists: dict[str, list[str]]) -> CourseForm:
             criteria=typed("criteria"),
             mandatory=raw.get("mandatory") == "yes",
             due_within_days=typed("due_within_days"),
+            reminder_days=typed("reminder_days"),
+            escalate_after_days=typed("escalate_after_days"),
+            accepted_courses=typed("accepted_courses"),
+            certificate=raw.get("certificate") == "yes",
         ),
     )
 
@@ -333,10 +353,20 @@ def parse(form: CourseForm) -> Parsed:
     due = _whole(
         form.rules.due_within_days, "due_within_days", "Give days as a whole number.", errors
     )
+    escalate = _whole(
+        form.rules.escalate_after_days,
+        "escalate_after_days",
+        "Give days as a whole number, or leave it empty for never.",
+        errors,
+    )
     rules = {
         "completion_mode": form.rules.completion_mode or None,
         "criteria": _codes(form.rules.criteria),
         "mandatory": form.rules.mandatory,
         "due_within_days": due,
+        "reminder_days": _days(form.rules.reminder_days, errors),
+        "escalate_after_days": escalate,
+        "accepted_courses": _codes(form.rules.accepted_courses),
+        "certificate": form.rules.certificate,
     }
     return Parsed(None if errors else course, rules, errors)
