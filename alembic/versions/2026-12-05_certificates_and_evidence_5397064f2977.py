@@ -2,7 +2,7 @@
 done elsewhere, with its file in a table of its own
 
 Revision ID: 5397064f2977
-Revises: c5a8e2f31d07
+Revises: 2f7a9c4e8b15
 Create Date: 2026-12-05 03:14:54.582835
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5397064f2977"
-down_revision: str | None = "c5a8e2f31d07"
+down_revision: str | None = "2f7a9c4e8b15"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

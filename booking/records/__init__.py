@@ -12,6 +12,8 @@ are its own:
 - `facts`, `views`, `record`, `team`, `compliance`: reading records and what the pages show
 - `exports`: record, team and compliance rows as CSV and XLSX
 - `certification`: renewal notices (a worker sweep)
+- `certificates`, `certificate_pdf`: a certificate for each completion of a course that awards
+  one, its PDF and the public check of its verification code
 - `evidence`, `evidence_reads`: evidence of training done elsewhere, sent and decided; the
   queue, a learner's list and the file (`access`: who stands above a person)
 - `xapi_statements`, `xapi_sweep`, `xapi_delivery`: statements for the learning record store,
@@ -19,6 +21,13 @@ are its own:
 """
 
 from booking.domain import evidence as evidence_rules
+from booking.records.certificate_pdf import day as certificate_day
+from booking.records.certificates import (
+    CertificateCheck,
+    CertificateFile,
+    certificate_pdf,
+    verify_certificate,
+)
 from booking.records.certification import queue_certification_notices
 from booking.records.changes import note_attendance
 from booking.records.completions import add_completion, withdraw_completion
@@ -72,6 +81,11 @@ from booking.records.xapi_sweep import HISTORY_SETTLE, queue_xapi_statements
 MAX_EVIDENCE_BYTES = evidence_rules.MAX_EVIDENCE_BYTES
 
 __all__ = [
+    "CertificateCheck",
+    "CertificateFile",
+    "certificate_day",
+    "certificate_pdf",
+    "verify_certificate",
     "EVIDENCE_SOURCE",
     "EvidenceFileView",
     "EvidencePage",

@@ -128,4 +128,30 @@ async def decide_evidence(
     return await records.decide_evidence(db, clock, actor, evidence_id, data.decision, data.comment)
 
 
-HANDLERS = [send_evidence, list_evidence, get_evidence, evidence_file, decide_evidence]
+def pdf_response(f: records.CertificateFile) -> Response[bytes]:
+    return Response(
+        f.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{f.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@get("/certificates/{certificate_id:int}", summary="A certificate of completion as PDF")
+async def certificate_pdf(
+    request: Request[Any, Any, Any], db: Database, actor: Actor, certificate_id: int
+) -> Response[bytes]:
+    base_url = str(request.app.state.settings.base_url)
+    return pdf_response(await records.certificate_pdf(db, actor, certificate_id, base_url=base_url))
+
+
+HANDLERS = [
+    send_evidence,
+    list_evidence,
+    get_evidence,
+    evidence_file,
+    decide_evidence,
+    certificate_pdf,
+]

@@ -22,6 +22,7 @@ from booking.web.pages import (
     audit,
     calendar,
     catalogue,
+    certificates,
     evidence,
     login,
     my_bookings,
@@ -71,6 +72,7 @@ def page_routes() -> list[Any]:
                 *reports.HANDLERS,
                 # Certificates and evidence (issue 18)
                 *evidence.HANDLERS,
+                *certificates.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
@@ -83,6 +85,8 @@ def page_routes() -> list[Any]:
                 audit.audit_page,
                 # Account requests: the public form and its confirmation link.
                 *account_requests.PUBLIC_HANDLERS,
+                # Certificates (issue 18): the public verification page.
+                *certificates.PUBLIC_HANDLERS,
             ],
             include_in_schema=False,
         ),
