@@ -358,47 +358,30 @@ def can_see_reports(actor: Actor) -> bool:
 
 
 def owns_course(actor: Actor, owner_email: str | None) -> bool:
-    """A course's owner (`courses.owner_email`): the person signed in with that address. A team
-    mailbox that is nobody's sign-in owns nothing here; administrators decide for it."""
-    return (
-        is_person(actor)
-        and owner_email is not None
-        and owner_email.strip().lower() == actor.email.lower()
-    )
+    """A course's owner: the person signed in with its `owner_email` (a team mailbox that is
+    nobody's sign-in owns nothing here; administrators decide for it)."""
+    return is_person(actor) and bool(owner_email) and owner_email == actor.email.lower()
 
 
 def can_see_learners_file(actor: Actor, learner_id: int, manager_ids: Collection[int]) -> bool:
     """A certificate or an evidence file: the person, their line managers (direct or indirect)
-    and administrators. Anyone else is told it does not exist."""
-    if not is_person(actor):
-        return False
-    return actor.is_admin or actor.person_id == learner_id or actor.person_id in manager_ids
+    and administrators; anyone else is told it does not exist."""
+    return is_person(actor) and (
+        actor.is_admin or actor.person_id == learner_id or actor.person_id in manager_ids
+    )
 
 
 def can_see_evidence(
     actor: Actor, learner_id: int, manager_ids: Collection[int], owner_email: str | None
 ) -> bool:
-    """Evidence (and its file): as `can_see_learners_file`, and the course's owner, who must see
-    it to decide it."""
+    """Evidence and its file: as above, and the course's owner, who must see it to decide."""
     return can_see_learners_file(actor, learner_id, manager_ids) or owns_course(actor, owner_email)
 
 
 def can_decide_evidence(actor: Actor, owner_email: str | None) -> bool:
-    """Accept or decline evidence: the course's owner or an administrator."""
     return actor.is_admin or owns_course(actor, owner_email)
 
 
-def can_send_evidence(actor: Actor) -> bool:
-    """Evidence of training done elsewhere, for one's own record: people."""
-    return is_person(actor)
-
-
-def sees_evidence_queue(actor: Actor) -> bool:
-    """The evidence queue: administrators and the owners of courses."""
-    return is_person(actor) and (actor.is_admin or actor.owns_courses)
-
-
 def owns_some_course(actor: Actor) -> bool:
-    """The header's "Evidence" entry: course owners (administrators reach the queue from the
-    administration page)."""
+    """The header's "Evidence" entry (administrators reach the queue from administration)."""
     return is_person(actor) and actor.owns_courses

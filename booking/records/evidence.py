@@ -64,7 +64,7 @@ async def send_evidence(
     db: Database, clock: Clock, actor: Actor, upload: EvidenceUpload
 ) -> EvidenceView:
     """Keep the learner's evidence, pending, and tell whoever decides it."""
-    if not policy.can_send_evidence(actor) or actor.person_id is None:
+    if not policy.is_person(actor) or actor.person_id is None:
         raise ForbiddenError("Only people send evidence, for their own record.")
     if len(upload.content) > MAX_EVIDENCE_BYTES:
         raise TooLargeError("The file is larger than 10 MB: send a smaller one.")
