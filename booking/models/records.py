@@ -65,9 +65,10 @@ class CourseRecordRule(Base):
     # Reminder emails while a requirement is incomplete, on these days (day 1: the day it
     # applied); NULL: the default days (DEFAULT_REMINDER_DAYS).
     reminder_days: Mapped[list[int] | None] = mapped_column(JsonB)
-    # The line manager is told once after this many days; NULL: never.
-    # (No server default: a NULL written on insert must stay NULL.)
-    escalate_after_days: Mapped[int | None] = mapped_column(Integer, default=28)
+    # The line manager is told once after this many days; NULL: never. No default here: the
+    # ORM would put a default in place of a NULL written on insert (the rules module always
+    # writes it; the migration gave existing rules 28, the default).
+    escalate_after_days: Mapped[int | None] = mapped_column(Integer)
     # Other courses whose completions also satisfy this one: {"codes": [...]}.
     accepted_courses: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
     # Each completion awards a certificate (a PDF with a verification code).
