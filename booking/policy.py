@@ -359,19 +359,12 @@ def owns_course(actor: Actor, owner_email: str | None) -> bool:
     return is_person(actor) and bool(owner_email) and owner_email == actor.email.lower()
 
 
-def can_see_learners_file(actor: Actor, learner_id: int, manager_ids: Collection[int]) -> bool:
-    """A certificate or an evidence file: the person, their line managers (direct or indirect)
-    and administrators; anyone else is told it does not exist."""
-    return is_person(actor) and (
-        actor.is_admin or actor.person_id == learner_id or actor.person_id in manager_ids
-    )
-
-
 def can_see_evidence(
     actor: Actor, learner_id: int, manager_ids: Collection[int], owner_email: str | None
 ) -> bool:
-    """Evidence and its file: as above, and the course's owner, who must see it to decide."""
-    return can_see_learners_file(actor, learner_id, manager_ids) or owns_course(actor, owner_email)
+    """Evidence and its file: as a record of learning (the person, their line managers up the
+    chain, administrators), and the course's owner, who must see it to decide."""
+    return can_view_record(actor, learner_id, manager_ids) or owns_course(actor, owner_email)
 
 
 def can_decide_evidence(actor: Actor, owner_email: str | None) -> bool:

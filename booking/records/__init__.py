@@ -15,7 +15,7 @@ are its own:
 - `certificates`, `certificate_pdf`: a certificate for each completion of a course that awards
   one, its PDF and the public check of its verification code
 - `evidence`, `evidence_reads`: evidence of training done elsewhere, sent and decided; the
-  queue, a learner's list and the file (`access`: who stands above a person)
+  queue, a learner's list and the file
 - `xapi_statements`, `xapi_sweep`, `xapi_delivery`: statements for the learning record store,
   the sweep that queues them, and sending them
 """

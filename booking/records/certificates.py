@@ -14,12 +14,11 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import policy
+from booking import people, policy
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Certificate, Completion, Course, CourseRecordRule, Person
-from booking.records.access import managers_above
 from booking.records.certificate_pdf import CertificateFacts, render_certificate
 
 # 18 random bytes: 24 URL-safe characters, 144 bits; nobody guesses one.
@@ -153,4 +152,4 @@ async def _may_see(s: AsyncSession, actor: Actor, learner_id: int) -> bool:
         return False
     if actor.is_admin or actor.person_id == learner_id:
         return True
-    return policy.can_see_learners_file(actor, learner_id, await managers_above(s, learner_id))
+    return policy.can_view_record(actor, learner_id, await people.managers_above(s, learner_id))

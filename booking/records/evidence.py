@@ -12,7 +12,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import policy
+from booking import people, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.evidence import (
@@ -33,7 +33,6 @@ from booking.kernel.errors import (
 )
 from booking.kernel.outbox import queue_email
 from booking.models import Completion, Course, Evidence, EvidenceFile, Person
-from booking.records.access import managers_above
 from booking.records.completions import add_completion
 from booking.records.evidence_reads import EvidenceView, load_evidence
 
@@ -236,7 +235,7 @@ async def _decide(
 
 
 async def _sees(s: AsyncSession, actor: Actor, evidence: Evidence, course: Course) -> bool:
-    managers = await managers_above(s, evidence.learner_id)
+    managers = await people.managers_above(s, evidence.learner_id)
     return policy.can_see_evidence(actor, evidence.learner_id, managers, course.owner_email)
 
 

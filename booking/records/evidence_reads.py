@@ -11,13 +11,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from booking import policy
+from booking import people, policy
 from booking.db import Database
 from booking.domain.evidence import STATES
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
 from booking.models import Course, Evidence, EvidenceFile, Person
-from booking.records.access import managers_above
 
 QUEUE_LIMIT = 100
 MY_EVIDENCE_LIMIT = 50
@@ -176,7 +175,9 @@ async def _must_see(
         learner_id = int(view.learner["id"])
         owner = await s.scalar(select(Course.owner_email).where(Course.id == view.course["id"]))
         managers = (
-            frozenset() if actor.person_id == learner_id else await managers_above(s, learner_id)
+            frozenset()
+            if actor.person_id == learner_id
+            else await people.managers_above(s, learner_id)
         )
         if policy.can_see_evidence(actor, learner_id, managers, owner):
             return
