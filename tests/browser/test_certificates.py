@@ -1,6 +1,6 @@
 """Certificates and evidence in a browser, axe on every page: a learner downloads a certificate
 from their record page and sends evidence of training done elsewhere (refused in place first,
-then sent); the course's owner decides it in the queue; the queue fits 320 px."""
+then sent); the course's owner decides it in the queue. (Their 320 px check: test_reflow.py.)"""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from booking import catalogue, people, records
 from booking.catalogue import CourseInput
 from tests import support
 from tests.browser.conftest import Site, TabFactory
-from tests.browser.test_small_screens import NO_SCROLL_JS
 
 JS = pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-async def _seed(world: support.World) -> None:
+async def seed_certificates(world: support.World) -> None:
     """Lee holds a certificate of First Aid at Work; Olu owns Fire Safety."""
     db, clock, admin = world.db, world.clock, world.admin
     await people.upsert_people(
@@ -66,7 +65,7 @@ async def _seed(world: support.World) -> None:
 async def test_a_learner_downloads_a_certificate_and_sends_evidence_the_owner_approves(
     js: bool, site: Site, open_tab: TabFactory
 ) -> None:
-    await _seed(site.world)
+    await seed_certificates(site.world)
     async with open_tab(js=js, who="lee") as tab:
         page = tab.page
         await tab.goto("/login")
@@ -124,27 +123,3 @@ async def test_a_learner_downloads_a_certificate_and_sends_evidence_the_owner_ap
     record = await records.my_record(site.world.db, site.world.clock, lee)
     fire = next(c for c in record.courses if c.course_code == "FIRE-1")
     assert fire.status == "complete" and fire.source == "evidence"
-
-
-async def test_the_evidence_queue_and_the_record_fit_a_320_pixel_screen(
-    site: Site, open_tab: TabFactory
-) -> None:
-    await _seed(site.world)
-    world = site.world
-    lee = await support.actor(world.db, "lee@example.org")
-    long_note = "Interprofessionalsafeguardingcoordinationframework " * 3
-    upload = records.EvidenceUpload(
-        "FIRE-1", world.clock.now(), long_note, "Interprofessionalsafeguarding" * 3 + ".pdf", PDF
-    )
-    await records.send_evidence(world.db, world.clock, lee, upload)
-    too_wide: list[str] = []
-    for who, paths in (("Lee Learner", ["/me/record"]), ("Olu Owner", ["/evidence"])):
-        async with open_tab(js=True, viewport={"width": 320, "height": 800}) as tab:
-            await tab.goto("/login")
-            await tab.sign_in(who)
-            for path in paths:
-                await tab.goto(path)
-                measured = await tab.page.evaluate(NO_SCROLL_JS)
-                if measured["width"] > 320:
-                    too_wide.append(f"{who} {path}: {measured}")
-    assert not too_wide, "pages wider than 320 px:\n" + "\n".join(too_wide)
