@@ -32,6 +32,11 @@ def day(moment: datetime) -> str:
     return f"{moment.astimezone(LONDON):%-d %B %Y}"
 
 
+def iso_day(moment: datetime) -> str:
+    """The same date as machines read it: 2026-10-01."""
+    return f"{moment.astimezone(LONDON):%Y-%m-%d}"
+
+
 def render_certificate(f: CertificateFacts) -> bytes:
     # Imported here: fpdf and segno cost every process memory, and only this download needs them.
     from fpdf import FPDF
@@ -51,9 +56,9 @@ def render_certificate(f: CertificateFacts) -> bytes:
     _line(pdf, "has completed", 13, "", 12)
     _line(pdf, f.course_title, 20, "B", 10)
     _line(pdf, f"({f.course_code})", 11, "", 12)
-    _line(pdf, f"Completed on {day(f.completed_at)}", 13, "", 8)
+    _line(pdf, f"Completed on {day(f.completed_at)} ({iso_day(f.completed_at)})", 13, "", 8)
     if f.expires_at is not None:
-        _line(pdf, f"Valid until {day(f.expires_at)}", 13, "", 8)
+        _line(pdf, f"Valid until {day(f.expires_at)} ({iso_day(f.expires_at)})", 13, "", 8)
     _verification(pdf, f)
     return bytes(pdf.output())
 

@@ -111,7 +111,7 @@ async def test_the_pdf_names_learner_course_date_and_link_and_the_link_verifies(
         assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
         text = _text(got.content)
         assert "Lee Learner" in text and "First Aid at Work" in text
-        assert "10 March 2026" in text and "Valid until 10 March 2029" in text
+        assert "10 March 2026 (2026-03-10)" in text and "Valid until 10 March 2029" in text
         link = LINK.search(text.replace("\n", ""))
         assert link, text
         code = link.group(1)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from booking import catalogue, people
+from booking import catalogue, notifications, people
 from booking.catalogue import CourseInput
 from booking.clock import FixedClock
 from booking.db import Database
@@ -227,3 +227,36 @@ async def test_the_admin_declines_with_a_comment_the_learner_sees(
         assert pending.json()["items"] == []
         all_declined = await http.get("/api/v1/evidence?state=declined", headers=admin)
         assert [i["id"] for i in all_declined.json()["items"]] == [evidence_id]
+
+
+async def test_the_emails_reach_a_team_mailbox_owner_and_the_learner(
+    site: tuple[support.World, str],
+) -> None:
+    world, url = site
+    await catalogue.create_course(
+        world.db,
+        world.clock,
+        world.admin,
+        CourseInput(code="TEAM-1", title="Team Course", owner_email="team@example.org"),
+    )
+    async with client_for(url, world) as http:
+        lee = await token(world, "lee@example.org")
+        sent = await _send(http, lee, PDF, course="TEAM-1")
+        admin = await token(world, "admin@example.org")
+        await http.post(
+            f"/api/v1/evidence/{sent.json()['id']}/decision",
+            json={"decision": "decline", "comment": "Not this course"},
+            headers=admin,
+        )
+    settings = support.settings_for(url)
+    async with world.db.reading() as s:
+        rows = list(await s.scalars(select(Outbox).where(Outbox.topic.like("evidence.%"))))
+        rendered = [await notifications.render_row(s, r, settings, world.clock.now()) for r in rows]
+    by_topic = {r.topic: r for r in rendered}
+    told = by_topic["evidence.submitted"]
+    assert told.to_email == "team@example.org"
+    assert "Team Course" in told.subject and "Lee Learner" in told.text
+    assert "/evidence" in told.text
+    decided = by_topic["evidence.decided"]
+    assert decided.to_email == "lee@example.org"
+    assert "declined" in decided.subject and "Not this course" in decided.text
