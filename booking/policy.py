@@ -348,3 +348,29 @@ def can_see_reports(actor: Actor) -> bool:
     compliance) cover everyone's bookings and the money: administrators. The compliance report
     among them also asks `can_see_compliance_report`, the rule of the compliance page."""
     return actor.is_admin
+
+
+# Certificates and evidence (issue 18)
+
+
+def owns_course(actor: Actor, owner_email: str | None) -> bool:
+    """A course's owner: the person signed in with its `owner_email` (a team mailbox that is
+    nobody's sign-in owns nothing here; administrators decide for it)."""
+    return is_person(actor) and bool(owner_email) and owner_email == actor.email.lower()
+
+
+def can_see_evidence(
+    actor: Actor, learner_id: int, manager_ids: Collection[int], owner_email: str | None
+) -> bool:
+    """Evidence and its file: as a record of learning (the person, their line managers up the
+    chain, administrators), and the course's owner, who must see it to decide."""
+    return can_view_record(actor, learner_id, manager_ids) or owns_course(actor, owner_email)
+
+
+def can_decide_evidence(actor: Actor, owner_email: str | None) -> bool:
+    return actor.is_admin or owns_course(actor, owner_email)
+
+
+def owns_some_course(actor: Actor) -> bool:
+    """The header's "Evidence" entry (administrators reach the queue from administration)."""
+    return is_person(actor) and actor.owns_courses

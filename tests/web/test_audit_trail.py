@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 import billing.services as billing
 from billing.domain.money import Money
-from booking import approvals, bookings, catalogue, people, roster
+from booking import approvals, bookings, catalogue, people, records, roster
 from booking.app import create_app
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
@@ -50,6 +50,9 @@ SELF_SERVICE = {
     ("POST", "/admin/units/import"): "a preview: reads the file, writes nothing",
     ("POST", "/account-request"): "asking for an account (account_request.submitted is audited)",
     ("POST", "/account-request/confirm"): "one's own address (account_request.confirmed)",
+    # Certificates and evidence (issue 18)
+    ("POST", "/me/evidence"): "a learner's own evidence (evidence.submitted is audited)",
+    ("POST", "/api/v1/me/evidence"): "a learner's own evidence (evidence.submitted is audited)",
 }
 ADMIN = "admin@example.org"
 TRAINER = "trainer@example.org"
@@ -536,6 +539,24 @@ async def page_decline_account(ctx: Ctx) -> Call:
     return Call(path, ADMIN, "account_request.declined", form=form)
 
 
+async def _evidence(ctx: Ctx) -> int:
+    world = ctx.world
+    lee = await support.actor(world.db, "lee@example.org")
+    upload = records.EvidenceUpload("SAFE-1", world.clock.now(), None, "a.pdf", b"%PDF-1.4\n")
+    return (await records.send_evidence(world.db, world.clock, lee, upload)).id
+
+
+async def api_decide_evidence(ctx: Ctx) -> Call:
+    path = f"/api/v1/evidence/{await _evidence(ctx)}/decision"
+    return Call(path, ADMIN, "evidence.approved", json={"decision": "approve"})
+
+
+async def page_decide_evidence(ctx: Ctx) -> Call:
+    evidence_id = await _evidence(ctx)
+    form = {"decision": "decline", f"comment-{evidence_id}": "Another course"}
+    return Call(f"/evidence/{evidence_id}/decision", ADMIN, "evidence.declined", form=form)
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -589,6 +610,9 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/courses/{course_id:int}/restore"): page_restore_course,
     ("POST", "/admin/account-requests/{account_request_id:int}/approve"): page_approve_account,
     ("POST", "/admin/account-requests/{account_request_id:int}/decline"): page_decline_account,
+    # Certificates and evidence (issue 18)
+    ("POST", "/api/v1/evidence/{evidence_id:int}/decision"): api_decide_evidence,
+    ("POST", "/evidence/{evidence_id:int}/decision"): page_decide_evidence,
 }
 
 

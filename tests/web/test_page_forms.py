@@ -15,7 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from booking import approvals, bookings, catalogue, notifications, people
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
 from tests import support
@@ -82,6 +82,15 @@ async def _targets(world: support.World, n: int) -> Targets:
             "account_request_id": await support.waiting_account_request(
                 world, f"form{n}@example.net"
             ),
+            # Certificates and evidence (issue 18)
+            "evidence_id": (
+                await records.send_evidence(
+                    world.db,
+                    world.clock,
+                    lee,
+                    records.EvidenceUpload("SAFE-1", world.clock.now(), None, "a.pdf", b"%PDF-"),
+                )
+            ).id,
         }
     )
 

@@ -22,6 +22,8 @@ from booking.web.pages import (
     audit,
     calendar,
     catalogue,
+    certificates,
+    evidence,
     login,
     my_bookings,
     my_sessions,
@@ -68,6 +70,9 @@ def page_routes() -> list[Any]:
                 *admin_session_list.HANDLERS,
                 # Reports (issue 17)
                 *reports.HANDLERS,
+                # Certificates and evidence (issue 18)
+                *evidence.HANDLERS,
+                *certificates.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
@@ -80,6 +85,8 @@ def page_routes() -> list[Any]:
                 audit.audit_page,
                 # Account requests: the public form and its confirmation link.
                 *account_requests.PUBLIC_HANDLERS,
+                # Certificates (issue 18): the public verification page.
+                *certificates.PUBLIC_HANDLERS,
             ],
             include_in_schema=False,
         ),
