@@ -352,3 +352,17 @@ def can_see_reports(actor: Actor) -> bool:
     compliance) cover everyone's bookings and the money: administrators. The compliance report
     among them also asks `can_see_compliance_report`, the rule of the compliance page."""
     return actor.is_admin
+
+
+# Learning programs
+
+
+def can_manage_programs(actor: Actor) -> bool:
+    """Create, change and list learning programs: administrators."""
+    return can_administer(actor)
+
+
+def can_read_programs(actor: Actor) -> bool:
+    """A program's definition (its sets of courses, its audience) is no secret: anyone signed in
+    or holding a token reads it."""
+    return actor.scope in ("person", "records", "system")

@@ -18,6 +18,7 @@ from booking.models.bookings import (
 from booking.models.catalogue import Course, Room, Session, SessionDate, SessionFacilitator
 from booking.models.outbox import Outbox
 from booking.models.people import ApiToken, OrgUnit, Person
+from booking.models.programs import Program, ProgramAssignment, ProgramSet
 from booking.models.records import (
     Completion,
     CourseRecordRule,
@@ -48,6 +49,9 @@ __all__ = [
     "Outbox",
     "PasswordReset",
     "Person",
+    "Program",
+    "ProgramAssignment",
+    "ProgramSet",
     "RecordChange",
     "RecordFeedCounter",
     "RecordSweepMark",

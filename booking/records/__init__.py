@@ -12,6 +12,8 @@ are its own:
 - `facts`, `views`, `record`, `team`, `compliance`: reading records and what the pages show
 - `exports`: record, team and compliance rows as CSV and XLSX
 - `certification`: renewal notices (a worker sweep)
+- `programs`, `program_progress`, `program_sweep`, `program_views`: learning programs, a
+  person's progress through them, and the sweep that keeps who each applies to
 - `xapi_statements`, `xapi_sweep`, `xapi_delivery`: statements for the learning record store,
   the sweep that queues them, and sending them
 """
@@ -42,6 +44,28 @@ from booking.records.inbound import (
     ItemResult,
     import_completions_csv,
     record_completions,
+)
+from booking.records.program_progress import (
+    ProgramCatalogue,
+    learner_programs,
+    program_catalogue,
+    program_requirements,
+)
+from booking.records.program_sweep import sync_program_assignments
+from booking.records.program_views import (
+    ProgramCourseRequirement,
+    ProgramProgressView,
+    ProgramRequiredView,
+    ProgramSetView,
+    ProgramView,
+)
+from booking.records.programs import (
+    ProgramInput,
+    ProgramSetInput,
+    create_program,
+    get_program,
+    list_programs,
+    update_program,
 )
 from booking.records.record import learner_record, my_record
 from booking.records.team import my_team
@@ -86,4 +110,21 @@ __all__ = [
     "to_csv",
     "to_xlsx",
     "withdraw_completion",
+    # programs:
+    "ProgramCatalogue",
+    "ProgramCourseRequirement",
+    "ProgramInput",
+    "ProgramProgressView",
+    "ProgramRequiredView",
+    "ProgramSetInput",
+    "ProgramSetView",
+    "ProgramView",
+    "create_program",
+    "get_program",
+    "learner_programs",
+    "list_programs",
+    "program_catalogue",
+    "program_requirements",
+    "sync_program_assignments",
+    "update_program",
 ]

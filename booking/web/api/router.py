@@ -14,6 +14,7 @@ from booking.web.api import (
     bookings,
     courses,
     people,
+    programs,
     records,
     roster,
     sessions,
@@ -63,6 +64,8 @@ def api_router() -> Router:
             billing.waive_fee,
             billing.journal_csv,
             records.records_api_router(),
+            # programs: learning programs (issue 18)
+            programs.programs_api_router(),
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],

@@ -119,6 +119,14 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "with charts and downloads.",
         "reports",
     ),
+    # Learning programs (issue 18)
+    AdminPage(
+        "Learning programs",
+        "/admin/programs",
+        "Programs of learning such as an induction: sets of courses (all, any or optional), "
+        "who they are for and when they are due.",
+        "programs",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 

@@ -29,6 +29,7 @@ from booking.web.pages import (
     passwords,
     people,
     people_import,
+    programs,
     records,
     reports,
     roster,
@@ -68,6 +69,8 @@ def page_routes() -> list[Any]:
                 *admin_session_list.HANDLERS,
                 # Reports (issue 17)
                 *reports.HANDLERS,
+                # Learning programs (issue 18): learners' pages and administration
+                *programs.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
