@@ -157,7 +157,7 @@ def with_programs(
                 item.course_id,
                 item.course_code,
                 item.course_title,
-                "program",
+                "mandatory",
                 item.due_at,
                 status,
                 REQUIRED_LABELS.get(status, status),

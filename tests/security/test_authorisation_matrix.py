@@ -18,7 +18,7 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from booking import approvals, bookings, catalogue, notifications, people
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, RoomDetails
 from tests import support
@@ -233,6 +233,18 @@ RULES: dict[tuple[str, str], Any] = {
         )
         for ext in ("", ".csv", ".xlsx")
     },
+    # Learning programs (issue 18): anyone with a token reads one (the records service too);
+    # administrators write them; a learner's own pages.
+    ("POST", "/api/v1/programs"): ADMIN,
+    ("PUT", "/api/v1/programs/{program_id:int}"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id:int}"): PEOPLE | {"records"},
+    ("GET", "/me/programs"): PEOPLE,
+    ("GET", "/programs/{program_id:int}"): PEOPLE,
+    ("GET", "/admin/programs"): ADMIN,
+    ("GET", "/admin/programs/new"): ADMIN,
+    ("POST", "/admin/programs/new"): ADMIN,
+    ("GET", "/admin/programs/{program_id:int}/edit"): ADMIN,
+    ("POST", "/admin/programs/{program_id:int}/edit"): ADMIN,
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
@@ -252,6 +264,7 @@ class Ids:
     room: int = 0
     token: int = 0
     account_request: int = 0
+    program: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -283,6 +296,9 @@ async def seed(world: support.World) -> Ids:
         db, clock, world.admin, name="Matrix feed", scope="records"
     )
     account_request = await support.waiting_account_request(world)
+    program = await records.create_program(
+        db, clock, world.admin, records.ProgramInput(code="MTX", title="Matrix program")
+    )
     return Ids(
         session,
         other,
@@ -296,6 +312,7 @@ async def seed(world: support.World) -> Ids:
         room.id,
         token.id,
         account_request,
+        program.id,
     )
 
 
@@ -310,6 +327,7 @@ def concrete(path: str, ids: Ids) -> str:
         "room_id": ids.room,
         "token_id": ids.token,
         "account_request_id": ids.account_request,
+        "program_id": ids.program,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",
@@ -358,6 +376,8 @@ def api_body(method: str, path: str, ids: Ids, clock_now: Any) -> Any:
             "active_from": "2027-01-01",
         },
         "/api/v1/sessions/{session_id:int}/bookings": {},
+        "/api/v1/programs": {"code": "NEW-P", "title": "New program"},
+        "/api/v1/programs/{program_id:int}": {"code": "MTX", "title": "Matrix program"},
     }
     return bodies.get(path)
 
