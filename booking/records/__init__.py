@@ -45,6 +45,11 @@ from booking.records.inbound import (
     import_completions_csv,
     record_completions,
 )
+from booking.records.program_exports import (
+    PROGRAM_HEADERS,
+    program_rows,
+    programs_csv_section,
+)
 from booking.records.program_progress import (
     ProgramCatalogue,
     learner_programs,
@@ -111,6 +116,9 @@ __all__ = [
     "to_xlsx",
     "withdraw_completion",
     # programs:
+    "PROGRAM_HEADERS",
+    "program_rows",
+    "programs_csv_section",
     "ProgramCatalogue",
     "ProgramCourseRequirement",
     "ProgramInput",

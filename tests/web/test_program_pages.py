@@ -3,6 +3,10 @@ JavaScript, refusals in place), a learner's programs and program page, the recor
 
 from __future__ import annotations
 
+import io
+
+from openpyxl import load_workbook
+
 from booking import catalogue, records
 from booking.catalogue import CourseInput
 from booking.records import ProgramInput, ProgramSetInput
@@ -102,3 +106,31 @@ async def test_a_learner_sees_their_program_progress(browser: Browser) -> None:
     await browser.sign_in("manager@example.org")
     team = await browser.get("/team")
     assert "Induction: 0% complete" in team.text
+
+
+async def test_the_record_downloads_carry_the_programs(browser: Browser) -> None:
+    world = browser.world
+    await _courses(browser)
+    await records.create_program(
+        world.db,
+        world.clock,
+        world.admin,
+        ProgramInput(
+            code="IND",
+            title="Induction",
+            sets=[ProgramSetInput("Core", "all", ["SAFE-1", "FIRE-1"])],
+        ),
+    )
+    await browser.sign_in("lee@example.org")
+    csv_text = (await browser.get("/me/record.csv")).text
+    head, _, section = csv_text.partition("\r\n\r\nPrograms\r\n")
+    assert head.lstrip("\ufeff").startswith("Course code,Course,")
+    lines = section.splitlines()
+    assert lines[0].startswith("Program code,Program,Status,Progress %")
+    assert lines[1].startswith("IND,Induction,Not started,0,") and lines[1].endswith(
+        "Core,all,no,SAFE-1,Not started"
+    )
+    book = load_workbook(io.BytesIO((await browser.get("/me/record.xlsx")).content))
+    assert book.sheetnames == ["Record of learning", "Programs"]
+    rows = list(book["Programs"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("Program code", "Program") and len(rows) == 3

@@ -38,9 +38,14 @@ def _download(body: str | bytes, filename: str) -> Response[Any]:
 def _record_file(record: records.RecordView, ext: str) -> Response[Any]:
     rows = records.record_rows(record)
     name = f"record-of-learning-{record.person.id}.{ext}"
+    # programs: a section of the CSV (only with programs), a second sheet of the XLSX
     if ext == "csv":
-        return _download(records.to_csv(records.RECORD_HEADERS, rows), name)
-    return _download(records.to_xlsx("Record of learning", records.RECORD_HEADERS, rows), name)
+        body = records.to_csv(records.RECORD_HEADERS, rows)
+        return _download(body + records.programs_csv_section(record), name)
+    sheet = ("Programs", records.PROGRAM_HEADERS, records.program_rows(record))
+    return _download(
+        records.to_xlsx("Record of learning", records.RECORD_HEADERS, rows, more=[sheet]), name
+    )
 
 
 # --- the learner ------------------------------------------------------------------------------
