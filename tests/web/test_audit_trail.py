@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 import billing.services as billing
 from billing.domain.money import Money
-from booking import approvals, bookings, catalogue, people, roster
+from booking import approvals, bookings, catalogue, people, records, roster
 from booking.app import create_app
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
@@ -536,6 +536,53 @@ async def page_decline_account(ctx: Ctx) -> Call:
     return Call(path, ADMIN, "account_request.declined", form=form)
 
 
+# Learning programs (issue 18)
+
+
+async def _audited_program(ctx: Ctx) -> int:
+    world = ctx.world
+    made = await records.create_program(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ProgramInput(code=f"AUD-{next(_numbers)}", title="Audited program"),
+    )
+    return made.id
+
+
+async def api_create_program(ctx: Ctx) -> Call:
+    body = {
+        "code": f"AUD-{next(_numbers)}",
+        "title": "Audited program",
+        "sets": [{"title": "Core", "rule": "all", "course_codes": ["SAFE-1"]}],
+    }
+    return Call("/api/v1/programs", ADMIN, "program.created", json=body)
+
+
+async def api_update_program(ctx: Ctx) -> Call:
+    program_id = await _audited_program(ctx)
+    body = {"code": f"AUD-{next(_numbers)}", "title": "Renamed program"}
+    return Call(f"/api/v1/programs/{program_id}", ADMIN, "program.changed", method="PUT", json=body)
+
+
+async def page_create_program(ctx: Ctx) -> Call:
+    form = {
+        "code": f"AUD-{next(_numbers)}",
+        "title": "Audited program",
+        "set_rows": "1",
+        "set_title_0": "Core",
+        "set_rule_0": "all",
+        "set_codes_0": "SAFE-1",
+    }
+    return Call("/admin/programs/new", ADMIN, "program.created", form=form)
+
+
+async def page_edit_program(ctx: Ctx) -> Call:
+    program_id = await _audited_program(ctx)
+    form = {"code": f"AUD-{next(_numbers)}", "title": "Renamed", "set_rows": "0"}
+    return Call(f"/admin/programs/{program_id}/edit", ADMIN, "program.changed", form=form)
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -589,6 +636,11 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/courses/{course_id:int}/restore"): page_restore_course,
     ("POST", "/admin/account-requests/{account_request_id:int}/approve"): page_approve_account,
     ("POST", "/admin/account-requests/{account_request_id:int}/decline"): page_decline_account,
+    # Learning programs (issue 18)
+    ("POST", "/api/v1/programs"): api_create_program,
+    ("PUT", "/api/v1/programs/{program_id:int}"): api_update_program,
+    ("POST", "/admin/programs/new"): page_create_program,
+    ("POST", "/admin/programs/{program_id:int}/edit"): page_edit_program,
 }
 
 

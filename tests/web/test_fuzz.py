@@ -176,6 +176,7 @@ def _value(name: str, ids: Ids) -> Any:
         "room_id": ids.room,
         "token_id": ids.token,
         "account_request_id": ids.account_request,
+        "program_id": ids.program,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
     }[name]
