@@ -15,7 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from booking import approvals, bookings, catalogue, notifications, people
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
 from tests import support
@@ -82,6 +82,15 @@ async def _targets(world: support.World, n: int) -> Targets:
             "account_request_id": await support.waiting_account_request(
                 world, f"form{n}@example.net"
             ),
+            # Learning programs (issue 18)
+            "program_id": (
+                await records.create_program(
+                    world.db,
+                    world.clock,
+                    world.admin,
+                    records.ProgramInput(code=f"FORM-P{n}", title=f"Form program {n}"),
+                )
+            ).id,
         }
     )
 
