@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from booking import eligibility, policy
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import eligibility, people, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
@@ -44,7 +46,7 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
     async with db.reading() as s:
         now = clock.now()
         person = await s.get(Person, person_id)
-        if person is None or not policy.can_view_record(actor, person.id, person.manager_id):
+        if person is None or not await _may_view(s, actor, person):
             raise NotFoundError(f"There is no person {person_id}.")
         (learner,) = await learners_of(
             s, [person], await eligibility.units_above(s, [person.org_unit_id])
@@ -53,6 +55,14 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
         # programs: the person's programs and the courses they require
         pc = await program_catalogue(s, [person.id])
         return with_programs(record, pc, learner, now)
+
+
+async def _may_view(s: AsyncSession, actor: Actor, person: Person) -> bool:
+    """The person, an administrator, or a line manager up the person's chain (read only when
+    it is needed)."""
+    if policy.can_view_record(actor, person.id, ()):
+        return True
+    return policy.can_view_record(actor, person.id, await people.managers_above(s, person.id))
 
 
 async def my_record(db: Database, clock: Clock, actor: Actor) -> RecordView:

@@ -1,12 +1,14 @@
-"""My team: a line manager's direct reports, their bookings to come and their records."""
+"""My team: a line manager's reports (direct, or with everyone below them), their bookings to
+come and their records."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import eligibility, policy
+from booking import eligibility, people, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
@@ -20,26 +22,34 @@ from booking.records.record import build_record
 from booking.records.views import BookingSummary, ComplianceView, TeamMember, TeamView
 
 
-async def my_team(db: Database, clock: Clock, actor: Actor) -> TeamView:
-    """The actor's direct reports: bookings to come, records, certifications, compliance."""
-    if not policy.is_person(actor):
+async def my_team(db: Database, clock: Clock, actor: Actor, *, indirect: bool = False) -> TeamView:
+    """The actor's direct reports (with `indirect`, everyone below them too): bookings to
+    come, records, certifications, compliance."""
+    if not policy.is_person(actor) or actor.person_id is None:
         raise NotFoundError("Only people have a team.")
     async with db.reading() as s:
         now = clock.now()
+        wanted = (
+            Person.id.in_(people.reports_below_query(actor.person_id))
+            if indirect
+            else Person.manager_id == actor.person_id
+        )
         reports = (
             await s.scalars(
-                select(Person)
-                .where(Person.manager_id == actor.person_id, Person.active.is_(True))
-                .order_by(Person.name)
+                select(Person).where(wanted, Person.active.is_(True)).order_by(Person.name)
             )
         ).all()
         learners = await learners_of(
             s, reports, await eligibility.units_above(s, (p.org_unit_id for p in reports))
         )
         cat = await catalogue_for(s, learners)
+        managers = await _names(s, {p.manager_id for p in reports} - {actor.person_id})
         # programs: each member's programs (one catalogue for the whole team)
         pc = await program_catalogue(s, [p.id for p in reports])
-    members = [_member(cat, learner, now) for learner in learners]
+    members = [
+        _member(cat, learner, now, reports_to=managers.get(person.manager_id or 0))
+        for learner, person in zip(learners, reports, strict=True)
+    ]
     for member, learner in zip(members, learners, strict=True):
         with_programs(member.record, pc, learner, now)
     total = rules.Compliance(0, 0)
@@ -48,11 +58,24 @@ async def my_team(db: Database, clock: Clock, actor: Actor) -> TeamView:
             m.record.compliance.required, m.record.compliance.compliant
         )
     return TeamView(
-        actor.name, members, ComplianceView(total.required, total.compliant, total.percent), now
+        actor.name,
+        members,
+        ComplianceView(total.required, total.compliant, total.percent),
+        now,
+        indirect,
     )
 
 
-def _member(cat: Catalogue, learner: Learner, now: datetime) -> TeamMember:
+async def _names(s: AsyncSession, person_ids: set[int | None]) -> dict[int, str]:
+    ids = [i for i in person_ids if i is not None]
+    if not ids:
+        return {}
+    return dict((await s.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))).all())
+
+
+def _member(
+    cat: Catalogue, learner: Learner, now: datetime, *, reports_to: str | None = None
+) -> TeamMember:
     record = build_record(cat, learner, now)
     upcoming = [
         BookingSummary(b.id, b.course_id, session.id, b.state, session.starts_at, session.ends_at)
@@ -60,4 +83,4 @@ def _member(cat: Catalogue, learner: Learner, now: datetime) -> TeamMember:
         if b.state in ACTIVE and session.ends_at > now
     ]
     titles = {b.course_id: cat.courses[b.course_id].title for b, _ in learner.bookings}
-    return TeamMember(record, upcoming, titles)
+    return TeamMember(record, upcoming, titles, reports_to)
