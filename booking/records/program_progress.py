@@ -9,7 +9,7 @@ seen them: the later of the program's and the person's creation)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.domain import programs as rule
 from booking.domain.eligibility import Audience, LearnerProfile, audience_reasons
 from booking.domain.states import ACTIVE
-from booking.models import Course, Program, ProgramAssignment, ProgramSet
+from booking.models import Course, CourseRecordRule, Program, ProgramAssignment, ProgramSet
 from booking.records.facts import Learner, chunks
 from booking.records.program_views import (
     ProgramCourseRequirement,
@@ -38,6 +38,31 @@ class ProgramCatalogue:
     sets: dict[int, list[rule.SetRule]]
     courses: dict[str, Course]
     applied: dict[tuple[int, int], datetime]
+    # A course's accepted courses (record rules): their completions count for it too.
+    accepted: dict[str, list[str]] = field(default_factory=dict)
+
+
+async def _courses_and_accepted(
+    s: AsyncSession, codes: set[str]
+) -> tuple[dict[str, Course], dict[str, list[str]]]:
+    """The programs' courses by code, which other courses each accepts, and those courses
+    too (for their completions): at most three statements."""
+    if not codes:
+        return {}, {}
+    rows = (
+        await s.execute(
+            select(Course, CourseRecordRule.accepted_courses)
+            .outerjoin(CourseRecordRule, CourseRecordRule.course_id == Course.id)
+            .where(Course.code.in_(sorted(codes)))
+        )
+    ).all()
+    courses = {c.code: c for c, _ in rows}
+    accepted = {c.code: [str(x) for x in (acc or {}).get("codes", [])] for c, acc in rows if acc}
+    missing = sorted({x for xs in accepted.values() for x in xs} - set(courses))
+    if missing:
+        for c in await s.scalars(select(Course).where(Course.code.in_(missing))):
+            courses[c.code] = c
+    return courses, accepted
 
 
 async def program_catalogue(s: AsyncSession, people_ids: Sequence[int]) -> ProgramCatalogue:
@@ -58,11 +83,7 @@ async def program_catalogue(s: AsyncSession, people_ids: Sequence[int]) -> Progr
         ):
             sets[row.program_id].append(rule.SetRule(row.title, row.rule, tuple(row.course_codes)))
             codes.update(row.course_codes)
-    courses = (
-        {c.code: c for c in await s.scalars(select(Course).where(Course.code.in_(sorted(codes))))}
-        if codes
-        else {}
-    )
+    courses, accepted = await _courses_and_accepted(s, codes)
     applied: dict[tuple[int, int], datetime] = {}
     for chunk in chunks(list(people_ids), 500):
         if not programs:
@@ -71,7 +92,7 @@ async def program_catalogue(s: AsyncSession, people_ids: Sequence[int]) -> Progr
             select(ProgramAssignment).where(ProgramAssignment.person_id.in_(chunk))
         ):
             applied[(a.program_id, a.person_id)] = a.applied_at
-    return ProgramCatalogue(programs, sets, courses, applied)
+    return ProgramCatalogue(programs, sets, courses, applied, accepted)
 
 
 def in_audience(audience_json: dict | None, learner: Learner) -> bool:
@@ -174,7 +195,8 @@ def with_programs(
 def _course_facts(
     pc: ProgramCatalogue, learner: Learner, now: datetime
 ) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
-    """Which course codes the learner holds a current completion of, and which they have booked."""
+    """Which course codes the learner holds a current completion of (of the course itself or
+    of a course it accepts), and which they have booked."""
     by_id = {c.id: code for code, c in pc.courses.items()}
     done: set[str] = set()
     for course_id, completions in learner.completions.items():
@@ -189,7 +211,11 @@ def _course_facts(
         for b, _ in learner.bookings
         if b.state in ACTIVE and b.course_id in by_id
     }
-    return done.__contains__, booked.__contains__
+
+    def complete(code: str) -> bool:
+        return code in done or any(a in done for a in pc.accepted.get(code, ()))
+
+    return complete, booked.__contains__
 
 
 def _due(pc: ProgramCatalogue, program: Program, learner: Learner) -> datetime | None:

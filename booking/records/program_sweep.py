@@ -32,7 +32,16 @@ async def sync_program_assignments(db: Database, clock: Clock) -> int:
 
 
 async def _sync(s: AsyncSession, now: datetime) -> int:
-    programs = list(await s.scalars(select(Program).where(Program.archived_at.is_(None))))
+    # Locked: a second worker's sweep waits here, then reads the first one's assignments
+    # (committed by then) and finds nothing to add (the unique index would refuse a double).
+    programs = list(
+        await s.scalars(
+            select(Program)
+            .where(Program.archived_at.is_(None))
+            .order_by(Program.id)
+            .with_for_update()
+        )
+    )
     if not programs:
         return 0
     people = list(await s.scalars(select(Person).where(Person.active.is_(True))))

@@ -3,6 +3,7 @@ record's `programs` and program-required items."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,8 +16,8 @@ from booking import jobs, records
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.kernel.errors import ConflictError, InvalidError
-from booking.models import ProgramAssignment
-from booking.records import ProgramInput, ProgramSetInput
+from booking.models import Course, ProgramAssignment
+from booking.records import ProgramInput, ProgramSetInput, program_sweep
 from tests import support
 from tests.records.conftest import course
 from tests.records.test_http import client_for, token
@@ -209,3 +210,66 @@ async def test_programs_over_the_api(site: tuple[support.World, str]) -> None:
         assert set(program["sets"][0]) >= {"title", "rule", "complete", "courses"}
         vias = [i["via"] for i in r.json()["required"]]
         assert vias and all(v == {"program": "IND"} for v in vias)
+
+
+async def test_a_course_s_accepted_courses_complete_it_in_a_program(
+    world: support.World,
+) -> None:
+    await three_courses(world)
+    await course(world, "FIRE-0", "Fire Safety (old version)")
+    fire_1 = await _course_id(world, "FIRE-1")
+    await records.set_course_rules(
+        world.db,
+        world.clock,
+        world.admin,
+        fire_1,
+        completion_mode=None,
+        criteria=[],
+        mandatory=False,
+        due_within_days=None,
+        accepted_courses=["FIRE-0"],
+    )
+    await records.create_program(world.db, world.clock, world.admin, induction())
+    await complete(world, "lee@example.org", "FIRE-0")
+    (program,) = (await lee_record(world)).programs
+    assert [(c.course_code, c.status) for c in program.sets[0].courses] == [
+        ("SAFE-1", "not_started"),
+        ("FIRE-1", "complete"),
+    ]
+    assert program.progress_percent == 33
+
+
+async def _course_id(world: support.World, code: str) -> int:
+    async with world.db.reading() as s:
+        found = await s.scalar(select(Course.id).where(Course.code == code))
+    assert found is not None
+    return found
+
+
+async def test_two_workers_sweeping_at_once_assign_each_person_once(
+    pg_only_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(support.settings_for(pg_only_url, db_pool_size=10))
+    try:
+        world = await support.make_world(db, clock)
+        await support.make_learners(world, 30)
+        await records.create_program(
+            world.db, world.clock, world.admin, ProgramInput(code="ALL", title="For everyone")
+        )
+        # Each sweep lingers before it commits, so the other runs meanwhile.
+        record = program_sweep.audit.record
+
+        async def slow_record(*args: Any, **kw: Any) -> Any:
+            await asyncio.sleep(0.5)
+            return await record(*args, **kw)
+
+        monkeypatch.setattr(program_sweep.audit, "record", slow_record)
+        first, second = await asyncio.gather(
+            records.sync_program_assignments(db, clock),
+            records.sync_program_assignments(db, clock),
+        )
+        async with db.reading() as s:
+            rows = list(await s.scalars(select(ProgramAssignment)))
+        assert first + second == len(rows) == 35 and 0 in (first, second)
+    finally:
+        await db.dispose()
