@@ -47,8 +47,10 @@ from booking.records.inbound import (
 )
 from booking.records.program_exports import (
     PROGRAM_HEADERS,
+    TEAM_PROGRAM_HEADERS,
     program_rows,
     programs_csv_section,
+    team_program_rows,
 )
 from booking.records.program_progress import (
     ProgramCatalogue,
@@ -119,6 +121,8 @@ __all__ = [
     "withdraw_completion",
     # programs:
     "PROGRAM_HEADERS",
+    "TEAM_PROGRAM_HEADERS",
+    "team_program_rows",
     "program_rows",
     "programs_csv_section",
     "ProgramCatalogue",

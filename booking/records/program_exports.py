@@ -1,6 +1,7 @@
 """A record's learning programs in its downloads: one row per course of each set.
 
-The XLSX gets them on a second sheet, "Programs"; the CSV, only when the person has programs,
+The XLSX gets them on a second sheet, "Programs" (the team's: one row per member and
+program); the record's CSV, only when the person has programs,
 after the courses as a section of its own (a blank row, a "Programs" row, its header row), so a
 record without programs downloads exactly as before."""
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from booking.records.exports import to_csv
-from booking.records.views import RecordView
+from booking.records.views import RecordView, TeamView
 
 PROGRAM_HEADERS = (
     "Program code",
@@ -52,3 +53,23 @@ def programs_csv_section(record: RecordView) -> str:
     if not record.programs:
         return ""
     return "\r\n" + to_csv(["Programs"], []) + to_csv(PROGRAM_HEADERS, program_rows(record))
+
+
+TEAM_PROGRAM_HEADERS = ("Name", "Email", *PROGRAM_HEADERS[:5])
+
+
+def team_program_rows(team: TeamView) -> list[list[Any]]:
+    """One row per member and program (the team download's "Programs" sheet)."""
+    return [
+        [
+            m.record.person.name,
+            m.record.person.email,
+            p.code,
+            p.title,
+            STATUS_LABELS.get(p.status, p.status),
+            p.progress_percent,
+            p.due_at,
+        ]
+        for m in team.members
+        for p in m.record.programs
+    ]

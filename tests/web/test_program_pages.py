@@ -134,3 +134,19 @@ async def test_the_record_downloads_carry_the_programs(browser: Browser) -> None
     assert book.sheetnames == ["Record of learning", "Programs"]
     rows = list(book["Programs"].iter_rows(values_only=True))
     assert rows[0][:2] == ("Program code", "Program") and len(rows) == 3
+
+
+async def test_the_team_download_has_a_programs_sheet(browser: Browser) -> None:
+    world = browser.world
+    await records.create_program(
+        world.db,
+        world.clock,
+        world.admin,
+        ProgramInput(code="IND", title="Induction", sets=[ProgramSetInput("C", "all", ["SAFE-1"])]),
+    )
+    await browser.sign_in("manager@example.org")
+    book = load_workbook(io.BytesIO((await browser.get("/team.xlsx")).content))
+    assert book.sheetnames == ["My team", "Programs"]
+    rows = list(book["Programs"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("Name", "Email", "Program code")
+    assert sorted(r[1] for r in rows[1:]) == ["kim@example.org", "lee@example.org"]

@@ -139,7 +139,10 @@ async def team_download(
     rows = records.team_rows(team)
     if ext == "csv":
         return _download(records.to_csv(records.TEAM_HEADERS, rows), "my-team.csv")
-    return _download(records.to_xlsx("My team", records.TEAM_HEADERS, rows), "my-team.xlsx")
+    # programs: each member's programs on a second sheet
+    sheet = ("Programs", records.TEAM_PROGRAM_HEADERS, records.team_program_rows(team))
+    body = records.to_xlsx("My team", records.TEAM_HEADERS, rows, more=[sheet])
+    return _download(body, "my-team.xlsx")
 
 
 @get("/admin/compliance", include_in_schema=False)
