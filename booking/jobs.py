@@ -43,6 +43,8 @@ class TickReport:
     reminders_queued: int = 0
     sent: int = 0
     send_failures: int = 0
+    # programs: assignments made, closed or reopened by the programs' audiences
+    programs_synced: int = 0
 
 
 async def tick(
@@ -53,6 +55,8 @@ async def tick(
         offers_expired=await bookings.expire_offers(db, clock),
         waitlists_closed=await bookings.close_started_waitlists(db, clock),
         approvals_lapsed=await approvals.lapse_requests(db, clock),
+        # programs: who each learning program applies to
+        programs_synced=await records.sync_program_assignments(db, clock),
     )
     if settings is not None:
         report.reminders_queued = (

@@ -374,3 +374,17 @@ def can_decide_evidence(actor: Actor, owner_email: str | None) -> bool:
 def owns_some_course(actor: Actor) -> bool:
     """The header's "Evidence" entry (administrators reach the queue from administration)."""
     return is_person(actor) and actor.owns_courses
+
+
+# Learning programs
+
+
+def can_manage_programs(actor: Actor) -> bool:
+    """Create, change and list learning programs: administrators."""
+    return can_administer(actor)
+
+
+def can_read_programs(actor: Actor) -> bool:
+    """A program's definition (its sets of courses, its audience) is no secret: anyone signed in
+    or holding a token reads it."""
+    return actor.scope in ("person", "records", "system")

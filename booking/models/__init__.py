@@ -19,6 +19,7 @@ from booking.models.catalogue import Course, Room, Session, SessionDate, Session
 from booking.models.evidence import Certificate, Evidence, EvidenceFile
 from booking.models.outbox import Outbox
 from booking.models.people import ApiToken, OrgUnit, Person
+from booking.models.programs import Program, ProgramAssignment, ProgramSet
 from booking.models.records import (
     Completion,
     CourseRecordRule,
@@ -52,6 +53,9 @@ __all__ = [
     "Outbox",
     "PasswordReset",
     "Person",
+    "Program",
+    "ProgramAssignment",
+    "ProgramSet",
     "RecordChange",
     "RecordFeedCounter",
     "RecordSweepMark",

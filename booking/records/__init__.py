@@ -16,6 +16,8 @@ are its own:
   one, its PDF and the public check of its verification code
 - `evidence`, `evidence_reads`: evidence of training done elsewhere, sent and decided; the
   queue, a learner's list and the file
+- `programs`, `program_progress`, `program_sweep`, `program_views`: learning programs, a
+  person's progress through them, and the sweep that keeps who each applies to
 - `xapi_statements`, `xapi_sweep`, `xapi_delivery`: statements for the learning record store,
   the sweep that queues them, and sending them
 """
@@ -71,6 +73,35 @@ from booking.records.inbound import (
     ItemResult,
     import_completions_csv,
     record_completions,
+)
+from booking.records.program_exports import (
+    PROGRAM_HEADERS,
+    TEAM_PROGRAM_HEADERS,
+    program_rows,
+    programs_csv_section,
+    team_program_rows,
+)
+from booking.records.program_progress import (
+    ProgramCatalogue,
+    learner_programs,
+    program_catalogue,
+    program_requirements,
+)
+from booking.records.program_sweep import sync_program_assignments
+from booking.records.program_views import (
+    ProgramCourseRequirement,
+    ProgramProgressView,
+    ProgramRequiredView,
+    ProgramSetView,
+    ProgramView,
+)
+from booking.records.programs import (
+    ProgramInput,
+    ProgramSetInput,
+    create_program,
+    get_program,
+    list_programs,
+    update_program,
 )
 from booking.records.record import learner_record, my_record
 from booking.records.summaries import queue_compliance_summaries
@@ -138,4 +169,26 @@ __all__ = [
     "to_csv",
     "to_xlsx",
     "withdraw_completion",
+    # programs:
+    "PROGRAM_HEADERS",
+    "TEAM_PROGRAM_HEADERS",
+    "team_program_rows",
+    "program_rows",
+    "programs_csv_section",
+    "ProgramCatalogue",
+    "ProgramCourseRequirement",
+    "ProgramInput",
+    "ProgramProgressView",
+    "ProgramRequiredView",
+    "ProgramSetInput",
+    "ProgramSetView",
+    "ProgramView",
+    "create_program",
+    "get_program",
+    "learner_programs",
+    "list_programs",
+    "program_catalogue",
+    "program_requirements",
+    "sync_program_assignments",
+    "update_program",
 ]

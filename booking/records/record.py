@@ -26,6 +26,7 @@ from booking.records.facts import (
     learners_of,
     relevant_courses,
 )
+from booking.records.program_progress import program_catalogue, with_programs
 from booking.records.views import (
     COURSE_STATUS_LABELS,
     REQUIRED_LABELS,
@@ -51,7 +52,10 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
         (learner,) = await learners_of(
             s, [person], await eligibility.units_above(s, [person.org_unit_id])
         )
-        return build_record(await catalogue_for(s, [learner]), learner, now)
+        record = build_record(await catalogue_for(s, [learner]), learner, now)
+        # programs: the person's programs and the courses they require
+        pc = await program_catalogue(s, [person.id])
+        return with_programs(record, pc, learner, now)
 
 
 async def _may_view(s: AsyncSession, actor: Actor, person: Person) -> bool:

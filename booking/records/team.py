@@ -17,6 +17,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Person
 from booking.records.facts import Catalogue, Learner, catalogue_for, learners_of
+from booking.records.program_progress import program_catalogue, with_programs
 from booking.records.record import build_record
 from booking.records.views import BookingSummary, ComplianceView, TeamMember, TeamView
 
@@ -43,10 +44,14 @@ async def my_team(db: Database, clock: Clock, actor: Actor, *, indirect: bool = 
         )
         cat = await catalogue_for(s, learners)
         managers = await _names(s, {p.manager_id for p in reports} - {actor.person_id})
+        # programs: each member's programs (one catalogue for the whole team)
+        pc = await program_catalogue(s, [p.id for p in reports])
     members = [
         _member(cat, learner, now, reports_to=managers.get(person.manager_id or 0))
         for learner, person in zip(learners, reports, strict=True)
     ]
+    for member, learner in zip(members, learners, strict=True):
+        with_programs(member.record, pc, learner, now)
     total = rules.Compliance(0, 0)
     for m in members:
         total = total + rules.Compliance(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -109,6 +110,9 @@ class RecordView:
     required: list[RequiredView]
     compliance: ComplianceView
     as_of: datetime
+    # programs: the learning programs whose audience includes the person, with their progress
+    # (records.program_views.ProgramProgressView; set by records.program_progress.with_programs).
+    programs: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True)

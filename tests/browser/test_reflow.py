@@ -311,3 +311,42 @@ async def test_the_evidence_queue_and_the_record_fit_a_320_pixel_screen(
                 if measured["width"] > 320:
                     too_wide.append(f"{who} {path}: {measured}")
     assert not too_wide, "pages wider than 320 px:\n" + "\n".join(too_wide)
+
+
+# --- learning programs (issue 18) ----------------------------------------------------------------
+
+
+async def test_program_pages_do_not_scroll_sideways_at_320_pixels(
+    site: Site, open_tab: TabFactory
+) -> None:
+    world = site.world
+    long_word = "Interprofessionalsafeguardingcoordinationframework"
+    program = await records.create_program(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ProgramInput(
+            code="IND-" + "X" * 40,
+            title=f"The {long_word} induction",
+            due_within_days=30,
+            sets=[records.ProgramSetInput(f"Core {long_word}", "all", ["SAFE-1"])],
+        ),
+    )
+    too_wide: list[str] = []
+    for who, paths in (
+        (
+            "Ada Admin",
+            ["/admin/programs", "/admin/programs/new", f"/admin/programs/{program.id}/edit"],
+        ),
+        ("Lee Learner", ["/me/programs", f"/programs/{program.id}", "/me/record"]),
+    ):
+        async with open_tab(js=True, who=who, viewport={"width": 320, "height": 800}) as tab:
+            await tab.goto("/login")
+            await tab.sign_in(who)
+            for path in paths:
+                response = await tab.page.goto(tab.base_url + path)
+                assert response is not None and response.status == 200, path
+                measured = await tab.page.evaluate(NO_SCROLL_JS)
+                if measured["width"] > 320:
+                    too_wide.append(f"{who} {path}: {measured}")
+    assert not too_wide, "program pages wider than 320 px:\n" + "\n".join(too_wide)

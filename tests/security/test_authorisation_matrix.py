@@ -248,6 +248,18 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/evidence/{evidence_id:int}/file"): {"owner", "manager", "admin"},
     ("POST", "/api/v1/evidence/{evidence_id:int}/decision"): ADMIN,
     ("GET", "/api/v1/certificates/{certificate_id:int}"): {"owner", "manager", "admin"},
+    # Learning programs (issue 18): anyone with a token reads one (the records service too);
+    # administrators write them; a learner's own pages.
+    ("POST", "/api/v1/programs"): ADMIN,
+    ("PUT", "/api/v1/programs/{program_id:int}"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id:int}"): PEOPLE | {"records"},
+    ("GET", "/me/programs"): PEOPLE,
+    ("GET", "/programs/{program_id:int}"): PEOPLE,
+    ("GET", "/admin/programs"): ADMIN,
+    ("GET", "/admin/programs/new"): ADMIN,
+    ("POST", "/admin/programs/new"): ADMIN,
+    ("GET", "/admin/programs/{program_id:int}/edit"): ADMIN,
+    ("POST", "/admin/programs/{program_id:int}/edit"): ADMIN,
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
@@ -269,6 +281,7 @@ class Ids:
     account_request: int = 0
     evidence: int = 0
     certificate: int = 0
+    program: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -301,6 +314,9 @@ async def seed(world: support.World) -> Ids:
     )
     account_request = await support.waiting_account_request(world)
     evidence, certificate = await _evidence_and_certificate(world, lee)
+    program = await records.create_program(
+        db, clock, world.admin, records.ProgramInput(code="MTX", title="Matrix program")
+    )
     return Ids(
         session,
         other,
@@ -316,6 +332,7 @@ async def seed(world: support.World) -> Ids:
         account_request,
         evidence,
         certificate,
+        program.id,
     )
 
 
@@ -368,6 +385,7 @@ def concrete(path: str, ids: Ids) -> str:
         "evidence_id": ids.evidence,
         "certificate_id": ids.certificate,
         "code": "not-a-certificate-code",
+        "program_id": ids.program,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",
@@ -417,6 +435,8 @@ def api_body(method: str, path: str, ids: Ids, clock_now: Any) -> Any:
         },
         "/api/v1/sessions/{session_id:int}/bookings": {},
         "/api/v1/evidence/{evidence_id:int}/decision": {"decision": "approve"},
+        "/api/v1/programs": {"code": "NEW-P", "title": "New program"},
+        "/api/v1/programs/{program_id:int}": {"code": "MTX", "title": "Matrix program"},
     }
     return bodies.get(path)
 

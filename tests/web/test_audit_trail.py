@@ -557,6 +557,53 @@ async def page_decide_evidence(ctx: Ctx) -> Call:
     return Call(f"/evidence/{evidence_id}/decision", ADMIN, "evidence.declined", form=form)
 
 
+# Learning programs (issue 18)
+
+
+async def _audited_program(ctx: Ctx) -> int:
+    world = ctx.world
+    made = await records.create_program(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ProgramInput(code=f"AUD-{next(_numbers)}", title="Audited program"),
+    )
+    return made.id
+
+
+async def api_create_program(ctx: Ctx) -> Call:
+    body = {
+        "code": f"AUD-{next(_numbers)}",
+        "title": "Audited program",
+        "sets": [{"title": "Core", "rule": "all", "course_codes": ["SAFE-1"]}],
+    }
+    return Call("/api/v1/programs", ADMIN, "program.created", json=body)
+
+
+async def api_update_program(ctx: Ctx) -> Call:
+    program_id = await _audited_program(ctx)
+    body = {"code": f"AUD-{next(_numbers)}", "title": "Renamed program"}
+    return Call(f"/api/v1/programs/{program_id}", ADMIN, "program.changed", method="PUT", json=body)
+
+
+async def page_create_program(ctx: Ctx) -> Call:
+    form = {
+        "code": f"AUD-{next(_numbers)}",
+        "title": "Audited program",
+        "set_rows": "1",
+        "set_title_0": "Core",
+        "set_rule_0": "all",
+        "set_codes_0": "SAFE-1",
+    }
+    return Call("/admin/programs/new", ADMIN, "program.created", form=form)
+
+
+async def page_edit_program(ctx: Ctx) -> Call:
+    program_id = await _audited_program(ctx)
+    form = {"code": f"AUD-{next(_numbers)}", "title": "Renamed", "set_rows": "0"}
+    return Call(f"/admin/programs/{program_id}/edit", ADMIN, "program.changed", form=form)
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -613,6 +660,11 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     # Certificates and evidence (issue 18)
     ("POST", "/api/v1/evidence/{evidence_id:int}/decision"): api_decide_evidence,
     ("POST", "/evidence/{evidence_id:int}/decision"): page_decide_evidence,
+    # Learning programs (issue 18)
+    ("POST", "/api/v1/programs"): api_create_program,
+    ("PUT", "/api/v1/programs/{program_id:int}"): api_update_program,
+    ("POST", "/admin/programs/new"): page_create_program,
+    ("POST", "/admin/programs/{program_id:int}/edit"): page_edit_program,
 }
 
 

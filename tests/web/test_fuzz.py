@@ -179,6 +179,7 @@ def _value(name: str, ids: Ids) -> Any:
         "evidence_id": ids.evidence,
         "certificate_id": ids.certificate,
         "code": "not-a-certificate-code",
+        "program_id": ids.program,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
     }[name]

@@ -91,6 +91,15 @@ async def _targets(world: support.World, n: int) -> Targets:
                     records.EvidenceUpload("SAFE-1", world.clock.now(), None, "a.pdf", b"%PDF-"),
                 )
             ).id,
+            # Learning programs (issue 18)
+            "program_id": (
+                await records.create_program(
+                    world.db,
+                    world.clock,
+                    world.admin,
+                    records.ProgramInput(code=f"FORM-P{n}", title=f"Form program {n}"),
+                )
+            ).id,
         }
     )
 

@@ -887,3 +887,67 @@ async def test_the_evidence_queue_and_the_record_with_certificates_do_not_query_
     large_queue, page = await queries(browser, "/evidence")
     assert page.text.count("Download a.pdf") == 7
     assert_same_count(small_queue, large_queue, "/evidence")
+
+
+# Learning programs (issue 18): the assignment sweep and the program pages.
+
+
+@contextlib.contextmanager
+def counting_db(world: support.World) -> Iterator[list[str]]:
+    """Statements the test's own engine executes inside the block (a worker sweep)."""
+    engine = world.db.engine.sync_engine
+    statements: list[str] = []
+
+    def on_execute(*args: Any) -> None:
+        statement: str = args[2]
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+async def _programs(world: support.World, tag: str, n: int, unit: str) -> None:
+    for i in range(n):
+        await records.create_program(
+            world.db,
+            world.clock,
+            world.admin,
+            records.ProgramInput(
+                code=f"{tag}-{i}",
+                title=f"Program {tag} {i}",
+                audience={"org_units": [unit]},
+                due_within_days=30,
+                sets=[
+                    records.ProgramSetInput("Core", "all", ["SAFE-1"]),
+                    records.ProgramSetInput("Extra", "optional", ["SAFE-1"]),
+                ],
+            ),
+        )
+
+
+async def test_the_program_sweep_is_flat_in_statements(browser: Browser) -> None:
+    world = browser.world
+    await _programs(world, "ps", 1, "CHILD")
+    await add_people(world, 3, "ps")
+    with counting_db(world) as small:
+        assert await records.sync_program_assignments(world.db, world.clock) > 0
+    await _programs(world, "pl", 1, "ADULT")
+    await add_people(world, 40, "pl")
+    with counting_db(world) as large:
+        assert await records.sync_program_assignments(world.db, world.clock) > 40
+    assert_same_count(small, large, "program sweep")
+
+
+async def test_program_pages_do_not_query_per_program(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+    await _programs(world, "qs", 1, "ORG")
+    small = {url: (await queries(browser, url))[0] for url in ("/admin/programs", "/me/programs")}
+    await _programs(world, "ql", 6, "ORG")
+    for url, before in small.items():
+        large, _ = await queries(browser, url)
+        assert_same_count(before, large, url)

@@ -15,6 +15,7 @@ from booking.web.api import (
     courses,
     evidence,
     people,
+    programs,
     records,
     roster,
     sessions,
@@ -66,6 +67,8 @@ def api_router() -> Router:
             records.records_api_router(),
             # Certificates and evidence (issue 18)
             *evidence.HANDLERS,
+            # programs: learning programs (issue 18)
+            programs.programs_api_router(),
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],

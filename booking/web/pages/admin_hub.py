@@ -127,6 +127,14 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "it into their record or decline it with a comment.",
         "evidence",
     ),
+    # Learning programs (issue 18)
+    AdminPage(
+        "Learning programs",
+        "/admin/programs",
+        "Programs of learning such as an induction: sets of courses (all, any or optional), "
+        "who they are for and when they are due.",
+        "programs",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 

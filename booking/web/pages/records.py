@@ -40,9 +40,14 @@ def _download(body: str | bytes, filename: str) -> Response[Any]:
 def _record_file(record: records.RecordView, ext: str) -> Response[Any]:
     rows = records.record_rows(record)
     name = f"record-of-learning-{record.person.id}.{ext}"
+    # programs: a section of the CSV (only with programs), a second sheet of the XLSX
     if ext == "csv":
-        return _download(records.to_csv(records.RECORD_HEADERS, rows), name)
-    return _download(records.to_xlsx("Record of learning", records.RECORD_HEADERS, rows), name)
+        body = records.to_csv(records.RECORD_HEADERS, rows)
+        return _download(body + records.programs_csv_section(record), name)
+    sheet = ("Programs", records.PROGRAM_HEADERS, records.program_rows(record))
+    return _download(
+        records.to_xlsx("Record of learning", records.RECORD_HEADERS, rows, more=[sheet]), name
+    )
 
 
 # --- the learner ------------------------------------------------------------------------------
@@ -126,7 +131,10 @@ async def team_download(
     rows = records.team_rows(team)
     if ext == "csv":
         return _download(records.to_csv(records.TEAM_HEADERS, rows), "my-team.csv")
-    return _download(records.to_xlsx("My team", records.TEAM_HEADERS, rows), "my-team.xlsx")
+    # programs: each member's programs on a second sheet
+    sheet = ("Programs", records.TEAM_PROGRAM_HEADERS, records.team_program_rows(team))
+    body = records.to_xlsx("My team", records.TEAM_HEADERS, rows, more=[sheet])
+    return _download(body, "my-team.xlsx")
 
 
 @get("/admin/compliance", include_in_schema=False)

@@ -31,6 +31,7 @@ from booking.web.pages import (
     passwords,
     people,
     people_import,
+    programs,
     records,
     reports,
     roster,
@@ -73,6 +74,8 @@ def page_routes() -> list[Any]:
                 # Certificates and evidence (issue 18)
                 *evidence.HANDLERS,
                 *certificates.HANDLERS,
+                # Learning programs (issue 18): learners' pages and administration
+                *programs.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
