@@ -16,6 +16,7 @@ from booking.models.bookings import (
     IdempotencyKey,
 )
 from booking.models.catalogue import Course, Room, Session, SessionDate, SessionFacilitator
+from booking.models.exemptions import ExemptionRequest
 from booking.models.outbox import Outbox
 from booking.models.people import ApiToken, OrgUnit, Person
 from booking.models.records import (
@@ -41,6 +42,7 @@ __all__ = [
     "Completion",
     "Course",
     "CourseRecordRule",
+    "ExemptionRequest",
     "IdempotencyKey",
     "JsonB",
     "LocalCredential",
