@@ -352,3 +352,42 @@ def can_see_reports(actor: Actor) -> bool:
     compliance) cover everyone's bookings and the money: administrators. The compliance report
     among them also asks `can_see_compliance_report`, the rule of the compliance page."""
     return actor.is_admin
+
+
+# Exemptions and extensions (mandatory learning)
+
+
+def can_request_exemption(actor: Actor, *, manages_learner: bool) -> bool:
+    """Asking for an exemption or an extension for a person: their line manager, directly or
+    up the chain (`manages_learner`, read by the service), or an administrator. Not the person
+    themselves, even when they are an administrator of no one else's chain: an admin may."""
+    return is_person(actor) and (actor.is_admin or manages_learner)
+
+
+def owns_course(actor: Actor, owner_email: str | None) -> bool:
+    """The course's owner: the person whose email is the course's `owner_email` (a team
+    mailbox with no person behind it owns nothing here: administrators decide for it)."""
+    return (
+        is_person(actor)
+        and bool(owner_email)
+        and (owner_email or "").lower() == actor.email.lower()
+    )
+
+
+def can_decide_exemption(actor: Actor, owner_email: str | None) -> bool:
+    """Approving or declining a request: the course's owner or an administrator."""
+    return is_person(actor) and (actor.is_admin or owns_course(actor, owner_email))
+
+
+def can_see_exemption(
+    actor: Actor, *, owner_email: str | None, requested_by_id: int | None, learner_id: int
+) -> bool:
+    """A request is seen by who may decide it, who asked, and the person it is for."""
+    return can_decide_exemption(actor, owner_email) or (
+        is_person(actor) and actor.person_id in (requested_by_id, learner_id)
+    )
+
+
+def sees_exemptions(actor: Actor) -> bool:
+    """The exemptions queue's navigation entry: administrators and course owners."""
+    return is_person(actor) and (actor.is_admin or actor.owns_courses)

@@ -20,6 +20,8 @@ class Actor:
     has_reports: bool = False
     runs_sessions: bool = False
     has_approvals_waiting: bool = False
+    # Named as the owner (`courses.owner_email`) of a course: decides its exemptions.
+    owns_courses: bool = False
 
     @property
     def is_admin(self) -> bool:

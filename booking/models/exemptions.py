@@ -24,9 +24,7 @@ class ExemptionRequest(Base):
     # pending | approved | declined
     state: Mapped[str] = mapped_column(String(10), server_default="pending")
     learner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    course_id: Mapped[int] = mapped_column(
-        ForeignKey("courses.id", ondelete="CASCADE"), index=True
-    )
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     until: Mapped[date | None] = mapped_column(Date)
     due_at: Mapped[datetime | None]

@@ -41,6 +41,9 @@ TOPICS: dict[str, tuple[str, str | None]] = {
     "course.new_session": ("new_session", None),
     "certification.window_open": ("certification_window_open", None),
     "certification.expiring": ("certification_expiring", None),
+    # exemptions and extensions (mandatory learning)
+    "exemption.requested": ("exemption_requested", None),
+    "exemption.decided": ("exemption_decided", None),
 }
 
 
@@ -50,6 +53,10 @@ def is_for_trainers(topic: str) -> bool:
 
 def is_about_approval(topic: str) -> bool:
     return topic.startswith("approval.")
+
+
+def is_about_exemption(topic: str) -> bool:
+    return topic.startswith("exemption.")
 
 
 def is_account_message(topic: str) -> bool:

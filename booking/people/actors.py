@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Label, bindparam, exists, or_, select, update
+from sqlalchemy import Label, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
-from booking.models import ApiToken, ApprovalRequest, Person, SessionFacilitator
+from booking.models import ApiToken, ApprovalRequest, Course, Person, SessionFacilitator
 from booking.people.tokens import TOKEN_PREFIX, hash_token
 
 # Every API request runs this: built once (building costs more than running it).
@@ -42,12 +42,19 @@ def duties_of(
     )
 
 
+def owns_courses_of(email: InstrumentedAttribute[str]) -> Label[bool]:
+    """Whether the person is named as a course's owner (exemptions: the queue's navigation
+    entry), as a column for the query that loads them."""
+    return exists().where(func.lower(Course.owner_email) == email).label("owns_courses")
+
+
 def actor_of(
     person: Person,
     *,
     has_reports: bool = False,
     runs_sessions: bool = False,
     has_approvals_waiting: bool = False,
+    owns_courses: bool = False,
 ) -> Actor:
     """A person acting with their own roles (and, when the caller read them, what they are to
     others: see `auth.actor_for_session`)."""
@@ -59,6 +66,7 @@ def actor_of(
         has_reports=has_reports,
         runs_sessions=runs_sessions,
         has_approvals_waiting=has_approvals_waiting,
+        owns_courses=owns_courses,
     )
 
 

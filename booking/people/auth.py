@@ -22,7 +22,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError, NotFoundError
 from booking.kernel.outbox import queue_email
 from booking.models import LocalCredential, PasswordReset, Person, WebSession
-from booking.people.actors import actor_of, duties_of
+from booking.people.actors import actor_of, duties_of, owns_courses_of
 
 SESSION_COOKIE = "booking_sid"
 TOUCH_EVERY = timedelta(seconds=60)
@@ -68,14 +68,19 @@ async def actor_for_session(
     async with db.reading() as s:
         row = (
             await s.execute(
-                select(WebSession, Person, *duties_of(WebSession.person_id))
+                select(
+                    WebSession,
+                    Person,
+                    *duties_of(WebSession.person_id),
+                    owns_courses_of(Person.email),
+                )
                 .join(Person, Person.id == WebSession.person_id)
                 .where(WebSession.id_hash == key)
             )
         ).first()
     if row is None:
         return None
-    session, person, has_reports, runs_sessions, has_approvals_waiting = row
+    session, person, has_reports, runs_sessions, has_approvals_waiting, owns_courses = row
     if (
         not person.active
         or now - session.last_seen_at > idle
@@ -94,6 +99,7 @@ async def actor_for_session(
         has_reports=bool(has_reports),
         runs_sessions=bool(runs_sessions),
         has_approvals_waiting=bool(has_approvals_waiting),
+        owns_courses=bool(owns_courses),
     )
 
 

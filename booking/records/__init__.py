@@ -26,6 +26,13 @@ from booking.records.course_rules import (
     get_course_rules,
     set_course_rules,
 )
+from booking.records.exemption_reads import (
+    ExemptionView,
+    QueueItem,
+    get_exemption,
+    list_exemptions,
+)
+from booking.records.exemptions import ExemptionInput, decide_exemption, request_exemptions
 from booking.records.exports import (
     COMPLIANCE_HEADERS,
     RECORD_HEADERS,
@@ -54,6 +61,9 @@ __all__ = [
     "ComplianceStatusRow",
     "CompletionInput",
     "CourseRulesView",
+    "ExemptionInput",
+    "ExemptionView",
+    "QueueItem",
     "FEED_LIMIT",
     "FeedItem",
     "FeedPage",
@@ -67,6 +77,10 @@ __all__ = [
     "compliance_by_status",
     "compliance_report",
     "compliance_rows",
+    "decide_exemption",
+    "get_exemption",
+    "list_exemptions",
+    "request_exemptions",
     "deliver_xapi",
     "course_rules_step",
     "get_course_rules",

@@ -14,6 +14,8 @@ from booking.domain import records as rules
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError
 from booking.models import Person
+from booking.records.exemption_apply import without_exempt
+from booking.records.exemption_reads import granted_for
 from booking.records.facts import (
     Catalogue,
     Learner,
@@ -55,9 +57,11 @@ async def compliance_by_status(
         ).all()
         cat = await whole_catalogue(s)
         learners = await learners_of(s, people, await all_units(s), with_bookings=False)
+        granted = await granted_for(s, None)  # exemptions: every approved request (one query)
     groups: dict[tuple[str | None, str], _Group] = {}
     for learner in learners:
-        courses = _courses(cat, learner)
+        # exemptions: an exempt course is not required (exemption_apply.py)
+        courses, _ = without_exempt(_courses(cat, learner), granted.get(learner.person.id, []), now)
         result = rules.compliance(courses, now)
         key = (learner.unit_code, learner.person.staff_type)
         group = groups.setdefault(key, _Group(learner.unit_name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -61,6 +62,8 @@ class CourseRecord:
     criteria: list[CriterionView]
     certification: CertificationView | None
     bookings: list[BookingSummary]
+    # exemptions: while an approved exemption lasts, {"until": date or None}
+    exemption: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -73,6 +76,9 @@ class RequiredView:
     status: str
     status_label: str
     overdue: bool
+    # exemptions: always None here (an exempt item leaves `required`); an extension's due time
+    exemption: dict[str, Any] | None = None
+    extension: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -80,6 +86,8 @@ class ComplianceView:
     required: int
     compliant: int
     percent: int | None
+    # exemptions: items exempted (not counted in `required`)
+    exempt: int = 0
 
 
 @dataclass(slots=True)

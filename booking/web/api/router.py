@@ -13,6 +13,7 @@ from booking.web.api import (
     billing,
     bookings,
     courses,
+    exemptions,
     people,
     records,
     roster,
@@ -63,6 +64,8 @@ def api_router() -> Router:
             billing.waive_fee,
             billing.journal_csv,
             records.records_api_router(),
+            # exemptions and extensions (mandatory learning)
+            *exemptions.HANDLERS,
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],
