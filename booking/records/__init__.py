@@ -26,6 +26,7 @@ from booking.records.course_rules import (
     get_course_rules,
     set_course_rules,
 )
+from booking.records.exemption_form import CourseChoice, ExemptionChoices, exemption_choices
 from booking.records.exemption_reads import (
     ExemptionView,
     QueueItem,
@@ -60,7 +61,9 @@ __all__ = [
     "COMPLIANCE_HEADERS",
     "ComplianceStatusRow",
     "CompletionInput",
+    "CourseChoice",
     "CourseRulesView",
+    "ExemptionChoices",
     "ExemptionInput",
     "ExemptionView",
     "QueueItem",
@@ -78,6 +81,7 @@ __all__ = [
     "compliance_report",
     "compliance_rows",
     "decide_exemption",
+    "exemption_choices",
     "get_exemption",
     "list_exemptions",
     "request_exemptions",

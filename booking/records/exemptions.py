@@ -169,12 +169,8 @@ async def decide_exemption(
     decision: str,
     comment: str | None = None,
 ) -> ExemptionView:
-    """Approve or decline a pending request (the course's owner or an administrator)."""
-    if decision not in rules.DECISIONS:
-        raise InvalidError("decision must be approve or decline.", "decision")
-    comment = (comment or "").strip() or None
-    if comment and len(comment) > rules.MAX_COMMENT:
-        raise InvalidError("The comment is limited to 1,000 characters.", "comment")
+    """Approve or decline a pending request (the course's owner or an administrator; who may
+    not is refused before what they sent is read)."""
     work = partial(
         _decide, clock=clock, actor=actor, request_id=request_id, decision=decision, comment=comment
     )
@@ -211,6 +207,11 @@ async def _decide(
         raise NotFoundError(f"There is no exemption request {request_id}.")
     if not policy.can_decide_exemption(actor, course.owner_email):
         raise ForbiddenError("Only the course's owner or an administrator decides this request.")
+    if decision not in rules.DECISIONS:
+        raise InvalidError("decision must be approve or decline.", "decision")
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > rules.MAX_COMMENT:
+        raise InvalidError("The comment is limited to 1,000 characters.", "comment")
     if row.state != "pending":
         raise ConflictError(f"This request has already been decided ({row.state}).")
     row.state = rules.DECISIONS[decision]

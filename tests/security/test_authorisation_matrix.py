@@ -18,7 +18,7 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from booking import approvals, bookings, catalogue, notifications, people
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, RoomDetails
 from tests import support
@@ -233,6 +233,17 @@ RULES: dict[tuple[str, str], Any] = {
         )
         for ext in ("", ".csv", ".xlsx")
     },
+    # Exemptions and extensions (issue 18). The seeded request is Lee's (the "owner" here) for
+    # SAFE-1, which has no owner: only administrators decide; the line manager asks.
+    ("POST", "/api/v1/exemptions"): {"manager", "admin"},
+    ("GET", "/api/v1/exemptions"): PEOPLE,
+    ("POST", "/api/v1/exemptions/{exemption_id:int}/decision"): ADMIN,
+    ("GET", "/exemptions"): PEOPLE,
+    # The signed link was made for the administrator.
+    ("GET", "/exemptions/{exemption_id:int}/{decision:str}"): ADMIN,
+    ("POST", "/exemptions/{exemption_id:int}/decide"): ADMIN,
+    ("GET", "/team/{person_id:int}/exemptions/new"): {"manager", "admin"},
+    ("POST", "/team/{person_id:int}/exemptions/new"): {"manager", "admin"},
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
@@ -252,6 +263,8 @@ class Ids:
     room: int = 0
     token: int = 0
     account_request: int = 0
+    exemption: int = 0
+    exemption_token: str = ""
 
 
 async def seed(world: support.World) -> Ids:
@@ -283,6 +296,19 @@ async def seed(world: support.World) -> Ids:
         db, clock, world.admin, name="Matrix feed", scope="records"
     )
     account_request = await support.waiting_account_request(world)
+    (exemption,) = await records.request_exemptions(
+        db,
+        clock,
+        world.admin,
+        records.ExemptionInput("lee@example.org", ["SAFE-1"], "exemption", "Matrix"),
+    )
+    exemption_link = notifications.exemption_link(
+        support.settings_for("sqlite://"),
+        exemption.id,
+        world.admin.person_id or 0,
+        "approve",
+        clock.now(),
+    )
     return Ids(
         session,
         other,
@@ -296,6 +322,8 @@ async def seed(world: support.World) -> Ids:
         room.id,
         token.id,
         account_request,
+        exemption.id,
+        exemption_link.partition("?t=")[2],
     )
 
 
@@ -310,6 +338,7 @@ def concrete(path: str, ids: Ids) -> str:
         "room_id": ids.room,
         "token_id": ids.token,
         "account_request_id": ids.account_request,
+        "exemption_id": ids.exemption,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",
@@ -317,6 +346,8 @@ def concrete(path: str, ids: Ids) -> str:
     out = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), path)
     if path == "/approvals/{request_id:int}/{decision:str}":
         out += f"?t={ids.link_token}"
+    if path == "/exemptions/{exemption_id:int}/{decision:str}":
+        out += f"?t={ids.exemption_token}"
     if path == "/live":
         out += f"?sessions={ids.session}"
     return out
@@ -358,6 +389,13 @@ def api_body(method: str, path: str, ids: Ids, clock_now: Any) -> Any:
             "active_from": "2027-01-01",
         },
         "/api/v1/sessions/{session_id:int}/bookings": {},
+        "/api/v1/exemptions": {
+            "learner_email": "lee@example.org",
+            "course_code": "SAFE-1",
+            "kind": "exemption",
+            "reason": "Matrix",
+        },
+        "/api/v1/exemptions/{exemption_id:int}/decision": {"decision": "approve"},
     }
     return bodies.get(path)
 

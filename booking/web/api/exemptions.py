@@ -73,15 +73,15 @@ async def list_exemptions(
 
 
 @post(
-    "/exemptions/{request_id:int}/decision",
+    "/exemptions/{exemption_id:int}/decision",
     summary="Approve or decline an exemption or extension",
     status_code=200,
 )
 async def decide_exemption(
-    db: Database, clock: Clock, actor: Actor, request_id: int, data: ExemptionDecisionIn
+    db: Database, clock: Clock, actor: Actor, exemption_id: int, data: ExemptionDecisionIn
 ) -> records.ExemptionView:
     return await records.decide_exemption(
-        db, clock, actor, request_id, decision=data.decision, comment=data.comment
+        db, clock, actor, exemption_id, decision=data.decision, comment=data.comment
     )
 
 

@@ -119,6 +119,14 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "with charts and downloads.",
         "reports",
     ),
+    # Exemptions and extensions (issue 18): also open to course owners, from their own entry.
+    AdminPage(
+        "Exemptions and extensions",
+        "/exemptions",
+        "Line managers' requests to exempt someone from a mandatory course or give them more "
+        "time: approve or decline, with a comment.",
+        "exemptions",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 

@@ -22,6 +22,7 @@ from booking.web.pages import (
     audit,
     calendar,
     catalogue,
+    exemptions,
     login,
     my_bookings,
     my_sessions,
@@ -68,6 +69,8 @@ def page_routes() -> list[Any]:
                 *admin_session_list.HANDLERS,
                 # Reports (issue 17)
                 *reports.HANDLERS,
+                # Exemptions and extensions (issue 18): the queue, the emailed link, the form.
+                *exemptions.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
