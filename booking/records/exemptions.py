@@ -227,6 +227,14 @@ async def _decide(
         target=f"person {row.learner_id}",
         details={"request": row.id, "course": course.code, "comment": comment},
     )
+    await _tell_decided(s, row, course, now)
+    return (await exemption_views(s, [row.id]))[0]
+
+
+async def _tell_decided(
+    s: AsyncSession, row: ExemptionRequest, course: Course, now: datetime
+) -> None:
+    """Whoever asked and the person it was for."""
     learner = await s.get(Person, row.learner_id)
     assert learner is not None
     for person_id in dict.fromkeys(p for p in (row.requested_by_id, row.learner_id) if p):
@@ -240,4 +248,3 @@ async def _decide(
             dedupe_key=f"exemption.decided:{row.id}:{person_id}",
             payload=_payload(row, course, learner),
         )
-    return (await exemption_views(s, [row.id]))[0]
