@@ -73,7 +73,7 @@ def client_for(ex: ExWorld) -> AsyncTestClient[Any]:
         clock=ex.world.clock,
         run_worker=False,
     )
-    return AsyncTestClient(app=app, base_url="http://testserver.local")
+    return AsyncTestClient(app=app, base_url="https://training.example.org")
 
 
 async def headers(ex: ExWorld, who: str) -> dict[str, str]:

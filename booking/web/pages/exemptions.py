@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from booking import notifications, records
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain import exemptions as rules
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError
 from booking.web.pages.render import flash, page
@@ -140,6 +141,9 @@ async def request_submit(
     errors: dict[str, str] = {}
     until = _date(values["until"], "until", errors)
     due = _date(values["due_date"], "due_date", errors)
+    due_at = _end_of(due) if values["kind"] == "extension" and due else None
+    until = until if values["kind"] == "exemption" else None
+    _check(values, chosen, until, due_at, clock.now(), errors)
     if not errors:
         try:
             made = await records.request_exemptions(
@@ -151,8 +155,8 @@ async def request_submit(
                     course_codes=chosen,
                     kind=values["kind"],
                     reason=values["reason"],
-                    until=until if values["kind"] == "exemption" else None,
-                    due_at=_end_of(due) if values["kind"] == "extension" and due else None,
+                    until=until,
+                    due_at=due_at,
                 ),
             )
         except InvalidError as exc:
@@ -163,6 +167,25 @@ async def request_submit(
             flash(request, f"{what} has been asked for {choices.name}: {courses}.")
             return Redirect(path="/team", status_code=303)
     return _form(request, actor, choices, values, chosen, errors, status_code=422)
+
+
+def _check(
+    values: dict[str, str],
+    chosen: list[str],
+    until: date | None,
+    due_at: datetime | None,
+    now: datetime,
+    errors: dict[str, str],
+) -> None:
+    """Every refusal the form can show at once (the service checks them again)."""
+    if not chosen:
+        errors["courses"] = "Choose at least one course."
+    if "due_date" in errors or "until" in errors:
+        return
+    try:
+        rules.check_request(values["kind"], values["reason"], until, due_at, now)
+    except rules.ExemptionError as exc:
+        errors[_FIELDS.get(exc.field, "form")] = str(exc)
 
 
 def _date(value: str, field: str, errors: dict[str, str]) -> date | None:
