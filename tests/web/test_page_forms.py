@@ -15,7 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from booking import approvals, bookings, catalogue, notifications, people
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
 from tests import support
@@ -82,8 +82,20 @@ async def _targets(world: support.World, n: int) -> Targets:
             "account_request_id": await support.waiting_account_request(
                 world, f"form{n}@example.net"
             ),
+            "exemption_id": await _exemption(world, course.code),
         }
     )
+
+
+async def _exemption(world: support.World, code: str) -> int:
+    """A pending exemption request (Lee, the form's course), asked by an administrator."""
+    (made,) = await records.request_exemptions(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ExemptionInput("lee@example.org", [code], "exemption", "Form test"),
+    )
+    return made.id
 
 
 async def _waiting_request(world: support.World) -> int:
