@@ -68,6 +68,9 @@ async def tick(
                 db, clock, days_before=settings.min_bookings_check_days
             )
             + await records.queue_certification_notices(db, clock)
+            + await records.queue_compliance_summaries(
+                db, clock, day=settings.compliance_summary_day
+            )
         )
         if settings.lrs_url:
             # xAPI statements for the learning record store (outbox channel "xapi").

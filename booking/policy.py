@@ -118,16 +118,12 @@ def can_import_completions(actor: Actor) -> bool:
     return actor.is_admin
 
 
-def can_view_record(actor: Actor, person_id: int, manager_id: int | None) -> bool:
-    """A record of learning: the person, their line manager (direct reports only) and
-    administrators."""
+def can_view_record(actor: Actor, person_id: int, manager_ids: Collection[int]) -> bool:
+    """A record of learning: the person, their line managers (direct or indirect: everyone up
+    the chain, `manager_ids`) and administrators."""
     if not is_person(actor):
         return False
-    return (
-        actor.is_admin
-        or actor.person_id == person_id
-        or (manager_id is not None and manager_id == actor.person_id)
-    )
+    return actor.is_admin or actor.person_id == person_id or actor.person_id in manager_ids
 
 
 def can_see_compliance_report(actor: Actor) -> bool:

@@ -119,12 +119,19 @@ async def search_courses(
             Course.price_amount,
             Course.price_currency,
             upcoming.scalar_subquery().label("upcoming"),
+            Course.archived_at,
         )
         stmt = _unarchived_for(actor, _matching(columns, query=query, cursor=cursor, limit=limit))
         rows, next_cursor = _one_page(list((await s.execute(stmt)).all()), limit)
     items = [
         CourseSummaryView(
-            r.id, r.code, r.title, r.summary, money(r.price_amount, r.price_currency), r.upcoming
+            r.id,
+            r.code,
+            r.title,
+            r.summary,
+            money(r.price_amount, r.price_currency),
+            r.upcoming,
+            r.archived_at is not None,
         )
         for r in rows
     ]

@@ -92,6 +92,8 @@ class CourseSummaryView:
     summary: str
     price: MoneyView | None
     upcoming_sessions: int
+    # Only administrators see archived courses in the catalogue.
+    archived: bool = False
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ def message_context(f: MessageFacts, settings: Settings) -> dict[str, Any]:
         "links": _links(f, settings.base_url),
         "organiser": settings.mail_from,
         "payload": f.payload if is_account_message(f.row.topic) else {},
+        "summary": _summary(f) if f.row.topic == "compliance.summary" else None,
         "exemption": _exemption(f, settings),
     }
 
@@ -145,6 +146,25 @@ def _trainer_message(f: MessageFacts) -> dict[str, str] | None:
     }
 
 
+def _summary(f: MessageFacts) -> dict[str, Any]:
+    """A line manager's monthly compliance summary, as queued (with defaults for any part
+    missing, so an odd payload still renders)."""
+    p = f.payload
+    return {
+        "month": str(p.get("month") or f"{f.row.created_at:%B %Y}"),
+        "people": int(p.get("people") or 0),
+        "required": int(p.get("required") or 0),
+        "compliant": int(p.get("compliant") or 0),
+        "percent": p.get("percent"),
+        "overdue": [
+            {k: one_line(str(line.get(k) or "")) for k in ("name", "course_title", "due")}
+            for line in p.get("overdue") or []
+            if isinstance(line, dict)
+        ],
+        "more_overdue": int(p.get("more_overdue") or 0),
+    }
+
+
 def _links(f: MessageFacts, base: str) -> dict[str, str | None]:
     booking, session, course = f.booking, f.session, f.course
     return {
@@ -155,6 +175,7 @@ def _links(f: MessageFacts, base: str) -> dict[str, str | None]:
         "catalogue": f"{base}/courses",
         "course": f"{base}/courses/{course.id}" if course else None,
         "approvals": f"{base}/approvals",
+        "team": f"{base}/team?indirect=1",
     }
 
 
@@ -192,6 +213,8 @@ def buttons(context: dict[str, Any], topic: str) -> list[dict[str, str]]:
         return [{"href": links["roster"], "label": "Open the roster"}] if links["roster"] else []
     if topic == "course.new_session" and links["session"]:
         return [{"href": links["session"], "label": "See the new session"}]
+    if topic == "compliance.summary":
+        return [{"href": links["team"], "label": "Open your team"}]
     if links["booking"]:
         return [{"href": links["booking"], "label": "View your booking"}]
     return [{"href": links["my_bookings"], "label": "Your bookings"}]

@@ -41,6 +41,7 @@ TOPICS: dict[str, tuple[str, str | None]] = {
     "course.new_session": ("new_session", None),
     "certification.window_open": ("certification_window_open", None),
     "certification.expiring": ("certification_expiring", None),
+    "compliance.summary": ("compliance_summary", None),
     # exemptions and extensions (mandatory learning)
     "exemption.requested": ("exemption_requested", None),
     "exemption.decided": ("exemption_decided", None),

@@ -33,6 +33,7 @@ from booking.people.account_requests import (
 )
 from booking.people.activation import deactivate_person, reactivate_person
 from booking.people.actors import actor_for_person, actor_for_token
+from booking.people.chain import managers_above, manages, reports_below, reports_below_query
 from booking.people.csv_import import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
@@ -116,6 +117,10 @@ __all__ = [
     "UnitTree",
     "change_roles",
     "deactivate_person",
+    "manages",
+    "managers_above",
+    "reports_below",
+    "reports_below_query",
     "person_details",
     "reactivate_person",
     "search_people",

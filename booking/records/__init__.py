@@ -52,6 +52,7 @@ from booking.records.inbound import (
     record_completions,
 )
 from booking.records.record import learner_record, my_record
+from booking.records.summaries import queue_compliance_summaries
 from booking.records.team import my_team
 from booking.records.views import ComplianceStatusRow, RecordView, TeamView
 from booking.records.xapi_delivery import deliver_xapi, sync_xapi
@@ -94,6 +95,7 @@ __all__ = [
     "my_team",
     "note_attendance",
     "queue_certification_notices",
+    "queue_compliance_summaries",
     "queue_xapi_statements",
     "record_completions",
     "record_rows",

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from booking import eligibility, policy
+from booking import eligibility, people, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Person
-from booking.records.exemption_reads import granted_for, manages
+from booking.records.exemption_reads import granted_for
 from booking.records.facts import catalogue_for, learners_of
 from booking.records.record import build_record
 
@@ -45,7 +45,7 @@ async def exemption_choices(
         is_manager = (
             person is not None
             and actor.person_id != person.id
-            and await manages(s, actor.person_id or 0, person.id)
+            and await people.manages(s, actor.person_id or 0, person.id)
         )
         if person is None or not policy.can_request_exemption(actor, manages_learner=is_manager):
             raise NotFoundError(f"There is no person {person_id} in your team.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,8 +19,6 @@ from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, NotFoundError
 from booking.models import Course, ExemptionRequest, Person
 
-# How far up the line-management chain a manager may be (a cycle stops here too).
-MAX_CHAIN = 50
 QUEUE_LIMIT = 500
 
 _Learner = aliased(Person)
@@ -163,24 +161,6 @@ async def get_exemption(db: Database, actor: Actor, request_id: int) -> QueueIte
         policy.can_decide_exemption(actor, row[5]),
         row[5],
     )
-
-
-async def manages(s: AsyncSession, manager_id: int, person_id: int) -> bool:
-    """Whether `manager_id` is `person_id`'s line manager, directly or up the chain (one
-    recursive query; a cycle in the data stops at `MAX_CHAIN` steps)."""
-    chain = (
-        select(Person.manager_id.label("id"), literal(1).label("depth"))
-        .where(Person.id == person_id)
-        .cte("chain", recursive=True)
-    )
-    above = aliased(Person)
-    chain = chain.union_all(
-        select(above.manager_id, chain.c.depth + 1)
-        .join(chain, above.id == chain.c.id)
-        .where(chain.c.depth < MAX_CHAIN, above.manager_id.is_not(None))
-    )
-    found = await s.scalar(select(literal(1)).select_from(chain).where(chain.c.id == manager_id))
-    return found is not None
 
 
 async def granted_for(

@@ -25,7 +25,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from booking.kernel.outbox import queue_email
 from booking.models import Course, ExemptionRequest, Person
-from booking.records.exemption_reads import ExemptionView, exemption_views, manages
+from booking.records.exemption_reads import ExemptionView, exemption_views
 
 MAX_COURSES = 50
 
@@ -60,7 +60,7 @@ async def _request(
         raise InvalidError(
             f"There is nobody with the email address {data.learner_email}.", "learner_email"
         )
-    is_manager = actor.person_id != learner.id and await manages(
+    is_manager = actor.person_id != learner.id and await people.manages(
         s, actor.person_id or 0, learner.id
     )
     if not policy.can_request_exemption(actor, manages_learner=is_manager):

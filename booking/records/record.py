@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from booking import eligibility, policy
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import eligibility, people, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
@@ -46,7 +48,7 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
     async with db.reading() as s:
         now = clock.now()
         person = await s.get(Person, person_id)
-        if person is None or not policy.can_view_record(actor, person.id, person.manager_id):
+        if person is None or not await _may_view(s, actor, person):
             raise NotFoundError(f"There is no person {person_id}.")
         (learner,) = await learners_of(
             s, [person], await eligibility.units_above(s, [person.org_unit_id])
@@ -54,6 +56,14 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
         # exemptions: the approved requests for this person (one query)
         granted = (await granted_for(s, [person.id])).get(person.id, [])
         return build_record(await catalogue_for(s, [learner]), learner, now, granted)
+
+
+async def _may_view(s: AsyncSession, actor: Actor, person: Person) -> bool:
+    """The person, an administrator, or a line manager up the person's chain (read only when
+    it is needed)."""
+    if policy.can_view_record(actor, person.id, ()):
+        return True
+    return policy.can_view_record(actor, person.id, await people.managers_above(s, person.id))
 
 
 async def my_record(db: Database, clock: Clock, actor: Actor) -> RecordView:

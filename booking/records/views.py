@@ -117,6 +117,8 @@ class TeamMember:
     record: RecordView
     upcoming: list[BookingSummary]
     course_titles: dict[int, str]
+    # An indirect report's own line manager (None for the viewer's direct reports).
+    reports_to: str | None = None
 
 
 @dataclass(slots=True)
@@ -125,6 +127,8 @@ class TeamView:
     members: list[TeamMember]
     compliance: ComplianceView
     as_of: datetime
+    # Everyone below the manager, not only their direct reports.
+    indirect: bool = False
 
 
 @dataclass(slots=True)

@@ -293,9 +293,12 @@ async def test_a_learner_sees_only_their_own_record(rworld: support.World) -> No
         await records.learner_record(world.db, world.clock, lms, kim_id)
 
 
-async def test_a_manager_sees_direct_reports_only(rworld: support.World) -> None:
+async def test_the_team_is_direct_reports_and_records_are_open_up_the_chain_only(
+    rworld: support.World,
+) -> None:
     world = rworld
-    # Lee manages Sam; Mo manages Lee and Kim. Mo sees Lee and Kim, not Sam.
+    # Lee manages Sam; Mo manages Lee and Kim. Mo's team is Lee and Kim; Sam's record is open
+    # to Lee and to Mo (up the chain, issue 18), not to Kim, a colleague.
     await people.upsert_people(
         world.db,
         world.clock,
@@ -310,8 +313,12 @@ async def test_a_manager_sees_direct_reports_only(rworld: support.World) -> None
     manager = await support.actor(world.db, "manager@example.org")
     team = await records.my_team(world.db, world.clock, manager)
     assert [m.record.person.email for m in team.members] == ["kim@example.org", "lee@example.org"]
-    with pytest.raises(NotFoundError):
+    assert (
         await records.learner_record(world.db, world.clock, manager, sam_id)
+    ).person.id == sam_id
+    kim = await support.actor(world.db, "kim@example.org")
+    with pytest.raises(NotFoundError):
+        await records.learner_record(world.db, world.clock, kim, sam_id)
     lee_id = await person_id(world, "lee@example.org")
     assert (
         await records.learner_record(world.db, world.clock, manager, lee_id)

@@ -277,6 +277,8 @@ async def test_archive_hides_from_learners_and_refuses_new_sessions(browser: Bro
     assert "Restore the course" in page.text and "Schedule a session" not in page.text
     assert "SAFE-1" not in (await browser.get("/admin/courses")).text
     assert "SAFE-1" in (await browser.get("/admin/courses?status=archived")).text
+    catalogue_page = (await browser.get("/courses")).text
+    assert "<strong>Archived</strong>: learners do not see it" in catalogue_page
 
     learner = await support.actor(world.db, "lee@example.org")
     listed = await catalogue.list_courses(world.db, world.clock, learner)

@@ -68,9 +68,18 @@ async def my_record(db: Database, clock: Clock, actor: Actor) -> records.RecordV
     return await records.my_record(db, clock, actor)
 
 
-@get("/me/team", summary="My direct reports: bookings, records, certifications, compliance")
-async def my_team(db: Database, clock: Clock, actor: Actor) -> records.TeamView:
-    return await records.my_team(db, clock, actor)
+@get(
+    "/me/team",
+    summary="My reports (direct; with indirect=true, everyone below me): bookings, records, "
+    "certifications, compliance",
+)
+async def my_team(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    indirect: bool = Parameter(query="indirect", default=False),
+) -> records.TeamView:
+    return await records.my_team(db, clock, actor, indirect=indirect)
 
 
 @get("/reports/compliance", summary="Compliance by organisation unit and staff type")

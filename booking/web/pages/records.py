@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import Parameter
 from litestar.response import Template
 
 from billing.web import csv_download
@@ -110,18 +111,26 @@ async def person_record_download(
 
 @get("/team", include_in_schema=False)
 async def team_page(
-    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    indirect: str = Parameter(query="indirect", default=""),
 ) -> Template:
-    team = await records.my_team(db, clock, actor)
+    team = await records.my_team(db, clock, actor, indirect=indirect == "1")
     return page(request, "booking/team.html", actor=actor, nav="team", team=team)
 
 
 @get(["/team.csv", "/team.xlsx"], include_in_schema=False)
 async def team_download(
-    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+    request: Request[Any, Any, Any],
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    indirect: str = Parameter(query="indirect", default=""),
 ) -> Response[Any]:
     ext = _ext(request)
-    team = await records.my_team(db, clock, actor)
+    team = await records.my_team(db, clock, actor, indirect=indirect == "1")
     rows = records.team_rows(team)
     if ext == "csv":
         return _download(records.to_csv(records.TEAM_HEADERS, rows), "my-team.csv")
