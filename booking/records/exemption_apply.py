@@ -86,3 +86,23 @@ def without_exempt(
             continue
         kept.append((facts, completions))
     return kept, exempt
+
+
+def counts_with_extensions(
+    courses: Sequence[tuple[rules.CourseFacts, Sequence[rules.HeldCompletion]]],
+    granted: Sequence[ex.Granted],
+    now: datetime,
+    *,
+    joined_at: datetime | None,
+) -> rules.ComplianceCounts:
+    """`rules.compliance_counts`, with an approved extension deciding whether a course still to
+    do is due or overdue (a lapsed certification stays `expired`)."""
+    total = rules.ComplianceCounts()
+    for facts, completions in courses:
+        counted = rules.compliance_counts([(facts, completions)], now, joined_at=joined_at)
+        due_at = ex.applies(granted, facts.course_id, now).due_at if granted else None
+        if due_at is not None and (counted.due or counted.overdue):
+            late = now >= due_at
+            counted = rules.ComplianceCounts(due=0 if late else 1, overdue=1 if late else 0)
+        total = total + counted
+    return total

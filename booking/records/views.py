@@ -141,6 +141,8 @@ class ComplianceRow:
     required: int
     compliant: int
     percent: int | None
+    # exemptions: items exempted (not counted in `required`)
+    exempt: int = 0
 
 
 @dataclass(slots=True)

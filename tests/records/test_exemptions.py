@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from booking import records
 from booking.db import Database
 from booking.models import AuditEvent, Outbox
 from tests import support
@@ -222,6 +223,29 @@ async def test_compliance_report_leaves_exempt_courses_out(ex: ExWorld) -> None:
         after = (await http.get("/api/v1/reports/compliance", headers=admin)).json()["items"]
     total = sum(r["required"] for r in before)
     assert sum(r["required"] for r in after) == total - 1
+    assert sum(r["exempt"] for r in before) == 0 and sum(r["exempt"] for r in after) == 1
+
+
+async def test_compliance_counts_follow_an_extension(ex: ExWorld) -> None:
+    now = ex.world.clock.now()
+    async with client_for(ex) as http:
+        admin = await headers(ex, "admin")
+        made = await http.post(
+            "/api/v1/exemptions",
+            json=body(kind="extension", due_at=(now + timedelta(days=90)).isoformat()),
+            headers=admin,
+        )
+        await http.post(
+            f"/api/v1/exemptions/{made.json()['id']}/decision",
+            json={"decision": "approve"},
+            headers=admin,
+        )
+    # 40 days on, past the 30 days every mandatory course gives: Lee's SAFE-1 is due, not late.
+    ex.world.clock.set(now + timedelta(days=40))
+    rows = await records.compliance_by_status(ex.world.db, ex.world.clock, ex.world.admin)
+    (adult,) = [r for r in rows if r.row.org_unit == "ADULT" and r.row.staff_type == "payroll"]
+    # Mo and Lee in ADULT, two mandatory courses each: only Lee's SAFE-1 is not late.
+    assert (adult.due, adult.overdue) == (1, 3)
 
 
 def test_dates_are_iso() -> None:
