@@ -353,11 +353,13 @@ def can_see_reports(actor: Actor) -> bool:
 # Exemptions and extensions (mandatory learning)
 
 
-def can_request_exemption(actor: Actor, *, manages_learner: bool) -> bool:
+def can_request_exemption(actor: Actor, learner_id: int, *, manages_learner: bool) -> bool:
     """Asking for an exemption or an extension for a person: their line manager, directly or
-    up the chain (`manages_learner`, read by the service), or an administrator. Not the person
-    themselves, even when they are an administrator of no one else's chain: an admin may."""
-    return is_person(actor) and (actor.is_admin or manages_learner)
+    up the chain (`manages_learner`, read by the service), or an administrator. Never the
+    person themselves, administrator or not: someone else vouches for the reason."""
+    if not is_person(actor) or actor.person_id == learner_id:
+        return False
+    return actor.is_admin or manages_learner
 
 
 def owns_course(actor: Actor, owner_email: str | None) -> bool:

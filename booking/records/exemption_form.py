@@ -47,7 +47,9 @@ async def exemption_choices(
             and actor.person_id != person.id
             and await people.manages(s, actor.person_id or 0, person.id)
         )
-        if person is None or not policy.can_request_exemption(actor, manages_learner=is_manager):
+        if person is None or not policy.can_request_exemption(
+            actor, person.id, manages_learner=is_manager
+        ):
             raise NotFoundError(f"There is no person {person_id} in your team.")
         (learner,) = await learners_of(
             s, [person], await eligibility.units_above(s, [person.org_unit_id])

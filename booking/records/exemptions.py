@@ -63,7 +63,7 @@ async def _request(
     is_manager = actor.person_id != learner.id and await people.manages(
         s, actor.person_id or 0, learner.id
     )
-    if not policy.can_request_exemption(actor, manages_learner=is_manager):
+    if not policy.can_request_exemption(actor, learner.id, manages_learner=is_manager):
         raise ForbiddenError(
             "Only the person's line manager or an administrator can ask for an exemption."
         )

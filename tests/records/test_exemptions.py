@@ -66,6 +66,11 @@ async def test_who_may_ask(ex: ExWorld) -> None:
         for who in ("lee", "kim", "trainer", "owner"):
             r = await http.post("/api/v1/exemptions", json=body(), headers=await headers(ex, who))
             assert r.status_code == 403, (who, r.text)
+        # Not for oneself, administrator or not.
+        r = await http.post(
+            "/api/v1/exemptions", json=body(learner_email="admin@example.org"), headers=admin
+        )
+        assert r.status_code == 403
         # Lee is not Bo's manager: the chain goes up, not down.
         lee = await headers(ex, "lee")
         r = await http.post(
