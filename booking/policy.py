@@ -350,26 +350,41 @@ def can_see_reports(actor: Actor) -> bool:
     return actor.is_admin
 
 
-# Exemptions and extensions (mandatory learning)
-
-
-def can_request_exemption(actor: Actor, learner_id: int, *, manages_learner: bool) -> bool:
-    """Asking for an exemption or an extension for a person: their line manager, directly or
-    up the chain (`manages_learner`, read by the service), or an administrator. Never the
-    person themselves, administrator or not: someone else vouches for the reason."""
-    if not is_person(actor) or actor.person_id == learner_id:
-        return False
-    return actor.is_admin or manages_learner
+# Certificates and evidence (issue 18)
 
 
 def owns_course(actor: Actor, owner_email: str | None) -> bool:
-    """The course's owner: the person whose email is the course's `owner_email` (a team
-    mailbox with no person behind it owns nothing here: administrators decide for it)."""
-    return (
-        is_person(actor)
-        and bool(owner_email)
-        and (owner_email or "").lower() == actor.email.lower()
-    )
+    """A course's owner: the person signed in with its `owner_email` (a team mailbox that is
+    nobody's sign-in owns nothing here; administrators decide for it)."""
+    return is_person(actor) and bool(owner_email) and owner_email == actor.email.lower()
+
+
+def can_see_evidence(
+    actor: Actor, learner_id: int, manager_ids: Collection[int], owner_email: str | None
+) -> bool:
+    """Evidence and its file: as a record of learning (the person, their line managers up the
+    chain, administrators), and the course's owner, who must see it to decide."""
+    return can_view_record(actor, learner_id, manager_ids) or owns_course(actor, owner_email)
+
+
+def can_decide_evidence(actor: Actor, owner_email: str | None) -> bool:
+    return actor.is_admin or owns_course(actor, owner_email)
+
+
+def owns_some_course(actor: Actor) -> bool:
+    """The header's "Evidence" entry (administrators reach the queue from administration)."""
+    return is_person(actor) and actor.owns_courses
+
+
+# Exemptions and extensions (mandatory learning); the queue's header entry: `owns_some_course`
+
+
+def can_request_exemption(actor: Actor, learner_id: int, *, manages_learner: bool) -> bool:
+    """For a person: their line manager up the chain (`manages_learner`, read by the service)
+    or an administrator; never the person themselves (someone else vouches for the reason)."""
+    if not is_person(actor) or actor.person_id == learner_id:
+        return False
+    return actor.is_admin or manages_learner
 
 
 def can_decide_exemption(actor: Actor, owner_email: str | None) -> bool:
@@ -380,13 +395,6 @@ def can_decide_exemption(actor: Actor, owner_email: str | None) -> bool:
 def can_see_exemption(
     actor: Actor, *, owner_email: str | None, requested_by_id: int | None, learner_id: int
 ) -> bool:
-    """A request is seen by who may decide it, who asked, and the person it is for."""
-    return can_decide_exemption(actor, owner_email) or (
-        is_person(actor) and actor.person_id in (requested_by_id, learner_id)
-    )
-
-
-def sees_exemptions(actor: Actor) -> bool:
-    """The exemptions queue's own navigation entry: course owners (administrators reach the
-    queue from Administration, like their other pages)."""
-    return is_person(actor) and actor.owns_courses
+    """Who may decide a request, who asked, and the person it is for."""
+    mine = is_person(actor) and actor.person_id in (requested_by_id, learner_id)
+    return mine or can_decide_exemption(actor, owner_email)

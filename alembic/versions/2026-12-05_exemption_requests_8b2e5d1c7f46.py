@@ -1,7 +1,7 @@
 """exemption requests: exemptions and extensions of required learning
 
 Revision ID: 8b2e5d1c7f46
-Revises: 2f7a9c4e8b15
+Revises: 5397064f2977
 Create Date: 2026-12-05 03:40:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8b2e5d1c7f46"
-down_revision: str | None = "2f7a9c4e8b15"
+down_revision: str | None = "5397064f2977"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,6 +16,7 @@ from booking.models.bookings import (
     IdempotencyKey,
 )
 from booking.models.catalogue import Course, Room, Session, SessionDate, SessionFacilitator
+from booking.models.evidence import Certificate, Evidence, EvidenceFile
 from booking.models.exemptions import ExemptionRequest
 from booking.models.outbox import Outbox
 from booking.models.people import ApiToken, OrgUnit, Person
@@ -38,10 +39,13 @@ __all__ = [
     "Base",
     "BigId",
     "Booking",
+    "Certificate",
     "BookingHistory",
     "Completion",
     "Course",
     "CourseRecordRule",
+    "Evidence",
+    "EvidenceFile",
     "ExemptionRequest",
     "IdempotencyKey",
     "JsonB",

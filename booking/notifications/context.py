@@ -13,6 +13,7 @@ from booking.notifications.topics import (
     is_about_approval,
     is_about_exemption,
     is_account_message,
+    is_evidence_message,
     is_for_trainers,
 )
 
@@ -35,7 +36,9 @@ def message_context(f: MessageFacts, settings: Settings) -> dict[str, Any]:
         "moved_away": bool(f.booking and f.session and f.booking.session_id != f.session.id),
         "links": _links(f, settings.base_url),
         "organiser": settings.mail_from,
-        "payload": f.payload if is_account_message(f.row.topic) else {},
+        "payload": f.payload
+        if is_account_message(f.row.topic) or is_evidence_message(f.row.topic)
+        else {},
         "summary": _summary(f) if f.row.topic == "compliance.summary" else None,
         "exemption": _exemption(f, settings),
     }
@@ -176,6 +179,8 @@ def _links(f: MessageFacts, base: str) -> dict[str, str | None]:
         "course": f"{base}/courses/{course.id}" if course else None,
         "approvals": f"{base}/approvals",
         "team": f"{base}/team?indirect=1",
+        "evidence": f"{base}/evidence",
+        "record": f"{base}/me/record",
     }
 
 
@@ -208,6 +213,10 @@ def buttons(context: dict[str, Any], topic: str) -> list[dict[str, str]]:
         link = context["payload"].get("link")
         label = context["payload"].get("link_label") or "Choose a new password"
         return [{"href": link, "label": label}] if link else []
+    if topic == "evidence.submitted":
+        return [{"href": links["evidence"], "label": "Evidence waiting for a decision"}]
+    if topic == "evidence.decided":
+        return [{"href": links["record"], "label": "Your record of learning"}]
     for_trainers = is_for_trainers(topic) and topic != "trainer.message"
     if for_trainers or topic == "session.under_minimum":
         return [{"href": links["roster"], "label": "Open the roster"}] if links["roster"] else []

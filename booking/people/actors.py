@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Label, bindparam, exists, func, or_, select, update
+from sqlalchemy import Label, bindparam, exists, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
-from booking.models import ApiToken, ApprovalRequest, Course, Person, SessionFacilitator
+from booking.models import ApiToken, ApprovalRequest, Person, SessionFacilitator
 from booking.people.tokens import TOKEN_PREFIX, hash_token
 
 # Every API request runs this: built once (building costs more than running it).
@@ -40,12 +40,6 @@ def duties_of(
         .where(ApprovalRequest.approver_id == person_id, ApprovalRequest.status == "waiting")
         .label("has_approvals_waiting"),
     )
-
-
-def owns_courses_of(email: InstrumentedAttribute[str]) -> Label[bool]:
-    """Whether the person is named as a course's owner (exemptions: the queue's navigation
-    entry), as a column for the query that loads them."""
-    return exists().where(func.lower(Course.owner_email) == email).label("owns_courses")
 
 
 def actor_of(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.clock import Clock
@@ -21,8 +21,8 @@ from booking.kernel import audit
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError, NotFoundError
 from booking.kernel.outbox import queue_email
-from booking.models import LocalCredential, PasswordReset, Person, WebSession
-from booking.people.actors import actor_of, duties_of, owns_courses_of
+from booking.models import Course, LocalCredential, PasswordReset, Person, WebSession
+from booking.people.actors import actor_of, duties_of
 
 SESSION_COOKIE = "booking_sid"
 TOUCH_EVERY = timedelta(seconds=60)
@@ -72,7 +72,7 @@ async def actor_for_session(
                     WebSession,
                     Person,
                     *duties_of(WebSession.person_id),
-                    owns_courses_of(Person.email),
+                    exists().where(Course.owner_email == Person.email).label("owns_courses"),
                 )
                 .join(Person, Person.id == WebSession.person_id)
                 .where(WebSession.id_hash == key)

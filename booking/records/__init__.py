@@ -12,10 +12,22 @@ are its own:
 - `facts`, `views`, `record`, `team`, `compliance`: reading records and what the pages show
 - `exports`: record, team and compliance rows as CSV and XLSX
 - `certification`: renewal notices (a worker sweep)
+- `certificates`, `certificate_pdf`: a certificate for each completion of a course that awards
+  one, its PDF and the public check of its verification code
+- `evidence`, `evidence_reads`: evidence of training done elsewhere, sent and decided; the
+  queue, a learner's list and the file
 - `xapi_statements`, `xapi_sweep`, `xapi_delivery`: statements for the learning record store,
   the sweep that queues them, and sending them
 """
 
+from booking.domain import evidence as evidence_rules
+from booking.records.certificate_pdf import day as certificate_day
+from booking.records.certificates import (
+    CertificateCheck,
+    CertificateFile,
+    certificate_pdf,
+    verify_certificate,
+)
 from booking.records.certification import queue_certification_notices
 from booking.records.changes import note_attendance
 from booking.records.completions import add_completion, withdraw_completion
@@ -25,6 +37,23 @@ from booking.records.course_rules import (
     course_rules_step,
     get_course_rules,
     set_course_rules,
+)
+from booking.records.evidence import (
+    EVIDENCE_SOURCE,
+    EvidenceUpload,
+    decide_evidence,
+    send_evidence,
+)
+from booking.records.evidence import MAX_COMMENT as MAX_EVIDENCE_COMMENT
+from booking.records.evidence_reads import (
+    EvidenceFileView,
+    EvidencePage,
+    EvidenceView,
+    evidence_courses,
+    evidence_file,
+    evidence_queue,
+    get_evidence,
+    my_evidence,
 )
 from booking.records.exemption_form import CourseChoice, ExemptionChoices, exemption_choices
 from booking.records.exemption_reads import (
@@ -58,7 +87,28 @@ from booking.records.views import ComplianceStatusRow, RecordView, TeamView
 from booking.records.xapi_delivery import deliver_xapi, sync_xapi
 from booking.records.xapi_sweep import HISTORY_SETTLE, queue_xapi_statements
 
+MAX_EVIDENCE_BYTES = evidence_rules.MAX_EVIDENCE_BYTES
+
 __all__ = [
+    "CertificateCheck",
+    "CertificateFile",
+    "certificate_day",
+    "certificate_pdf",
+    "verify_certificate",
+    "EVIDENCE_SOURCE",
+    "EvidenceFileView",
+    "EvidencePage",
+    "EvidenceUpload",
+    "EvidenceView",
+    "MAX_EVIDENCE_BYTES",
+    "MAX_EVIDENCE_COMMENT",
+    "decide_evidence",
+    "evidence_courses",
+    "evidence_file",
+    "evidence_queue",
+    "get_evidence",
+    "my_evidence",
+    "send_evidence",
     "COMPLIANCE_HEADERS",
     "ComplianceStatusRow",
     "CompletionInput",

@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.domain import records as rules
 from booking.domain.eligibility import Audience, LearnerProfile, audience_reasons
 from booking.domain.states import FINAL
-from booking.models import Booking, Completion, Course, CourseRecordRule, OrgUnit, Person
+from booking.models import (
+    Booking,
+    Certificate,
+    Completion,
+    Course,
+    CourseRecordRule,
+    OrgUnit,
+    Person,
+)
 from booking.models import Session as SessionRow
 from booking.records.criteria import rule_of
 
@@ -26,6 +34,8 @@ class Learner:
     unit_name: str | None
     completions: dict[int, list[Completion]] = field(default_factory=dict)
     bookings: list[tuple[Booking, SessionRow]] = field(default_factory=list)
+    # completion id → its certificate's id (read with the completions).
+    certificates: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -125,12 +135,16 @@ async def learners_of(
     learners = {p.id: _learner(p, units) for p in people}
     ids = list(learners)
     for chunk in chunks(ids, 500):
-        for c in await s.scalars(
-            select(Completion)
+        for c, certificate_id in await s.execute(
+            select(Completion, Certificate.id)
+            .outerjoin(Certificate, Certificate.completion_id == Completion.id)
             .where(Completion.learner_id.in_(chunk))
             .order_by(Completion.completed_at)
         ):
-            learners[c.learner_id].completions.setdefault(c.course_id, []).append(c)
+            learner = learners[c.learner_id]
+            learner.completions.setdefault(c.course_id, []).append(c)
+            if certificate_id is not None:
+                learner.certificates[c.id] = certificate_id
         if with_bookings:
             for b, session in await s.execute(
                 select(Booking, SessionRow)

@@ -17,6 +17,7 @@ from booking.domain.states import ACTIVE, FINAL
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Completion, Course, Person
+from booking.records.certificates import certificate_url
 from booking.records.criteria import CRITERIA_SOURCE, rule_of
 from booking.records.exemption_apply import apply_to_record
 from booking.records.exemption_reads import granted_for
@@ -162,6 +163,7 @@ def _course_record(
     ]
     last = completions[-1] if completions else None
     status = _course_status(last, criteria, bookings, mandatory, now)
+    done = [_completion(learner, c) for c in reversed(completions)]
     return CourseRecord(
         course_id=course.id,
         course_code=course.code,
@@ -172,14 +174,25 @@ def _course_record(
         expires_at=last.expires_at if last else None,
         source=last.source if last else None,
         mandatory=mandatory,
-        previous=[
-            CompletionView(c.completed_at, c.expires_at, c.source)
-            for c in reversed(completions[:-1])
-        ],
+        previous=done[1:],
         completion_mode=rule.mode if rule else None,
         criteria=criteria,
         certification=cert,
         bookings=bookings,
+        completions=done,
+        certificate_url=done[0].certificate_url if done else None,
+        certificate_id=done[0].certificate_id if done else None,
+    )
+
+
+def _completion(learner: Learner, c: Completion) -> CompletionView:
+    certificate_id = learner.certificates.get(c.id)
+    return CompletionView(
+        c.completed_at,
+        c.expires_at,
+        c.source,
+        certificate_url=certificate_url(certificate_id),
+        certificate_id=certificate_id,
     )
 
 

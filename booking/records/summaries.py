@@ -1,6 +1,7 @@
 """The monthly compliance summary: on the configured day of each month (or the first tick
 after it, if the worker was down), every line manager is emailed how their team stands — the
-people below them, directly or indirectly — and who is overdue with what. Once a month per
+people below them, directly or indirectly — and who is overdue with what. An organisation with
+no required learning (no mandatory or certifying course) gets none. Once a month per
 manager: the manager's row is locked while their summary is checked and queued, and the
 outbox's dedupe key names the month."""
 
@@ -19,7 +20,7 @@ from booking.db import Database
 from booking.domain import records as rules
 from booking.kernel import tx
 from booking.kernel.outbox import queue_email
-from booking.models import Outbox, Person
+from booking.models import Course, CourseRecordRule, Outbox, Person
 from booking.records.exemption_reads import granted_for
 from booking.records.facts import catalogue_for, learners_of
 from booking.records.record import build_record
@@ -41,11 +42,21 @@ async def queue_compliance_summaries(db: Database, clock: Clock, *, day: int) ->
     if now.day < day:
         return 0
     async with db.reading() as s:
+        if not await _anything_required(s):
+            return 0
         managers = await _managers_waiting(s, now)
     queued = 0
     for manager_id in managers:
         queued += await tx.run(db, partial(_queue_one, manager_id=manager_id, now=now))
     return queued
+
+
+async def _anything_required(s: AsyncSession) -> bool:
+    """Whether the organisation has required learning at all (a mandatory course, or a course
+    that certifies): without it there is nothing to summarise, and nobody is emailed."""
+    mandatory = select(CourseRecordRule.course_id).where(CourseRecordRule.mandatory.is_(True))
+    certifying = select(Course.id).where(Course.certification_months.is_not(None))
+    return await s.scalar(select(exists(mandatory.union_all(certifying).subquery()))) or False
 
 
 async def _managers_waiting(s: AsyncSession, now: datetime) -> list[int]:

@@ -3,7 +3,7 @@ team, the compliance report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,9 @@ class CompletionView:
     expires_at: datetime | None
     source: str
     session_id: int | None = None
+    # The certificate of this completion (API path of its PDF), when the course awards one.
+    certificate_url: str | None = None
+    certificate_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -62,6 +65,10 @@ class CourseRecord:
     criteria: list[CriterionView]
     certification: CertificationView | None
     bookings: list[BookingSummary]
+    # Every completion, newest first, each with its certificate; the current one's certificate.
+    completions: list[CompletionView] = field(default_factory=list)
+    certificate_url: str | None = None
+    certificate_id: int | None = None
     # exemptions: while an approved exemption lasts, {"until": date or None}
     exemption: dict[str, Any] | None = None
 

@@ -19,6 +19,8 @@ from booking.catalogue import CourseInput, RoomInput
 from booking.kernel import audit
 from tests import support
 from tests.browser.conftest import Site, TabFactory, seed_cost_code
+from tests.browser.test_certificates import PDF as EVIDENCE_PDF
+from tests.browser.test_certificates import seed_certificates
 from tests.browser.test_small_screens import NO_SCROLL_JS
 from tests.web.report_world import seed_reports
 
@@ -330,3 +332,34 @@ async def test_exemption_pages_do_not_scroll_sideways_at_320_pixels(
             if measured["width"] > 320:
                 too_wide.append(f"{path}: {measured}")
     assert not too_wide, "exemption pages wider than 320 px:\n" + "\n".join(too_wide)
+
+
+# --- certificates and evidence (issue 18) -------------------------------------------------------
+
+
+async def test_the_evidence_queue_and_the_record_fit_a_320_pixel_screen(
+    site: Site, open_tab: TabFactory
+) -> None:
+    await seed_certificates(site.world)
+    world = site.world
+    lee = await support.actor(world.db, "lee@example.org")
+    long_note = "Interprofessionalsafeguardingcoordinationframework " * 3
+    upload = records.EvidenceUpload(
+        "FIRE-1",
+        world.clock.now(),
+        long_note,
+        "Interprofessionalsafeguarding" * 3 + ".pdf",
+        EVIDENCE_PDF,
+    )
+    await records.send_evidence(world.db, world.clock, lee, upload)
+    too_wide: list[str] = []
+    for who, paths in (("Lee Learner", ["/me/record"]), ("Olu Owner", ["/evidence"])):
+        async with open_tab(js=True, viewport={"width": 320, "height": 800}) as tab:
+            await tab.goto("/login")
+            await tab.sign_in(who)
+            for path in paths:
+                await tab.goto(path)
+                measured = await tab.page.evaluate(NO_SCROLL_JS)
+                if measured["width"] > 320:
+                    too_wide.append(f"{who} {path}: {measured}")
+    assert not too_wide, "pages wider than 320 px:\n" + "\n".join(too_wide)

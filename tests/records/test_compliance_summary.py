@@ -101,3 +101,11 @@ async def test_two_workers_at_once_queue_one_summary_each(world: support.World) 
     assert first + second == 2
     rows = await summaries(world)
     assert len(rows) == len({r.recipient_id for r in rows}) == 2
+
+
+async def test_no_summary_where_nothing_is_required(world: support.World) -> None:
+    """Managers with teams, but no mandatory or certifying course: nobody is emailed."""
+    await add_boss(world)
+    world.clock.set(support.T0 + timedelta(days=35))
+    assert await records.queue_compliance_summaries(world.db, world.clock, day=1) == 0
+    assert await summaries(world) == []

@@ -244,6 +244,21 @@ RULES: dict[tuple[str, str], Any] = {
     ("POST", "/exemptions/{exemption_id:int}/decide"): ADMIN,
     ("GET", "/team/{person_id:int}/exemptions/new"): {"manager", "admin"},
     ("POST", "/team/{person_id:int}/exemptions/new"): {"manager", "admin"},
+    # Certificates and evidence (issue 18). The seeded evidence and certificate are the
+    # owner's (Lee's); the manager is Lee's line manager. SAFE-1 has no course owner, so only
+    # administrators decide its evidence.
+    ("POST", "/me/evidence"): PEOPLE,
+    ("GET", "/evidence"): ADMIN,
+    ("POST", "/evidence/{evidence_id:int}/decision"): ADMIN,
+    ("GET", "/evidence/{evidence_id:int}/file"): {"owner", "manager", "admin"},
+    ("GET", "/certificates/{certificate_id:int}/pdf"): {"owner", "manager", "admin"},
+    ("GET", "/certificates/{code:str}"): ANY,
+    ("POST", "/api/v1/me/evidence"): PEOPLE,
+    ("GET", "/api/v1/evidence"): ADMIN,
+    ("GET", "/api/v1/evidence/{evidence_id:int}"): {"owner", "manager", "admin"},
+    ("GET", "/api/v1/evidence/{evidence_id:int}/file"): {"owner", "manager", "admin"},
+    ("POST", "/api/v1/evidence/{evidence_id:int}/decision"): ADMIN,
+    ("GET", "/api/v1/certificates/{certificate_id:int}"): {"owner", "manager", "admin"},
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
@@ -265,6 +280,8 @@ class Ids:
     account_request: int = 0
     exemption: int = 0
     exemption_token: str = ""
+    evidence: int = 0
+    certificate: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -309,6 +326,7 @@ async def seed(world: support.World) -> Ids:
         "approve",
         clock.now(),
     )
+    evidence, certificate = await _evidence_and_certificate(world, lee)
     return Ids(
         session,
         other,
@@ -324,7 +342,44 @@ async def seed(world: support.World) -> Ids:
         account_request,
         exemption.id,
         exemption_link.partition("?t=")[2],
+        evidence,
+        certificate,
     )
+
+
+async def _evidence_and_certificate(world: support.World, lee: Any) -> tuple[int, int]:
+    """Lee's evidence for SAFE-1 (pending), and Lee's certificate of a course that awards one."""
+    db, clock = world.db, world.clock
+    sent = await records.send_evidence(
+        db,
+        clock,
+        lee,
+        records.EvidenceUpload("SAFE-1", clock.now(), None, "cert.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    awarding = await catalogue.create_course(
+        db, clock, world.admin, CourseInput(code="CERT-1", title="Certified")
+    )
+    await records.set_course_rules(
+        db,
+        clock,
+        world.admin,
+        awarding.id,
+        completion_mode=None,
+        criteria=[],
+        mandatory=False,
+        due_within_days=None,
+        certificate=True,
+    )
+    await records.record_completions(
+        db,
+        clock,
+        world.admin,
+        [records.CompletionInput("CERT-1", clock.now(), learner_email="lee@example.org")],
+    )
+    record = await records.my_record(db, clock, lee)
+    course = next(c for c in record.courses if c.course_code == "CERT-1")
+    assert course.certificate_id is not None
+    return sent.id, course.certificate_id
 
 
 def concrete(path: str, ids: Ids) -> str:
@@ -339,6 +394,9 @@ def concrete(path: str, ids: Ids) -> str:
         "token_id": ids.token,
         "account_request_id": ids.account_request,
         "exemption_id": ids.exemption,
+        "evidence_id": ids.evidence,
+        "certificate_id": ids.certificate,
+        "code": "not-a-certificate-code",
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",
@@ -396,6 +454,7 @@ def api_body(method: str, path: str, ids: Ids, clock_now: Any) -> Any:
             "reason": "Matrix",
         },
         "/api/v1/exemptions/{exemption_id:int}/decision": {"decision": "approve"},
+        "/api/v1/evidence/{evidence_id:int}/decision": {"decision": "approve"},
     }
     return bodies.get(path)
 

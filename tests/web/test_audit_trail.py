@@ -50,6 +50,9 @@ SELF_SERVICE = {
     ("POST", "/admin/units/import"): "a preview: reads the file, writes nothing",
     ("POST", "/account-request"): "asking for an account (account_request.submitted is audited)",
     ("POST", "/account-request/confirm"): "one's own address (account_request.confirmed)",
+    # Certificates and evidence (issue 18)
+    ("POST", "/me/evidence"): "a learner's own evidence (evidence.submitted is audited)",
+    ("POST", "/api/v1/me/evidence"): "a learner's own evidence (evidence.submitted is audited)",
 }
 ADMIN = "admin@example.org"
 TRAINER = "trainer@example.org"
@@ -580,6 +583,24 @@ async def page_request_exemption(ctx: Ctx) -> Call:
     return Call(f"/team/{lee}/exemptions/new", MANAGER, "exemption.requested", form=form)
 
 
+async def _evidence(ctx: Ctx) -> int:
+    world = ctx.world
+    lee = await support.actor(world.db, "lee@example.org")
+    upload = records.EvidenceUpload("SAFE-1", world.clock.now(), None, "a.pdf", b"%PDF-1.4\n")
+    return (await records.send_evidence(world.db, world.clock, lee, upload)).id
+
+
+async def api_decide_evidence(ctx: Ctx) -> Call:
+    path = f"/api/v1/evidence/{await _evidence(ctx)}/decision"
+    return Call(path, ADMIN, "evidence.approved", json={"decision": "approve"})
+
+
+async def page_decide_evidence(ctx: Ctx) -> Call:
+    evidence_id = await _evidence(ctx)
+    form = {"decision": "decline", f"comment-{evidence_id}": "Another course"}
+    return Call(f"/evidence/{evidence_id}/decision", ADMIN, "evidence.declined", form=form)
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -638,6 +659,9 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/api/v1/exemptions/{exemption_id:int}/decision"): api_decide_exemption,
     ("POST", "/exemptions/{exemption_id:int}/decide"): page_decide_exemption,
     ("POST", "/team/{person_id:int}/exemptions/new"): page_request_exemption,
+    # Certificates and evidence (issue 18)
+    ("POST", "/api/v1/evidence/{evidence_id:int}/decision"): api_decide_evidence,
+    ("POST", "/evidence/{evidence_id:int}/decision"): page_decide_evidence,
 }
 
 

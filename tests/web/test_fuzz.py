@@ -177,6 +177,9 @@ def _value(name: str, ids: Ids) -> Any:
         "token_id": ids.token,
         "account_request_id": ids.account_request,
         "exemption_id": ids.exemption,
+        "evidence_id": ids.evidence,
+        "certificate_id": ids.certificate,
+        "code": "not-a-certificate-code",
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
     }[name]

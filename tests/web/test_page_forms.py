@@ -83,6 +83,15 @@ async def _targets(world: support.World, n: int) -> Targets:
                 world, f"form{n}@example.net"
             ),
             "exemption_id": await _exemption(world, course.code),
+            # Certificates and evidence (issue 18)
+            "evidence_id": (
+                await records.send_evidence(
+                    world.db,
+                    world.clock,
+                    lee,
+                    records.EvidenceUpload("SAFE-1", world.clock.now(), None, "a.pdf", b"%PDF-"),
+                )
+            ).id,
         }
     )
 

@@ -648,7 +648,7 @@ async def test_the_header_costs_no_query_of_its_own(browser: Browser) -> None:
     statements, page = await queries(browser, "/admin")
     assert "Administration" in page.text
     assert len(statements) == 2, statements
-    # Direct reports, sessions run, approvals waiting, and (exemptions) owning a course.
+    # has reports, runs sessions, approvals waiting, owns a course (evidence, issue 18)
     assert statements[0].count("EXISTS") == 4
     assert "account_requests" in statements[1]
 
@@ -892,3 +892,57 @@ async def test_exemption_queue_and_record_do_not_query_per_request(browser: Brow
     large_api, answer = await queries(browser, "/api/v1/exemptions", headers=token)
     assert_same_count(small_api, large_api, "/api/v1/exemptions")
     assert len(answer.json()["items"]) == 2 * (1 + 5)
+
+
+# --- certificates and evidence (issue 18) -------------------------------------------------------
+
+
+async def _evidence_and_certificates(world: support.World, tag: str, n: int) -> None:
+    """`n` pieces of evidence from Lee for SAFE-1, and `n` certified completions of a course
+    that awards certificates."""
+    lee = await support.actor(world.db, "lee@example.org")
+    for i in range(n):
+        upload = records.EvidenceUpload(
+            "SAFE-1", support.T0 - timedelta(days=i + 1), f"{tag} {i}", "a.pdf", b"%PDF-1.4\n"
+        )
+        await records.send_evidence(world.db, world.clock, lee, upload)
+    course = await catalogue.create_course(
+        world.db, world.clock, world.admin, CourseInput(code=f"CQ-{tag}", title=f"Certified {tag}")
+    )
+    await records.set_course_rules(
+        world.db,
+        world.clock,
+        world.admin,
+        course.id,
+        completion_mode=None,
+        criteria=[],
+        mandatory=False,
+        due_within_days=None,
+        certificate=True,
+    )
+    done = [
+        records.CompletionInput(
+            f"CQ-{tag}", support.T0 - timedelta(days=30 * (i + 1)), learner_email="lee@example.org"
+        )
+        for i in range(n)
+    ]
+    await records.record_completions(world.db, world.clock, world.admin, done)
+
+
+async def test_the_evidence_queue_and_the_record_with_certificates_do_not_query_per_row(
+    browser: Browser,
+) -> None:
+    world = browser.world
+    await _evidence_and_certificates(world, "s", 1)
+    await browser.sign_in("admin@example.org")
+    small_queue, _ = await queries(browser, "/evidence")
+    await browser.sign_in("lee@example.org")
+    small_record, _ = await queries(browser, "/me/record")
+    await _evidence_and_certificates(world, "l", 6)
+    large_record, page = await queries(browser, "/me/record")
+    assert page.text.count("Download certificate") == 7
+    assert_same_count(small_record, large_record, "/me/record")
+    await browser.sign_in("admin@example.org")
+    large_queue, page = await queries(browser, "/evidence")
+    assert page.text.count("Download a.pdf") == 7
+    assert_same_count(small_queue, large_queue, "/evidence")

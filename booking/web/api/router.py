@@ -13,6 +13,7 @@ from booking.web.api import (
     billing,
     bookings,
     courses,
+    evidence,
     exemptions,
     people,
     records,
@@ -64,6 +65,8 @@ def api_router() -> Router:
             billing.waive_fee,
             billing.journal_csv,
             records.records_api_router(),
+            # Certificates and evidence (issue 18)
+            *evidence.HANDLERS,
             # exemptions and extensions (mandatory learning)
             *exemptions.HANDLERS,
         ],

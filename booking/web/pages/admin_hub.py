@@ -119,6 +119,14 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "with charts and downloads.",
         "reports",
     ),
+    # Certificates and evidence (issue 18)
+    AdminPage(
+        "Evidence of training",
+        "/evidence",
+        "Evidence of training done elsewhere sent by learners: look at the file, then approve "
+        "it into their record or decline it with a comment.",
+        "evidence",
+    ),
     # Exemptions and extensions (issue 18): also open to course owners, from their own entry.
     AdminPage(
         "Exemptions and extensions",

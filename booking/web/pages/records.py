@@ -16,6 +16,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
+from booking.web.pages import evidence
 from booking.web.pages.forms import csv_upload_text
 from booking.web.pages.render import NO_STORE, page
 
@@ -51,16 +52,7 @@ def _record_file(record: records.RecordView, ext: str) -> Response[Any]:
 async def my_record_page(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
 ) -> Template:
-    record = await records.my_record(db, clock, actor)
-    return page(
-        request,
-        "booking/record.html",
-        actor=actor,
-        nav="record",
-        record=record,
-        own=True,
-        download_base="/me/record",
-    )
+    return await evidence.record_page(request, db, clock, actor)
 
 
 @get(["/me/record.csv", "/me/record.xlsx"], include_in_schema=False)

@@ -22,6 +22,8 @@ from booking.web.pages import (
     audit,
     calendar,
     catalogue,
+    certificates,
+    evidence,
     exemptions,
     login,
     my_bookings,
@@ -69,6 +71,9 @@ def page_routes() -> list[Any]:
                 *admin_session_list.HANDLERS,
                 # Reports (issue 17)
                 *reports.HANDLERS,
+                # Certificates and evidence (issue 18)
+                *evidence.HANDLERS,
+                *certificates.HANDLERS,
                 # Exemptions and extensions (issue 18): the queue, the emailed link, the form.
                 *exemptions.HANDLERS,
             ],
@@ -83,6 +88,8 @@ def page_routes() -> list[Any]:
                 audit.audit_page,
                 # Account requests: the public form and its confirmation link.
                 *account_requests.PUBLIC_HANDLERS,
+                # Certificates (issue 18): the public verification page.
+                *certificates.PUBLIC_HANDLERS,
             ],
             include_in_schema=False,
         ),
