@@ -17,6 +17,7 @@ from booking.models.bookings import (
 )
 from booking.models.catalogue import Course, Room, Session, SessionDate, SessionFacilitator
 from booking.models.evidence import Certificate, Evidence, EvidenceFile
+from booking.models.exemptions import ExemptionRequest
 from booking.models.outbox import Outbox
 from booking.models.people import ApiToken, OrgUnit, Person
 from booking.models.programs import Program, ProgramAssignment, ProgramSet
@@ -46,6 +47,7 @@ __all__ = [
     "CourseRecordRule",
     "Evidence",
     "EvidenceFile",
+    "ExemptionRequest",
     "IdempotencyKey",
     "JsonB",
     "LocalCredential",

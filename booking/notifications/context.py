@@ -6,10 +6,12 @@ from typing import Any
 
 from booking import approvals, policy
 from booking.config import Settings
+from booking.notifications.exemption_links import exemption_link
 from booking.notifications.facts import MessageFacts
 from booking.notifications.formats import format_moment, format_slot, one_line
 from booking.notifications.topics import (
     is_about_approval,
+    is_about_exemption,
     is_account_message,
     is_evidence_message,
     is_for_trainers,
@@ -38,6 +40,38 @@ def message_context(f: MessageFacts, settings: Settings) -> dict[str, Any]:
         if is_account_message(f.row.topic) or is_evidence_message(f.row.topic)
         else {},
         "summary": _summary(f) if f.row.topic == "compliance.summary" else None,
+        "exemption": _exemption(f, settings),
+    }
+
+
+def _exemption(f: MessageFacts, settings: Settings) -> dict[str, Any] | None:
+    """An exemption or extension request (its payload, names on one line) and, in the email
+    asking for a decision, this recipient's one-click links, signed when the row was queued."""
+    if not is_about_exemption(f.row.topic):
+        return None
+    p = f.payload
+    request_id = p.get("request_id")
+    links = (
+        {
+            d: exemption_link(settings, int(request_id), f.recipient.id, d, f.row.created_at)
+            for d in ("approve", "decline")
+        }
+        if f.row.topic == "exemption.requested" and request_id and f.recipient.id
+        else None
+    )
+    return {
+        "kind": p.get("kind") or "exemption",
+        "learner_name": one_line(str(p.get("learner_name") or "")),
+        "learner_email": p.get("learner_email"),
+        "reason": p.get("reason"),
+        "until": p.get("until"),
+        "due_at": p.get("due_at"),
+        "state": p.get("state"),
+        "comment": p.get("comment"),
+        "owner_email": p.get("owner_email"),
+        "as_owner": bool(p.get("as_owner")),
+        "links": links,
+        "queue": f"{settings.base_url}/exemptions",
     }
 
 
@@ -153,6 +187,20 @@ def _links(f: MessageFacts, base: str) -> dict[str, str | None]:
 def buttons(context: dict[str, Any], topic: str) -> list[dict[str, str]]:
     """The HTML version's call to action (the text version spells the same links out)."""
     links = context["links"]
+    exemption = context.get("exemption")
+    if exemption:
+        decide = exemption["links"]
+        return [
+            *(
+                [
+                    {"href": decide["approve"], "label": "Approve"},
+                    {"href": decide["decline"], "label": "Decline"},
+                ]
+                if decide
+                else []
+            ),
+            {"href": exemption["queue"], "label": "Exemptions and extensions"},
+        ]
     if context["approval"]:
         return [
             {"href": context["approval"]["approve"], "label": "Approve"},

@@ -57,6 +57,14 @@ from booking.records.evidence_reads import (
     get_evidence,
     my_evidence,
 )
+from booking.records.exemption_form import CourseChoice, ExemptionChoices, exemption_choices
+from booking.records.exemption_reads import (
+    ExemptionView,
+    QueueItem,
+    get_exemption,
+    list_exemptions,
+)
+from booking.records.exemptions import ExemptionInput, decide_exemption, request_exemptions
 from booking.records.exports import (
     COMPLIANCE_HEADERS,
     RECORD_HEADERS,
@@ -135,7 +143,12 @@ __all__ = [
     "COMPLIANCE_HEADERS",
     "ComplianceStatusRow",
     "CompletionInput",
+    "CourseChoice",
     "CourseRulesView",
+    "ExemptionChoices",
+    "ExemptionInput",
+    "ExemptionView",
+    "QueueItem",
     "FEED_LIMIT",
     "FeedItem",
     "FeedPage",
@@ -149,6 +162,11 @@ __all__ = [
     "compliance_by_status",
     "compliance_report",
     "compliance_rows",
+    "decide_exemption",
+    "exemption_choices",
+    "get_exemption",
+    "list_exemptions",
+    "request_exemptions",
     "deliver_xapi",
     "course_rules_step",
     "get_course_rules",

@@ -12,12 +12,15 @@ from booking import eligibility, people, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
+from booking.domain.exemptions import Granted
 from booking.domain.states import ACTIVE, FINAL
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Completion, Course, Person
 from booking.records.certificates import certificate_url
 from booking.records.criteria import CRITERIA_SOURCE, rule_of
+from booking.records.exemption_apply import apply_to_record
+from booking.records.exemption_reads import granted_for
 from booking.records.facts import (
     Catalogue,
     Learner,
@@ -52,7 +55,9 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
         (learner,) = await learners_of(
             s, [person], await eligibility.units_above(s, [person.org_unit_id])
         )
-        record = build_record(await catalogue_for(s, [learner]), learner, now)
+        # exemptions: the approved requests for this person (one query)
+        granted = (await granted_for(s, [person.id])).get(person.id, [])
+        record = build_record(await catalogue_for(s, [learner]), learner, now, granted)
         # programs: the person's programs and the courses they require
         pc = await program_catalogue(s, [person.id])
         return with_programs(record, pc, learner, now)
@@ -73,7 +78,9 @@ async def my_record(db: Database, clock: Clock, actor: Actor) -> RecordView:
     return await learner_record(db, clock, actor, actor.person_id)
 
 
-def build_record(cat: Catalogue, learner: Learner, now: datetime) -> RecordView:
+def build_record(
+    cat: Catalogue, learner: Learner, now: datetime, granted: Sequence[Granted] = ()
+) -> RecordView:
     """The learner's record from the facts read for it (no queries)."""
     courses: list[CourseRecord] = []
     certifications: list[CertificationView] = []
@@ -95,7 +102,7 @@ def build_record(cat: Catalogue, learner: Learner, now: datetime) -> RecordView:
     far = datetime.max.replace(tzinfo=UTC)
     required.sort(key=lambda r: (r.due_at or far, r.course_title))
     certifications.sort(key=lambda c: (c.expires_at, c.course_title))
-    return RecordView(
+    view = RecordView(
         person=_person(learner),
         courses=courses,
         certifications=certifications,
@@ -103,6 +110,8 @@ def build_record(cat: Catalogue, learner: Learner, now: datetime) -> RecordView:
         compliance=ComplianceView(totals.required, totals.compliant, totals.percent),
         as_of=now,
     )
+    # exemptions: approved exemptions and extensions applied (exemption_apply.py)
+    return apply_to_record(view, cat, learner, granted, now)
 
 
 def _person(learner: Learner) -> RecordPerson:

@@ -21,6 +21,7 @@ from booking.domain import records as rules
 from booking.kernel import tx
 from booking.kernel.outbox import queue_email
 from booking.models import Course, CourseRecordRule, Outbox, Person
+from booking.records.exemption_reads import granted_for
 from booking.records.facts import catalogue_for, learners_of
 from booking.records.record import build_record
 
@@ -96,10 +97,11 @@ async def _queue_one(s: AsyncSession, *, manager_id: int, now: datetime) -> int:
         with_bookings=False,
     )
     cat = await catalogue_for(s, learners)
+    granted = await granted_for(s, [p.id for p in reports])  # exemptions: one query
     total = rules.Compliance(0, 0)
     overdue: list[dict[str, str]] = []
     for learner in learners:
-        record = build_record(cat, learner, now)
+        record = build_record(cat, learner, now, granted.get(learner.person.id, ()))
         total = total + rules.Compliance(record.compliance.required, record.compliance.compliant)
         overdue += [
             {

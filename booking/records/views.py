@@ -69,6 +69,8 @@ class CourseRecord:
     completions: list[CompletionView] = field(default_factory=list)
     certificate_url: str | None = None
     certificate_id: int | None = None
+    # exemptions: while an approved exemption lasts, {"until": date or None}
+    exemption: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -81,6 +83,9 @@ class RequiredView:
     status: str
     status_label: str
     overdue: bool
+    # exemptions: always None here (an exempt item leaves `required`); an extension's due time
+    exemption: dict[str, Any] | None = None
+    extension: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -88,6 +93,8 @@ class ComplianceView:
     required: int
     compliant: int
     percent: int | None
+    # exemptions: items exempted (not counted in `required`)
+    exempt: int = 0
 
 
 @dataclass(slots=True)
@@ -144,6 +151,8 @@ class ComplianceRow:
     required: int
     compliant: int
     percent: int | None
+    # exemptions: items exempted (not counted in `required`)
+    exempt: int = 0
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 
-from booking import approvals, bookings, catalogue, people, records
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, RoomInput
 from booking.kernel import audit
@@ -280,6 +280,58 @@ async def test_report_pages_do_not_scroll_sideways_at_320_pixels(
             if measured["width"] > 320:
                 too_wide.append(f"{path}: {measured}")
     assert not too_wide, "report pages wider than 320 px:\n" + "\n".join(too_wide)
+
+
+# --- exemptions and extensions (issue 18) -------------------------------------------------------
+
+
+async def test_exemption_pages_do_not_scroll_sideways_at_320_pixels(
+    site: Site, open_tab: TabFactory
+) -> None:
+    world = site.world
+    ids = {p.email: p.id for p in await people.list_people(world.db)}
+    await catalogue.update_course(
+        world.db,
+        world.clock,
+        world.admin,
+        world.course_id,
+        CourseInput(code="SAFE-1", title=LONG_TITLE, owner_email=LONG_EMAIL),
+    )
+    await records.set_course_rules(
+        world.db,
+        world.clock,
+        world.admin,
+        world.course_id,
+        completion_mode=None,
+        criteria=[],
+        mandatory=True,
+        due_within_days=30,
+    )
+    (made,) = await records.request_exemptions(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ExemptionInput("lee@example.org", ["SAFE-1"], "exemption", LONG_URL),
+    )
+    link = notifications.exemption_link(
+        replace(support.settings_for("sqlite://"), base_url=site.base_url),
+        made.id,
+        ids["admin@example.org"],
+        "approve",
+        world.clock.now(),
+    ).removeprefix(site.base_url)
+    paths = ["/exemptions", link, f"/team/{ids['lee@example.org']}/exemptions/new"]
+    too_wide: list[str] = []
+    async with open_tab(js=True, who="Ada Admin", viewport={"width": 320, "height": 800}) as tab:
+        await tab.goto("/login")
+        await tab.sign_in("Ada Admin")
+        for path in paths:
+            response = await tab.page.goto(tab.base_url + path)
+            assert response is not None and response.status == 200, path
+            measured = await tab.page.evaluate(NO_SCROLL_JS)
+            if measured["width"] > 320:
+                too_wide.append(f"{path}: {measured}")
+    assert not too_wide, "exemption pages wider than 320 px:\n" + "\n".join(too_wide)
 
 
 # --- certificates and evidence (issue 18) -------------------------------------------------------

@@ -233,6 +233,17 @@ RULES: dict[tuple[str, str], Any] = {
         )
         for ext in ("", ".csv", ".xlsx")
     },
+    # Exemptions and extensions (issue 18). The seeded request is Lee's (the "owner" here) for
+    # SAFE-1, which has no owner: only administrators decide; the line manager asks.
+    ("POST", "/api/v1/exemptions"): {"manager", "admin"},
+    ("GET", "/api/v1/exemptions"): PEOPLE,
+    ("POST", "/api/v1/exemptions/{exemption_id:int}/decision"): ADMIN,
+    ("GET", "/exemptions"): PEOPLE,
+    # The signed link was made for the administrator.
+    ("GET", "/exemptions/{exemption_id:int}/{decision:str}"): ADMIN,
+    ("POST", "/exemptions/{exemption_id:int}/decide"): ADMIN,
+    ("GET", "/team/{person_id:int}/exemptions/new"): {"manager", "admin"},
+    ("POST", "/team/{person_id:int}/exemptions/new"): {"manager", "admin"},
     # Certificates and evidence (issue 18). The seeded evidence and certificate are the
     # owner's (Lee's); the manager is Lee's line manager. SAFE-1 has no course owner, so only
     # administrators decide its evidence.
@@ -279,6 +290,8 @@ class Ids:
     room: int = 0
     token: int = 0
     account_request: int = 0
+    exemption: int = 0
+    exemption_token: str = ""
     evidence: int = 0
     certificate: int = 0
     program: int = 0
@@ -313,6 +326,19 @@ async def seed(world: support.World) -> Ids:
         db, clock, world.admin, name="Matrix feed", scope="records"
     )
     account_request = await support.waiting_account_request(world)
+    (exemption,) = await records.request_exemptions(
+        db,
+        clock,
+        world.admin,
+        records.ExemptionInput("lee@example.org", ["SAFE-1"], "exemption", "Matrix"),
+    )
+    exemption_link = notifications.exemption_link(
+        support.settings_for("sqlite://"),
+        exemption.id,
+        world.admin.person_id or 0,
+        "approve",
+        clock.now(),
+    )
     evidence, certificate = await _evidence_and_certificate(world, lee)
     program = await records.create_program(
         db, clock, world.admin, records.ProgramInput(code="MTX", title="Matrix program")
@@ -330,6 +356,8 @@ async def seed(world: support.World) -> Ids:
         room.id,
         token.id,
         account_request,
+        exemption.id,
+        exemption_link.partition("?t=")[2],
         evidence,
         certificate,
         program.id,
@@ -382,6 +410,7 @@ def concrete(path: str, ids: Ids) -> str:
         "room_id": ids.room,
         "token_id": ids.token,
         "account_request_id": ids.account_request,
+        "exemption_id": ids.exemption,
         "evidence_id": ids.evidence,
         "certificate_id": ids.certificate,
         "code": "not-a-certificate-code",
@@ -393,6 +422,8 @@ def concrete(path: str, ids: Ids) -> str:
     out = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), path)
     if path == "/approvals/{request_id:int}/{decision:str}":
         out += f"?t={ids.link_token}"
+    if path == "/exemptions/{exemption_id:int}/{decision:str}":
+        out += f"?t={ids.exemption_token}"
     if path == "/live":
         out += f"?sessions={ids.session}"
     return out
@@ -434,6 +465,13 @@ def api_body(method: str, path: str, ids: Ids, clock_now: Any) -> Any:
             "active_from": "2027-01-01",
         },
         "/api/v1/sessions/{session_id:int}/bookings": {},
+        "/api/v1/exemptions": {
+            "learner_email": "lee@example.org",
+            "course_code": "SAFE-1",
+            "kind": "exemption",
+            "reason": "Matrix",
+        },
+        "/api/v1/exemptions/{exemption_id:int}/decision": {"decision": "approve"},
         "/api/v1/evidence/{evidence_id:int}/decision": {"decision": "approve"},
         "/api/v1/programs": {"code": "NEW-P", "title": "New program"},
         "/api/v1/programs/{program_id:int}": {"code": "MTX", "title": "Matrix program"},

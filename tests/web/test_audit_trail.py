@@ -539,6 +539,50 @@ async def page_decline_account(ctx: Ctx) -> Call:
     return Call(path, ADMIN, "account_request.declined", form=form)
 
 
+# Exemptions and extensions (issue 18): Mo manages Lee; SAFE-1 has no owner, so the
+# administrators decide.
+def _exemption_body() -> dict[str, str]:
+    return {
+        "learner_email": "lee@example.org",
+        "course_code": "SAFE-1",
+        "kind": "exemption",
+        "reason": f"Registered nurse {next(_numbers)}",
+    }
+
+
+async def _exemption(ctx: Ctx) -> int:
+    manager = await support.actor(ctx.world.db, MANAGER)
+    body = _exemption_body()
+    (made,) = await records.request_exemptions(
+        ctx.world.db,
+        ctx.world.clock,
+        manager,
+        records.ExemptionInput(body["learner_email"], ["SAFE-1"], "exemption", body["reason"]),
+    )
+    return made.id
+
+
+async def api_request_exemption(ctx: Ctx) -> Call:
+    return Call("/api/v1/exemptions", MANAGER, "exemption.requested", json=_exemption_body())
+
+
+async def api_decide_exemption(ctx: Ctx) -> Call:
+    path = f"/api/v1/exemptions/{await _exemption(ctx)}/decision"
+    return Call(path, ADMIN, "exemption.approved", json={"decision": "approve"})
+
+
+async def page_decide_exemption(ctx: Ctx) -> Call:
+    form = {"decision": "decline", "comment": "Everyone does it"}
+    path = f"/exemptions/{await _exemption(ctx)}/decide"
+    return Call(path, ADMIN, "exemption.declined", form=form)
+
+
+async def page_request_exemption(ctx: Ctx) -> Call:
+    lee = await person_id_of(ctx.world, "lee@example.org")
+    form = {"course": "SAFE-1", "kind": "exemption", "reason": "Registered nurse"}
+    return Call(f"/team/{lee}/exemptions/new", MANAGER, "exemption.requested", form=form)
+
+
 async def _evidence(ctx: Ctx) -> int:
     world = ctx.world
     lee = await support.actor(world.db, "lee@example.org")
@@ -657,6 +701,11 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/courses/{course_id:int}/restore"): page_restore_course,
     ("POST", "/admin/account-requests/{account_request_id:int}/approve"): page_approve_account,
     ("POST", "/admin/account-requests/{account_request_id:int}/decline"): page_decline_account,
+    # Exemptions and extensions (issue 18)
+    ("POST", "/api/v1/exemptions"): api_request_exemption,
+    ("POST", "/api/v1/exemptions/{exemption_id:int}/decision"): api_decide_exemption,
+    ("POST", "/exemptions/{exemption_id:int}/decide"): page_decide_exemption,
+    ("POST", "/team/{person_id:int}/exemptions/new"): page_request_exemption,
     # Certificates and evidence (issue 18)
     ("POST", "/api/v1/evidence/{evidence_id:int}/decision"): api_decide_evidence,
     ("POST", "/evidence/{evidence_id:int}/decision"): page_decide_evidence,

@@ -176,6 +176,7 @@ def _value(name: str, ids: Ids) -> Any:
         "room_id": ids.room,
         "token_id": ids.token,
         "account_request_id": ids.account_request,
+        "exemption_id": ids.exemption,
         "evidence_id": ids.evidence,
         "certificate_id": ids.certificate,
         "code": "not-a-certificate-code",

@@ -82,6 +82,7 @@ async def _targets(world: support.World, n: int) -> Targets:
             "account_request_id": await support.waiting_account_request(
                 world, f"form{n}@example.net"
             ),
+            "exemption_id": await _exemption(world, course.code),
             # Certificates and evidence (issue 18)
             "evidence_id": (
                 await records.send_evidence(
@@ -102,6 +103,17 @@ async def _targets(world: support.World, n: int) -> Targets:
             ).id,
         }
     )
+
+
+async def _exemption(world: support.World, code: str) -> int:
+    """A pending exemption request (Lee, the form's course), asked by an administrator."""
+    (made,) = await records.request_exemptions(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ExemptionInput("lee@example.org", [code], "exemption", "Form test"),
+    )
+    return made.id
 
 
 async def _waiting_request(world: support.World) -> int:

@@ -835,6 +835,65 @@ async def test_report_pages_and_downloads_do_not_query_per_row(browser: Browser)
         assert len(statements) == len(small[url]), url
 
 
+# Exemptions and extensions (issue 18): the queue, the API list, and a record with approved
+# exemptions for many courses read them in one statement.
+
+
+async def _exemptions(world: support.World, tag: str, n: int) -> None:
+    manager = await support.actor(world.db, "manager@example.org")
+    learners = await add_people(world, n, f"{tag}ex", manager="manager@example.org")
+    codes = [f"{tag.upper()}-EX{i}" for i in range(n)]
+    for code in codes:
+        course_id = await add_course(world, code, f"Exempt course {code}")
+        await records.set_course_rules(
+            world.db,
+            world.clock,
+            world.admin,
+            course_id,
+            completion_mode=None,
+            criteria=[],
+            mandatory=True,
+            due_within_days=30,
+        )
+    for i, email in enumerate(learners):
+        await records.request_exemptions(
+            world.db,
+            world.clock,
+            manager,
+            records.ExemptionInput(email, [codes[i]], "exemption", "Query counts"),
+        )
+    # Lee: an approved exemption for each new course.
+    made = await records.request_exemptions(
+        world.db,
+        world.clock,
+        manager,
+        records.ExemptionInput("lee@example.org", codes, "exemption", "Query counts"),
+    )
+    for view in made:
+        await records.decide_exemption(
+            world.db, world.clock, world.admin, view.id, decision="approve"
+        )
+
+
+async def test_exemption_queue_and_record_do_not_query_per_request(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+    lee = await person_id_of(world, "lee@example.org")
+    token = {"Authorization": f"Bearer {world.admin_token}"}
+    urls = ["/exemptions", f"/people/{lee}/record"]
+    await _exemptions(world, "xs", 1)
+    small = {url: (await queries(browser, url))[0] for url in urls}
+    small_api, _ = await queries(browser, "/api/v1/exemptions", headers=token)
+    await _exemptions(world, "xl", 5)
+    for url in urls:
+        large, page = await queries(browser, url)
+        assert_same_count(small[url], large, url)
+    assert "Exempt (no end date)" in page.text
+    large_api, answer = await queries(browser, "/api/v1/exemptions", headers=token)
+    assert_same_count(small_api, large_api, "/api/v1/exemptions")
+    assert len(answer.json()["items"]) == 2 * (1 + 5)
+
+
 # --- certificates and evidence (issue 18) -------------------------------------------------------
 
 

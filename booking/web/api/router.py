@@ -14,6 +14,7 @@ from booking.web.api import (
     bookings,
     courses,
     evidence,
+    exemptions,
     people,
     programs,
     records,
@@ -69,6 +70,8 @@ def api_router() -> Router:
             *evidence.HANDLERS,
             # programs: learning programs (issue 18)
             programs.programs_api_router(),
+            # exemptions and extensions (mandatory learning)
+            *exemptions.HANDLERS,
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],

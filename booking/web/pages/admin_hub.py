@@ -135,6 +135,14 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "who they are for and when they are due.",
         "programs",
     ),
+    # Exemptions and extensions (issue 18): also open to course owners, from their own entry.
+    AdminPage(
+        "Exemptions and extensions",
+        "/exemptions",
+        "Line managers' requests to exempt someone from a mandatory course or give them more "
+        "time: approve or decline, with a comment.",
+        "exemptions",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 

@@ -24,6 +24,7 @@ from booking.web.pages import (
     catalogue,
     certificates,
     evidence,
+    exemptions,
     login,
     my_bookings,
     my_sessions,
@@ -76,6 +77,8 @@ def page_routes() -> list[Any]:
                 *certificates.HANDLERS,
                 # Learning programs (issue 18): learners' pages and administration
                 *programs.HANDLERS,
+                # Exemptions and extensions (issue 18): the queue, the emailed link, the form.
+                *exemptions.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
