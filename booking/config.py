@@ -81,6 +81,8 @@ class Settings:
     reminder_hours: tuple[int, ...] = (168, 24)
     # An approver who has not answered after this many days gets one reminder.
     approval_reminder_days: int = 3
+    # Line managers' monthly compliance summary goes out on this day of the month (1–28).
+    compliance_summary_day: int = 1
     # Attendance may be changed this many days after a session ends (administrators: always).
     attendance_lock_days: int = 7
     # Single sign-on (OpenID Connect); unset: local accounts only.
@@ -224,6 +226,7 @@ _NUMBERS: tuple[tuple[str, str, type[int] | type[float], str | None], ...] = (
     ("session_idle_minutes", "SESSION_IDLE_MINUTES", int, "120"),
     ("session_max_hours", "SESSION_MAX_HOURS", int, "12"),
     ("min_bookings_check_days", "MIN_BOOKINGS_CHECK_DAYS", int, "7"),
+    ("compliance_summary_day", "COMPLIANCE_SUMMARY_DAY", int, "1"),
     ("bulk_bookings_per_minute", "BULK_BOOKINGS_PER_MINUTE", int, "600"),
 )
 
@@ -241,6 +244,10 @@ _RANGES: tuple[tuple[Callable[[dict[str, Any]], bool], str], ...] = (
     (
         lambda n: n["bulk_bookings_per_minute"] < 1,
         "BOOKING_BULK_BOOKINGS_PER_MINUTE must be at least 1",
+    ),
+    (
+        lambda n: not 1 <= n["compliance_summary_day"] <= 28,
+        "BOOKING_COMPLIANCE_SUMMARY_DAY must be a day of the month from 1 to 28",
     ),
     (
         lambda n: n["worker_interval"] <= 0,

@@ -44,6 +44,8 @@ class TickReport:
     requirements_changed: int = 0
     sent: int = 0
     send_failures: int = 0
+    # programs: assignments made, closed or reopened by the programs' audiences
+    programs_synced: int = 0
 
 
 async def tick(
@@ -54,6 +56,8 @@ async def tick(
         offers_expired=await bookings.expire_offers(db, clock),
         waitlists_closed=await bookings.close_started_waitlists(db, clock),
         approvals_lapsed=await approvals.lapse_requests(db, clock),
+        # programs: who each learning program applies to
+        programs_synced=await records.sync_program_assignments(db, clock),
     )
     # Who must complete what (issue 18): before the reminders that chase it.
     report.requirements_changed = await records.sweep_requirements(db, clock)
@@ -72,6 +76,9 @@ async def tick(
             )
             + await records.queue_certification_notices(db, clock)
             + await records.queue_requirement_reminders(db, clock)
+            + await records.queue_compliance_summaries(
+                db, clock, day=settings.compliance_summary_day
+            )
         )
         if settings.lrs_url:
             # xAPI statements for the learning record store (outbox channel "xapi").

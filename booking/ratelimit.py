@@ -34,6 +34,8 @@ LOGIN = Limit("login", 10, 300)  # per account and per address, 10 failures in 5
 PASSWORD_RESET = Limit("reset", 5, 3600)
 # The public account request form: per address and per email, as for password resets.
 ACCOUNT_REQUEST = Limit("account-request", 5, 3600)
+# The public certificate check: codes not found, per address (guessing one is hopeless anyway).
+CERTIFICATE_CHECK = Limit("certificate-check", 30, 60)
 BOOKING = Limit("booking", 60, 60)
 # An administrator or service token booking other people: per learner booked (as `BOOKING`) ...
 BOOKING_FOR = Limit("booking-for", 60, 60)

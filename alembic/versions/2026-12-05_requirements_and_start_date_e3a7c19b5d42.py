@@ -1,7 +1,7 @@
 """requirements: people.start_date and the requirements table (issue 18)
 
 Revision ID: e3a7c19b5d42
-Revises: 2f7a9c4e8b15
+Revises: 8b2e5d1c7f46
 Create Date: 2026-12-05 03:30:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e3a7c19b5d42"
-down_revision: str | None = "2f7a9c4e8b15"
+down_revision: str | None = "8b2e5d1c7f46"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -237,7 +237,8 @@ async def _budget_holder_approves(
 async def _mandatory_learning(
     db: Database, clock: Clock, admin: Actor, course_ids: dict[str, int]
 ) -> None:
-    """Safeguarding Adults and the Data Protection Refresher are required of everyone."""
+    """Safeguarding Adults and the Data Protection Refresher are required of everyone;
+    Safeguarding Adults awards a certificate for each completion."""
     for code, due_within in (("SAFA-L2", 90), ("GDPR-REF", 60)):
         await records.set_course_rules(
             db,
@@ -248,6 +249,7 @@ async def _mandatory_learning(
             criteria=[],
             mandatory=True,
             due_within_days=due_within,
+            certificate=code == "SAFA-L2",
         )
 
 

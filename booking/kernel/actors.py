@@ -20,6 +20,9 @@ class Actor:
     has_reports: bool = False
     runs_sessions: bool = False
     has_approvals_waiting: bool = False
+    # Owns a course (`courses.owner_email` is their address): decides its evidence, and its
+    # exemptions and extensions.
+    owns_courses: bool = False
 
     @property
     def is_admin(self) -> bool:

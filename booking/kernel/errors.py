@@ -29,6 +29,13 @@ class ConflictError(ServiceError):
     title = "Conflict"
 
 
+class TooLargeError(ServiceError):
+    """An upload larger than its limit (413)."""
+
+    status = 413
+    title = "Too large"
+
+
 class InvalidError(ServiceError):
     """Valid JSON that breaks a rule (422); `field` names the input at fault."""
 

@@ -16,8 +16,11 @@ from booking.models.bookings import (
     IdempotencyKey,
 )
 from booking.models.catalogue import Course, Room, Session, SessionDate, SessionFacilitator
+from booking.models.evidence import Certificate, Evidence, EvidenceFile
+from booking.models.exemptions import ExemptionRequest
 from booking.models.outbox import Outbox
 from booking.models.people import ApiToken, OrgUnit, Person
+from booking.models.programs import Program, ProgramAssignment, ProgramSet
 from booking.models.records import (
     Completion,
     CourseRecordRule,
@@ -38,10 +41,14 @@ __all__ = [
     "Base",
     "BigId",
     "Booking",
+    "Certificate",
     "BookingHistory",
     "Completion",
     "Course",
     "CourseRecordRule",
+    "Evidence",
+    "EvidenceFile",
+    "ExemptionRequest",
     "IdempotencyKey",
     "JsonB",
     "LocalCredential",
@@ -49,6 +56,9 @@ __all__ = [
     "Outbox",
     "PasswordReset",
     "Person",
+    "Program",
+    "ProgramAssignment",
+    "ProgramSet",
     "RecordChange",
     "RecordFeedCounter",
     "RecordSweepMark",

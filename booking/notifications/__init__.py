@@ -7,6 +7,7 @@ into its email's parts, `invites` its calendar part), `messages` (the MIME email
 administrators' page) and `feeds` (private calendar feeds)."""
 
 from booking.notifications.delivery import CLAIM_LEASE, MAX_ATTEMPTS, DeliveryReport, deliver_due
+from booking.notifications.exemption_links import check_exemption_link, exemption_link
 from booking.notifications.feeds import calendar_feed, calendar_token
 from booking.notifications.formats import one_line
 from booking.notifications.messages import to_email
@@ -26,6 +27,8 @@ __all__ = [
     "Rendered",
     "TOPICS",
     "calendar_feed",
+    "check_exemption_link",
+    "exemption_link",
     "calendar_token",
     "deliver_due",
     "email_templates",

@@ -12,7 +12,7 @@ from booking import payments
 from booking.domain.states import IN_CALENDAR, BookingState
 from booking.models import Booking, Course, Outbox, Person, Room, SessionDate
 from booking.models import Session as SessionRow
-from booking.notifications.topics import is_account_message
+from booking.notifications.topics import is_account_message, is_evidence_message
 from booking.reads.bookings import waitlist_positions
 
 
@@ -93,7 +93,8 @@ def _addressee(row: Outbox) -> Person | None:
     """Who an account message without a person goes to (someone asking for an account has
     none yet): the address in its payload. A transient row, never added to the session."""
     payload = row.payload or {}
-    if not is_account_message(row.topic) or not payload.get("to_email"):
+    addressed = is_account_message(row.topic) or is_evidence_message(row.topic)
+    if not addressed or not payload.get("to_email"):
         return None
     return Person(name=str(payload.get("to_name") or ""), email=str(payload["to_email"]))
 

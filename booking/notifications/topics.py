@@ -43,6 +43,13 @@ TOPICS: dict[str, tuple[str, str | None]] = {
     "certification.expiring": ("certification_expiring", None),
     "requirement.reminder": ("requirement_reminder", None),
     "requirement.escalation": ("requirement_escalation", None),
+    "compliance.summary": ("compliance_summary", None),
+    # Evidence of training done elsewhere (issue 18)
+    "evidence.submitted": ("evidence_submitted", None),
+    "evidence.decided": ("evidence_decided", None),
+    # exemptions and extensions (mandatory learning)
+    "exemption.requested": ("exemption_requested", None),
+    "exemption.decided": ("exemption_decided", None),
 }
 
 
@@ -52,6 +59,16 @@ def is_for_trainers(topic: str) -> bool:
 
 def is_about_approval(topic: str) -> bool:
     return topic.startswith("approval.")
+
+
+def is_evidence_message(topic: str) -> bool:
+    """Evidence messages name the learner and the decision in the payload; the one to a
+    course owner that is a team mailbox (no person) carries its address there too."""
+    return topic.startswith("evidence.")
+
+
+def is_about_exemption(topic: str) -> bool:
+    return topic.startswith("exemption.")
 
 
 def is_account_message(topic: str) -> bool:

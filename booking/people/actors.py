@@ -48,6 +48,7 @@ def actor_of(
     has_reports: bool = False,
     runs_sessions: bool = False,
     has_approvals_waiting: bool = False,
+    owns_courses: bool = False,
 ) -> Actor:
     """A person acting with their own roles (and, when the caller read them, what they are to
     others: see `auth.actor_for_session`)."""
@@ -59,6 +60,7 @@ def actor_of(
         has_reports=has_reports,
         runs_sessions=runs_sessions,
         has_approvals_waiting=has_approvals_waiting,
+        owns_courses=owns_courses,
     )
 
 

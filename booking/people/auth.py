@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.clock import Clock
@@ -21,7 +21,7 @@ from booking.kernel import audit
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError, NotFoundError
 from booking.kernel.outbox import queue_email
-from booking.models import LocalCredential, PasswordReset, Person, WebSession
+from booking.models import Course, LocalCredential, PasswordReset, Person, WebSession
 from booking.people.actors import actor_of, duties_of
 
 SESSION_COOKIE = "booking_sid"
@@ -68,14 +68,19 @@ async def actor_for_session(
     async with db.reading() as s:
         row = (
             await s.execute(
-                select(WebSession, Person, *duties_of(WebSession.person_id))
+                select(
+                    WebSession,
+                    Person,
+                    *duties_of(WebSession.person_id),
+                    exists().where(Course.owner_email == Person.email).label("owns_courses"),
+                )
                 .join(Person, Person.id == WebSession.person_id)
                 .where(WebSession.id_hash == key)
             )
         ).first()
     if row is None:
         return None
-    session, person, has_reports, runs_sessions, has_approvals_waiting = row
+    session, person, has_reports, runs_sessions, has_approvals_waiting, owns_courses = row
     if (
         not person.active
         or now - session.last_seen_at > idle
@@ -94,6 +99,7 @@ async def actor_for_session(
         has_reports=bool(has_reports),
         runs_sessions=bool(runs_sessions),
         has_approvals_waiting=bool(has_approvals_waiting),
+        owns_courses=bool(owns_courses),
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.models import Completion, Course
+from booking.records.certificates import issue_certificates
 from booking.records.changes import (
     completion_change,
     new_completion,
@@ -47,6 +48,7 @@ async def add_completion(
         await s.flush()
     change = completion_change(completion, "completed", now, session_id=session_id)
     await write_changes(s, [change])
+    await issue_certificates(s, [completion], now)
     await complete_dependents(s, learner_id, {course.code}, now=now)
     return completion
 

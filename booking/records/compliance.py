@@ -14,6 +14,8 @@ from booking.domain import records as rules
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError
 from booking.models import Person
+from booking.records.exemption_apply import counts_with_extensions, without_exempt
+from booking.records.exemption_reads import granted_for
 from booking.records.facts import (
     Catalogue,
     Learner,
@@ -35,6 +37,7 @@ class _Group:
     fully_compliant: int = 0
     total: rules.Compliance = field(default_factory=lambda: rules.Compliance(0, 0))
     counts: rules.ComplianceCounts = field(default_factory=rules.ComplianceCounts)
+    exempt: int = 0  # exemptions
 
 
 async def compliance_report(db: Database, clock: Clock, actor: Actor) -> list[ComplianceRow]:
@@ -57,17 +60,22 @@ async def compliance_by_status(
         ).all()
         cat = await whole_catalogue(s)
         learners = await learners_of(s, people, await all_units(s), with_bookings=False)
+        granted = await granted_for(s, None)  # exemptions: every approved request (one query)
     groups: dict[tuple[str | None, str], _Group] = {}
     for learner in learners:
-        courses = _courses(cat, learner)
+        # exemptions: an exempt course is not required; an extension moves the due date
+        mine = granted.get(learner.person.id, [])
+        courses, exempt = without_exempt(_courses(cat, learner), mine, now)
         result = rules.compliance(courses, now)
         key = (learner.unit_code, learner.person.staff_type)
         group = groups.setdefault(key, _Group(learner.unit_name))
         group.people += 1
         group.fully_compliant += 1 if result.fully else 0
         group.total = group.total + result
-        group.counts = group.counts + rules.compliance_counts(
+        group.exempt += exempt
+        group.counts = group.counts + counts_with_extensions(
             courses,
+            mine,
             now,
             joined_at=learner.person.created_at,
             due_dates={c.id: due_for(cat, c, learner) for c in relevant_courses(cat, learner)},
@@ -92,6 +100,7 @@ def _row(unit: str | None, staff_type: str, group: _Group) -> ComplianceStatusRo
             group.total.required,
             group.total.compliant,
             group.total.percent,
+            group.exempt,
         ),
         group.counts.complete,
         group.counts.due,

@@ -22,6 +22,7 @@ from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
 from booking.models import Completion, Course, CourseRecordRule
+from booking.records.certificates import issue_missing_certificates
 from booking.records.criteria import complete_dependents, rule_of, sync_derived
 
 # One home for the defaults: the requirements rules (the sweep and its reminders read them too).
@@ -245,9 +246,12 @@ async def _save_rules(
     row.accepted_courses = (
         {"codes": list(wanted.accepted_courses)} if wanted.accepted_courses else None
     )
+    starts_awarding = wanted.certificate and not row.certificate
     row.certificate = wanted.certificate
     row.updated_at = now
     await s.flush()
+    if starts_awarding:
+        await issue_missing_certificates(s, course.id, now)
     return row
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.domain import records as rules
 from booking.models import Completion, Course, CourseRecordRule
+from booking.records.certificates import issue_certificates
 from booking.records.changes import (
     completion_change,
     new_completion,
@@ -134,5 +135,6 @@ async def _add_wanted(
         s.add(completion)
         await s.flush()
         await write_changes(s, [completion_change(completion, "completed", now)])
+        await issue_certificates(s, [completion], now)
         changed = True
     return changed

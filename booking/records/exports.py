@@ -126,17 +126,34 @@ def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return out.getvalue()
 
 
-def to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """One sheet. Text is written as text (never a formula): values that a spreadsheet would
-    run are prefixed like the CSV's; dates are real dates; numbers stay numbers."""
+def to_xlsx(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    # programs: further sheets after the first (title, headers, rows), e.g. a record's programs
+    more: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = (),
+) -> bytes:
+    """One sheet (and any `more`). Text is written as text (never a formula): values that a
+    spreadsheet would run are prefixed like the CSV's; dates are real dates; numbers stay
+    numbers."""
     # Imported here, not at the top: openpyxl is only needed when someone downloads a sheet,
     # and the web and the worker start without loading it.
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
     assert ws is not None
+    _fill_sheet(ws, title, headers, rows)
+    for extra_title, extra_headers, extra_rows in more:
+        _fill_sheet(wb.create_sheet(), extra_title, extra_headers, extra_rows)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _fill_sheet(ws: Any, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from openpyxl.styles import Font
+
     ws.title = safe_cell(title)[:31].replace("'", "") or "Sheet"
     ws.append([safe_cell(h) for h in headers])
     for cell in ws[1]:
@@ -149,9 +166,6 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -
             elif isinstance(cell.value, datetime):
                 cell.number_format = "yyyy-mm-dd"
     ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def _xlsx_value(v: Any) -> Any:

@@ -17,6 +17,7 @@ from booking.domain.eligibility import Audience, LearnerProfile, audience_reason
 from booking.domain.states import FINAL
 from booking.models import (
     Booking,
+    Certificate,
     Completion,
     Course,
     CourseRecordRule,
@@ -42,6 +43,9 @@ class Learner:
 
     def requirement(self, course_id: int, via: str) -> Requirement | None:
         return next((r for r in self.requirements.get(course_id, []) if r.via == via), None)
+
+    # completion id → its certificate's id (read with the completions).
+    certificates: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -141,12 +145,16 @@ async def learners_of(
     learners = {p.id: _learner(p, units) for p in people}
     ids = list(learners)
     for chunk in chunks(ids, 500):
-        for c in await s.scalars(
-            select(Completion)
+        for c, certificate_id in await s.execute(
+            select(Completion, Certificate.id)
+            .outerjoin(Certificate, Certificate.completion_id == Completion.id)
             .where(Completion.learner_id.in_(chunk))
             .order_by(Completion.completed_at)
         ):
-            learners[c.learner_id].completions.setdefault(c.course_id, []).append(c)
+            learner = learners[c.learner_id]
+            learner.completions.setdefault(c.course_id, []).append(c)
+            if certificate_id is not None:
+                learner.certificates[c.id] = certificate_id
         for r in await s.scalars(
             select(Requirement)
             .where(Requirement.person_id.in_(chunk), Requirement.closed_at.is_(None))

@@ -12,11 +12,15 @@ from booking import eligibility, people, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
+from booking.domain.exemptions import Granted
 from booking.domain.states import ACTIVE, FINAL
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Completion, Course, Person
+from booking.records.certificates import certificate_url
 from booking.records.criteria import CRITERIA_SOURCE, rule_of
+from booking.records.exemption_apply import apply_to_record
+from booking.records.exemption_reads import granted_for
 from booking.records.facts import (
     Catalogue,
     Learner,
@@ -27,6 +31,7 @@ from booking.records.facts import (
     relevant_courses,
     satisfying,
 )
+from booking.records.program_progress import program_catalogue, with_programs
 from booking.records.views import (
     COURSE_STATUS_LABELS,
     REQUIRED_LABELS,
@@ -52,7 +57,12 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
         (learner,) = await learners_of(
             s, [person], await eligibility.units_above(s, [person.org_unit_id])
         )
-        return build_record(await catalogue_for(s, [learner]), learner, now)
+        # exemptions: the approved requests for this person (one query)
+        granted = (await granted_for(s, [person.id])).get(person.id, [])
+        record = build_record(await catalogue_for(s, [learner]), learner, now, granted)
+        # programs: the person's programs and the courses they require
+        pc = await program_catalogue(s, [person.id])
+        return count_overdue(with_programs(record, pc, learner, now))
 
 
 async def _may_view(s: AsyncSession, actor: Actor, person: Person) -> bool:
@@ -70,7 +80,9 @@ async def my_record(db: Database, clock: Clock, actor: Actor) -> RecordView:
     return await learner_record(db, clock, actor, actor.person_id)
 
 
-def build_record(cat: Catalogue, learner: Learner, now: datetime) -> RecordView:
+def build_record(
+    cat: Catalogue, learner: Learner, now: datetime, granted: Sequence[Granted] = ()
+) -> RecordView:
     """The learner's record from the facts read for it (no queries)."""
     courses: list[CourseRecord] = []
     certifications: list[CertificationView] = []
@@ -95,20 +107,23 @@ def build_record(cat: Catalogue, learner: Learner, now: datetime) -> RecordView:
     far = datetime.max.replace(tzinfo=UTC)
     required.sort(key=lambda r: (r.due_at or far, r.course_title))
     certifications.sort(key=lambda c: (c.expires_at, c.course_title))
-    return RecordView(
+    view = RecordView(
         person=_person(learner),
         courses=courses,
         certifications=certifications,
         required=required,
-        compliance=ComplianceView(
-            totals.required,
-            totals.compliant,
-            totals.percent,
-            exempt=0,  # exemptions (issue 18, later) count here and leave `required`
-            overdue=sum(1 for r in required if r.overdue),
-        ),
+        compliance=ComplianceView(totals.required, totals.compliant, totals.percent),
         as_of=now,
     )
+    # exemptions: approved exemptions and extensions applied (exemption_apply.py)
+    return count_overdue(apply_to_record(view, cat, learner, granted, now))
+
+
+def count_overdue(view: RecordView) -> RecordView:
+    """`compliance.overdue`: the required items past their due date, once exemptions,
+    extensions and programs have had their say."""
+    view.compliance.overdue = sum(1 for r in view.required if r.overdue)
+    return view
 
 
 def _person(learner: Learner) -> RecordPerson:
@@ -164,6 +179,7 @@ def _course_record(
     ]
     last = completions[-1] if completions else None
     status = _course_status(last, criteria, bookings, mandatory, now)
+    done = [_completion(learner, c) for c in reversed(completions)]
     return CourseRecord(
         course_id=course.id,
         course_code=course.code,
@@ -174,14 +190,25 @@ def _course_record(
         expires_at=last.expires_at if last else None,
         source=last.source if last else None,
         mandatory=mandatory,
-        previous=[
-            CompletionView(c.completed_at, c.expires_at, c.source)
-            for c in reversed(completions[:-1])
-        ],
+        previous=done[1:],
         completion_mode=rule.mode if rule else None,
         criteria=criteria,
         certification=cert,
         bookings=bookings,
+        completions=done,
+        certificate_url=done[0].certificate_url if done else None,
+        certificate_id=done[0].certificate_id if done else None,
+    )
+
+
+def _completion(learner: Learner, c: Completion) -> CompletionView:
+    certificate_id = learner.certificates.get(c.id)
+    return CompletionView(
+        c.completed_at,
+        c.expires_at,
+        c.source,
+        certificate_url=certificate_url(certificate_id),
+        certificate_id=certificate_id,
     )
 
 

@@ -3,6 +3,7 @@ come and their records."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,11 +13,14 @@ from booking import eligibility, people, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
+from booking.domain.exemptions import Granted
 from booking.domain.states import ACTIVE
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Person
+from booking.records.exemption_reads import granted_for
 from booking.records.facts import Catalogue, Learner, catalogue_for, learners_of
+from booking.records.program_progress import program_catalogue, with_programs
 from booking.records.record import build_record
 from booking.records.views import BookingSummary, ComplianceView, TeamMember, TeamView
 
@@ -43,10 +47,22 @@ async def my_team(db: Database, clock: Clock, actor: Actor, *, indirect: bool = 
         )
         cat = await catalogue_for(s, learners)
         managers = await _names(s, {p.manager_id for p in reports} - {actor.person_id})
+        # programs: each member's programs (one catalogue for the whole team)
+        pc = await program_catalogue(s, [p.id for p in reports])
+        # exemptions: the approved requests of the whole team (one query)
+        granted = await granted_for(s, [p.id for p in reports])
     members = [
-        _member(cat, learner, now, reports_to=managers.get(person.manager_id or 0))
+        _member(
+            cat,
+            learner,
+            now,
+            reports_to=managers.get(person.manager_id or 0),
+            granted=granted.get(person.id, ()),
+        )
         for learner, person in zip(learners, reports, strict=True)
     ]
+    for member, learner in zip(members, learners, strict=True):
+        with_programs(member.record, pc, learner, now)
     total = rules.Compliance(0, 0)
     for m in members:
         total = total + rules.Compliance(
@@ -56,7 +72,13 @@ async def my_team(db: Database, clock: Clock, actor: Actor, *, indirect: bool = 
     return TeamView(
         actor.name,
         members,
-        ComplianceView(total.required, total.compliant, total.percent, overdue=overdue),
+        ComplianceView(
+            total.required,
+            total.compliant,
+            total.percent,
+            sum(m.record.compliance.exempt for m in members),  # exemptions
+            overdue,
+        ),
         now,
         indirect,
     )
@@ -70,9 +92,14 @@ async def _names(s: AsyncSession, person_ids: set[int | None]) -> dict[int, str]
 
 
 def _member(
-    cat: Catalogue, learner: Learner, now: datetime, *, reports_to: str | None = None
+    cat: Catalogue,
+    learner: Learner,
+    now: datetime,
+    *,
+    reports_to: str | None = None,
+    granted: Sequence[Granted] = (),
 ) -> TeamMember:
-    record = build_record(cat, learner, now)
+    record = build_record(cat, learner, now, granted)
     upcoming = [
         BookingSummary(b.id, b.course_id, session.id, b.state, session.starts_at, session.ends_at)
         for b, session in learner.bookings

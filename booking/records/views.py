@@ -3,8 +3,9 @@ team, the compliance report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -13,6 +14,9 @@ class CompletionView:
     expires_at: datetime | None
     source: str
     session_id: int | None = None
+    # The certificate of this completion (API path of its PDF), when the course awards one.
+    certificate_url: str | None = None
+    certificate_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -61,6 +65,12 @@ class CourseRecord:
     criteria: list[CriterionView]
     certification: CertificationView | None
     bookings: list[BookingSummary]
+    # Every completion, newest first, each with its certificate; the current one's certificate.
+    completions: list[CompletionView] = field(default_factory=list)
+    certificate_url: str | None = None
+    certificate_id: int | None = None
+    # exemptions: while an approved exemption lasts, {"until": date or None}
+    exemption: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -75,6 +85,9 @@ class RequiredView:
     overdue: bool
     # Why it is required: "course" (mandatory for them), "renewal", or {"program": code}.
     via: str | dict[str, str] = "course"
+    # exemptions: always None here (an exempt item leaves `required`); an extension's due time
+    exemption: dict[str, Any] | None = None
+    extension: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -82,9 +95,9 @@ class ComplianceView:
     required: int
     compliant: int
     percent: int | None
-    # Items exempted (not counted in `required`): always 0 until exemptions land, which set it.
+    # exemptions: items exempted (not counted in `required`)
     exempt: int = 0
-    # Required items past their due date (or a renewal past its expiry).
+    # Required items past their due date (or a renewal past its expiry), after extensions.
     overdue: int = 0
 
 
@@ -108,6 +121,9 @@ class RecordView:
     required: list[RequiredView]
     compliance: ComplianceView
     as_of: datetime
+    # programs: the learning programs whose audience includes the person, with their progress
+    # (records.program_views.ProgramProgressView; set by records.program_progress.with_programs).
+    programs: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -139,6 +155,8 @@ class ComplianceRow:
     required: int
     compliant: int
     percent: int | None
+    # exemptions: items exempted (not counted in `required`)
+    exempt: int = 0
 
 
 @dataclass(slots=True)

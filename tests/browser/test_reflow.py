@@ -13,12 +13,14 @@ from datetime import timedelta
 
 import pytest
 
-from booking import approvals, bookings, catalogue, people, records
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, RoomInput
 from booking.kernel import audit
 from tests import support
 from tests.browser.conftest import Site, TabFactory, seed_cost_code
+from tests.browser.test_certificates import PDF as EVIDENCE_PDF
+from tests.browser.test_certificates import seed_certificates
 from tests.browser.test_small_screens import NO_SCROLL_JS
 from tests.web.report_world import seed_reports
 
@@ -278,3 +280,125 @@ async def test_report_pages_do_not_scroll_sideways_at_320_pixels(
             if measured["width"] > 320:
                 too_wide.append(f"{path}: {measured}")
     assert not too_wide, "report pages wider than 320 px:\n" + "\n".join(too_wide)
+
+
+# --- exemptions and extensions (issue 18) -------------------------------------------------------
+
+
+async def test_exemption_pages_do_not_scroll_sideways_at_320_pixels(
+    site: Site, open_tab: TabFactory
+) -> None:
+    world = site.world
+    ids = {p.email: p.id for p in await people.list_people(world.db)}
+    await catalogue.update_course(
+        world.db,
+        world.clock,
+        world.admin,
+        world.course_id,
+        CourseInput(code="SAFE-1", title=LONG_TITLE, owner_email=LONG_EMAIL),
+    )
+    await records.set_course_rules(
+        world.db,
+        world.clock,
+        world.admin,
+        world.course_id,
+        completion_mode=None,
+        criteria=[],
+        mandatory=True,
+        due_within_days=30,
+    )
+    (made,) = await records.request_exemptions(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ExemptionInput("lee@example.org", ["SAFE-1"], "exemption", LONG_URL),
+    )
+    link = notifications.exemption_link(
+        replace(support.settings_for("sqlite://"), base_url=site.base_url),
+        made.id,
+        ids["admin@example.org"],
+        "approve",
+        world.clock.now(),
+    ).removeprefix(site.base_url)
+    paths = ["/exemptions", link, f"/team/{ids['lee@example.org']}/exemptions/new"]
+    too_wide: list[str] = []
+    async with open_tab(js=True, who="Ada Admin", viewport={"width": 320, "height": 800}) as tab:
+        await tab.goto("/login")
+        await tab.sign_in("Ada Admin")
+        for path in paths:
+            response = await tab.page.goto(tab.base_url + path)
+            assert response is not None and response.status == 200, path
+            measured = await tab.page.evaluate(NO_SCROLL_JS)
+            if measured["width"] > 320:
+                too_wide.append(f"{path}: {measured}")
+    assert not too_wide, "exemption pages wider than 320 px:\n" + "\n".join(too_wide)
+
+
+# --- certificates and evidence (issue 18) -------------------------------------------------------
+
+
+async def test_the_evidence_queue_and_the_record_fit_a_320_pixel_screen(
+    site: Site, open_tab: TabFactory
+) -> None:
+    await seed_certificates(site.world)
+    world = site.world
+    lee = await support.actor(world.db, "lee@example.org")
+    long_note = "Interprofessionalsafeguardingcoordinationframework " * 3
+    upload = records.EvidenceUpload(
+        "FIRE-1",
+        world.clock.now(),
+        long_note,
+        "Interprofessionalsafeguarding" * 3 + ".pdf",
+        EVIDENCE_PDF,
+    )
+    await records.send_evidence(world.db, world.clock, lee, upload)
+    too_wide: list[str] = []
+    for who, paths in (("Lee Learner", ["/me/record"]), ("Olu Owner", ["/evidence"])):
+        async with open_tab(js=True, viewport={"width": 320, "height": 800}) as tab:
+            await tab.goto("/login")
+            await tab.sign_in(who)
+            for path in paths:
+                await tab.goto(path)
+                measured = await tab.page.evaluate(NO_SCROLL_JS)
+                if measured["width"] > 320:
+                    too_wide.append(f"{who} {path}: {measured}")
+    assert not too_wide, "pages wider than 320 px:\n" + "\n".join(too_wide)
+
+
+# --- learning programs (issue 18) ----------------------------------------------------------------
+
+
+async def test_program_pages_do_not_scroll_sideways_at_320_pixels(
+    site: Site, open_tab: TabFactory
+) -> None:
+    world = site.world
+    long_word = "Interprofessionalsafeguardingcoordinationframework"
+    program = await records.create_program(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ProgramInput(
+            code="IND-" + "X" * 40,
+            title=f"The {long_word} induction",
+            due_within_days=30,
+            sets=[records.ProgramSetInput(f"Core {long_word}", "all", ["SAFE-1"])],
+        ),
+    )
+    too_wide: list[str] = []
+    for who, paths in (
+        (
+            "Ada Admin",
+            ["/admin/programs", "/admin/programs/new", f"/admin/programs/{program.id}/edit"],
+        ),
+        ("Lee Learner", ["/me/programs", f"/programs/{program.id}", "/me/record"]),
+    ):
+        async with open_tab(js=True, who=who, viewport={"width": 320, "height": 800}) as tab:
+            await tab.goto("/login")
+            await tab.sign_in(who)
+            for path in paths:
+                response = await tab.page.goto(tab.base_url + path)
+                assert response is not None and response.status == 200, path
+                measured = await tab.page.evaluate(NO_SCROLL_JS)
+                if measured["width"] > 320:
+                    too_wide.append(f"{who} {path}: {measured}")
+    assert not too_wide, "program pages wider than 320 px:\n" + "\n".join(too_wide)

@@ -22,7 +22,9 @@ from tests.notifications.conftest import Inbox
 from tests.notifications.mail import calendar_part, content_types, deliver, invite_of
 
 # Dotted names in quotes; audit actions (`action="booking.override"`) are not email topics.
-TOPIC_LITERAL = re.compile(r'(?<!action=)"((?:booking|session|trainer|approval|course)\.[a-z_]+)"')
+TOPIC_LITERAL = re.compile(
+    r'(?<!action=)"((?:booking|session|trainer|approval|course|exemption)\.[a-z_]+)"'
+)
 
 
 def test_every_topic_the_code_queues_has_a_template() -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from booking import approvals, bookings, catalogue, notifications, people
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, RoomDetails
 from tests import support
@@ -233,6 +233,44 @@ RULES: dict[tuple[str, str], Any] = {
         )
         for ext in ("", ".csv", ".xlsx")
     },
+    # Exemptions and extensions (issue 18). The seeded request is Lee's (the "owner" here) for
+    # SAFE-1, which has no owner: only administrators decide; the line manager asks.
+    ("POST", "/api/v1/exemptions"): {"manager", "admin"},
+    ("GET", "/api/v1/exemptions"): PEOPLE,
+    ("POST", "/api/v1/exemptions/{exemption_id:int}/decision"): ADMIN,
+    ("GET", "/exemptions"): PEOPLE,
+    # The signed link was made for the administrator.
+    ("GET", "/exemptions/{exemption_id:int}/{decision:str}"): ADMIN,
+    ("POST", "/exemptions/{exemption_id:int}/decide"): ADMIN,
+    ("GET", "/team/{person_id:int}/exemptions/new"): {"manager", "admin"},
+    ("POST", "/team/{person_id:int}/exemptions/new"): {"manager", "admin"},
+    # Certificates and evidence (issue 18). The seeded evidence and certificate are the
+    # owner's (Lee's); the manager is Lee's line manager. SAFE-1 has no course owner, so only
+    # administrators decide its evidence.
+    ("POST", "/me/evidence"): PEOPLE,
+    ("GET", "/evidence"): ADMIN,
+    ("POST", "/evidence/{evidence_id:int}/decision"): ADMIN,
+    ("GET", "/evidence/{evidence_id:int}/file"): {"owner", "manager", "admin"},
+    ("GET", "/certificates/{certificate_id:int}/pdf"): {"owner", "manager", "admin"},
+    ("GET", "/certificates/{code:str}"): ANY,
+    ("POST", "/api/v1/me/evidence"): PEOPLE,
+    ("GET", "/api/v1/evidence"): ADMIN,
+    ("GET", "/api/v1/evidence/{evidence_id:int}"): {"owner", "manager", "admin"},
+    ("GET", "/api/v1/evidence/{evidence_id:int}/file"): {"owner", "manager", "admin"},
+    ("POST", "/api/v1/evidence/{evidence_id:int}/decision"): ADMIN,
+    ("GET", "/api/v1/certificates/{certificate_id:int}"): {"owner", "manager", "admin"},
+    # Learning programs (issue 18): anyone with a token reads one (the records service too);
+    # administrators write them; a learner's own pages.
+    ("POST", "/api/v1/programs"): ADMIN,
+    ("PUT", "/api/v1/programs/{program_id:int}"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id:int}"): PEOPLE | {"records"},
+    ("GET", "/me/programs"): PEOPLE,
+    ("GET", "/programs/{program_id:int}"): PEOPLE,
+    ("GET", "/admin/programs"): ADMIN,
+    ("GET", "/admin/programs/new"): ADMIN,
+    ("POST", "/admin/programs/new"): ADMIN,
+    ("GET", "/admin/programs/{program_id:int}/edit"): ADMIN,
+    ("POST", "/admin/programs/{program_id:int}/edit"): ADMIN,
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
@@ -252,6 +290,11 @@ class Ids:
     room: int = 0
     token: int = 0
     account_request: int = 0
+    exemption: int = 0
+    exemption_token: str = ""
+    evidence: int = 0
+    certificate: int = 0
+    program: int = 0
 
 
 async def seed(world: support.World) -> Ids:
@@ -283,6 +326,23 @@ async def seed(world: support.World) -> Ids:
         db, clock, world.admin, name="Matrix feed", scope="records"
     )
     account_request = await support.waiting_account_request(world)
+    (exemption,) = await records.request_exemptions(
+        db,
+        clock,
+        world.admin,
+        records.ExemptionInput("lee@example.org", ["SAFE-1"], "exemption", "Matrix"),
+    )
+    exemption_link = notifications.exemption_link(
+        support.settings_for("sqlite://"),
+        exemption.id,
+        world.admin.person_id or 0,
+        "approve",
+        clock.now(),
+    )
+    evidence, certificate = await _evidence_and_certificate(world, lee)
+    program = await records.create_program(
+        db, clock, world.admin, records.ProgramInput(code="MTX", title="Matrix program")
+    )
     return Ids(
         session,
         other,
@@ -296,7 +356,47 @@ async def seed(world: support.World) -> Ids:
         room.id,
         token.id,
         account_request,
+        exemption.id,
+        exemption_link.partition("?t=")[2],
+        evidence,
+        certificate,
+        program.id,
     )
+
+
+async def _evidence_and_certificate(world: support.World, lee: Any) -> tuple[int, int]:
+    """Lee's evidence for SAFE-1 (pending), and Lee's certificate of a course that awards one."""
+    db, clock = world.db, world.clock
+    sent = await records.send_evidence(
+        db,
+        clock,
+        lee,
+        records.EvidenceUpload("SAFE-1", clock.now(), None, "cert.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    awarding = await catalogue.create_course(
+        db, clock, world.admin, CourseInput(code="CERT-1", title="Certified")
+    )
+    await records.set_course_rules(
+        db,
+        clock,
+        world.admin,
+        awarding.id,
+        completion_mode=None,
+        criteria=[],
+        mandatory=False,
+        due_within_days=None,
+        certificate=True,
+    )
+    await records.record_completions(
+        db,
+        clock,
+        world.admin,
+        [records.CompletionInput("CERT-1", clock.now(), learner_email="lee@example.org")],
+    )
+    record = await records.my_record(db, clock, lee)
+    course = next(c for c in record.courses if c.course_code == "CERT-1")
+    assert course.certificate_id is not None
+    return sent.id, course.certificate_id
 
 
 def concrete(path: str, ids: Ids) -> str:
@@ -310,6 +410,11 @@ def concrete(path: str, ids: Ids) -> str:
         "room_id": ids.room,
         "token_id": ids.token,
         "account_request_id": ids.account_request,
+        "exemption_id": ids.exemption,
+        "evidence_id": ids.evidence,
+        "certificate_id": ids.certificate,
+        "code": "not-a-certificate-code",
+        "program_id": ids.program,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",
@@ -317,6 +422,8 @@ def concrete(path: str, ids: Ids) -> str:
     out = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), path)
     if path == "/approvals/{request_id:int}/{decision:str}":
         out += f"?t={ids.link_token}"
+    if path == "/exemptions/{exemption_id:int}/{decision:str}":
+        out += f"?t={ids.exemption_token}"
     if path == "/live":
         out += f"?sessions={ids.session}"
     return out
@@ -358,6 +465,16 @@ def api_body(method: str, path: str, ids: Ids, clock_now: Any) -> Any:
             "active_from": "2027-01-01",
         },
         "/api/v1/sessions/{session_id:int}/bookings": {},
+        "/api/v1/exemptions": {
+            "learner_email": "lee@example.org",
+            "course_code": "SAFE-1",
+            "kind": "exemption",
+            "reason": "Matrix",
+        },
+        "/api/v1/exemptions/{exemption_id:int}/decision": {"decision": "approve"},
+        "/api/v1/evidence/{evidence_id:int}/decision": {"decision": "approve"},
+        "/api/v1/programs": {"code": "NEW-P", "title": "New program"},
+        "/api/v1/programs/{program_id:int}": {"code": "MTX", "title": "Matrix program"},
     }
     return bodies.get(path)
 

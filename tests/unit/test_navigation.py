@@ -63,3 +63,13 @@ def test_the_page_marker_makes_one_entry_current() -> None:
 
 def test_every_admin_page_lights_the_administration_entry() -> None:
     assert {p.nav for p in ADMIN_PAGES} - {"courses"} <= ADMIN_NAV
+
+
+# Exemptions and extensions (issue 18)
+
+
+def test_a_course_owner_sees_the_exemptions_queue() -> None:
+    assert "Exemptions" in labels(person(owns_courses=True))
+    assert "Exemptions *" in labels(person(owns_courses=True), "exemptions")
+    # Administrators reach it from Administration.
+    assert "Administration *" in labels(person("admin"), "exemptions")

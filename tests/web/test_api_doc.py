@@ -32,6 +32,8 @@ OUTSIDE_API = {
     ("GET", "/ready"): "/ready",
     ("GET", "/calendar/{token}.ics"): "/calendar/{filename:str}",
     ("POST", "/webhooks/stripe"): "/webhooks/stripe",
+    # Certificates (issue 18): the public verification page.
+    ("GET", "/certificates/{code}"): "/certificates/{code:str}",
 }
 # The OpenAPI document itself: served, but not an operation in it.
 SCHEMA = {("GET", "/api/v1/openapi.json")}

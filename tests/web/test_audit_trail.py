@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 import billing.services as billing
 from billing.domain.money import Money
-from booking import approvals, bookings, catalogue, people, roster
+from booking import approvals, bookings, catalogue, people, records, roster
 from booking.app import create_app
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
@@ -50,6 +50,9 @@ SELF_SERVICE = {
     ("POST", "/admin/units/import"): "a preview: reads the file, writes nothing",
     ("POST", "/account-request"): "asking for an account (account_request.submitted is audited)",
     ("POST", "/account-request/confirm"): "one's own address (account_request.confirmed)",
+    # Certificates and evidence (issue 18)
+    ("POST", "/me/evidence"): "a learner's own evidence (evidence.submitted is audited)",
+    ("POST", "/api/v1/me/evidence"): "a learner's own evidence (evidence.submitted is audited)",
 }
 ADMIN = "admin@example.org"
 TRAINER = "trainer@example.org"
@@ -536,6 +539,115 @@ async def page_decline_account(ctx: Ctx) -> Call:
     return Call(path, ADMIN, "account_request.declined", form=form)
 
 
+# Exemptions and extensions (issue 18): Mo manages Lee; SAFE-1 has no owner, so the
+# administrators decide.
+def _exemption_body() -> dict[str, str]:
+    return {
+        "learner_email": "lee@example.org",
+        "course_code": "SAFE-1",
+        "kind": "exemption",
+        "reason": f"Registered nurse {next(_numbers)}",
+    }
+
+
+async def _exemption(ctx: Ctx) -> int:
+    manager = await support.actor(ctx.world.db, MANAGER)
+    body = _exemption_body()
+    (made,) = await records.request_exemptions(
+        ctx.world.db,
+        ctx.world.clock,
+        manager,
+        records.ExemptionInput(body["learner_email"], ["SAFE-1"], "exemption", body["reason"]),
+    )
+    return made.id
+
+
+async def api_request_exemption(ctx: Ctx) -> Call:
+    return Call("/api/v1/exemptions", MANAGER, "exemption.requested", json=_exemption_body())
+
+
+async def api_decide_exemption(ctx: Ctx) -> Call:
+    path = f"/api/v1/exemptions/{await _exemption(ctx)}/decision"
+    return Call(path, ADMIN, "exemption.approved", json={"decision": "approve"})
+
+
+async def page_decide_exemption(ctx: Ctx) -> Call:
+    form = {"decision": "decline", "comment": "Everyone does it"}
+    path = f"/exemptions/{await _exemption(ctx)}/decide"
+    return Call(path, ADMIN, "exemption.declined", form=form)
+
+
+async def page_request_exemption(ctx: Ctx) -> Call:
+    lee = await person_id_of(ctx.world, "lee@example.org")
+    form = {"course": "SAFE-1", "kind": "exemption", "reason": "Registered nurse"}
+    return Call(f"/team/{lee}/exemptions/new", MANAGER, "exemption.requested", form=form)
+
+
+async def _evidence(ctx: Ctx) -> int:
+    world = ctx.world
+    lee = await support.actor(world.db, "lee@example.org")
+    upload = records.EvidenceUpload("SAFE-1", world.clock.now(), None, "a.pdf", b"%PDF-1.4\n")
+    return (await records.send_evidence(world.db, world.clock, lee, upload)).id
+
+
+async def api_decide_evidence(ctx: Ctx) -> Call:
+    path = f"/api/v1/evidence/{await _evidence(ctx)}/decision"
+    return Call(path, ADMIN, "evidence.approved", json={"decision": "approve"})
+
+
+async def page_decide_evidence(ctx: Ctx) -> Call:
+    evidence_id = await _evidence(ctx)
+    form = {"decision": "decline", f"comment-{evidence_id}": "Another course"}
+    return Call(f"/evidence/{evidence_id}/decision", ADMIN, "evidence.declined", form=form)
+
+
+# Learning programs (issue 18)
+
+
+async def _audited_program(ctx: Ctx) -> int:
+    world = ctx.world
+    made = await records.create_program(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ProgramInput(code=f"AUD-{next(_numbers)}", title="Audited program"),
+    )
+    return made.id
+
+
+async def api_create_program(ctx: Ctx) -> Call:
+    body = {
+        "code": f"AUD-{next(_numbers)}",
+        "title": "Audited program",
+        "sets": [{"title": "Core", "rule": "all", "course_codes": ["SAFE-1"]}],
+    }
+    return Call("/api/v1/programs", ADMIN, "program.created", json=body)
+
+
+async def api_update_program(ctx: Ctx) -> Call:
+    program_id = await _audited_program(ctx)
+    body = {"code": f"AUD-{next(_numbers)}", "title": "Renamed program"}
+    return Call(f"/api/v1/programs/{program_id}", ADMIN, "program.changed", method="PUT", json=body)
+
+
+async def page_create_program(ctx: Ctx) -> Call:
+    form = {
+        "code": f"AUD-{next(_numbers)}",
+        "title": "Audited program",
+        "set_rows": "1",
+        "set_title_0": "Core",
+        "set_rule_0": "all",
+        "set_codes_0": "SAFE-1",
+    }
+    return Call("/admin/programs/new", ADMIN, "program.created", form=form)
+
+
+async def page_edit_program(ctx: Ctx) -> Call:
+    program_id = await _audited_program(ctx)
+    form = {"code": f"AUD-{next(_numbers)}", "title": "Renamed", "set_rows": "0"}
+    return Call(f"/admin/programs/{program_id}/edit", ADMIN, "program.changed", form=form)
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -589,6 +701,19 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("POST", "/admin/courses/{course_id:int}/restore"): page_restore_course,
     ("POST", "/admin/account-requests/{account_request_id:int}/approve"): page_approve_account,
     ("POST", "/admin/account-requests/{account_request_id:int}/decline"): page_decline_account,
+    # Exemptions and extensions (issue 18)
+    ("POST", "/api/v1/exemptions"): api_request_exemption,
+    ("POST", "/api/v1/exemptions/{exemption_id:int}/decision"): api_decide_exemption,
+    ("POST", "/exemptions/{exemption_id:int}/decide"): page_decide_exemption,
+    ("POST", "/team/{person_id:int}/exemptions/new"): page_request_exemption,
+    # Certificates and evidence (issue 18)
+    ("POST", "/api/v1/evidence/{evidence_id:int}/decision"): api_decide_evidence,
+    ("POST", "/evidence/{evidence_id:int}/decision"): page_decide_evidence,
+    # Learning programs (issue 18)
+    ("POST", "/api/v1/programs"): api_create_program,
+    ("PUT", "/api/v1/programs/{program_id:int}"): api_update_program,
+    ("POST", "/admin/programs/new"): page_create_program,
+    ("POST", "/admin/programs/{program_id:int}/edit"): page_edit_program,
 }
 
 

@@ -176,6 +176,11 @@ def _value(name: str, ids: Ids) -> Any:
         "room_id": ids.room,
         "token_id": ids.token,
         "account_request_id": ids.account_request,
+        "exemption_id": ids.exemption,
+        "evidence_id": ids.evidence,
+        "certificate_id": ids.certificate,
+        "code": "not-a-certificate-code",
+        "program_id": ids.program,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
     }[name]

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from booking import approvals, bookings, catalogue, notifications, people
+from booking import approvals, bookings, catalogue, notifications, people, records
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
 from tests import support
@@ -82,8 +82,38 @@ async def _targets(world: support.World, n: int) -> Targets:
             "account_request_id": await support.waiting_account_request(
                 world, f"form{n}@example.net"
             ),
+            "exemption_id": await _exemption(world, course.code),
+            # Certificates and evidence (issue 18)
+            "evidence_id": (
+                await records.send_evidence(
+                    world.db,
+                    world.clock,
+                    lee,
+                    records.EvidenceUpload("SAFE-1", world.clock.now(), None, "a.pdf", b"%PDF-"),
+                )
+            ).id,
+            # Learning programs (issue 18)
+            "program_id": (
+                await records.create_program(
+                    world.db,
+                    world.clock,
+                    world.admin,
+                    records.ProgramInput(code=f"FORM-P{n}", title=f"Form program {n}"),
+                )
+            ).id,
         }
     )
+
+
+async def _exemption(world: support.World, code: str) -> int:
+    """A pending exemption request (Lee, the form's course), asked by an administrator."""
+    (made,) = await records.request_exemptions(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ExemptionInput("lee@example.org", [code], "exemption", "Form test"),
+    )
+    return made.id
 
 
 async def _waiting_request(world: support.World) -> int:

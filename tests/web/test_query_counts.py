@@ -648,7 +648,8 @@ async def test_the_header_costs_no_query_of_its_own(browser: Browser) -> None:
     statements, page = await queries(browser, "/admin")
     assert "Administration" in page.text
     assert len(statements) == 2, statements
-    assert statements[0].count("EXISTS") == 3
+    # has reports, runs sessions, approvals waiting, owns a course (evidence, issue 18)
+    assert statements[0].count("EXISTS") == 4
     assert "account_requests" in statements[1]
 
 
@@ -834,11 +835,129 @@ async def test_report_pages_and_downloads_do_not_query_per_row(browser: Browser)
         assert len(statements) == len(small[url]), url
 
 
+# Exemptions and extensions (issue 18): the queue, the API list, and a record with approved
+# exemptions for many courses read them in one statement.
+
+
+async def _exemptions(world: support.World, tag: str, n: int) -> None:
+    manager = await support.actor(world.db, "manager@example.org")
+    learners = await add_people(world, n, f"{tag}ex", manager="manager@example.org")
+    codes = [f"{tag.upper()}-EX{i}" for i in range(n)]
+    for code in codes:
+        course_id = await add_course(world, code, f"Exempt course {code}")
+        await records.set_course_rules(
+            world.db,
+            world.clock,
+            world.admin,
+            course_id,
+            completion_mode=None,
+            criteria=[],
+            mandatory=True,
+            due_within_days=30,
+        )
+    for i, email in enumerate(learners):
+        await records.request_exemptions(
+            world.db,
+            world.clock,
+            manager,
+            records.ExemptionInput(email, [codes[i]], "exemption", "Query counts"),
+        )
+    # Lee: an approved exemption for each new course.
+    made = await records.request_exemptions(
+        world.db,
+        world.clock,
+        manager,
+        records.ExemptionInput("lee@example.org", codes, "exemption", "Query counts"),
+    )
+    for view in made:
+        await records.decide_exemption(
+            world.db, world.clock, world.admin, view.id, decision="approve"
+        )
+
+
+async def test_exemption_queue_and_record_do_not_query_per_request(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+    lee = await person_id_of(world, "lee@example.org")
+    token = {"Authorization": f"Bearer {world.admin_token}"}
+    urls = ["/exemptions", f"/people/{lee}/record"]
+    await _exemptions(world, "xs", 1)
+    small = {url: (await queries(browser, url))[0] for url in urls}
+    small_api, _ = await queries(browser, "/api/v1/exemptions", headers=token)
+    await _exemptions(world, "xl", 5)
+    for url in urls:
+        large, page = await queries(browser, url)
+        assert_same_count(small[url], large, url)
+    assert "Exempt (no end date)" in page.text
+    large_api, answer = await queries(browser, "/api/v1/exemptions", headers=token)
+    assert_same_count(small_api, large_api, "/api/v1/exemptions")
+    assert len(answer.json()["items"]) == 2 * (1 + 5)
+
+
+# --- certificates and evidence (issue 18) -------------------------------------------------------
+
+
+async def _evidence_and_certificates(world: support.World, tag: str, n: int) -> None:
+    """`n` pieces of evidence from Lee for SAFE-1, and `n` certified completions of a course
+    that awards certificates."""
+    lee = await support.actor(world.db, "lee@example.org")
+    for i in range(n):
+        upload = records.EvidenceUpload(
+            "SAFE-1", support.T0 - timedelta(days=i + 1), f"{tag} {i}", "a.pdf", b"%PDF-1.4\n"
+        )
+        await records.send_evidence(world.db, world.clock, lee, upload)
+    course = await catalogue.create_course(
+        world.db, world.clock, world.admin, CourseInput(code=f"CQ-{tag}", title=f"Certified {tag}")
+    )
+    await records.set_course_rules(
+        world.db,
+        world.clock,
+        world.admin,
+        course.id,
+        completion_mode=None,
+        criteria=[],
+        mandatory=False,
+        due_within_days=None,
+        certificate=True,
+    )
+    done = [
+        records.CompletionInput(
+            f"CQ-{tag}", support.T0 - timedelta(days=30 * (i + 1)), learner_email="lee@example.org"
+        )
+        for i in range(n)
+    ]
+    await records.record_completions(world.db, world.clock, world.admin, done)
+
+
+async def test_the_evidence_queue_and_the_record_with_certificates_do_not_query_per_row(
+    browser: Browser,
+) -> None:
+    world = browser.world
+    await _evidence_and_certificates(world, "s", 1)
+    await browser.sign_in("admin@example.org")
+    small_queue, _ = await queries(browser, "/evidence")
+    await browser.sign_in("lee@example.org")
+    small_record, _ = await queries(browser, "/me/record")
+    await _evidence_and_certificates(world, "l", 6)
+    large_record, page = await queries(browser, "/me/record")
+    assert page.text.count("Download certificate") == 7
+    assert_same_count(small_record, large_record, "/me/record")
+    await browser.sign_in("admin@example.org")
+    large_queue, page = await queries(browser, "/evidence")
+    assert page.text.count("Download a.pdf") == 7
+    assert_same_count(small_queue, large_queue, "/evidence")
+
+
+# Learning programs (issue 18): the assignment sweep and the program pages.
+
+
 # --- requirements (issue 18) -------------------------------------------------------------------
 
 
 @contextlib.contextmanager
 def counting_db(world: support.World) -> Iterator[list[str]]:
+    """Statements the test's own engine executes inside the block (a worker sweep)."""
+
     """Statements the world's engine executes inside the block."""
     engine = world.db.engine.sync_engine
     statements: list[str] = []
@@ -853,6 +972,49 @@ def counting_db(world: support.World) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
+
+
+async def _programs(world: support.World, tag: str, n: int, unit: str) -> None:
+    for i in range(n):
+        await records.create_program(
+            world.db,
+            world.clock,
+            world.admin,
+            records.ProgramInput(
+                code=f"{tag}-{i}",
+                title=f"Program {tag} {i}",
+                audience={"org_units": [unit]},
+                due_within_days=30,
+                sets=[
+                    records.ProgramSetInput("Core", "all", ["SAFE-1"]),
+                    records.ProgramSetInput("Extra", "optional", ["SAFE-1"]),
+                ],
+            ),
+        )
+
+
+async def test_the_program_sweep_is_flat_in_statements(browser: Browser) -> None:
+    world = browser.world
+    await _programs(world, "ps", 1, "CHILD")
+    await add_people(world, 3, "ps")
+    with counting_db(world) as small:
+        assert await records.sync_program_assignments(world.db, world.clock) > 0
+    await _programs(world, "pl", 1, "ADULT")
+    await add_people(world, 40, "pl")
+    with counting_db(world) as large:
+        assert await records.sync_program_assignments(world.db, world.clock) > 40
+    assert_same_count(small, large, "program sweep")
+
+
+async def test_program_pages_do_not_query_per_program(browser: Browser) -> None:
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+    await _programs(world, "qs", 1, "ORG")
+    small = {url: (await queries(browser, url))[0] for url in ("/admin/programs", "/me/programs")}
+    await _programs(world, "ql", 6, "ORG")
+    for url, before in small.items():
+        large, _ = await queries(browser, url)
+        assert_same_count(before, large, url)
 
 
 async def _joiners(world: support.World, prefix: str, n: int, fire: str) -> None:

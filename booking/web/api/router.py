@@ -13,7 +13,10 @@ from booking.web.api import (
     billing,
     bookings,
     courses,
+    evidence,
+    exemptions,
     people,
+    programs,
     records,
     roster,
     sessions,
@@ -63,6 +66,12 @@ def api_router() -> Router:
             billing.waive_fee,
             billing.journal_csv,
             records.records_api_router(),
+            # Certificates and evidence (issue 18)
+            *evidence.HANDLERS,
+            # programs: learning programs (issue 18)
+            programs.programs_api_router(),
+            # exemptions and extensions (mandatory learning)
+            *exemptions.HANDLERS,
         ],
         dependencies={"actor": Provide(provide_api_actor)},
         tags=["v1"],

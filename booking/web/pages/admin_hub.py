@@ -119,6 +119,30 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "with charts and downloads.",
         "reports",
     ),
+    # Certificates and evidence (issue 18)
+    AdminPage(
+        "Evidence of training",
+        "/evidence",
+        "Evidence of training done elsewhere sent by learners: look at the file, then approve "
+        "it into their record or decline it with a comment.",
+        "evidence",
+    ),
+    # Learning programs (issue 18)
+    AdminPage(
+        "Learning programs",
+        "/admin/programs",
+        "Programs of learning such as an induction: sets of courses (all, any or optional), "
+        "who they are for and when they are due.",
+        "programs",
+    ),
+    # Exemptions and extensions (issue 18): also open to course owners, from their own entry.
+    AdminPage(
+        "Exemptions and extensions",
+        "/exemptions",
+        "Line managers' requests to exempt someone from a mandatory course or give them more "
+        "time: approve or decline, with a comment.",
+        "exemptions",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 

@@ -7,12 +7,13 @@ to a page that says what happened."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from booking import bookings, catalogue
+from booking import bookings, catalogue, policy, records
 from booking.bookings import BookingOutcome
 from booking.clock import Clock
 from booking.db import Database
@@ -50,7 +51,21 @@ async def courses_page(
         query=query,
         courses=result.items,
         next_cursor=result.next_cursor,
+        mine=await _my_required_learning(db, clock, actor) if not query and not cursor else None,
     )
+
+
+async def _my_required_learning(db: Database, clock: Clock, actor: Actor) -> Any:
+    """The home page's panel: how much of my required learning is current, and what is due
+    next (None for someone with nothing required, or who is not a person)."""
+    if not policy.is_person(actor):
+        return None
+    record = await records.my_record(db, clock, actor)
+    if record.compliance.required == 0:
+        return None
+    far = datetime.max.replace(tzinfo=UTC)
+    upcoming = sorted(record.required, key=lambda item: item.due_at or far)
+    return {"compliance": record.compliance, "next": upcoming[:3], "more": len(upcoming) - 3}
 
 
 @get("/courses/{course_id:int}", include_in_schema=False)

@@ -35,6 +35,9 @@ _ENTRIES: tuple[tuple[NavEntry, Callable[[Actor], bool]], ...] = (
     (NavEntry("My team", "/team", frozenset({"team"})), policy.sees_my_team),
     (NavEntry("Approvals", "/approvals", frozenset({"approvals"})), policy.sees_approvals),
     (NavEntry("Budget", "/budget", frozenset({"budget"})), policy.sees_budget),
+    (NavEntry("Evidence", "/evidence", frozenset({"evidence"})), policy.owns_some_course),
+    # exemptions: the queue, for course owners (administrators: from Administration)
+    (NavEntry("Exemptions", "/exemptions", frozenset({"exemptions"})), policy.owns_some_course),
     (NavEntry("Administration", "/admin", ADMIN_NAV), policy.can_open_administration),
 )
 COURSES = NavEntry("Courses", "/courses", frozenset({"courses"}))

@@ -16,6 +16,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
+from booking.web.pages import evidence
 from booking.web.pages.forms import csv_upload_text
 from booking.web.pages.render import NO_STORE, page
 
@@ -39,9 +40,14 @@ def _download(body: str | bytes, filename: str) -> Response[Any]:
 def _record_file(record: records.RecordView, ext: str) -> Response[Any]:
     rows = records.record_rows(record)
     name = f"record-of-learning-{record.person.id}.{ext}"
+    # programs: a section of the CSV (only with programs), a second sheet of the XLSX
     if ext == "csv":
-        return _download(records.to_csv(records.RECORD_HEADERS, rows), name)
-    return _download(records.to_xlsx("Record of learning", records.RECORD_HEADERS, rows), name)
+        body = records.to_csv(records.RECORD_HEADERS, rows)
+        return _download(body + records.programs_csv_section(record), name)
+    sheet = ("Programs", records.PROGRAM_HEADERS, records.program_rows(record))
+    return _download(
+        records.to_xlsx("Record of learning", records.RECORD_HEADERS, rows, more=[sheet]), name
+    )
 
 
 # --- the learner ------------------------------------------------------------------------------
@@ -51,16 +57,7 @@ def _record_file(record: records.RecordView, ext: str) -> Response[Any]:
 async def my_record_page(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
 ) -> Template:
-    record = await records.my_record(db, clock, actor)
-    return page(
-        request,
-        "booking/record.html",
-        actor=actor,
-        nav="record",
-        record=record,
-        own=True,
-        download_base="/me/record",
-    )
+    return await evidence.record_page(request, db, clock, actor)
 
 
 @get(["/me/record.csv", "/me/record.xlsx"], include_in_schema=False)
@@ -134,7 +131,10 @@ async def team_download(
     rows = records.team_rows(team)
     if ext == "csv":
         return _download(records.to_csv(records.TEAM_HEADERS, rows), "my-team.csv")
-    return _download(records.to_xlsx("My team", records.TEAM_HEADERS, rows), "my-team.xlsx")
+    # programs: each member's programs on a second sheet
+    sheet = ("Programs", records.TEAM_PROGRAM_HEADERS, records.team_program_rows(team))
+    body = records.to_xlsx("My team", records.TEAM_HEADERS, rows, more=[sheet])
+    return _download(body, "my-team.xlsx")
 
 
 @get("/admin/compliance", include_in_schema=False)

@@ -22,6 +22,9 @@ from booking.web.pages import (
     audit,
     calendar,
     catalogue,
+    certificates,
+    evidence,
+    exemptions,
     login,
     my_bookings,
     my_sessions,
@@ -29,6 +32,7 @@ from booking.web.pages import (
     passwords,
     people,
     people_import,
+    programs,
     records,
     reports,
     roster,
@@ -68,6 +72,13 @@ def page_routes() -> list[Any]:
                 *admin_session_list.HANDLERS,
                 # Reports (issue 17)
                 *reports.HANDLERS,
+                # Certificates and evidence (issue 18)
+                *evidence.HANDLERS,
+                *certificates.HANDLERS,
+                # Learning programs (issue 18): learners' pages and administration
+                *programs.HANDLERS,
+                # Exemptions and extensions (issue 18): the queue, the emailed link, the form.
+                *exemptions.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
@@ -80,6 +91,8 @@ def page_routes() -> list[Any]:
                 audit.audit_page,
                 # Account requests: the public form and its confirmation link.
                 *account_requests.PUBLIC_HANDLERS,
+                # Certificates (issue 18): the public verification page.
+                *certificates.PUBLIC_HANDLERS,
             ],
             include_in_schema=False,
         ),
