@@ -41,6 +41,7 @@ class TickReport:
     waitlists_closed: int = 0
     approvals_lapsed: int = 0
     reminders_queued: int = 0
+    requirements_changed: int = 0
     sent: int = 0
     send_failures: int = 0
     # programs: assignments made, closed or reopened by the programs' audiences
@@ -58,6 +59,8 @@ async def tick(
         # programs: who each learning program applies to
         programs_synced=await records.sync_program_assignments(db, clock),
     )
+    # Who must complete what (issue 18): before the reminders that chase it.
+    report.requirements_changed = await records.sweep_requirements(db, clock)
     if settings is not None:
         report.reminders_queued = (
             await notifications.queue_reminders(
@@ -72,6 +75,7 @@ async def tick(
                 db, clock, days_before=settings.min_bookings_check_days
             )
             + await records.queue_certification_notices(db, clock)
+            + await records.queue_requirement_reminders(db, clock)
             + await records.queue_compliance_summaries(
                 db, clock, day=settings.compliance_summary_day
             )

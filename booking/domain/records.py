@@ -180,6 +180,13 @@ def certification_state(
 # Required learning and compliance
 
 
+class Unset:
+    """No value given (distinct from None)."""
+
+
+UNSET = Unset()
+
+
 @dataclass(frozen=True, slots=True)
 class CourseFacts:
     """What the rules need to know about one course for one learner."""
@@ -233,12 +240,14 @@ def required_item(
     *,
     joined_at: datetime | None,
     in_progress: bool = False,
+    due: datetime | None | Unset = UNSET,
 ) -> RequiredItem | None:
     """What the learner must still do on this course, if anything.
 
     A certification's renewal is required from its window opening until it is `expired`
     (whether or not the course is mandatory). A mandatory course (for the learner's audience)
-    is required while the learner has no current completion of it."""
+    is required while the learner has no current completion of it, due `due` (its requirement's
+    due date) or, without one, `due_within_days` after `joined_at`."""
     state = course_state(course, completions, now)
     if state is not None and state.needs_renewal:
         return RequiredItem(
@@ -265,11 +274,12 @@ def required_item(
             "expired",
             True,
         )
-    due = (
-        joined_at + timedelta(days=course.due_within_days)
-        if joined_at is not None and course.due_within_days is not None
-        else None
-    )
+    if isinstance(due, Unset):
+        due = (
+            joined_at + timedelta(days=course.due_within_days)
+            if joined_at is not None and course.due_within_days is not None
+            else None
+        )
     return RequiredItem(
         course.course_id,
         course.code,
@@ -351,9 +361,11 @@ def compliance_counts(
     now: datetime,
     *,
     joined_at: datetime | None,
+    due_dates: Mapping[int, datetime | None] | None = None,
 ) -> ComplianceCounts:
     """Where each required item stands (`required_item` says what is still to do and whether
-    it is late); the four counts add up to `compliance(...).required`."""
+    it is late; `due_dates`, by course id, the requirements' due dates where known); the four
+    counts add up to `compliance(...).required`."""
     complete = due = overdue = expired = 0
     for course, completions in courses:
         if not _is_required(course, completions, now):
@@ -361,7 +373,14 @@ def compliance_counts(
         if _is_current(completions, now):
             complete += 1
             continue
-        item = required_item(course, completions, now, joined_at=joined_at)
+        known = due_dates or {}
+        item = required_item(
+            course,
+            completions,
+            now,
+            joined_at=joined_at,
+            due=known.get(course.course_id, UNSET),
+        )
         if item is not None and item.status == "expired":
             expired += 1
         elif item is not None and item.overdue:

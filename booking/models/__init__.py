@@ -28,6 +28,7 @@ from booking.models.records import (
     RecordFeedCounter,
     RecordSweepMark,
 )
+from booking.models.requirements import Requirement
 from booking.models.signin import LocalCredential, PasswordReset, WebSession
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "RecordChange",
     "RecordFeedCounter",
     "RecordSweepMark",
+    "Requirement",
     "Room",
     "Session",
     "SessionDate",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -49,6 +49,8 @@ class Person(Base):
     # The secret in the person's private calendar feed URL (/calendar/{token}.ics); replacing it
     # revokes the old URL. Made on first use.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The day they start (mandatory learning is due from it); NULL: the day they were created.
+    start_date: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -41,6 +41,8 @@ TOPICS: dict[str, tuple[str, str | None]] = {
     "course.new_session": ("new_session", None),
     "certification.window_open": ("certification_window_open", None),
     "certification.expiring": ("certification_expiring", None),
+    "requirement.reminder": ("requirement_reminder", None),
+    "requirement.escalation": ("requirement_escalation", None),
     "compliance.summary": ("compliance_summary", None),
     # Evidence of training done elsewhere (issue 18)
     "evidence.submitted": ("evidence_submitted", None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, or_, select
@@ -76,6 +76,8 @@ class PersonDetails:
     direct_reports: int
     created_at: datetime
     updated_at: datetime
+    # Mandatory learning is due from it; None: the day they were created.
+    start_date: date | None = None
 
 
 def _require(actor: Actor) -> None:
@@ -203,4 +205,5 @@ async def _details(s: AsyncSession, person_id: int) -> PersonDetails:
         direct_reports=reports or 0,
         created_at=person.created_at,
         updated_at=person.updated_at,
+        start_date=person.start_date,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -21,6 +21,7 @@ from booking.models import OrgUnit, Person
 from booking.people.upserts import UpsertResult, record_upsert
 
 STAFF_TYPES = ("payroll", "casual", "associate", "external")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
 
 
@@ -41,6 +42,8 @@ class PersonInput:
     job_role: str | None = None
     staff_type: str = "payroll"
     roles: list[str] = field(default_factory=lambda: ["learner"])
+    # YYYY-MM-DD; "" clears it; None leaves it as it is.
+    start_date: str | None = None
 
 
 async def upsert_people(
@@ -88,7 +91,7 @@ async def write_people(
 
 
 def _person_values(p: PersonInput, units: dict[str, int]) -> dict[str, Any]:
-    return {
+    values: dict[str, Any] = {
         "name": p.name,
         "personnel_number": p.personnel_number,
         "org_unit_id": units.get(p.org_unit) if p.org_unit else None,
@@ -96,6 +99,9 @@ def _person_values(p: PersonInput, units: dict[str, int]) -> dict[str, Any]:
         "staff_type": p.staff_type,
         "roles": " ".join(sorted(set(p.roles))),
     }
+    if p.start_date is not None:
+        values["start_date"] = date.fromisoformat(p.start_date) if p.start_date else None
+    return values
 
 
 async def _add_person(
@@ -181,6 +187,11 @@ def clean_person(index: int, p: PersonInput) -> PersonInput:
             f"{email}: staff_type must be payroll, casual, associate or external.", "staff_type"
         )
     roles = _clean_roles(email, p.roles)
+    start = p.start_date.strip() if p.start_date is not None else None
+    if start and (not DATE.match(start) or _date(start) is None):
+        raise InvalidError(
+            f"{email}: the start date must be a date written YYYY-MM-DD.", "start_date"
+        )
     return PersonInput(
         email=email,
         name=p.name.strip(),
@@ -192,7 +203,15 @@ def clean_person(index: int, p: PersonInput) -> PersonInput:
         job_role=(p.job_role or "").strip() or None,
         staff_type=p.staff_type,
         roles=roles,
+        start_date=start,
     )
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _clean_roles(email: str, roles: list[str]) -> list[str]:

@@ -36,6 +36,7 @@ PEOPLE_COLUMNS = (
     "job_role",
     "staff_type",
     "roles",
+    "start_date",
 )
 _ALIASES = {"unit": "unit_code", "org_unit": "unit_code", "role": "roles"}
 _LABELS = {
@@ -46,6 +47,7 @@ _LABELS = {
     "job_role": "Job role",
     "staff_type": "Staff type",
     "roles": "Roles",
+    "start_date": "Start date",
 }
 
 
@@ -117,6 +119,7 @@ def _as_csv(p: Person, units: dict[int, str], managers: dict[int, str]) -> dict[
         "job_role": p.job_role or "",
         "staff_type": p.staff_type,
         "roles": p.roles,
+        "start_date": p.start_date.isoformat() if p.start_date else "",
     }
 
 
@@ -200,6 +203,7 @@ def _person(cells: dict[str, str], line: int) -> PersonInput | str:
                 job_role=cells.get("job_role") or None,
                 staff_type=cells.get("staff_type") or "payroll",
                 roles=roles or ["learner"],
+                start_date=cells.get("start_date", "").strip(),
             ),
         )
     except InvalidError as exc:
@@ -220,6 +224,7 @@ def _row(line: int, p: PersonInput, was: dict[str, str] | None) -> PreviewRow:
         "job_role": p.job_role or "",
         "staff_type": p.staff_type,
         "roles": " ".join(sorted(set(p.roles))),
+        "start_date": p.start_date or "",
     }
     if was is None:
         return PreviewRow(line, p.email, "create", name=p.name)

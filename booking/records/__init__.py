@@ -12,6 +12,8 @@ are its own:
 - `facts`, `views`, `record`, `team`, `compliance`: reading records and what the pages show
 - `exports`: record, team and compliance rows as CSV and XLSX
 - `certification`: renewal notices (a worker sweep)
+- `requirements`, `requirement_rules`, `requirement_reminders`: who must complete what (a
+  set-based worker sweep), and the reminders and escalations that chase it
 - `certificates`, `certificate_pdf`: a certificate for each completion of a course that awards
   one, its PDF and the public check of its verification code
 - `evidence`, `evidence_reads`: evidence of training done elsewhere, sent and decided; the
@@ -112,6 +114,8 @@ from booking.records.programs import (
     update_program,
 )
 from booking.records.record import learner_record, my_record
+from booking.records.requirement_reminders import queue_requirement_reminders
+from booking.records.requirements import sweep_requirements
 from booking.records.summaries import queue_compliance_summaries
 from booking.records.team import my_team
 from booking.records.views import ComplianceStatusRow, RecordView, TeamView
@@ -176,12 +180,14 @@ __all__ = [
     "my_team",
     "note_attendance",
     "queue_certification_notices",
+    "queue_requirement_reminders",
     "queue_compliance_summaries",
     "queue_xapi_statements",
     "record_completions",
     "record_rows",
     "records_feed",
     "set_course_rules",
+    "sweep_requirements",
     "sync_xapi",
     "team_rows",
     "to_csv",

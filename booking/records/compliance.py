@@ -20,9 +20,11 @@ from booking.records.facts import (
     Catalogue,
     Learner,
     all_units,
+    due_for,
     held,
     learners_of,
     relevant_courses,
+    satisfying,
     whole_catalogue,
 )
 from booking.records.views import ComplianceRow, ComplianceStatusRow
@@ -72,7 +74,11 @@ async def compliance_by_status(
         group.total = group.total + result
         group.exempt += exempt
         group.counts = group.counts + counts_with_extensions(
-            courses, mine, now, joined_at=learner.person.created_at
+            courses,
+            mine,
+            now,
+            joined_at=learner.person.created_at,
+            due_dates={c.id: due_for(cat, c, learner) for c in relevant_courses(cat, learner)},
         )
     return [_row(unit, staff_type, group) for (unit, staff_type), group in _ordered(groups)]
 
@@ -107,6 +113,6 @@ def _courses(
     cat: Catalogue, learner: Learner
 ) -> list[tuple[rules.CourseFacts, list[rules.HeldCompletion]]]:
     return [
-        (cat.facts_for(course, learner), held(learner.completions.get(course.id, [])))
+        (cat.facts_for(course, learner), held(satisfying(cat, course, learner)))
         for course in relevant_courses(cat, learner)
     ]

@@ -17,6 +17,7 @@ from booking import policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
+from booking.domain import requirements as req_rules
 from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
@@ -24,8 +25,9 @@ from booking.models import Completion, Course, CourseRecordRule
 from booking.records.certificates import issue_missing_certificates
 from booking.records.criteria import complete_dependents, rule_of, sync_derived
 
-DEFAULT_REMINDER_DAYS = (1, 7, 14, 21)
-DEFAULT_ESCALATE_AFTER_DAYS = 28
+# One home for the defaults: the requirements rules (the sweep and its reminders read them too).
+DEFAULT_REMINDER_DAYS = req_rules.DEFAULT_REMINDER_DAYS
+DEFAULT_ESCALATE_AFTER_DAYS = req_rules.DEFAULT_ESCALATE_AFTER_DAYS
 MAX_DAYS = 3650
 
 

@@ -3,7 +3,7 @@ count (the hooks marked `# exemptions:` in `record.py` and `compliance.py` call 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from booking.domain import exemptions as ex
@@ -94,12 +94,16 @@ def counts_with_extensions(
     now: datetime,
     *,
     joined_at: datetime | None,
+    due_dates: Mapping[int, datetime | None] | None = None,
 ) -> rules.ComplianceCounts:
-    """`rules.compliance_counts`, with an approved extension deciding whether a course still to
-    do is due or overdue (a lapsed certification stays `expired`)."""
+    """`rules.compliance_counts` (with the requirements' due dates, by course id, where known),
+    with an approved extension deciding whether a course still to do is due or overdue (a
+    lapsed certification stays `expired`)."""
     total = rules.ComplianceCounts()
     for facts, completions in courses:
-        counted = rules.compliance_counts([(facts, completions)], now, joined_at=joined_at)
+        counted = rules.compliance_counts(
+            [(facts, completions)], now, joined_at=joined_at, due_dates=due_dates
+        )
         due_at = ex.applies(granted, facts.course_id, now).due_at if granted else None
         if due_at is not None and (counted.due or counted.overdue):
             late = now >= due_at

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.domain import records as rules
+from booking.domain import requirements as req_rules
 from booking.domain.eligibility import Audience, LearnerProfile, audience_reasons
 from booking.domain.states import FINAL
 from booking.models import (
@@ -21,9 +23,11 @@ from booking.models import (
     CourseRecordRule,
     OrgUnit,
     Person,
+    Requirement,
 )
 from booking.models import Session as SessionRow
 from booking.records.criteria import rule_of
+from booking.records.requirement_rules import accepted_codes
 
 
 @dataclass(slots=True)
@@ -34,6 +38,12 @@ class Learner:
     unit_name: str | None
     completions: dict[int, list[Completion]] = field(default_factory=dict)
     bookings: list[tuple[Booking, SessionRow]] = field(default_factory=list)
+    # Open requirement rows, by course id.
+    requirements: dict[int, list[Requirement]] = field(default_factory=dict)
+
+    def requirement(self, course_id: int, via: str) -> Requirement | None:
+        return next((r for r in self.requirements.get(course_id, []) if r.via == via), None)
+
     # completion id → its certificate's id (read with the completions).
     certificates: dict[int, int] = field(default_factory=dict)
 
@@ -145,6 +155,12 @@ async def learners_of(
             learner.completions.setdefault(c.course_id, []).append(c)
             if certificate_id is not None:
                 learner.certificates[c.id] = certificate_id
+        for r in await s.scalars(
+            select(Requirement)
+            .where(Requirement.person_id.in_(chunk), Requirement.closed_at.is_(None))
+            .order_by(Requirement.id)
+        ):
+            learners[r.person_id].requirements.setdefault(r.course_id, []).append(r)
         if with_bookings:
             for b, session in await s.execute(
                 select(Booking, SessionRow)
@@ -219,3 +235,35 @@ def relevant_courses(cat: Catalogue, learner: Learner) -> list[Course]:
 def mandatory_for(cat: Catalogue, course: Course, learner: Learner) -> bool:
     row = cat.rule_rows.get(course.id)
     return bool(row and row.mandatory and _in_audience(course, learner))
+
+
+def due_for(cat: Catalogue, course: Course, learner: Learner) -> datetime | None:
+    """When the learner's requirement to complete this mandatory course is due: its row's due
+    date; before the sweep has made the row, by the same rule, as if it applied when the course
+    was last made mandatory (its rule's last change) or when the person was created."""
+    row = learner.requirement(course.id, "course")
+    if row is not None:
+        return row.due_at
+    rule = cat.rule_rows.get(course.id)
+    if rule is None or rule.due_within_days is None:
+        return None
+    person = learner.person
+    start = req_rules.start_moment(person.start_date, person.created_at)
+    applied = max(person.created_at, rule.updated_at)
+    return req_rules.due_at(start, applied, rule.due_within_days)
+
+
+def satisfying(cat: Catalogue, course: Course, learner: Learner) -> list[Completion]:
+    """The learner's completions that meet a requirement of this course: its own and those of
+    the courses its rule accepts (`accepted_courses`), oldest first."""
+    own = learner.completions.get(course.id, [])
+    codes = accepted_codes(cat.rule_rows.get(course.id))
+    if not codes:
+        return own
+    others = [
+        c
+        for code in codes
+        if code in cat.by_code
+        for c in learner.completions.get(cat.by_code[code].id, [])
+    ]
+    return sorted([*own, *others], key=lambda c: c.completed_at)

@@ -25,9 +25,11 @@ from booking.records.facts import (
     Catalogue,
     Learner,
     catalogue_for,
+    due_for,
     held,
     learners_of,
     relevant_courses,
+    satisfying,
 )
 from booking.records.program_progress import program_catalogue, with_programs
 from booking.records.views import (
@@ -60,7 +62,7 @@ async def learner_record(db: Database, clock: Clock, actor: Actor, person_id: in
         record = build_record(await catalogue_for(s, [learner]), learner, now, granted)
         # programs: the person's programs and the courses they require
         pc = await program_catalogue(s, [person.id])
-        return with_programs(record, pc, learner, now)
+        return count_overdue(with_programs(record, pc, learner, now))
 
 
 async def _may_view(s: AsyncSession, actor: Actor, person: Person) -> bool:
@@ -95,10 +97,13 @@ def build_record(
             certifications.append(cert)
         record = _course_record(cat, learner, course, facts.mandatory, completions, cert, now)
         courses.append(record)
-        item = _required(facts, held_now, learner.person.created_at, record.status, now)
+        # A requirement is met by the course's own completions or an accepted course's.
+        meeting = held(satisfying(cat, course, learner))
+        due = due_for(cat, course, learner)
+        item = _required(facts, meeting, learner.person.created_at, record.status, now, due)
         if item is not None:
             required.append(item)
-        totals = totals + rules.compliance([(facts, held_now)], now)
+        totals = totals + rules.compliance([(facts, meeting)], now)
     far = datetime.max.replace(tzinfo=UTC)
     required.sort(key=lambda r: (r.due_at or far, r.course_title))
     certifications.sort(key=lambda c: (c.expires_at, c.course_title))
@@ -111,7 +116,14 @@ def build_record(
         as_of=now,
     )
     # exemptions: approved exemptions and extensions applied (exemption_apply.py)
-    return apply_to_record(view, cat, learner, granted, now)
+    return count_overdue(apply_to_record(view, cat, learner, granted, now))
+
+
+def count_overdue(view: RecordView) -> RecordView:
+    """`compliance.overdue`: the required items past their due date, once exemptions,
+    extensions and programs have had their say."""
+    view.compliance.overdue = sum(1 for r in view.required if r.overdue)
+    return view
 
 
 def _person(learner: Learner) -> RecordPerson:
@@ -247,6 +259,7 @@ def _required(
     joined_at: datetime,
     status: str,
     now: datetime,
+    due: datetime | None,
 ) -> RequiredView | None:
     item = rules.required_item(
         facts,
@@ -254,6 +267,7 @@ def _required(
         now,
         joined_at=joined_at,
         in_progress=status in ("in_progress", "booked"),
+        due=due,
     )
     if item is None:
         return None
@@ -266,4 +280,5 @@ def _required(
         item.status,
         REQUIRED_LABELS.get(item.status, item.status),
         item.overdue,
+        "renewal" if item.kind == "renewal" else "course",
     )

@@ -68,6 +68,7 @@ async def my_team(db: Database, clock: Clock, actor: Actor, *, indirect: bool = 
         total = total + rules.Compliance(
             m.record.compliance.required, m.record.compliance.compliant
         )
+    overdue = sum(m.record.compliance.overdue for m in members)
     return TeamView(
         actor.name,
         members,
@@ -76,6 +77,7 @@ async def my_team(db: Database, clock: Clock, actor: Actor, *, indirect: bool = 
             total.compliant,
             total.percent,
             sum(m.record.compliance.exempt for m in members),  # exemptions
+            overdue,
         ),
         now,
         indirect,

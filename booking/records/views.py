@@ -83,6 +83,8 @@ class RequiredView:
     status: str
     status_label: str
     overdue: bool
+    # Why it is required: "course" (mandatory for them), "renewal", or {"program": code}.
+    via: str | dict[str, str] = "course"
     # exemptions: always None here (an exempt item leaves `required`); an extension's due time
     exemption: dict[str, Any] | None = None
     extension: dict[str, Any] | None = None
@@ -95,6 +97,8 @@ class ComplianceView:
     percent: int | None
     # exemptions: items exempted (not counted in `required`)
     exempt: int = 0
+    # Required items past their due date (or a renewal past its expiry), after extensions.
+    overdue: int = 0
 
 
 @dataclass(slots=True)

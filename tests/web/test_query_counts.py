@@ -951,9 +951,14 @@ async def test_the_evidence_queue_and_the_record_with_certificates_do_not_query_
 # Learning programs (issue 18): the assignment sweep and the program pages.
 
 
+# --- requirements (issue 18) -------------------------------------------------------------------
+
+
 @contextlib.contextmanager
 def counting_db(world: support.World) -> Iterator[list[str]]:
     """Statements the test's own engine executes inside the block (a worker sweep)."""
+
+    """Statements the world's engine executes inside the block."""
     engine = world.db.engine.sync_engine
     statements: list[str] = []
 
@@ -1010,3 +1015,62 @@ async def test_program_pages_do_not_query_per_program(browser: Browser) -> None:
     for url, before in small.items():
         large, _ = await queries(browser, url)
         assert_same_count(before, large, url)
+
+
+async def _joiners(world: support.World, prefix: str, n: int, fire: str) -> None:
+    """`n` people join (one of them starting next month), each with a certification of
+    `fire` whose renewal window is open."""
+    emails = await support.make_learners(world, n, prefix=prefix)
+    starts = (world.clock.now() + timedelta(days=30)).date().isoformat()
+    await people.upsert_people(
+        world.db,
+        world.clock,
+        world.admin,
+        [people.PersonInput(emails[0], "Later Starter", None, None, "ADULT", start_date=starts)],
+    )
+    lms = await support.actor_for_service(world.db)
+    done = world.clock.now() - timedelta(days=340)
+    await records.record_completions(
+        world.db,
+        world.clock,
+        lms,
+        [records.CompletionInput(fire, done, learner_email=e) for e in emails],
+    )
+
+
+async def test_requirements_sweep_and_reminders_do_not_query_per_person(
+    world: support.World,
+) -> None:
+    """The sweep (open and close rows, later starters' due dates, renewals) and the reminders
+    issue the same statements for 3 new people as for 30."""
+    await add_course(
+        world, "FIRE", "Fire safety", certification_months=12, certification_window_days=60
+    )
+    for course_id, audience in ((world.course_id, None), (None, {"org_units": ["ADULT"]})):
+        cid = course_id or await add_course(world, "GDPR", "Data protection", audience=audience)
+        await records.set_course_rules(
+            world.db,
+            world.clock,
+            world.admin,
+            cid,
+            completion_mode=None,
+            criteria=[],
+            mandatory=True,
+            due_within_days=30,
+        )
+    await records.sweep_requirements(world.db, world.clock)
+    await records.queue_requirement_reminders(world.db, world.clock)
+    counts = []
+    for prefix, n in (("small", 3), ("large", 30)):
+        world.clock.advance(timedelta(hours=1))
+        await _joiners(world, prefix, n, "FIRE")
+        with counting_db(world) as statements:
+            changed = await records.sweep_requirements(world.db, world.clock)
+            queued = await records.queue_requirement_reminders(world.db, world.clock)
+        assert changed == 3 * n and queued == 3 * n, (changed, queued)
+        counts.append(statements)
+    # A few statements per course (more than a page's ceiling), the same for both sizes.
+    small, large = counts
+    assert len(small) == len(large), collections.Counter(map(shape, large)) - collections.Counter(
+        map(shape, small)
+    )

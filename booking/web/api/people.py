@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import get, put
 
 from booking import people
@@ -53,8 +54,16 @@ async def put_people(
                 job_role=p.job_role,
                 staff_type=p.staff_type,
                 roles=p.roles or ["learner"],
+                start_date=_start_date(p.start_date),
             )
             for p in data
         ],
     )
     return {"items": [{"id": r.id, "email": r.email, "status": r.status} for r in results]}
+
+
+def _start_date(value: str | None | msgspec.UnsetType) -> str | None:
+    """Omitted: None (left as it is); null: "" (cleared); else the text, checked by the service."""
+    if isinstance(value, msgspec.UnsetType):
+        return None
+    return value if value is not None else ""

@@ -67,6 +67,10 @@ class PersonIn(msgspec.Struct):
     job_role: Annotated[str, text(m.Person.job_role)] | None = None
     staff_type: Annotated[str, text(m.Person.staff_type)] = "payroll"
     roles: list[Short] | None = None
+    # YYYY-MM-DD; omitted: left as it is; null: cleared (the day they were created counts).
+    start_date: Annotated[str, msgspec.Meta(max_length=40)] | None | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
 
 
 class TierIn(msgspec.Struct):
