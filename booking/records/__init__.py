@@ -35,7 +35,14 @@ from booking.records.certificates import (
 from booking.records.certification import queue_certification_notices
 from booking.records.changes import note_attendance
 from booking.records.completions import add_completion, withdraw_completion
-from booking.records.compliance import compliance_by_status, compliance_report
+from booking.records.compliance import compliance_by_status, compliance_report, compliance_units
+from booking.records.compliance_filters import (
+    FILTER_KEYS as COMPLIANCE_FILTER_KEYS,
+)
+from booking.records.compliance_filters import (
+    ComplianceFilters,
+    read_compliance_filters,
+)
 from booking.records.course_rules import (
     CourseRulesView,
     course_rules_step,
@@ -165,6 +172,10 @@ __all__ = [
     "add_completion",
     "compliance_by_status",
     "compliance_report",
+    "compliance_units",
+    "COMPLIANCE_FILTER_KEYS",
+    "ComplianceFilters",
+    "read_compliance_filters",
     "compliance_rows",
     "decide_exemption",
     "exemption_choices",

@@ -46,6 +46,8 @@ COMPLIANCE_HEADERS = (
     "Fully compliant",
     "Required items",
     "Compliant items",
+    "Exempt items",
+    "Overdue items",
     "Compliance %",
 )
 
@@ -105,6 +107,8 @@ def compliance_rows(rows: Sequence[ComplianceRow]) -> list[list[Any]]:
             r.fully_compliant,
             r.required,
             r.compliant,
+            r.exempt,
+            r.overdue,
             "" if r.percent is None else r.percent,
         ]
         for r in rows

@@ -157,6 +157,8 @@ class ComplianceRow:
     percent: int | None
     # exemptions: items exempted (not counted in `required`)
     exempt: int = 0
+    # compliance filters: required items past their due date (or renewal) at the moment
+    overdue: int = 0
 
 
 @dataclass(slots=True)

@@ -37,10 +37,11 @@ COLUMNS = (
 async def compliance(
     db: Database, clock: Clock, actor: Actor, filters: ReportFilters, choices: FilterChoices
 ) -> Report:
-    rows = await records.compliance_by_status(db, clock, actor)
-    if filters.unit_id is not None:
-        codes = {choices.unit_codes[u] for u in choices.unit_and_below(filters.unit_id)}
-        rows = [r for r in rows if r.row.org_unit in codes]
+    # the compliance filters' unit with its sub-units, as on the compliance page
+    unit = None if filters.unit_id is None else choices.unit_codes[filters.unit_id]
+    rows = await records.compliance_by_status(
+        db, clock, actor, records.ComplianceFilters(unit=unit, sub_units=True)
+    )
     table_rows = [
         (
             r.row.org_unit_name or "(no unit)",

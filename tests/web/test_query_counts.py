@@ -1074,3 +1074,47 @@ async def test_requirements_sweep_and_reminders_do_not_query_per_person(
     assert len(small) == len(large), collections.Counter(map(shape, large)) - collections.Counter(
         map(shape, small)
     )
+
+
+# --- compliance filters (issue 18) ------------------------------------------------------------
+
+
+async def test_filtered_compliance_page_does_not_query_per_row(
+    open_browser: BrowserFactory,
+) -> None:
+    """The compliance page narrowed to a unit with its sub-units, a staff type and an as-of
+    date issues the same statements for a few people and units as for many."""
+    async with open_browser() as browser:
+        world = browser.world
+        await browser.sign_in("admin@example.org")
+        admin = {"Authorization": f"Bearer {world.admin_token}"}
+        await add_course(world, "CERT0", "Fire Safety", certification_months=12)
+        params = "unit=ORG&sub_units=true&staff_type=payroll&as_of=" + (
+            world.clock.now().date().isoformat()
+        )
+        small, _ = await queries(browser, f"/admin/compliance?{params}")
+        small_api, _ = await queries(browser, f"/api/v1/reports/compliance?{params}", headers=admin)
+
+        await people.upsert_org_units(
+            world.db,
+            world.clock,
+            world.admin,
+            [people.OrgUnitInput(f"F{i}", f"Filter unit {i}", "ADULT") for i in range(4)],
+        )
+        await people.upsert_people(
+            world.db,
+            world.clock,
+            world.admin,
+            [
+                people.PersonInput(f"f{i}@example.org", f"F {i}", None, None, f"F{i % 4}", "Nurse")
+                for i in range(12)
+            ],
+        )
+        for i in range(1, 5):
+            await add_course(world, f"FCERT{i}", f"Filter certified {i}", certification_months=12)
+        large, page = await queries(browser, f"/admin/compliance?{params}")
+        large_api, _ = await queries(browser, f"/api/v1/reports/compliance?{params}", headers=admin)
+
+        assert page.status_code == 200 and "Filter unit 3" in page.text
+        assert_same_count(small, large, "/admin/compliance (filtered)")
+        assert_same_count(small_api, large_api, "GET /api/v1/reports/compliance (filtered)")

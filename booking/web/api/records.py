@@ -83,8 +83,46 @@ async def my_team(
 
 
 @get("/reports/compliance", summary="Compliance by organisation unit and staff type")
-async def compliance_report(db: Database, clock: Clock, actor: Actor) -> dict[str, Any]:
-    return {"items": await records.compliance_report(db, clock, actor)}
+async def compliance_report(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    unit: str | None = Parameter(
+        query="unit", required=False, max_length=100, description="an organisation unit's code"
+    ),
+    sub_units: str | None = Parameter(
+        query="sub_units",
+        required=False,
+        max_length=10,
+        description="with the unit's sub-units (`true`, the default) or its own people only",
+    ),
+    staff_type: str | None = Parameter(
+        query="staff_type", required=False, max_length=20, description="payroll, casual, ..."
+    ),
+    as_of: str | None = Parameter(
+        query="as_of",
+        required=False,
+        max_length=20,
+        description="YYYY-MM-DD, not in the future: as at the end of that day (UTC)",
+    ),
+) -> dict[str, Any]:
+    raw = {
+        key: [value]
+        for key, value in (
+            ("unit", unit),
+            ("sub_units", sub_units),
+            ("staff_type", staff_type),
+            ("as_of", as_of),
+        )
+        if value is not None
+    }
+    units = await records.compliance_units(db, actor)
+    filters, errors = records.read_compliance_filters(
+        raw, clock.now().date(), {code for code, _ in units}
+    )
+    if errors:
+        raise InvalidError(" ".join(errors.values()), next(iter(errors)))
+    return {"items": await records.compliance_report(db, clock, actor, filters)}
 
 
 @get(

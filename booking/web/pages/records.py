@@ -5,6 +5,7 @@ CSV import (administrators), with CSV and XLSX downloads."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import Parameter
@@ -16,6 +17,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
+from booking.people import STAFF_TYPES
 from booking.web.pages import evidence
 from booking.web.pages.forms import csv_upload_text
 from booking.web.pages.render import NO_STORE, page
@@ -137,18 +139,45 @@ async def team_download(
     return _download(body, "my-team.xlsx")
 
 
+def compliance_params(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    """The compliance filters' query parameters, each with every value given."""
+    q = request.query_params
+    return {k: list(q.getall(k)) for k in records.COMPLIANCE_FILTER_KEYS if k in q}
+
+
+async def _compliance(
+    request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
+) -> tuple[records.ComplianceFilters, dict[str, str], list[tuple[str, str]]]:
+    """The filters asked for, a message for each that cannot be used, and the unit choices."""
+    units = await records.compliance_units(db, actor)
+    filters, errors = records.read_compliance_filters(
+        compliance_params(request), clock.now().date(), {code for code, _ in units}
+    )
+    return filters, errors, units
+
+
 @get("/admin/compliance", include_in_schema=False)
 async def compliance_page(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
 ) -> Template:
-    rows = await records.compliance_report(db, clock, actor)
+    filters, errors, units = await _compliance(request, db, clock, actor)
+    rows = [] if errors else await records.compliance_report(db, clock, actor, filters)
+    raw = compliance_params(request)
     return page(
         request,
         "booking/team_compliance.html",
         actor=actor,
         nav="compliance",
         rows=rows,
-        as_of=clock.now(),
+        as_of=filters.moment(clock.now()),
+        filters=filters,
+        errors=errors,
+        values={k: v[-1] for k, v in raw.items() if v},
+        sub_units_checked=filters.sub_units,
+        units=[(code, f"{name} ({code})") for code, name in units],
+        staff_types=[(t, t.capitalize()) for t in STAFF_TYPES],
+        query="" if errors else urlencode(filters.query()),
+        status_code=400 if errors else 200,
     )
 
 
@@ -157,7 +186,11 @@ async def compliance_download(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
 ) -> Response[Any]:
     ext = _ext(request)
-    rows = records.compliance_rows(await records.compliance_report(db, clock, actor))
+    filters, errors, _ = await _compliance(request, db, clock, actor)
+    if errors:
+        raise InvalidError(" ".join(errors.values()), next(iter(errors)))
+    report = await records.compliance_report(db, clock, actor, filters)
+    rows = records.compliance_rows(report)
     if ext == "csv":
         return _download(records.to_csv(records.COMPLIANCE_HEADERS, rows), "compliance.csv")
     return _download(
