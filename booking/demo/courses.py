@@ -10,7 +10,8 @@ COURSES = [
     CourseInput(
         code="SAFA-L2",
         category="Safeguarding",
-        owner_email="safeguarding.team@example.org",
+        # Chris Doyle (Learning and Development) decides its exemptions and evidence.
+        owner_email="chris.doyle@example.org",
         title="Safeguarding Adults Level 2",
         summary=(
             "For staff who work directly with adults who may be at risk. Recognise the signs of "

@@ -13,6 +13,7 @@ from booking.db import Database
 from booking.demo.courses import COURSES, ROOMS
 from booking.demo.dates import LONDON, plan_dates
 from booking.demo.history import Learners, load_history
+from booking.demo.mandatory import load_mandatory_learning
 from booking.demo.organisation import ADMIN_EMAIL, ADMIN_NAME, ORG_UNITS, PEOPLE, email_of
 from booking.demo.requests import load_account_requests
 from booking.demo.sessions import SESSIONS, PlannedSession
@@ -46,6 +47,7 @@ async def load_demo(db: Database, clock: Clock) -> bool:
     ]
     mhfa = next(i for p, i in zip(SESSIONS, session_ids, strict=True) if p.course == "MHFA")
     await load_history(db, clock, admin, learners, course_ids, mhfa)
+    await load_mandatory_learning(db, clock, admin, learners)
     await load_account_requests(db, clock)
     log.info("demo data loaded: %d courses, %d sessions", len(COURSES), len(SESSIONS))
     return True

@@ -287,6 +287,19 @@ async def test_every_role_sees_a_real_page_on_first_sign_in(
     # Admin (/admin/account-requests): people without an account wait for a decision.
     assert await people.count_waiting_account_requests(db, admin) == 2
 
+    # Mandatory learning: the course owner has an exemption and evidence to decide; the
+    # administrators an extension for a course a team mailbox owns; everyone has the induction.
+    owner = await support.actor(db, "chris.doyle@example.org")
+    waiting = await records.list_exemptions(db, owner, state="pending")
+    assert [(w.request.kind, w.request.course["code"]) for w in waiting] == [
+        ("exemption", "SAFA-L2")
+    ]
+    assert len((await records.evidence_queue(db, owner)).items) == 1
+    kinds = {w.request.kind for w in await records.list_exemptions(db, admin, state="pending")}
+    assert kinds == {"exemption", "extension"}
+    (program,) = (await records.my_record(db, clock, learner)).programs
+    assert program.code == "NEW-START" and 0 < program.progress_percent < 100
+
 
 async def test_each_demo_sign_in_lands_on_real_pages(db_url: str, clock: FixedClock) -> None:
     """Through the pages themselves: sign in as each role and open what it would look at."""
