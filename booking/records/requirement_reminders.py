@@ -56,7 +56,9 @@ async def _queue(s: AsyncSession, *, clock: Clock) -> int:
     ).all()
     if not rows:
         return 0
-    ids_by_code = dict((await s.execute(select(Course.code, Course.id))).tuples().all())
+    ids_by_code = {
+        code: course_id for code, course_id in await s.execute(select(Course.code, Course.id))
+    }
     emails: list[dict[str, Any]] = []
     for course, rule in rows:
         unmet = and_(

@@ -186,7 +186,9 @@ async def _renewal_rows(s: AsyncSession, now: datetime) -> int:
     )
     if not certifying:
         return 0
-    ids_by_code = dict((await s.execute(select(Course.code, Course.id))).tuples().all())
+    ids_by_code = {
+        code: course_id for code, course_id in await s.execute(select(Course.code, Course.id))
+    }
     rule_rows = {
         r.course_id: r
         for r in await s.scalars(
