@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.domain import programs as rule
+from booking.domain import requirements as req_rules
 from booking.domain.eligibility import Audience, LearnerProfile, audience_reasons
 from booking.domain.states import ACTIVE
 from booking.models import Course, CourseRecordRule, Program, ProgramAssignment, ProgramSet
@@ -70,7 +71,7 @@ async def program_catalogue(s: AsyncSession, people_ids: Sequence[int]) -> Progr
     people, one per 500)."""
     programs = list(
         await s.scalars(
-            select(Program).where(Program.archived_at.is_(None)).order_by(Program.title)
+            select(Program).where(Program.archived_at.is_(None)).order_by(Program.title, Program.id)
         )
     )
     sets: dict[int, list[rule.SetRule]] = {p.id: [] for p in programs}
@@ -220,8 +221,8 @@ def _course_facts(
 
 def _due(pc: ProgramCatalogue, program: Program, learner: Learner) -> datetime | None:
     person = learner.person
-    # start_date: people.start_date (the requirements side) replaces created_at here when merged.
-    start = person.created_at
+    # The requirements' start (start date, else creation): the program rows' due date is this.
+    start = req_rules.start_moment(person.start_date, person.created_at)
     applied = pc.applied.get((program.id, person.id)) or max(program.created_at, person.created_at)
     return rule.due_at(start, applied, program.due_within_days)
 
