@@ -168,7 +168,10 @@ def with_programs(
     for item in program_requirements(pc, learner, now):
         if item.course_id in have:
             continue
-        overdue = item.due_at is not None and now >= item.due_at
+        # The sweep's program row, once made, is the due date (the same rule, kept each tick).
+        row = learner.requirement(item.course_id, "program")
+        due = row.due_at if row is not None else item.due_at
+        overdue = due is not None and now >= due
         status = (
             "overdue"
             if overdue
@@ -180,7 +183,7 @@ def with_programs(
                 item.course_code,
                 item.course_title,
                 "mandatory",
-                item.due_at,
+                due,
                 status,
                 REQUIRED_LABELS.get(status, status),
                 overdue,

@@ -5,11 +5,11 @@ asked for by two programs) is chased once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from booking import jobs, records
 from booking.config import Settings
@@ -179,3 +179,23 @@ async def test_archiving_the_program_stops_the_reminders(
     async with world.db.reading() as s:
         closed = list(await s.scalars(select(Requirement).where(Requirement.via == "program")))
     assert closed and all(r.closed_at is not None for r in closed)
+
+
+async def test_a_later_start_date_moves_the_row_s_due_date_and_the_record_s(
+    rworld: support.World, settings: Settings
+) -> None:
+    world = rworld
+    ids = await courses(world)
+    await records.create_program(world.db, world.clock, world.admin, program())
+    await tick(world, settings)
+    starts = (world.clock.now() + 10 * DAY).date()
+    async with world.db.transaction() as s:
+        await s.execute(update(Person).where(Person.email == LEE).values(start_date=starts))
+    await tick(world, settings)
+    rows = await open_rows(world, LEE)
+    expected = datetime.combine(starts, time(0), tzinfo=UTC) + 30 * DAY
+    assert {r.due_at for r in rows} == {expected}
+    lee = await support.actor(world.db, LEE)
+    record = await records.my_record(world.db, world.clock, lee)
+    fire = next(r for r in record.required if r.course_id == ids["FIRE-1"])
+    assert fire.due_at == expected
