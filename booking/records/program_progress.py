@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.domain import programs as rule
+from booking.domain import requirements as req_rules
 from booking.domain.eligibility import Audience, LearnerProfile, audience_reasons
 from booking.domain.states import ACTIVE
 from booking.models import Course, CourseRecordRule, Program, ProgramAssignment, ProgramSet
@@ -70,7 +71,7 @@ async def program_catalogue(s: AsyncSession, people_ids: Sequence[int]) -> Progr
     people, one per 500)."""
     programs = list(
         await s.scalars(
-            select(Program).where(Program.archived_at.is_(None)).order_by(Program.title)
+            select(Program).where(Program.archived_at.is_(None)).order_by(Program.title, Program.id)
         )
     )
     sets: dict[int, list[rule.SetRule]] = {p.id: [] for p in programs}
@@ -167,7 +168,10 @@ def with_programs(
     for item in program_requirements(pc, learner, now):
         if item.course_id in have:
             continue
-        overdue = item.due_at is not None and now >= item.due_at
+        # The sweep's program row, once made, is the due date (the same rule, kept each tick).
+        row = learner.requirement(item.course_id, "program")
+        due = row.due_at if row is not None else item.due_at
+        overdue = due is not None and now >= due
         status = (
             "overdue"
             if overdue
@@ -179,7 +183,7 @@ def with_programs(
                 item.course_code,
                 item.course_title,
                 "mandatory",
-                item.due_at,
+                due,
                 status,
                 REQUIRED_LABELS.get(status, status),
                 overdue,
@@ -220,8 +224,8 @@ def _course_facts(
 
 def _due(pc: ProgramCatalogue, program: Program, learner: Learner) -> datetime | None:
     person = learner.person
-    # start_date: people.start_date (the requirements side) replaces created_at here when merged.
-    start = person.created_at
+    # The requirements' start (start date, else creation): the program rows' due date is this.
+    start = req_rules.start_moment(person.start_date, person.created_at)
     applied = pc.applied.get((program.id, person.id)) or max(program.created_at, person.created_at)
     return rule.due_at(start, applied, program.due_within_days)
 

@@ -24,7 +24,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.kernel import tx
 from booking.kernel.outbox import INSERT_OUTBOX, outbox_row
-from booking.models import Course, CourseRecordRule, Person, Requirement
+from booking.models import Course, CourseRecordRule, Person, Program, Requirement
 from booking.records.facts import chunks
 from booking.records.requirement_rules import (
     escalate_after_days,
@@ -36,6 +36,14 @@ from booking.records.requirement_rules import (
 
 REMINDER = "requirement.reminder"
 ESCALATION = "requirement.escalation"
+# What a claim returns of each row.
+CLAIMED = (
+    Requirement.id,
+    Requirement.person_id,
+    Requirement.via,
+    Requirement.due_at,
+    Requirement.program_id,
+)
 
 
 async def queue_requirement_reminders(db: Database, clock: Clock) -> int:
@@ -59,6 +67,16 @@ async def _queue(s: AsyncSession, *, clock: Clock) -> int:
     ids_by_code = {
         code: course_id for code, course_id in await s.execute(select(Course.code, Course.id))
     }
+    # The programs that program rows name (their emails say which program asks).
+    in_use = select(Requirement.program_id).where(
+        Requirement.closed_at.is_(None), Requirement.via == "program"
+    )
+    names = {
+        program_id: title
+        for program_id, title in await s.execute(
+            select(Program.id, Program.title).where(Program.id.in_(in_use))
+        )
+    }
     emails: list[dict[str, Any]] = []
     for course, rule in rows:
         unmet = and_(
@@ -67,15 +85,20 @@ async def _queue(s: AsyncSession, *, clock: Clock) -> int:
             ~met(course, satisfying_ids(course, rule, ids_by_code), now),
             ~shadowed_by_renewal(),
         )
-        emails += await _reminders(s, course, reminder_days(rule), unmet, now)
-        emails += await _escalations(s, course, escalate_after_days(rule), unmet, now)
+        emails += await _reminders(s, course, reminder_days(rule), unmet, now, names)
+        emails += await _escalations(s, course, escalate_after_days(rule), unmet, now, names)
     if emails:
         await s.execute(INSERT_OUTBOX, emails)
     return len(emails)
 
 
 async def _reminders(
-    s: AsyncSession, course: Course, days: Sequence[int], unmet: Any, now: datetime
+    s: AsyncSession,
+    course: Course,
+    days: Sequence[int],
+    unmet: Any,
+    now: datetime,
+    names: dict[int, str],
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for day in sorted(days, reverse=True):
@@ -88,10 +111,11 @@ async def _reminders(
                 Requirement.person_id.in_(select(Person.id).where(Person.active.is_(True))),
             )
             .values(reminded_day=day)
-            .returning(Requirement.id, Requirement.person_id, Requirement.via, Requirement.due_at)
+            .returning(*CLAIMED)
             .execution_options(synchronize_session=False)
         )
-        for req_id, person_id, via, due in claimed.all():
+        for req_id, person_id, via, due, program_id in claimed.all():
+            program = names.get(program_id) if program_id is not None else None
             out.append(
                 outbox_row(
                     topic=REMINDER,
@@ -100,7 +124,10 @@ async def _reminders(
                     session_id=None,
                     now=now,
                     dedupe_key=f"{REMINDER}:{req_id}:{day}",
-                    payload=_payload(course, req_id, via, due, _reminder_sentence(course, due))
+                    payload=_payload(
+                        course, req_id, via, due, _reminder_sentence(course, due, program)
+                    )
+                    | _program(program_id, program)
                     | {"day": day},
                 )
             )
@@ -108,7 +135,12 @@ async def _reminders(
 
 
 async def _escalations(
-    s: AsyncSession, course: Course, after_days: int | None, unmet: Any, now: datetime
+    s: AsyncSession,
+    course: Course,
+    after_days: int | None,
+    unmet: Any,
+    now: datetime,
+    names: dict[int, str],
 ) -> list[dict[str, Any]]:
     if after_days is None:
         return []
@@ -121,7 +153,7 @@ async def _escalations(
             Requirement.applied_at <= now - timedelta(days=max(1, after_days) - 1),
         )
         .values(escalated_at=now)
-        .returning(Requirement.id, Requirement.person_id, Requirement.via, Requirement.due_at)
+        .returning(*CLAIMED)
         .execution_options(synchronize_session=False)
     )
     found = claimed.all()
@@ -134,8 +166,9 @@ async def _escalations(
         )
         people.update((p.id, p) for p in await s.scalars(told))
     out = []
-    for req_id, person_id, via, due in found:
+    for req_id, person_id, via, due, program_id in found:
         person = people.get(person_id)
+        program = names.get(program_id) if program_id is not None else None
         if person is None:
             continue
         out.append(
@@ -147,8 +180,13 @@ async def _escalations(
                 now=now,
                 dedupe_key=f"{ESCALATION}:{req_id}",
                 payload=_payload(
-                    course, req_id, via, due, _escalation_sentence(course, person, due, after_days)
+                    course,
+                    req_id,
+                    via,
+                    due,
+                    _escalation_sentence(course, person, due, after_days, program),
                 )
+                | _program(program_id, program)
                 | {"learner_id": person.id, "learner_name": person.name},
             )
         )
@@ -170,21 +208,32 @@ def _payload(
     }
 
 
+def _program(program_id: int | None, title: str | None) -> dict[str, Any]:
+    if program_id is None:
+        return {}
+    return {"program_id": program_id, "program_title": title}
+
+
+def _for_program(program: str | None) -> str:
+    return f" for the program “{program}”" if program else ""
+
+
 def _due_phrase(due: datetime | None) -> str:
     return f" It is due by {due:%-d %B %Y}." if due is not None else ""
 
 
-def _reminder_sentence(course: Course, due: datetime | None) -> str:
+def _reminder_sentence(course: Course, due: datetime | None, program: str | None = None) -> str:
     return (
-        f"You are required to complete “{course.title}” and we have no record of it yet."
+        f"You are required to complete “{course.title}”{_for_program(program)} and we have no "
+        "record of it yet."
         f"{_due_phrase(due)}"
     )
 
 
 def _escalation_sentence(
-    course: Course, person: Person, due: datetime | None, after_days: int
+    course: Course, person: Person, due: datetime | None, after_days: int, program: str | None
 ) -> str:
     return (
         f"{person.name} ({person.email}) has not completed “{course.title}”, which has been "
-        f"required of them for {after_days} days.{_due_phrase(due)}"
+        f"required of them{_for_program(program)} for {after_days} days.{_due_phrase(due)}"
     )

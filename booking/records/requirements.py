@@ -5,8 +5,9 @@ Each tick, for each mandatory course: close the rows of people no longer in its 
 then INSERT … SELECT its audience members who have no open row (applied now; due by
 `domain.requirements.due_at`). Rows of courses no longer mandatory and of deactivated people
 close. For each certifying course: a renewal row opens at the window opening of each person's
-latest completion (applied then, due at its expiry) and closes once renewed or expired. A few
-statements per course, whatever the number of people."""
+latest completion (applied then, due at its expiry) and closes once renewed or expired. Then
+the programs' courses (`program_requirements`). A few statements per course, whatever the
+number of people."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from booking.domain import records as rules
 from booking.domain import requirements as req_rules
 from booking.kernel import tx
 from booking.models import Completion, Course, CourseRecordRule, OrgUnit, Person, Requirement
+from booking.records.program_requirements import program_rows
 from booking.records.requirement_rules import in_audience, met, satisfying_ids
 
 UTC_TIME = DateTimeUTC(timezone=True)
@@ -52,6 +54,8 @@ async def _sweep(s: AsyncSession, *, clock: Clock) -> int:
     for course, rule in mandatory:
         changed += await _course_rows(s, course, rule, units, now)
     changed += await _renewal_rows(s, now)
+    # Last: a course required on its own (rows just opened above) is not chased for a program.
+    changed += await program_rows(s, now)
     return changed
 
 

@@ -1118,3 +1118,47 @@ async def test_filtered_compliance_page_does_not_query_per_row(
         assert page.status_code == 200 and "Filter unit 3" in page.text
         assert_same_count(small, large, "/admin/compliance (filtered)")
         assert_same_count(small_api, large_api, "GET /api/v1/reports/compliance (filtered)")
+
+
+# --- programs' courses chased like mandatory ones (issue 18) -----------------------------------
+
+
+async def test_program_requirement_rows_and_reminders_do_not_query_per_person(
+    world: support.World,
+) -> None:
+    """The sweep's program rows (one program of two sets, every course still required) and
+    their day-1 reminders issue the same statements for 3 new people as for 30."""
+    await add_course(world, "DP-A", "Data protection")
+    await add_course(world, "DP-B", "Data protection (short)")
+    await records.create_program(
+        world.db,
+        world.clock,
+        world.admin,
+        records.ProgramInput(
+            code="PRQ",
+            title="Program requirements",
+            audience={"org_units": ["ADULT"]},
+            due_within_days=30,
+            sets=[
+                records.ProgramSetInput("Core", "all", ["SAFE-1"]),
+                records.ProgramSetInput("Data", "any", ["DP-A", "DP-B"]),
+            ],
+        ),
+    )
+    await records.sync_program_assignments(world.db, world.clock)
+    await records.sweep_requirements(world.db, world.clock)
+    await records.queue_requirement_reminders(world.db, world.clock)
+    counts = []
+    for prefix, n in (("prsmall", 3), ("prlarge", 30)):
+        world.clock.advance(timedelta(hours=1))
+        await add_people(world, n, prefix)
+        await records.sync_program_assignments(world.db, world.clock)
+        with counting_db(world) as statements:
+            changed = await records.sweep_requirements(world.db, world.clock)
+            queued = await records.queue_requirement_reminders(world.db, world.clock)
+        assert changed == 3 * n and queued == 3 * n, (changed, queued)
+        counts.append(statements)
+    small, large = counts
+    assert len(small) == len(large), collections.Counter(map(shape, large)) - collections.Counter(
+        map(shape, small)
+    )
