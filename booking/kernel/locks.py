@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.models import Booking
@@ -75,3 +75,16 @@ async def lock_bookings(s: AsyncSession, *where: ColumnElement[Any]) -> list[Boo
             )
         ).all()
     )
+
+
+# Sweeps that insert rows several workers could both see missing take one of these first, so
+# the second worker waits and then finds nothing left to add (PostgreSQL: a transaction-scoped
+# advisory lock; SQLite writers are serialised already).
+SWEEP_LOCKS = {"requirements": 0x5E_01}
+
+
+async def lock_sweep(s: AsyncSession, name: str) -> None:
+    """Hold the named sweep's lock until the transaction ends."""
+    _in_transaction(s)
+    if s.get_bind().dialect.name == "postgresql":
+        await s.execute(select(func.pg_advisory_xact_lock(SWEEP_LOCKS[name])))

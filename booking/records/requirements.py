@@ -24,7 +24,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
 from booking.domain import requirements as req_rules
-from booking.kernel import tx
+from booking.kernel import locks, tx
 from booking.models import Completion, Course, CourseRecordRule, OrgUnit, Person, Requirement
 from booking.records.program_requirements import program_rows
 from booking.records.requirement_rules import in_audience, met, satisfying_ids
@@ -40,6 +40,8 @@ async def sweep_requirements(db: Database, clock: Clock) -> int:
 
 
 async def _sweep(s: AsyncSession, *, clock: Clock) -> int:
+    # One worker at a time: another waits, then finds the rows this one opened.
+    await locks.lock_sweep(s, "requirements")
     now = clock.now()
     units = list(await s.scalars(select(OrgUnit)))
     mandatory = (
