@@ -16,8 +16,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware.session.client_side import CookieBackendConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp
@@ -32,6 +30,7 @@ from booking.logs import RequestContextMiddleware
 from booking.ratelimit import limiter_for
 from booking.web import live, ops, problems
 from booking.web.admission import WriteAdmission
+from booking.web.api import contract
 from booking.web.api.router import api_router
 from booking.web.deps import provide_clock, provide_db, provide_page_actor
 from booking.web.inputs import StrictRequest, ids_in_range
@@ -67,12 +66,14 @@ def create_app(
         # Bad input from outside is refused here, once for every route (booking/web/inputs.py).
         request_class=StrictRequest,
         guards=[ids_in_range],
-        openapi_config=_openapi(),
+        openapi_config=contract.openapi_config(),
         debug=False,
         # Logging is configured by the process (booking/logs.py: JSON lines with the request
         # id), not by Litestar, which would replace it with its own format.
         logging_config=None,
     )
+    # Security, tags and problem responses for every API operation's document.
+    contract.apply(app)
     app.asgi_handler = _outermost(app.asgi_handler, settings)
     return app
 
@@ -162,16 +163,6 @@ def _exception_handlers() -> dict[Any, Any]:
         HTTPException: problems.http_error_handler,
         500: problems.internal_error_handler,
     }
-
-
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="Workshop booking API",
-        version="1",
-        path="/api/v1",
-        render_plugins=[ScalarRenderPlugin(path="/docs")],
-        description="Book places on training sessions, manage waitlists and rosters.",
-    )
 
 
 def _outermost(handler: ASGIApp, settings: Settings) -> ASGIApp:

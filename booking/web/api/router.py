@@ -74,5 +74,4 @@ def api_router() -> Router:
             *exemptions.HANDLERS,
         ],
         dependencies={"actor": Provide(provide_api_actor)},
-        tags=["v1"],
     )

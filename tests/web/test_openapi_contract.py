@@ -1,0 +1,102 @@
+"""The OpenAPI document is a contract a client can be generated from.
+
+It is valid OpenAPI 3.1 (openapi-spec-validator); every operation has a stable, unique
+`operationId`, a tag the document describes, the bearer security scheme, and its problem
+responses as `application/problem+json` with the `Problem` schema; every success answer is typed
+(no bare object, no `Any`), and files are documented with their own media types.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from openapi_spec_validator import validate
+
+from booking.app import create_app
+from tests import support
+
+METHODS = ("get", "post", "put", "patch", "delete")
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Litestar:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('contract') / 'unused.db'}"
+    return create_app(support.settings_for(url))
+
+
+@pytest.fixture(scope="module")
+def document(app: Litestar) -> dict[str, Any]:
+    schema: dict[str, Any] = app.openapi_schema.to_schema()
+    return schema
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
+
+
+def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_every_operation_has_a_stable_unique_id_and_a_described_tag(
+    document: dict[str, Any],
+) -> None:
+    ids = [op["operationId"] for _, _, op in operations(document)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert all(i.isidentifier() and i[0].islower() and "_" not in i for i in ids), ids
+    described = {tag["name"] for tag in document["tags"]}
+    for method, path, op in operations(document):
+        assert op.get("tags"), f"{method} {path} has no tag"
+        assert set(op["tags"]) <= described, f"{method} {path}: {op['tags']}"
+    # The handlers' names, so a renamed handler shows here (generated clients name methods so).
+    by_path = {(m, p): op["operationId"] for m, p, op in operations(document)}
+    assert by_path[("POST", "/api/v1/sessions/{session_id}/bookings")] == "createBooking"
+    assert by_path[("GET", "/api/v1/courses")] == "listCourses"
+    assert by_path[("GET", "/api/v1/records")] == "recordsFeed"
+
+
+def test_every_operation_needs_the_bearer_token(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for method, path, op in operations(document):
+        assert {"bearer": []} in op["security"], f"{method} {path}"
+    records = [
+        (m, p) for m, p, op in operations(document) if {"bearer": ["records"]} in op["security"]
+    ]
+    assert sorted(records) == [("GET", "/api/v1/records"), ("POST", "/api/v1/records/completions")]
+
+
+def test_every_problem_is_documented_as_problem_json(document: dict[str, Any]) -> None:
+    for method, path, op in operations(document):
+        statuses = {int(s) for s in op["responses"] if s[0] in "45"}
+        assert {401, 403, 503} <= statuses, f"{method} {path}: {sorted(statuses)}"
+        if "{" in path:
+            assert 404 in statuses, f"{method} {path}"
+        if method != "GET":
+            assert {400, 409, 413, 422} <= statuses, f"{method} {path}: {sorted(statuses)}"
+        for status in statuses:
+            content = op["responses"][str(status)]["content"]
+            assert list(content) == ["application/problem+json"], f"{method} {path} {status}"
+            assert content["application/problem+json"]["schema"] == PROBLEM
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail"}
+    assert "reasons" in problem["properties"]
+    reason = document["components"]["schemas"]["Reason"]
+    assert set(reason["required"]) == {"code", "message"}
+
+
+def test_booking_has_a_429_and_a_refusal_example(document: dict[str, Any]) -> None:
+    book = document["paths"]["/api/v1/sessions/{session_id}/bookings"]["post"]
+    assert "429" in book["responses"]
+    example = book["responses"]["409"]["content"]["application/problem+json"]["examples"]
+    (value,) = [e["value"] for e in example.values()]
+    assert value["reasons"][0]["code"] == "already_booked"
