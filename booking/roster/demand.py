@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from booking import catalogue, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.states import BookingState
+from booking.domain.vocabulary import SessionStatus
 from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, NotFoundError
@@ -22,10 +24,21 @@ from booking.models import Session as SessionRow
 
 
 @dataclass(slots=True)
+class SessionDemand:
+    session_id: int
+    status: SessionStatus
+    capacity: int
+    booked: int
+    waitlisted: int
+    # The first date's start, in its own time zone (null for a session without dates).
+    starts: datetime | None
+
+
+@dataclass(slots=True)
 class Demand:
     course_id: int
     course_title: str
-    sessions: list[dict[str, object]]
+    sessions: list[SessionDemand]
     waiting_learners: int
 
 
@@ -49,14 +62,14 @@ async def course_demand(db: Database, clock: Clock, actor: Actor, course_id: int
         course_id=course.id,
         course_title=course.title,
         sessions=[
-            {
-                "session_id": v.id,
-                "status": v.status,
-                "capacity": v.capacity,
-                "booked": v.booked,
-                "waitlisted": v.waitlisted,
-                "starts": v.dates[0].start if v.dates else None,
-            }
+            SessionDemand(
+                session_id=v.id,
+                status=v.status,
+                capacity=v.capacity,
+                booked=v.booked,
+                waitlisted=v.waitlisted,
+                starts=v.dates[0].start if v.dates else None,
+            )
             for v in course.sessions
         ],
         waiting_learners=len(waiting),

@@ -13,6 +13,7 @@ from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.views import BookingView, MoneyView
 from booking.web.api import schemas
+from booking.web.api.answers_core import BookingPage
 from booking.web.api.params import (
     CursorParam,
     LimitParam,
@@ -31,9 +32,9 @@ async def my_bookings(
     actor: Actor,
     cursor: str | None = CursorParam,
     limit: int = LimitParam,
-) -> dict[str, Any]:
+) -> BookingPage:
     page = await bookings.my_bookings(db, clock, actor, cursor=cursor_of(cursor), limit=limit or 50)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return BookingPage(page.items, page.next_cursor)
 
 
 @post(

@@ -15,6 +15,7 @@ from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.views import CourseView
 from booking.web.api import schemas
+from booking.web.api.answers_core import CoursePage, Eligibility, eligibility_reason
 from booking.web.api.params import CursorParam, LimitParam, cursor_of, money_in
 from booking.web.inputs import admins_only
 
@@ -96,11 +97,11 @@ async def list_courses(
         description="Search words",
     ),
     limit: int = LimitParam,
-) -> dict[str, Any]:
+) -> CoursePage:
     page = await catalogue.list_courses(
         db, clock, actor, query=q, cursor=cursor_of(cursor), limit=limit or 50
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return CoursePage(page.items, page.next_cursor)
 
 
 @get("/courses/{course_id:int}", summary="A course with its sessions")
@@ -111,6 +112,6 @@ async def get_course(db: Database, clock: Clock, actor: Actor, course_id: int) -
 @get("/courses/{course_id:int}/eligibility", summary="Why I could not book this course, if so")
 async def course_eligibility(
     db: Database, clock: Clock, actor: Actor, course_id: int
-) -> dict[str, Any]:
+) -> Eligibility:
     reasons = await eligibility.preview(db, clock, actor, course_id)
-    return {"eligible": not reasons, "reasons": [r.as_dict() for r in reasons]}
+    return Eligibility(not reasons, [eligibility_reason(r) for r in reasons])
