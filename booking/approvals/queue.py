@@ -17,7 +17,7 @@ from booking.domain.vocabulary import ApprovalKind, ApprovalStatus, BookingState
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, date_views
 from booking.kernel.errors import ForbiddenError, NotFoundError
-from booking.kernel.views import MoneyView, SessionDateView
+from booking.kernel.views import SessionDateView
 from booking.models import ApprovalRequest, Booking, Course, Person
 
 
@@ -25,6 +25,11 @@ class ApprovalLearner(TypedDict):
     id: int
     name: str
     email: str
+
+
+class ApprovalAmount(TypedDict):
+    amount: int
+    currency: str
 
 
 class ApprovalCourse(TypedDict):
@@ -44,7 +49,7 @@ class ApprovalItem:
     course: ApprovalCourse
     session_id: int
     # What the place costs its learner (the price kept with the booking); null: free.
-    amount: MoneyView | None
+    amount: ApprovalAmount | None
     cost_code: str | None
     requested_at: datetime
     note: str | None = None
@@ -125,7 +130,7 @@ def _item(
     )
 
 
-def _amount(booking: Booking, course: Course) -> MoneyView | None:
+def _amount(booking: Booking, course: Course) -> ApprovalAmount | None:
     """What the place costs its learner (the price kept with the booking)."""
     price = payments.booking_price(booking, course)
-    return MoneyView(price.amount, price.currency) if price is not None else None
+    return {"amount": price.amount, "currency": price.currency} if price is not None else None

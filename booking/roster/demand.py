@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +24,7 @@ from booking.models import Booking, Outbox
 from booking.models import Session as SessionRow
 
 
-@dataclass(slots=True)
-class SessionDemand:
+class SessionDemand(TypedDict):
     session_id: int
     status: SessionStatus
     capacity: int
@@ -62,14 +62,14 @@ async def course_demand(db: Database, clock: Clock, actor: Actor, course_id: int
         course_id=course.id,
         course_title=course.title,
         sessions=[
-            SessionDemand(
-                session_id=v.id,
-                status=v.status,
-                capacity=v.capacity,
-                booked=v.booked,
-                waitlisted=v.waitlisted,
-                starts=v.dates[0].start if v.dates else None,
-            )
+            {
+                "session_id": v.id,
+                "status": v.status,
+                "capacity": v.capacity,
+                "booked": v.booked,
+                "waitlisted": v.waitlisted,
+                "starts": v.dates[0].start if v.dates else None,
+            }
             for v in course.sessions
         ],
         waiting_learners=len(waiting),

@@ -12,21 +12,21 @@ from datetime import datetime
 import msgspec
 
 from booking.approvals.decide import Decision
-from booking.approvals.queue import ApprovalCourse, ApprovalItem, ApprovalLearner
+from booking.approvals.queue import ApprovalAmount, ApprovalCourse, ApprovalItem, ApprovalLearner
 from booking.domain.reasons import Reason
 from booking.domain.vocabulary import ApprovalKind, ApprovalStatus, BookingStateName, UpsertStatus
 from booking.kernel.views import (
     ApprovalWaitView,
     BookingView,
-    CourseSummaryView,
-    MoneyView,
+    CourseView,
     SessionDateView,
 )
 
 
 @dataclass(slots=True)
 class CoursePage:
-    items: list[CourseSummaryView]
+    # Each course with its upcoming sessions (those the caller may see).
+    items: list[CourseView]
     next_cursor: str | None
 
 
@@ -94,7 +94,7 @@ class ApprovalDecision:
     learner: ApprovalLearner
     course: ApprovalCourse
     session_id: int
-    amount: MoneyView | None
+    amount: ApprovalAmount | None
     cost_code: str | None
     requested_at: datetime
     booking: BookingView
