@@ -10,9 +10,11 @@ from typing import Any
 import jsonschema
 import pytest
 
+from booking import people
 from booking.clock import FixedClock
+from tests import support
 from tests.web import test_api
-from tests.web.test_api import auth, session_body
+from tests.web.test_api import auth, new_session, session_body
 
 pytestmark = pytest.mark.asyncio
 api = test_api.api
@@ -244,9 +246,7 @@ async def test_a_course_and_its_sessions_answer_what_the_document_says(
     patched = await c.call("admin", "patch", "/sessions/{session_id}", url, patch)
     assert (patched["capacity"], patched["waitlist_mode"]) == (2, "offer")
     await c.call("trainer", "get", "/sessions/{session_id}", url)
-    later = clock.now() + timedelta(days=30)
-    dates = [{"start": later.isoformat(), "end": (later + timedelta(hours=2)).isoformat()}]
-    dates[0]["timezone"] = "Europe/London"
+    dates = _dates(clock, days=30)
     await c.call("admin", "post", "/sessions/{session_id}/copy", f"{url}/copy", {"dates": dates})
     await c.call("admin", "get", "/courses/{course_id}/demand", f"{one}/demand")
     invite = "/sessions/{session_id}/invite-waitlisted"
@@ -261,5 +261,138 @@ async def test_a_course_and_its_sessions_answer_what_the_document_says(
         f"{V1}/courses/{course['id']}/sessions",
         json=session_body(clock, waitlist_mode="sometimes"),
         headers=auth(api["tokens"]["admin"]),
+    )
+    assert bad.status_code == 422
+
+
+async def test_bookings_offers_and_the_roster_answer_what_the_document_says(
+    api: dict[str, Any], clock: FixedClock
+) -> None:
+    c = Checker(api, await _document(api))
+    session_id = await new_session(api, clock, capacity=1, waitlist_mode="offer")
+    other_id = await new_session(api, clock, capacity=5, dates=_dates(clock, days=12))
+    book = "/sessions/{session_id}/bookings"
+    url = f"/sessions/{session_id}"
+    lee = await c.call("lee", "post", book, f"{url}/bookings", {})
+    kim = await c.call("kim", "post", book, f"{url}/bookings", {})
+    tia = await c.call("trainer", "post", book, f"{url}/bookings", {})
+    assert [lee["state"], kim["state"], tia["state"]] == ["booked", "waitlisted", "waitlisted"]
+    got = await c.call("lee", "get", "/bookings/{booking_id}", f"/bookings/{lee['id']}")
+    assert got["cancellation_quote"]["fee"]["amount"] == 0
+    mine = await c.call("lee", "get", "/me/bookings", "/me/bookings")
+    assert [b["id"] for b in mine["items"]] == [lee["id"]]
+    roster = await c.call("trainer", "get", "/sessions/{session_id}/roster", f"{url}/roster")
+    assert [r["booking_id"] for r in roster["waitlisted"]] == [kim["id"], tia["id"]]
+    csv = await c.call("trainer", "get", "/sessions/{session_id}/roster.csv", f"{url}/roster.csv")
+    assert b"Lee Learner" in csv
+    pdf = "/sessions/{session_id}/sign-in-sheet.pdf"
+    assert (await c.call("trainer", "get", pdf, f"{url}/sign-in-sheet.pdf")).startswith(b"%PDF")
+    cancel = "/bookings/{booking_id}/cancel"
+    gone = await c.call("lee", "post", cancel, f"/bookings/{lee['id']}/cancel", {"reason": "Ill"})
+    assert gone["state"] == "cancelled"
+    accepted = await c.call("kim", "post", "/bookings/{booking_id}/accept", _b(kim, "accept"))
+    assert accepted["state"] == "booked"
+    moved = await c.call(
+        "admin", "post", "/bookings/{booking_id}/move", _b(kim, "move"), _move(other_id)
+    )
+    assert moved["session_id"] == other_id
+    declined = await c.call("trainer", "post", "/bookings/{booking_id}/decline", _b(tia, "decline"))
+    assert declined["history"][-1]["from_state"] == "offered"
+    assert declined["state"] == "cancelled"
+    await _attendance(c, api, other_id, moved["id"])
+
+
+def _dates(clock: FixedClock, *, days: int) -> list[dict[str, str]]:
+    start = clock.now() + timedelta(days=days)
+    end = start + timedelta(hours=2)
+    return [{"start": start.isoformat(), "end": end.isoformat(), "timezone": "Europe/London"}]
+
+
+def _b(booking: dict[str, Any], action: str) -> str:
+    return f"/bookings/{booking['id']}/{action}"
+
+
+def _move(session_id: int) -> dict[str, Any]:
+    return {"session_id": session_id, "reason": "A clash"}
+
+
+async def _attendance(c: Checker, api: dict[str, Any], session_id: int, booking_id: int) -> None:
+    app_clock = api["http"].app.state.clock
+    view = await api["http"].get(f"{V1}/sessions/{session_id}", headers=auth(c.tokens["admin"]))
+    start = view.json()["dates"][0]["start"]
+    from_start = support.T0.fromisoformat(start) + timedelta(hours=1)
+    app_clock.set(from_start)
+    try:
+        marks = {"marks": [{"booking_id": booking_id, "status": "attended"}]}
+        path = "/sessions/{session_id}/attendance"
+        roster = await c.call("admin", "post", path, f"/sessions/{session_id}/attendance", marks)
+    finally:
+        app_clock.set(support.T0)
+    assert [r["state"] for r in roster["attended"]] == ["attended"]
+
+
+async def test_approvals_answer_what_the_document_says(
+    api: dict[str, Any], clock: FixedClock
+) -> None:
+    c = Checker(api, await _document(api))
+    course = await c.call(
+        "admin",
+        "post",
+        "/courses",
+        "/courses",
+        {"code": "LEAD", "title": "Leading", "approval": ["manager"]},
+    )
+    sessions = "/courses/{course_id}/sessions"
+    url = f"/courses/{course['id']}/sessions"
+    session = await c.call("admin", "post", sessions, url, session_body(clock))
+    book = f"/sessions/{session['id']}/bookings"
+    pending = await c.call("lee", "post", "/sessions/{session_id}/bookings", book, {})
+    assert pending["state"] == "pending_approval"
+    assert pending["approval"]["kind"] == "manager"
+    await c.call("lee", "get", "/bookings/{booking_id}", f"/bookings/{pending['id']}")
+    queue = await c.call("manager", "get", "/approvals", "/approvals")
+    assert queue["next_cursor"] is None and len(queue["items"]) == 1
+    decide = "/approvals/{request_id}/decision"
+    done = await c.call(
+        "manager",
+        "post",
+        decide,
+        f"/approvals/{queue['items'][0]['id']}/decision",
+        {"decision": "approve"},
+    )
+    assert (done["status"], done["booking"]["state"]) == ("approved", "booked")
+
+
+async def test_me_and_the_hr_feed_answer_what_the_document_says(
+    api: dict[str, Any], clock: FixedClock
+) -> None:
+    c = Checker(api, await _document(api))
+    me = await c.call("lee", "get", "/me", "/me")
+    assert (me["email"], me["staff_type"], me["token"]["scope"]) == (
+        "lee@example.org",
+        "payroll",
+        "person",
+    )
+    c.tokens["lms"] = await people.create_token(api["db"], clock, service="lms", scope="records")
+    service = await c.call("lms", "get", "/me", "/me")
+    assert (service["id"], service["token"]["name"], service["token"]["scope"]) == (
+        None,
+        "lms",
+        "records",
+    )
+    # Its last use is noted as it is used (the app's own clock).
+    assert service["token"]["last_used_at"] is not None
+    units = [{"code": "ADULT", "name": "Adult Services", "parent_code": "ORG"}]
+    units.append({"code": "OT", "name": "Occupational Therapy", "parent_code": "ADULT"})
+    done = await c.call("admin", "put", "/org-units", "/org-units", units)
+    assert [(u["code"], u["status"]) for u in done["items"]] == [
+        ("ADULT", "unchanged"),
+        ("OT", "created"),
+    ]
+    person = {"email": "new@example.org", "name": "New Starter", "staff_type": "casual"}
+    added = await c.call("admin", "put", "/people", "/people", [person])
+    assert [(p["email"], p["status"]) for p in added["items"]] == [("new@example.org", "created")]
+    bad = await api["http"].put(
+        f"{V1}/people", json=[{**person, "staff_type": "boss"}], headers=auth(c.tokens["admin"])
     )
     assert bad.status_code == 422
