@@ -12,6 +12,7 @@ import pytest
 
 from booking import people
 from booking.clock import FixedClock
+from booking.web.api.examples_core import BOOK_REQUEST, COURSE_REQUEST
 from tests import support
 from tests.web import test_api
 from tests.web.test_api import auth, new_session, session_body
@@ -396,3 +397,17 @@ async def test_me_and_the_hr_feed_answer_what_the_document_says(
         f"{V1}/people", json=[{**person, "staff_type": "boss"}], headers=auth(c.tokens["admin"])
     )
     assert bad.status_code == 422
+
+
+async def test_the_examples_keep_to_the_document(api: dict[str, Any]) -> None:
+    doc = await _document(api)
+    for path, example in (
+        ("/sessions/{session_id}/bookings", BOOK_REQUEST),
+        ("/courses", COURSE_REQUEST),
+    ):
+        schema = doc["paths"][V1 + path]["post"]["requestBody"]["content"]["application/json"]
+        schema = schema["schema"]
+        # The example as the document serves it.
+        assert schema["examples"] == [example.value]
+        whole = {**schema, "components": doc["components"]}
+        jsonschema.Draft202012Validator(whole).validate(schema["examples"][0])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import get, post, put
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 
 from booking import catalogue, eligibility
 from booking.catalogue import UNSET, CourseInput, DiscountInput
@@ -16,6 +16,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.views import CourseView
 from booking.web.api import schemas
 from booking.web.api.answers_core import CoursePage, Eligibility, eligibility_reason
+from booking.web.api.examples_core import COURSE_REQUEST
 from booking.web.api.params import CursorParam, LimitParam, cursor_of, money_in
 from booking.web.inputs import admins_only
 
@@ -66,7 +67,10 @@ def _discount_input(data: schemas.DiscountIn | None | msgspec.UnsetType) -> Any:
 
 @post("/courses", summary="Create a course", guards=[admins_only])
 async def create_course(
-    db: Database, clock: Clock, actor: Actor, data: schemas.CourseIn
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    data: Annotated[schemas.CourseIn, Body(examples=[COURSE_REQUEST])],
 ) -> CourseView:
     return await catalogue.create_course(db, clock, actor, _course_input(data))
 
