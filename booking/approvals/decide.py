@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +26,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.errors import ConflictError, InvalidError, NotFoundError
 from booking.kernel.history import record_transition
 from booking.kernel.locks import lock_booking, lock_session
-from booking.kernel.views import BookingView
+from booking.kernel.views import ApprovalWaitView, BookingView
 from booking.models import ApprovalRequest, Booking
 from booking.models import Session as SessionRow
 from booking.reads.bookings import booking_view, waiting_for
@@ -42,7 +41,7 @@ class Decision:
     approval: ApprovalItem
     booking: BookingView
     # While another approval is still needed: who it waits for (see `waiting_for`).
-    next_approval: dict[str, Any] | None = None
+    next_approval: ApprovalWaitView | None = None
 
 
 async def decide(

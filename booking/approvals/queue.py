@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, cast
 
 from sqlalchemy import Row, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,7 @@ from booking import payments, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.approvals import decode_plan
+from booking.domain.vocabulary import ApprovalKind, ApprovalStatus, BookingStateName
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, date_views
 from booking.kernel.errors import ForbiddenError, NotFoundError
@@ -20,17 +21,35 @@ from booking.kernel.views import SessionDateView
 from booking.models import ApprovalRequest, Booking, Course, Person
 
 
+class ApprovalLearner(TypedDict):
+    id: int
+    name: str
+    email: str
+
+
+class ApprovalAmount(TypedDict):
+    amount: int
+    currency: str
+
+
+class ApprovalCourse(TypedDict):
+    id: int
+    code: str
+    title: str
+
+
 @dataclass(slots=True)
 class ApprovalItem:
     id: int
-    kind: str
-    status: str
+    kind: ApprovalKind
+    status: ApprovalStatus
     booking_id: int
-    booking_state: str
-    learner: dict[str, Any]
-    course: dict[str, Any]
+    booking_state: BookingStateName
+    learner: ApprovalLearner
+    course: ApprovalCourse
     session_id: int
-    amount: dict[str, Any] | None
+    # What the place costs its learner (the price kept with the booking); null: free.
+    amount: ApprovalAmount | None
     cost_code: str | None
     requested_at: datetime
     note: str | None = None
@@ -94,10 +113,10 @@ def _item(
     r, b, p, c = row
     return ApprovalItem(
         id=r.id,
-        kind=r.kind,
-        status=r.status,
+        kind=cast(ApprovalKind, r.kind),
+        status=cast(ApprovalStatus, r.status),
         booking_id=b.id,
-        booking_state=b.state,
+        booking_state=cast(BookingStateName, b.state),
         learner={"id": p.id, "name": p.name, "email": p.email},
         course={"id": c.id, "code": c.code, "title": c.title},
         session_id=b.session_id,
@@ -111,7 +130,7 @@ def _item(
     )
 
 
-def _amount(booking: Booking, course: Course) -> dict[str, Any] | None:
+def _amount(booking: Booking, course: Course) -> ApprovalAmount | None:
     """What the place costs its learner (the price kept with the booking)."""
     price = payments.booking_price(booking, course)
     return {"amount": price.amount, "currency": price.currency} if price is not None else None

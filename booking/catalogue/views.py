@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import policy
+from booking.domain.vocabulary import ApprovalStep
 from booking.kernel.actors import Actor
-from booking.kernel.views import CourseView, SessionView, money
+from booking.kernel.views import (
+    AudienceView,
+    CancellationPolicyView,
+    CourseView,
+    PrerequisiteView,
+    QuestionView,
+    SessionView,
+    money,
+)
 from booking.models import Course
 from booking.models import Session as SessionRow
 from booking.seats.counts import session_views
@@ -22,13 +32,13 @@ def course_view(course: Course, sessions: list[SessionView]) -> CourseView:
         title=course.title,
         summary=course.summary,
         price=money(course.price_amount, course.price_currency),
-        approval=list((course.approval or {}).get("steps", [])),
-        cancellation_policy=course.cancellation_policy,
-        audience=course.audience,
-        prerequisites=list((course.prerequisites or {}).get("items", [])),
+        approval=cast(list[ApprovalStep], list((course.approval or {}).get("steps", []))),
+        cancellation_policy=_policy(course.cancellation_policy),
+        audience=_audience(course.audience),
+        prerequisites=[_prerequisite(p) for p in (course.prerequisites or {}).get("items", [])],
         allow_multiple_bookings=course.allow_multiple_bookings,
         sessions=sessions,
-        questions=list((course.questions or {}).get("items", [])),
+        questions=[_question(q) for q in (course.questions or {}).get("items", [])],
         terms=(
             {"text": course.terms_text, "version": course.terms_version}
             if course.terms_text
@@ -47,13 +57,53 @@ def course_view(course: Course, sessions: list[SessionView]) -> CourseView:
         discount=(
             {
                 "price": money(course.discount_amount, course.price_currency),
-                "audience": course.discount_audience,
+                "audience": _audience(course.discount_audience),
             }
             if course.discount_amount is not None
             else None
         ),
         archived_at=course.archived_at,
     )
+
+
+# The stored JSON read into the shapes the API documents: every key the document names as
+# required is there (the defaults the validation applies), and nothing else.
+def _policy(stored: dict[str, Any] | None) -> CancellationPolicyView | None:
+    if stored is None:
+        return None
+    return {
+        "tiers": [
+            {"min_notice_hours": t["min_notice_hours"], "fee_percent": t["fee_percent"]}
+            for t in stored.get("tiers") or []
+        ],
+        "no_show_fee_percent": stored.get("no_show_fee_percent") or 0,
+    }
+
+
+def _audience(stored: dict[str, Any] | None) -> AudienceView | None:
+    if not stored:
+        return None
+    keys = ("org_units", "job_roles", "staff_types")
+    return cast(AudienceView, {k: list(stored[k]) for k in keys if stored.get(k) is not None})
+
+
+def _prerequisite(stored: dict[str, Any]) -> PrerequisiteView:
+    view: PrerequisiteView = {"course_code": stored["course_code"]}
+    if stored.get("within_months") is not None:
+        view["within_months"] = stored["within_months"]
+    return view
+
+
+def _question(stored: dict[str, Any]) -> QuestionView:
+    view: QuestionView = {
+        "id": stored["id"],
+        "label": stored["label"],
+        "kind": stored.get("kind") or "text",
+        "required": bool(stored.get("required")),
+    }
+    if stored.get("choices") is not None:
+        view["choices"] = list(stored["choices"])
+    return view
 
 
 async def course_views(

@@ -27,12 +27,15 @@ WaitlistMode = Literal["auto", "offer", "off"]
 ApprovalStep = Literal["self", "manager", "budget_holder", "admin"]
 ApprovalKind = Literal["manager", "budget_holder", "admin"]
 Decision = Literal["approve", "decline"]
+ApprovalStatus = Literal["waiting", "approved", "declined", "lapsed"]
 StaffType = Literal["payroll", "casual", "associate", "external"]
+TokenScope = Literal["person", "records"]
 Role = Literal["learner", "trainer", "budget_holder", "admin"]
 AttendanceMark = Literal["attended", "partially_attended", "no_show"]
 UpsertStatus = Literal["created", "updated", "unchanged"]
 CompletionStatus = Literal["accepted", "duplicate", "error"]
 RecordItemType = Literal["completion", "attendance"]
+QuestionKind = Literal["text", "choice", "yes_no"]
 
 
 def values(literal: object) -> tuple[str, ...]:

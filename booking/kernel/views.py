@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
+
+from booking.domain.vocabulary import (
+    ApprovalKind,
+    ApprovalStep,
+    BookingStateName,
+    QuestionKind,
+    Role,
+    SessionStatus,
+    StaffType,
+    TokenScope,
+    WaitlistMode,
+)
+
+# A learner's answers to a course's sign-up questions, by question id: text and choices as
+# strings, yes/no as booleans (booking.domain.eligibility.answer_reasons refuses anything else).
+Answers = dict[str, str | bool | None]
 
 
 @dataclass(slots=True)
@@ -42,8 +58,8 @@ class SessionView:
     pending: int
     waitlisted: int
     seats_held: int
-    status: str
-    waitlist_mode: str
+    status: SessionStatus
+    waitlist_mode: WaitlistMode
     offer_hours: int
     signup_opens: datetime | None
     signup_closes: datetime | None
@@ -58,6 +74,64 @@ class SessionView:
     facilitator_names: list[str] = field(default_factory=list)
 
 
+# The course's stored JSON settings, as the API and the pages read them. TypedDicts (plain dicts at
+# run time) so the templates' `x["key"]` and `x.get(...)` keep working.
+class TierView(TypedDict):
+    min_notice_hours: int
+    fee_percent: int
+
+
+class CancellationPolicyView(TypedDict):
+    tiers: list[TierView]
+    no_show_fee_percent: int
+
+
+class AudienceView(TypedDict, total=False):
+    """Who a course is for; each list optional (absent: anyone). A unit includes its
+    sub-units."""
+
+    org_units: list[str]
+    job_roles: list[str]
+    staff_types: list[StaffType]
+
+
+# Keys that may be absent are declared in a `total=False` subclass (`NotRequired` is not seen
+# under `from __future__ import annotations`, and the OpenAPI document must not require them).
+class _Prerequisite(TypedDict):
+    course_code: str
+
+
+class PrerequisiteView(_Prerequisite, total=False):
+    within_months: int
+
+
+class _Question(TypedDict):
+    id: str
+    label: str
+    kind: QuestionKind
+    required: bool
+
+
+class QuestionView(_Question, total=False):
+    # Only for `choice` questions.
+    choices: list[str]
+
+
+class TermsView(TypedDict):
+    text: str
+    version: int
+
+
+class CourseCertificationView(TypedDict):
+    months: int
+    window_days: int
+
+
+class DiscountView(TypedDict):
+    price: MoneyView | None
+    audience: AudienceView | None
+
+
 @dataclass(slots=True)
 class CourseView:
     id: int
@@ -65,19 +139,18 @@ class CourseView:
     title: str
     summary: str
     price: MoneyView | None
-    approval: list[str]
-    cancellation_policy: dict[str, Any] | None
-    audience: dict[str, Any] | None
-    prerequisites: list[dict[str, Any]]
+    approval: list[ApprovalStep]
+    cancellation_policy: CancellationPolicyView | None
+    audience: AudienceView | None
+    prerequisites: list[PrerequisiteView]
     allow_multiple_bookings: bool
     sessions: list[SessionView] = field(default_factory=list)
-    questions: list[dict[str, Any]] = field(default_factory=list)
-    terms: dict[str, Any] | None = None
-    certification: dict[str, Any] | None = None
+    questions: list[QuestionView] = field(default_factory=list)
+    terms: TermsView | None = None
+    certification: CourseCertificationView | None = None
     category: str | None = None
     owner_email: str | None = None
-    # {"price": MoneyView, "audience": {org_units, job_roles, staff_types}} or None.
-    discount: dict[str, Any] | None = None
+    discount: DiscountView | None = None
     archived_at: datetime | None = None
 
 
@@ -100,8 +173,8 @@ class CourseSummaryView:
 class HistoryView:
     at: datetime
     actor: str
-    from_state: str | None
-    to_state: str
+    from_state: BookingStateName | None
+    to_state: BookingStateName
     reason: str | None
 
 
@@ -114,6 +187,34 @@ class LearnerView:
     org_unit: str | None = None
 
 
+class ApprovalWaitView(TypedDict):
+    """Where a pending booking's approval request is waiting (shown to the learner)."""
+
+    request_id: int
+    kind: ApprovalKind
+    approver: str
+    label: str
+    since: datetime
+    note: str | None
+
+
+class PolicyTierView(TypedDict):
+    min_notice_hours: int
+    fee_percent: int
+    # The tier as a sentence ("less than 48 hours' notice: 50%").
+    label: str
+
+
+class CancellationQuoteView(TypedDict):
+    """What cancelling now would cost."""
+
+    fee: MoneyView
+    refund: MoneyView | None
+    policy_tier: PolicyTierView | None
+    free_until: datetime | None
+    terms: str | None
+
+
 @dataclass(slots=True)
 class BookingView:
     id: int
@@ -122,12 +223,12 @@ class BookingView:
     course_code: str
     course_title: str
     learner: LearnerView
-    state: str
+    state: BookingStateName
     waitlist_position: int | None
     offer_expires_at: datetime | None
     cost_code: str | None
     special_requirements: str | None
-    answers: dict[str, Any] | None
+    answers: Answers | None
     cancel_reason: str | None
     cancel_details: str | None
     fee: MoneyView | None
@@ -135,22 +236,22 @@ class BookingView:
     updated_at: datetime
     dates: list[SessionDateView]
     history: list[HistoryView] = field(default_factory=list)
-    # Where a pending approval is waiting: {kind, approver, label, since, request_id}.
-    approval: dict[str, Any] | None = None
+    # Where a pending approval is waiting.
+    approval: ApprovalWaitView | None = None
     override_reason: str | None = None
     terms_version_accepted: int | None = None
-    # What cancelling now would cost: {fee, refund, policy_tier, free_until} (single views).
-    cancellation_quote: dict[str, Any] | None = None
+    # What cancelling now would cost (single views).
+    cancellation_quote: CancellationQuoteView | None = None
 
 
 @dataclass(slots=True)
 class RosterRowView:
     booking_id: int
     learner: LearnerView
-    state: str
+    state: BookingStateName
     waitlist_position: int | None
     special_requirements: str | None
-    answers: dict[str, Any] | None
+    answers: Answers | None
     offer_expires_at: datetime | None = None
     cancel_reason: str | None = None
     override_reason: str | None = None
@@ -183,12 +284,41 @@ class PersonView:
     id: int
     email: str
     name: str
-    roles: list[str]
+    roles: list[Role]
     personnel_number: str | None
     job_role: str | None
-    staff_type: str
+    staff_type: StaffType
     org_unit: str | None
     manager_email: str | None
+
+
+@dataclass(slots=True)
+class TokenView:
+    """The API token a request came with, as its holder may see it (never the secret)."""
+
+    # The service's name for a service token; None for a person's own token.
+    name: str | None
+    scope: TokenScope
+    created_at: datetime
+    # Noted for service tokens only (at most once a minute); None for a person's token.
+    last_used_at: datetime | None
+
+
+@dataclass(slots=True)
+class MeView:
+    """Who the token acts as: a person (their fields, as `PersonView`), or a service token
+    (records scope: no person, so `id` and `staff_type` are null, `roles` empty)."""
+
+    id: int | None
+    email: str
+    name: str
+    roles: list[Role]
+    personnel_number: str | None
+    job_role: str | None
+    staff_type: StaffType | None
+    org_unit: str | None
+    manager_email: str | None
+    token: TokenView | None
 
 
 @dataclass(slots=True)

@@ -53,7 +53,7 @@ from booking.people.directory import (
 )
 from booking.people.people import STAFF_TYPES, PersonInput, upsert_people
 from booking.people.people_import import PEOPLE_COLUMNS, import_people_csv, preview_people_csv
-from booking.people.queries import active_admin_ids, get_me, list_people
+from booking.people.queries import active_admin_ids, get_me, list_people, who_am_i
 from booking.people.roles import change_roles
 from booking.people.service_tokens import (
     SERVICE_SCOPES,
@@ -130,6 +130,7 @@ __all__ = [
     "create_admin",
     "create_token",
     "get_me",
+    "who_am_i",
     "list_people",
     "upsert_org_units",
     "upsert_people",

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.vocabulary import UpsertStatus
 from booking.kernel import audit, tx
 from booking.kernel.actors import ROLES, Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
@@ -81,7 +82,7 @@ async def write_people(
             results.append(UpsertResult(0, "created", email=p.email))
         else:
             changed = await _update_person(s, actor, row, values, now)
-            status = "updated" if changed else "unchanged"
+            status: UpsertStatus = "updated" if changed else "unchanged"
             results.append(UpsertResult(row.id, status, email=p.email))
     await s.flush()
     await _link_managers(s, cleaned, by_email, results)

@@ -3,14 +3,18 @@ ask for."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db import Database
+from booking.domain.vocabulary import Role, StaffType, TokenScope
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
-from booking.kernel.views import PersonView
-from booking.models import OrgUnit, Person
+from booking.kernel.views import MeView, PersonView, TokenView
+from booking.models import ApiToken, OrgUnit, Person
+from booking.people.tokens import hash_token
 
 # Roles are stored as one comma-separated text; no other role's name contains "admin".
 _ACTIVE_ADMINS = (
@@ -32,10 +36,10 @@ async def person_view(s: AsyncSession, person: Person) -> PersonView:
         id=person.id,
         email=person.email,
         name=person.name,
-        roles=person.roles.split(),
+        roles=cast(list[Role], person.roles.split()),
         personnel_number=person.personnel_number,
         job_role=person.job_role,
-        staff_type=person.staff_type,
+        staff_type=cast(StaffType, person.staff_type),
         org_unit=unit.code if unit else None,
         manager_email=manager.email if manager else None,
     )
@@ -49,6 +53,40 @@ async def get_me(db: Database, actor: Actor) -> PersonView:
         if person is None:
             raise NotFoundError("This person no longer exists.")
         return await person_view(s, person)
+
+
+async def who_am_i(db: Database, actor: Actor, token: str) -> MeView:
+    """The person the token acts as (or the service it was made for), with the token's name,
+    scope and last use."""
+    async with db.reading() as s:
+        row = await s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+        token_view = (
+            TokenView(
+                row.service_name, cast(TokenScope, row.scope), row.created_at, row.last_used_at
+            )
+            if row is not None
+            else None
+        )
+        if actor.person_id is None:
+            return MeView(
+                None, actor.email, actor.name, [], None, None, None, None, None, token_view
+            )
+        person = await s.get(Person, actor.person_id)
+        if person is None:
+            raise NotFoundError("This person no longer exists.")
+        p = await person_view(s, person)
+    return MeView(
+        p.id,
+        p.email,
+        p.name,
+        p.roles,
+        p.personnel_number,
+        p.job_role,
+        p.staff_type,
+        p.org_unit,
+        p.manager_email,
+        token_view,
+    )
 
 
 async def list_people(db: Database, *, active_only: bool = False) -> list[PersonView]:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.domain.vocabulary import UpsertStatus
 from booking.kernel import audit
 from booking.kernel.actors import Actor
 
@@ -15,7 +16,7 @@ from booking.kernel.actors import Actor
 @dataclass(slots=True)
 class UpsertResult:
     id: int
-    status: str
+    status: UpsertStatus
     email: str | None = None
     code: str | None = None
 

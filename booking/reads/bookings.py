@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +19,16 @@ from billing.domain.money import Money
 from booking import payments
 from booking.domain.approvals import approver_label, decode_plan
 from booking.domain.states import BookingState
+from booking.domain.vocabulary import ApprovalKind, BookingStateName
 from booking.kernel.dates import active_dates, date_views
-from booking.kernel.views import BookingView, HistoryView, LearnerView, MoneyView
+from booking.kernel.views import (
+    ApprovalWaitView,
+    BookingView,
+    CancellationQuoteView,
+    HistoryView,
+    LearnerView,
+    MoneyView,
+)
 from booking.models import (
     ApprovalRequest,
     Booking,
@@ -102,7 +110,13 @@ async def _histories(s: AsyncSession, ids: list[int]) -> dict[int, list[HistoryV
         .order_by(BookingHistory.booking_id, BookingHistory.id)
     ):
         history.setdefault(h.booking_id, []).append(
-            HistoryView(h.at, h.actor, h.from_state, h.to_state, h.reason)
+            HistoryView(
+                h.at,
+                h.actor,
+                cast(BookingStateName | None, h.from_state),
+                cast(BookingStateName, h.to_state),
+                h.reason,
+            )
         )
     return history
 
@@ -165,7 +179,7 @@ def _view(
     fee: MoneyView | None,
     dates: Sequence[SessionDate],
     history: list[HistoryView],
-    approval: dict[str, Any] | None,
+    approval: ApprovalWaitView | None,
     quote: payments.QuoteView | None,
 ) -> BookingView:
     """The one place a booking's row becomes its view (read back, or new)."""
@@ -176,7 +190,7 @@ def _view(
         course_code=course_code,
         course_title=course_title,
         learner=learner,
-        state=booking.state,
+        state=cast(BookingStateName, booking.state),
         waitlist_position=position,
         offer_expires_at=booking.offer_expires_at,
         cost_code=booking.cost_code,
@@ -196,13 +210,20 @@ def _view(
     )
 
 
-def _quote_dict(quote: payments.QuoteView | None) -> dict[str, Any] | None:
+def _quote_dict(quote: payments.QuoteView | None) -> CancellationQuoteView | None:
     if quote is None:
         return None
+    tier = quote.policy_tier
     return {
         "fee": MoneyView(quote.fee.amount, quote.fee.currency),
         "refund": MoneyView(quote.refund.amount, quote.refund.currency) if quote.refund else None,
-        "policy_tier": quote.policy_tier,
+        "policy_tier": {
+            "min_notice_hours": tier["min_notice_hours"],
+            "fee_percent": tier["fee_percent"],
+            "label": tier["label"],
+        }
+        if tier
+        else None,
         "free_until": quote.free_until,
         "terms": quote.terms,
     }
@@ -218,7 +239,7 @@ async def waitlist_positions(s: AsyncSession, waiting: Sequence[Booking]) -> dic
     return {booking_id: int(count) for booking_id, count in rows}
 
 
-async def waiting_for(s: AsyncSession, booking_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+async def waiting_for(s: AsyncSession, booking_ids: Sequence[int]) -> dict[int, ApprovalWaitView]:
     """Where each pending booking's request is waiting: shown to the learner."""
     if not booking_ids:
         return {}
@@ -235,7 +256,7 @@ async def waiting_for(s: AsyncSession, booking_ids: Sequence[int]) -> dict[int, 
     return {
         r.booking_id: {
             "request_id": r.id,
-            "kind": r.kind,
+            "kind": cast(ApprovalKind, r.kind),
             "approver": name or "the training team",
             "label": approver_label(r.kind),
             "since": r.requested_at,

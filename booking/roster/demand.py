@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,7 @@ from booking import catalogue, policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.states import BookingState
+from booking.domain.vocabulary import SessionStatus
 from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, NotFoundError
@@ -21,11 +24,21 @@ from booking.models import Booking, Outbox
 from booking.models import Session as SessionRow
 
 
+class SessionDemand(TypedDict):
+    session_id: int
+    status: SessionStatus
+    capacity: int
+    booked: int
+    waitlisted: int
+    # The first date's start, in its own time zone (null for a session without dates).
+    starts: datetime | None
+
+
 @dataclass(slots=True)
 class Demand:
     course_id: int
     course_title: str
-    sessions: list[dict[str, object]]
+    sessions: list[SessionDemand]
     waiting_learners: int
 
 

@@ -9,13 +9,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.domain.schedule import SeatCounts, session_status
 from booking.domain.states import ACTIVE, PENDING, BookingState
+from booking.domain.vocabulary import SessionStatus, WaitlistMode
 from booking.kernel.dates import active_dates, date_views
 from booking.kernel.views import RoomView, SessionView
 from booking.models import Booking, Course, Person, Room, SessionDate, SessionFacilitator
@@ -105,8 +106,8 @@ def _view(r: SessionRow, read: _Read, *, now: datetime, reveal_links: bool) -> S
         pending=sum(counts.get(state, 0) for state in PENDING),
         waitlisted=counts.get(BookingState.WAITLISTED, 0),
         seats_held=r.seats_held,
-        status=row_status(r, now=now),
-        waitlist_mode=r.waitlist_mode,
+        status=cast(SessionStatus, row_status(r, now=now)),
+        waitlist_mode=cast(WaitlistMode, r.waitlist_mode),
         offer_hours=r.offer_hours,
         signup_opens=r.signup_opens,
         signup_closes=r.signup_closes,

@@ -152,7 +152,8 @@ RULES: dict[tuple[str, str], Any] = {
     ("GET", "/sessions/{session_id:int}/cancel-session"): ADMIN,
     ("POST", "/sessions/{session_id:int}/cancel-session"): ADMIN,
     # the JSON API
-    ("GET", "/api/v1/me"): PEOPLE,
+    # A service token sees itself (its name, scope and last use), with no person.
+    ("GET", "/api/v1/me"): PEOPLE | {"records"},
     ("GET", "/api/v1/me/bookings"): PEOPLE,
     ("GET", "/api/v1/me/record"): PEOPLE,
     ("GET", "/api/v1/me/team"): PEOPLE,

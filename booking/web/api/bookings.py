@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.params import Body
 
 from booking import bookings
 from booking.bookings import BookingRequest
@@ -13,6 +14,8 @@ from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.views import BookingView, MoneyView
 from booking.web.api import schemas
+from booking.web.api.answers_core import BookingPage
+from booking.web.api.examples_core import BOOK_REQUEST
 from booking.web.api.params import (
     CursorParam,
     LimitParam,
@@ -31,9 +34,9 @@ async def my_bookings(
     actor: Actor,
     cursor: str | None = CursorParam,
     limit: int = LimitParam,
-) -> dict[str, Any]:
+) -> BookingPage:
     page = await bookings.my_bookings(db, clock, actor, cursor=cursor_of(cursor), limit=limit or 50)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return BookingPage(page.items, page.next_cursor)
 
 
 @post(
@@ -47,7 +50,7 @@ async def create_booking(
     clock: Clock,
     actor: Actor,
     session_id: int,
-    data: schemas.BookingIn,
+    data: Annotated[schemas.BookingIn, Body(examples=[BOOK_REQUEST])],
 ) -> Response[BookingView]:
     await limit_booking_rate(request, actor, data.learner_email)
     claim = idempotency_claim(request, actor, f"book:{session_id}", data)

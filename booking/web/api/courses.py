@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import get, post, put
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 
 from booking import catalogue, eligibility
 from booking.catalogue import UNSET, CourseInput, DiscountInput
@@ -15,6 +15,8 @@ from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.views import CourseView
 from booking.web.api import schemas
+from booking.web.api.answers_core import CoursePage, Eligibility, eligibility_reason
+from booking.web.api.examples_core import COURSE_REQUEST
 from booking.web.api.params import CursorParam, LimitParam, cursor_of, money_in
 from booking.web.inputs import admins_only
 
@@ -65,7 +67,10 @@ def _discount_input(data: schemas.DiscountIn | None | msgspec.UnsetType) -> Any:
 
 @post("/courses", summary="Create a course", guards=[admins_only])
 async def create_course(
-    db: Database, clock: Clock, actor: Actor, data: schemas.CourseIn
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    data: Annotated[schemas.CourseIn, Body(examples=[COURSE_REQUEST])],
 ) -> CourseView:
     return await catalogue.create_course(db, clock, actor, _course_input(data))
 
@@ -96,11 +101,11 @@ async def list_courses(
         description="Search words",
     ),
     limit: int = LimitParam,
-) -> dict[str, Any]:
+) -> CoursePage:
     page = await catalogue.list_courses(
         db, clock, actor, query=q, cursor=cursor_of(cursor), limit=limit or 50
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return CoursePage(page.items, page.next_cursor)
 
 
 @get("/courses/{course_id:int}", summary="A course with its sessions")
@@ -111,6 +116,6 @@ async def get_course(db: Database, clock: Clock, actor: Actor, course_id: int) -
 @get("/courses/{course_id:int}/eligibility", summary="Why I could not book this course, if so")
 async def course_eligibility(
     db: Database, clock: Clock, actor: Actor, course_id: int
-) -> dict[str, Any]:
+) -> Eligibility:
     reasons = await eligibility.preview(db, clock, actor, course_id)
-    return {"eligible": not reasons, "reasons": [r.as_dict() for r in reasons]}
+    return Eligibility(not reasons, [eligibility_reason(r) for r in reasons])

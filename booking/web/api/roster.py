@@ -12,26 +12,15 @@ from booking import roster
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
-from booking.kernel.views import BookingView
+from booking.kernel.views import BookingView, RosterView
 from booking.web.api import schemas
+from booking.web.api.answers_core import Invited, Queued
 from booking.web.inputs import admins_only
 
 
-def roster_dict(view: Any) -> dict[str, Any]:
-    return {
-        "session": view.session,
-        "booked": view.booked,
-        "offered": view.offered,
-        "waitlisted": view.waitlisted,
-        "pending": view.pending,
-        "cancelled": view.cancelled,
-        "attended": view.attended,
-    }
-
-
 @get("/sessions/{session_id:int}/roster", summary="The session's roster")
-async def get_roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> dict[str, Any]:
-    return roster_dict(await roster.read_roster(db, clock, actor, session_id))
+async def get_roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> RosterView:
+    return await roster.read_roster(db, clock, actor, session_id)
 
 
 @post("/sessions/{session_id:int}/attendance", summary="Mark attendance", status_code=200)
@@ -42,8 +31,8 @@ async def post_attendance(
     actor: Actor,
     session_id: int,
     data: schemas.AttendanceIn,
-) -> dict[str, Any]:
-    view = await roster.mark_attendance(
+) -> RosterView:
+    return await roster.mark_attendance(
         db,
         clock,
         actor,
@@ -51,7 +40,6 @@ async def post_attendance(
         [roster.Mark(m.booking_id, m.status) for m in data.marks],
         lock_days=request.app.state.settings.attendance_lock_days,
     )
-    return roster_dict(view)
 
 
 @post("/bookings/{booking_id:int}/move", summary="Move to another date", status_code=200)
@@ -72,20 +60,32 @@ async def move_booking(
 @post("/sessions/{session_id:int}/messages", summary="Email everyone booked", status_code=200)
 async def message_attendees(
     db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.MessageIn
-) -> dict[str, Any]:
+) -> Queued:
     sent = await roster.message_attendees(
         db, clock, actor, session_id, subject=data.subject, body=data.body
     )
-    return {"queued": sent}
+    return Queued(sent)
 
 
-@get("/sessions/{session_id:int}/roster.csv", summary="The roster as CSV")
+@get(
+    "/sessions/{session_id:int}/roster.csv",
+    summary="The roster as CSV",
+    media_type="text/csv",
+    content_media_type="text/csv",
+    response_description="The roster as CSV (UTF-8 with a byte order mark), as a download",
+)
 async def roster_csv(db: Database, clock: Clock, actor: Actor, session_id: int) -> Response[bytes]:
     body = await roster.roster_csv(db, clock, actor, session_id)
     return csv_download(body, f"roster-{session_id}.csv")
 
 
-@get("/sessions/{session_id:int}/sign-in-sheet.pdf", summary="Printable sign-in sheet")
+@get(
+    "/sessions/{session_id:int}/sign-in-sheet.pdf",
+    summary="Printable sign-in sheet",
+    media_type="application/pdf",
+    content_media_type="application/pdf",
+    response_description="The sign-in sheet as a PDF",
+)
 async def sign_in_sheet(
     db: Database, clock: Clock, actor: Actor, session_id: int
 ) -> Response[bytes]:
@@ -102,10 +102,8 @@ async def sign_in_sheet(
     summary="Invite learners waiting on other dates of the course",
     status_code=200,
 )
-async def invite_waitlisted(
-    db: Database, clock: Clock, actor: Actor, session_id: int
-) -> dict[str, Any]:
-    return {"invited": await roster.invite_waitlisted(db, clock, actor, session_id)}
+async def invite_waitlisted(db: Database, clock: Clock, actor: Actor, session_id: int) -> Invited:
+    return Invited(await roster.invite_waitlisted(db, clock, actor, session_id))
 
 
 @get(

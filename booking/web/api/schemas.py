@@ -16,6 +16,16 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from booking import models as m
 from booking.db_values import INT32, INT64, max_length_of
+from booking.domain.vocabulary import (
+    ApprovalStep,
+    AttendanceMark,
+    Decision,
+    QuestionKind,
+    Role,
+    SessionStatusIn,
+    StaffType,
+    WaitlistMode,
+)
 
 NO_NUL = "^[^\\x00]*$"
 # Money in minor units: £10,000,000.00 is beyond any course or budget here, and inside the
@@ -65,8 +75,8 @@ class PersonIn(msgspec.Struct):
     manager_email: Email | None = None
     org_unit: UnitCode | None = None
     job_role: Annotated[str, text(m.Person.job_role)] | None = None
-    staff_type: Annotated[str, text(m.Person.staff_type)] = "payroll"
-    roles: list[Short] | None = None
+    staff_type: StaffType = "payroll"
+    roles: list[Role] | None = None
     # YYYY-MM-DD; omitted: left as it is; null: cleared (the day they were created counts).
     start_date: Annotated[str, msgspec.Meta(max_length=40)] | None | msgspec.UnsetType = (
         msgspec.UNSET
@@ -86,7 +96,7 @@ class CancellationPolicyIn(msgspec.Struct):
 class AudienceIn(msgspec.Struct):
     org_units: list[UnitCode] | None = None
     job_roles: list[Annotated[str, text(m.Person.job_role)]] | None = None
-    staff_types: list[Annotated[str, text(m.Person.staff_type)]] | None = None
+    staff_types: list[StaffType] | None = None
 
 
 class PrerequisiteIn(msgspec.Struct):
@@ -97,7 +107,7 @@ class PrerequisiteIn(msgspec.Struct):
 class QuestionIn(msgspec.Struct):
     id: Short
     label: Long
-    kind: Short = "text"
+    kind: QuestionKind = "text"
     required: bool = False
     choices: list[Long] | None = None
 
@@ -121,7 +131,7 @@ class CourseIn(msgspec.Struct):
     title: Annotated[str, text(m.Course.title)]
     summary: Annotated[str, text(m.Course.summary)] = ""
     price: MoneyIn | None = None
-    approval: list[Short] = []
+    approval: list[ApprovalStep] = []
     cancellation_policy: CancellationPolicyIn | None = None
     audience: AudienceIn | None = None
     prerequisites: list[PrerequisiteIn] = []
@@ -138,7 +148,7 @@ class CourseIn(msgspec.Struct):
 
 
 class DecisionIn(msgspec.Struct):
-    decision: Short
+    decision: Decision
     comment: Annotated[str, text(m.ApprovalRequest.comment)] | None = None
 
 
@@ -170,29 +180,33 @@ class SessionIn(msgspec.Struct):
     room: RoomIn | None = None
     virtual_link: VirtualLink | None = None
     facilitators: list[Email] = []
-    waitlist_mode: Short = "auto"
+    waitlist_mode: WaitlistMode = "auto"
     offer_hours: Int32 = 24
     signup_opens: datetime | None = None
     signup_closes: datetime | None = None
     min_bookings: Int32 = 0
-    status: Short = "open"
+    status: SessionStatusIn = "open"
     auto_cancel_below_min: bool = False
     override_reason: Override | None = None
 
 
 class SessionPatch(msgspec.Struct):
-    dates: list[DateIn] | UnsetType = UNSET
-    capacity: Int32 | UnsetType = UNSET
+    """Only what is sent changes. A field that cannot be empty (capacity, dates …) is left as it
+    is when omitted or null; one that can (room, virtual_link, signup_opens, signup_closes) is
+    cleared by null and left as it is when omitted."""
+
+    dates: list[DateIn] | None = None
+    capacity: Int32 | None = None
     room: RoomIn | None | UnsetType = UNSET
     virtual_link: VirtualLink | None | UnsetType = UNSET
-    facilitators: list[Email] | UnsetType = UNSET
-    waitlist_mode: Short | UnsetType = UNSET
-    offer_hours: Int32 | UnsetType = UNSET
+    facilitators: list[Email] | None = None
+    waitlist_mode: WaitlistMode | None = None
+    offer_hours: Int32 | None = None
     signup_opens: datetime | None | UnsetType = UNSET
     signup_closes: datetime | None | UnsetType = UNSET
-    min_bookings: Int32 | UnsetType = UNSET
-    status: Short | UnsetType = UNSET
-    auto_cancel_below_min: bool | UnsetType = UNSET
+    min_bookings: Int32 | None = None
+    status: SessionStatusIn | None = None
+    auto_cancel_below_min: bool | None = None
     override_reason: Override | None = None
 
 
@@ -205,7 +219,8 @@ class BookingIn(msgspec.Struct):
     cost_code: Annotated[str, text(m.Booking.cost_code)] | None = None
     payment: dict[str, Any] | None = None
     accept_terms: bool = False
-    answers: dict[str, Any] | None = None
+    # By question id: text and choices as strings, yes/no as true or false.
+    answers: dict[Short, str | bool | None] | None = None
     special_requirements: Annotated[str, text(m.Booking.special_requirements)] | None = None
     override_reason: Override | None = None
     overbook: bool = False
@@ -220,7 +235,7 @@ class CancelIn(msgspec.Struct):
 
 class MarkIn(msgspec.Struct):
     booking_id: Id
-    status: Short
+    status: AttendanceMark
 
 
 class AttendanceIn(msgspec.Struct):

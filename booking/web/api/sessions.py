@@ -71,27 +71,24 @@ def _given(value: Any) -> Any:
 async def patch_session(
     db: Database, clock: Clock, actor: Actor, session_id: int, data: schemas.SessionPatch
 ) -> SessionView:
-    def opt(value: Any) -> Any:
-        return None if value is msgspec.UNSET else value
-
     return await catalogue.update_session(
         db,
         clock,
         actor,
         session_id,
         SessionChanges(
-            dates=None if data.dates is msgspec.UNSET else dates_in(data.dates),
-            capacity=opt(data.capacity),
+            dates=None if data.dates is None else dates_in(data.dates),
+            capacity=data.capacity,
             room=UNSET if data.room is msgspec.UNSET else room_in(data.room),
             virtual_link=_given(data.virtual_link),
-            facilitators=opt(data.facilitators),
-            waitlist_mode=opt(data.waitlist_mode),
-            offer_hours=opt(data.offer_hours),
+            facilitators=data.facilitators,
+            waitlist_mode=data.waitlist_mode,
+            offer_hours=data.offer_hours,
             signup_opens=_given(data.signup_opens),
             signup_closes=_given(data.signup_closes),
-            min_bookings=opt(data.min_bookings),
-            status=opt(data.status),
-            auto_cancel_below_min=opt(data.auto_cancel_below_min),
+            min_bookings=data.min_bookings,
+            status=data.status,
+            auto_cancel_below_min=data.auto_cancel_below_min,
             override_reason=data.override_reason,
         ),
     )

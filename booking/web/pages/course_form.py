@@ -8,6 +8,7 @@ form is posted back with one more blank row by an "Add another" button."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,10 +179,12 @@ def pounds(money: MoneyView | None) -> str:
 
 
 def form_of(course: CourseView, rules: RulesForm | None = None) -> CourseForm:
-    policy = course.cancellation_policy or {}
-    audience = course.audience or {}
-    discount = course.discount or {}
-    discount_audience = discount.get("audience") or {}
+    policy: Mapping[str, Any] = course.cancellation_policy or {}
+    audience: Mapping[str, Any] = course.audience or {}
+    discount: Mapping[str, Any] = course.discount or {}
+    discount_audience: Mapping[str, Any] = discount.get("audience") or {}
+    terms: Mapping[str, Any] = course.terms or {}
+    certification: Mapping[str, Any] = course.certification or {}
     steps = list(course.approval)
     return CourseForm(
         code=course.code,
@@ -209,14 +212,14 @@ def form_of(course: CourseView, rules: RulesForm | None = None) -> CourseForm:
         ],
         allow_multiple_bookings=course.allow_multiple_bookings,
         questions=[_question_row(q) for q in course.questions],
-        terms_text=(course.terms or {}).get("text") or "",
-        cert_months=str((course.certification or {}).get("months") or ""),
-        cert_window_days=str((course.certification or {}).get("window_days") or ""),
+        terms_text=terms.get("text") or "",
+        cert_months=str(certification.get("months") or ""),
+        cert_window_days=str(certification.get("window_days") or ""),
         rules=rules or RulesForm(),
     )
 
 
-def _question_row(q: dict[str, Any]) -> dict[str, str]:
+def _question_row(q: Mapping[str, Any]) -> dict[str, str]:
     return {
         "id": str(q.get("id", "")),
         "label": str(q.get("label", "")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from litestar import Request
@@ -93,7 +93,9 @@ def price_text(course: CourseView) -> str:
     staff in NURS)"."""
     text = money(course.price)
     if course.discount:
-        who = audience_phrase(Audience.from_json(course.discount.get("audience")))
+        who = audience_phrase(
+            Audience.from_json(cast(dict[str, Any] | None, course.discount["audience"]))
+        )
         text += f" ({money(course.discount['price'])} for {who})"
     return text
 
