@@ -114,6 +114,9 @@ class Settings:
     bulk_bookings_per_minute: int = 600
     # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
     seat_guard: bool = True
+    # Webhook endpoints may be plain http and resolve to loopback or private addresses (tests,
+    # the demo); off in production, where only https URLs to public addresses are accepted.
+    webhooks_allow_private: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -294,7 +297,14 @@ def _choices(get: _Reader) -> dict[str, Any]:
     worker = (get("WORKER", "inline") or "inline").lower()
     if worker not in {"inline", "off"}:
         raise ConfigError("BOOKING_WORKER must be inline or off")
-    return {"smtp_tls": smtp_tls, "worker": worker}
+    allow_private = (get("WEBHOOKS_ALLOW_PRIVATE", "0") or "0").lower()
+    if allow_private not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigError("BOOKING_WEBHOOKS_ALLOW_PRIVATE must be 1 or 0")
+    return {
+        "smtp_tls": smtp_tls,
+        "worker": worker,
+        "webhooks_allow_private": allow_private in {"1", "true", "yes"},
+    }
 
 
 def _numbers(get: _Reader) -> dict[str, Any]:
