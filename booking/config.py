@@ -138,6 +138,7 @@ class Settings:
             payment_hold_minutes=_payment_hold_minutes(get),
             financial_year_start=_financial_year_start(get),
             redis_url=_redis_url(get),
+            webhooks_allow_private=_webhooks_allow_private(get, is_demo),
             demo=is_demo,
             **_logging(get, is_demo),
         )
@@ -297,14 +298,15 @@ def _choices(get: _Reader) -> dict[str, Any]:
     worker = (get("WORKER", "inline") or "inline").lower()
     if worker not in {"inline", "off"}:
         raise ConfigError("BOOKING_WORKER must be inline or off")
-    allow_private = (get("WEBHOOKS_ALLOW_PRIVATE", "0") or "0").lower()
-    if allow_private not in {"0", "1", "true", "false", "yes", "no"}:
+    return {"smtp_tls": smtp_tls, "worker": worker}
+
+
+def _webhooks_allow_private(get: _Reader, is_demo: bool) -> bool:
+    """Loopback and private webhook URLs: allowed in the demo unless switched off."""
+    allow = (get("WEBHOOKS_ALLOW_PRIVATE", "1" if is_demo else "0") or "0").lower()
+    if allow not in {"0", "1", "true", "false", "yes", "no"}:
         raise ConfigError("BOOKING_WEBHOOKS_ALLOW_PRIVATE must be 1 or 0")
-    return {
-        "smtp_tls": smtp_tls,
-        "worker": worker,
-        "webhooks_allow_private": allow_private in {"1", "true", "yes"},
-    }
+    return allow in {"1", "true", "yes"}
 
 
 def _numbers(get: _Reader) -> dict[str, Any]:

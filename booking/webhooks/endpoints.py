@@ -4,7 +4,7 @@ never with the secret."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal
@@ -50,10 +50,9 @@ class WebhookView:
 
 
 @dataclass(frozen=True, slots=True)
-class NewWebhook:
-    """An endpoint just registered, with its secret (the API shows it this once)."""
+class NewWebhook(WebhookView):
+    """An endpoint just registered, with its signing secret (the API shows it this once)."""
 
-    webhook: WebhookView
     secret: str
 
 
@@ -204,7 +203,10 @@ async def create_webhook(
             target=url,
             details={"webhook_id": endpoint.id, "event_types": ", ".join(types) or "all"},
         )
-        return NewWebhook(await _read(s, endpoint.id), endpoint.secret)
+        view = await _read(s, endpoint.id)
+        return NewWebhook(
+            **{f.name: getattr(view, f.name) for f in fields(view)}, secret=endpoint.secret
+        )
 
     return await tx.run(db, work)
 

@@ -67,11 +67,11 @@ async def test_a_receiver_that_fails_twice_gets_the_event_once_and_then_nothing_
             world.clock.advance(timedelta(hours=2))
     assert [r.status for r in receiver.received] == [500, 503, 200]
     assert len(set(receiver.ids())) == 1
-    log, _ = await webhooks.list_deliveries(world.db, world.admin, made.webhook.id)
+    log, _ = await webhooks.list_deliveries(world.db, world.admin, made.id)
     (row,) = log
     assert (row.status, row.attempts, row.last_status) == ("delivered", 3, 200)
     assert row.delivered_at is not None and row.event_id == receiver.ids()[0]
-    endpoint = await webhooks.webhook(world.db, world.admin, made.webhook.id)
+    endpoint = await webhooks.webhook(world.db, world.admin, made.id)
     assert (endpoint.status, endpoint.consecutive_failures) == ("active", 0)
 
 
@@ -86,7 +86,7 @@ async def test_only_active_unpaused_subscribed_endpoints_hear_of_an_event(
         async with world.db.transaction() as s:
             await s.execute(
                 update(WebhookEndpoint)
-                .where(WebhookEndpoint.id == paused.webhook.id)
+                .where(WebhookEndpoint.id == paused.id)
                 .values(paused_at=world.clock.now(), pause_reason="test")
             )
         session_id = await support.make_session(world)
@@ -116,14 +116,14 @@ async def test_repeated_failures_pause_the_endpoint_and_resend_delivers_again(
             await deliver(world)
             world.clock.advance(timedelta(hours=2))
     assert len(down.received) == webhooks.PAUSE_AFTER  # paused: nothing more was tried
-    endpoint = await webhooks.webhook(world.db, world.admin, made.webhook.id)
+    endpoint = await webhooks.webhook(world.db, world.admin, made.id)
     assert endpoint.status == "paused"
     assert endpoint.pause_reason and "10 failed deliveries in a row" in endpoint.pause_reason
     assert "HTTP 500: receiver is down" in endpoint.pause_reason
     async with world.db.reading() as s:
         actions = (await s.scalars(select(AuditEvent.action))).all()
     assert "webhook.paused" in actions
-    (waiting,), _ = await webhooks.list_deliveries(world.db, world.admin, made.webhook.id)
+    (waiting,), _ = await webhooks.list_deliveries(world.db, world.admin, made.id)
     assert waiting.status == "pending" and waiting.last_status == 500
     assert waiting.last_error and len(waiting.last_error) < 400  # an excerpt, not the body
 
@@ -132,16 +132,14 @@ async def test_repeated_failures_pause_the_endpoint_and_resend_delivers_again(
             world.db,
             world.clock,
             world.admin,
-            made.webhook.id,
+            made.id,
             webhooks.WebhookChanges(url=up.url, active=True),
             allow_private=True,
         )
         assert (await deliver(world)).delivered == 1
-        (sent,), _ = await webhooks.list_deliveries(world.db, world.admin, made.webhook.id)
+        (sent,), _ = await webhooks.list_deliveries(world.db, world.admin, made.id)
         assert sent.status == "delivered"
-        again = await webhooks.resend_delivery(
-            world.db, world.clock, world.admin, made.webhook.id, sent.id
-        )
+        again = await webhooks.resend_delivery(world.db, world.clock, world.admin, made.id, sent.id)
         assert again.id != sent.id and again.status == "pending"
         assert (await deliver(world)).delivered == 1
         assert (await deliver(world)).delivered == 0
@@ -155,5 +153,5 @@ async def test_a_url_that_turned_private_is_not_called_at_delivery(world: suppor
         report = await deliver(world, Settings())  # production: loopback refused
     assert receiver.received == []
     assert report.failed == 2
-    log, _ = await webhooks.list_deliveries(world.db, world.admin, made.webhook.id)
+    log, _ = await webhooks.list_deliveries(world.db, world.admin, made.id)
     assert all(row.last_error and row.last_error.startswith("Not sent") for row in log)
