@@ -10,11 +10,13 @@ from booking.webhooks.deliveries import (
 )
 from booking.webhooks.delivery import MAX_ATTEMPTS, PAUSE_AFTER, WebhookReport, deliver_webhooks
 from booking.webhooks.endpoints import (
+    EVENT_DESCRIPTIONS,
     EndpointStatus,
     NewWebhook,
     WebhookChanges,
     WebhookInput,
     WebhookView,
+    count_paused,
     create_webhook,
     delete_webhook,
     list_webhooks,
@@ -24,6 +26,7 @@ from booking.webhooks.endpoints import (
 )
 
 __all__ = [
+    "EVENT_DESCRIPTIONS",
     "EVENT_TYPES",
     "MAX_ATTEMPTS",
     "PAUSE_AFTER",
@@ -36,6 +39,7 @@ __all__ = [
     "WebhookInput",
     "WebhookReport",
     "WebhookView",
+    "count_paused",
     "create_webhook",
     "delete_webhook",
     "deliver_webhooks",

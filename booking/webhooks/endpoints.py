@@ -29,6 +29,17 @@ PAGE_SIZE = 50
 
 EndpointStatus = Literal["active", "paused", "inactive"]
 
+# What each event type tells, for the administrators' form.
+EVENT_DESCRIPTIONS: dict[EventType, str] = {
+    "booking.created": "A booking is made (booked, waitlisted or waiting for approval or payment)",
+    "booking.state_changed": "A booking moves: booked, offered, cancelled, attended, no-show …",
+    "session.changed": "A session's dates, room, capacity or settings change",
+    "session.cancelled": "A session is cancelled",
+    "completion.recorded": "A completion is added to a learner's record",
+    "approval.requested": "A booking waits for someone's approval",
+    "approval.decided": "An approval is given or refused",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookView:
@@ -145,6 +156,18 @@ async def list_webhooks(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more else None)
+
+
+async def count_paused(db: Database, actor: Actor) -> int:
+    """Active endpoints the worker paused after failures (the administration page warns)."""
+    check(actor)
+    async with db.reading() as s:
+        paused = await s.scalar(
+            select(func.count()).where(
+                WebhookEndpoint.active.is_(True), WebhookEndpoint.paused_at.is_not(None)
+            )
+        )
+    return int(paused or 0)
 
 
 async def webhook(db: Database, actor: Actor, webhook_id: int) -> WebhookView:
