@@ -80,7 +80,6 @@ def page_routes() -> list[Any]:
                 *programs.HANDLERS,
                 # Exemptions and extensions (issue 18): the queue, the emailed link, the form.
                 *exemptions.HANDLERS,
-                # Outgoing webhooks (issue 19): endpoints and their delivery log.
                 *admin_webhooks.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
