@@ -643,15 +643,16 @@ async def test_my_sessions_does_not_query_per_session(db_url: str, world: suppor
 
 async def test_the_header_costs_no_query_of_its_own(browser: Browser) -> None:
     """Who may see which entry is read with the sign-in, in its one statement: the
-    administration page (a list of links) runs only its own count of the account requests
-    waiting."""
+    administration page (a list of links) runs only its own counts: the account requests
+    waiting, and the webhook endpoints paused after failures (issue 19)."""
     await browser.sign_in("admin@example.org")
     statements, page = await queries(browser, "/admin")
     assert "Administration" in page.text
-    assert len(statements) == 2, statements
+    assert len(statements) == 3, statements
     # has reports, runs sessions, approvals waiting, owns a course (evidence, issue 18)
     assert statements[0].count("EXISTS") == 4
     assert "account_requests" in statements[1]
+    assert "webhook_endpoints" in statements[2]
 
 
 # --- Catalogue administration (courses) -------------------------------------------------------
