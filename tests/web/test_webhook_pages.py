@@ -100,3 +100,14 @@ async def test_a_paused_endpoint_is_flagged_and_can_be_activated(browser: Browse
 async def test_only_administrators_open_the_webhooks_pages(browser: Browser) -> None:
     await browser.sign_in("lee@example.org")
     assert (await browser.get("/admin/webhooks")).status_code == 403
+
+
+async def test_webhook_deliveries_stay_out_of_the_email_outbox(browser: Browser) -> None:
+    await browser.sign_in(ADMIN)
+    webhook_id = await _add(browser, "https://93.184.215.14/hooks")
+    await book(browser.world, await support.make_session(browser.world))
+    async with browser.world.db.reading() as s:
+        delivery = await s.scalar(select(Outbox.id).where(Outbox.webhook_endpoint_id == webhook_id))
+    outbox = await browser.get("/admin/outbox")
+    assert outbox.status_code == 200 and "booking.state_changed" not in outbox.text
+    assert (await browser.get(f"/admin/outbox/{delivery}")).status_code == 404
