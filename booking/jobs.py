@@ -156,6 +156,8 @@ async def run_forever(
                     report.approvals_lapsed,
                     report.sent,
                     report.send_failures,
+                    report.webhooks_delivered,
+                    report.webhook_failures,
                 )
             ):
                 log.info("worker tick: %s", report)

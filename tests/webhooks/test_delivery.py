@@ -14,11 +14,11 @@ from sqlalchemy import func, select, update
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from booking import catalogue, webhooks
+from booking import catalogue, jobs, webhooks
 from booking.config import Settings
 from booking.models import AuditEvent, Outbox, WebhookEndpoint
 from tests import support
-from tests.webhooks.helpers import add_endpoint, book, deliver
+from tests.webhooks.helpers import LOOPBACK, add_endpoint, book, deliver
 from tests.webhooks.receiver import running_receiver
 
 
@@ -155,3 +155,12 @@ async def test_a_url_that_turned_private_is_not_called_at_delivery(world: suppor
     assert report.failed == 2
     log, _ = await webhooks.list_deliveries(world.db, world.admin, made.id)
     assert all(row.last_error and row.last_error.startswith("Not sent") for row in log)
+
+
+async def test_the_worker_tick_delivers_webhooks(world: support.World) -> None:
+    with running_receiver() as receiver:
+        await add_endpoint(world, receiver.url, ["booking.created"])
+        await book(world, await support.make_session(world))
+        report = await jobs.tick(world.db, world.clock, LOOPBACK)
+    assert (report.webhooks_delivered, report.webhook_failures) == (1, 0)
+    assert [json.loads(r.body)["type"] for r in receiver.received] == ["booking.created"]
