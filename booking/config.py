@@ -114,6 +114,9 @@ class Settings:
     bulk_bookings_per_minute: int = 600
     # Tests switch this off to prove the concurrency tests can see an oversell; never in production.
     seat_guard: bool = True
+    # Webhook endpoints may be plain http and resolve to loopback or private addresses (tests,
+    # the demo); off in production, where only https URLs to public addresses are accepted.
+    webhooks_allow_private: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -135,6 +138,7 @@ class Settings:
             payment_hold_minutes=_payment_hold_minutes(get),
             financial_year_start=_financial_year_start(get),
             redis_url=_redis_url(get),
+            webhooks_allow_private=_webhooks_allow_private(get, is_demo),
             demo=is_demo,
             **_logging(get, is_demo),
         )
@@ -295,6 +299,14 @@ def _choices(get: _Reader) -> dict[str, Any]:
     if worker not in {"inline", "off"}:
         raise ConfigError("BOOKING_WORKER must be inline or off")
     return {"smtp_tls": smtp_tls, "worker": worker}
+
+
+def _webhooks_allow_private(get: _Reader, is_demo: bool) -> bool:
+    """Loopback and private webhook URLs: allowed in the demo unless switched off."""
+    allow = (get("WEBHOOKS_ALLOW_PRIVATE", "1" if is_demo else "0") or "0").lower()
+    if allow not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigError("BOOKING_WEBHOOKS_ALLOW_PRIVATE must be 1 or 0")
+    return allow in {"1", "true", "yes"}
 
 
 def _numbers(get: _Reader) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from booking import approvals, bookings, notifications, payments, records, roster
+from booking import approvals, bookings, notifications, payments, records, roster, webhooks
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database, describe, is_unavailable
@@ -46,6 +46,9 @@ class TickReport:
     send_failures: int = 0
     # programs: assignments made, closed or reopened by the programs' audiences
     programs_synced: int = 0
+    # Outgoing webhooks (issue 19): events delivered (2xx) and attempts that failed.
+    webhooks_delivered: int = 0
+    webhook_failures: int = 0
 
 
 async def tick(
@@ -85,6 +88,9 @@ async def tick(
             await records.sync_xapi(db, clock, settings)
         # Card payment holds that ran out, refunds owed, then the queued Stripe calls.
         await payments.run_sweeps(db, clock, settings)
+        # Webhook events to the endpoints administrators registered (outbox channel "webhook").
+        hooks = await webhooks.deliver_webhooks(db, clock, settings)
+        report.webhooks_delivered, report.webhook_failures = hooks.delivered, hooks.failed
         if mailer is not None:
             delivery = await notifications.deliver_due(db, clock, settings, mailer)
             report.sent, report.send_failures = delivery.sent, delivery.failed
@@ -150,6 +156,8 @@ async def run_forever(
                     report.approvals_lapsed,
                     report.sent,
                     report.send_failures,
+                    report.webhooks_delivered,
+                    report.webhook_failures,
                 )
             ):
                 log.info("worker tick: %s", report)

@@ -27,6 +27,7 @@ from booking.kernel.errors import ConflictError, InvalidError, NotFoundError
 from booking.kernel.history import record_transition
 from booking.kernel.locks import lock_booking, lock_session
 from booking.kernel.views import ApprovalWaitView, BookingView
+from booking.kernel.webhook_events import queue_event
 from booking.models import ApprovalRequest, Booking
 from booking.models import Session as SessionRow
 from booking.reads.bookings import booking_view, waiting_for
@@ -106,6 +107,7 @@ async def _decide(
         request.status = "approved"
         await _approve(s, request, booking, session, actor=actor, now=now, comment=comment)
     await s.flush()
+    await _queue_decided(s, request, booking, actor=actor, now=now)
     await audit.record(
         s,
         action=f"approval.{request.status}",
@@ -118,6 +120,29 @@ async def _decide(
         (await approval_items(s, [request.id]))[0],
         await booking_view(s, booking.id, now=now),
         (await waiting_for(s, [booking.id])).get(booking.id),
+    )
+
+
+async def _queue_decided(
+    s: AsyncSession, request: ApprovalRequest, booking: Booking, *, actor: Actor, now: datetime
+) -> None:
+    """`approval.decided` for the webhook endpoints listening."""
+    await queue_event(
+        s,
+        "approval.decided",
+        {
+            "approval_id": request.id,
+            "kind": request.kind,
+            "decision": request.status,
+            "comment": request.comment,
+            "decided_by": {"id": actor.person_id},
+            "booking_id": booking.id,
+            "session_id": booking.session_id,
+            "learner": {"id": booking.learner_id},
+        },
+        now=now,
+        booking_id=booking.id,
+        session_id=booking.session_id,
     )
 
 

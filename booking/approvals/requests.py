@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import payments, people
 from booking.domain.approvals import ApprovalStep, encode_plan
 from booking.kernel.outbox import queue_email
+from booking.kernel.webhook_events import queue_event
 from booking.models import ApprovalRequest, Booking, Course
 
 
@@ -41,6 +42,22 @@ async def request_step(
     await s.flush()
     approvers = (
         [step.approver_id] if step.approver_id is not None else await people.active_admin_ids(s)
+    )
+    await queue_event(
+        s,
+        "approval.requested",
+        {
+            "approval_id": request.id,
+            "kind": step.kind,
+            "step": index,
+            "approver": {"id": step.approver_id},
+            "booking_id": booking.id,
+            "session_id": booking.session_id,
+            "learner": {"id": booking.learner_id},
+        },
+        now=now,
+        booking_id=booking.id,
+        session_id=booking.session_id,
     )
     for approver_id in approvers:
         await queue_email(

@@ -27,6 +27,7 @@ from booking.kernel.history import facilitator_ids
 from booking.kernel.locks import lock_session
 from booking.kernel.outbox import queue_email, session_channel
 from booking.kernel.views import SessionView
+from booking.kernel.webhook_events import queue_event
 from booking.models import Booking
 from booking.models import Session as SessionRow
 from booking.seats import promote_waiting
@@ -74,6 +75,20 @@ async def update_session(
                 "attendees told": material,
                 "override": changes.override_reason,
             },
+        )
+        await queue_event(
+            s,
+            "session.changed",
+            {
+                "session_id": session.id,
+                "course_id": session.course_id,
+                "changed": sorted(changes.given()),
+                "attendees_told": material,
+                "status": session.status,
+                "capacity": session.capacity,
+            },
+            now=now,
+            session_id=session.id,
         )
         announce(s, session_channel(session.id))
         return (await session_views(s, [session], now=now, reveal_links=True))[0]

@@ -22,6 +22,7 @@ from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError, N
 from booking.kernel.locks import lock_bookings, lock_session
 from booking.kernel.outbox import session_channel
 from booking.kernel.views import SessionView
+from booking.kernel.webhook_events import queue_event
 from booking.models import Booking, Course, SessionDate
 from booking.models import Session as SessionRow
 from booking.seats import withdraw_place
@@ -147,6 +148,13 @@ async def cancel_session(
             actor=actor,
             target=f"session {session.id}",
             details={"reason": reason},
+        )
+        await queue_event(
+            s,
+            "session.cancelled",
+            {"session_id": session.id, "course_id": session.course_id, "reason": reason},
+            now=now,
+            session_id=session.id,
         )
         announce(s, session_channel(session.id))
         return (await session_views(s, [session], now=now, reveal_links=True))[0]

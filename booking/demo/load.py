@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time
 
-from booking import bookings, catalogue, people
+from booking import bookings, catalogue, people, webhooks
 from booking.bookings import BookingRequest
 from booking.catalogue import DateInput, SessionInput
 from booking.clock import Clock
@@ -49,8 +49,27 @@ async def load_demo(db: Database, clock: Clock) -> bool:
     await load_history(db, clock, admin, learners, course_ids, mhfa)
     await load_mandatory_learning(db, clock, admin, learners)
     await load_account_requests(db, clock)
+    await _load_webhook_example(db, clock, admin)
     log.info("demo data loaded: %d courses, %d sessions", len(COURSES), len(SESSIONS))
     return True
+
+
+async def _load_webhook_example(db: Database, clock: Clock, admin: Actor) -> None:
+    """One inactive webhook endpoint, so the webhooks page shows what one looks like (its
+    address is an example: switched on, it would only fail and pause)."""
+    await webhooks.create_webhook(
+        db,
+        clock,
+        admin,
+        webhooks.WebhookInput(
+            url="https://lms.example.org/hooks/booking",
+            event_types=["booking.created", "booking.state_changed", "completion.recorded"],
+            description="Example: the e-learning system (switched off)",
+            active=False,
+        ),
+        # Not resolved: the example's host does not exist.
+        allow_private=True,
+    )
 
 
 async def _load_session(

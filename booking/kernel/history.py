@@ -13,6 +13,7 @@ from booking.db import announce
 from booking.domain.states import BookingState, can_move
 from booking.kernel.actors import Actor
 from booking.kernel.outbox import INSERT_OUTBOX, outbox_row, session_channel
+from booking.kernel.webhook_events import EventType, queue_events
 from booking.models import Booking, BookingHistory, SessionFacilitator
 
 # Built once: building a statement costs more CPU than running it (SQLAlchemy's coercions and
@@ -108,6 +109,34 @@ async def write_history(
     if emails:
         # The learner's and the trainers' emails in one statement.
         await s.execute(INSERT_OUTBOX, emails)
+    await _queue_webhooks(s, booking, from_state, to_state, actor=actor, now=now, reason=reason)
+
+
+async def _queue_webhooks(
+    s: AsyncSession,
+    booking: Booking,
+    from_state: str | None,
+    to_state: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    reason: str | None,
+) -> None:
+    """`booking.state_changed` for every move (and `booking.created` for a new booking), for
+    the endpoints listening: one statement, whatever their number."""
+    data = {
+        "booking_id": booking.id,
+        "session_id": booking.session_id,
+        "learner": {"id": booking.learner_id},
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "actor": actor.label,
+    }
+    events: list[tuple[EventType, dict[str, Any]]] = [("booking.state_changed", data)]
+    if from_state is None:
+        events.insert(0, ("booking.created", data))
+    await queue_events(s, events, now=now, booking_id=booking.id, session_id=booking.session_id)
 
 
 async def _insert_history(

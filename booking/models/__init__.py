@@ -30,6 +30,7 @@ from booking.models.records import (
 )
 from booking.models.requirements import Requirement
 from booking.models.signin import LocalCredential, PasswordReset, WebSession
+from booking.models.webhooks import WebhookEndpoint
 
 __all__ = [
     "AccountRequest",
@@ -68,4 +69,5 @@ __all__ = [
     "SessionDate",
     "SessionFacilitator",
     "WebSession",
+    "WebhookEndpoint",
 ]

@@ -48,6 +48,11 @@ class Outbox(Base):
     claim_token: Mapped[str | None] = mapped_column(String(36))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Channel `webhook`: the endpoint this delivery is for, and its last HTTP status.
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    last_status: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),

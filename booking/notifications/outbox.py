@@ -16,6 +16,7 @@ from booking.db import Database
 from booking.kernel import audit
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, NotFoundError
+from booking.kernel.webhook_events import WEBHOOK_CHANNEL
 from booking.models import Outbox, Person
 from booking.notifications.render import Rendered, render_row
 
@@ -44,6 +45,8 @@ async def list_outbox(
         stmt = (
             select(Outbox, Person.email)
             .outerjoin(Person, Person.id == Outbox.recipient_id)
+            # Webhook deliveries have their own log (the webhooks pages), not this one.
+            .where(Outbox.channel != WEBHOOK_CHANNEL)
             .order_by(Outbox.id.desc())
             .limit(limit)
         )
@@ -72,7 +75,7 @@ async def show_message(
         raise ForbiddenError("Only administrators can read the outbox.")
     async with db.reading() as s:
         row = await s.get(Outbox, outbox_id)
-        if row is None:
+        if row is None or row.channel == WEBHOOK_CHANNEL:
             raise NotFoundError(f"There is no message {outbox_id}.")
         rendered = await render_row(s, row, settings, clock.now())
     # A secret link (a password reset) is for its recipient only: an administrator reading the
@@ -92,7 +95,7 @@ async def requeue(db: Database, clock: Clock, actor: Actor, outbox_id: int) -> N
         raise ForbiddenError("Only administrators can re-queue messages.")
     async with db.transaction() as s:
         row = await s.get(Outbox, outbox_id)
-        if row is None:
+        if row is None or row.channel == WEBHOOK_CHANNEL:
             raise NotFoundError(f"There is no message {outbox_id}.")
         if row.status != "failed":
             return

@@ -225,3 +225,12 @@ def can_see_reports(actor: Actor) -> bool:
     compliance) cover everyone's bookings and the money: administrators. The compliance report
     among them also asks `can_see_compliance_report`, the rule of the compliance page."""
     return actor.is_admin
+
+
+# Webhooks (issue 19)
+
+
+def can_manage_webhooks(actor: Actor) -> bool:
+    """Outgoing webhook endpoints (list, register, change, remove, their delivery log and
+    resending): administrators, by token or signed in."""
+    return actor.is_admin

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.domain.eligibility import add_months
+from booking.kernel.webhook_events import EventType, queue_events
 from booking.models import Booking, Completion, Course, RecordChange, RecordFeedCounter
 from booking.models import Session as SessionRow
 
@@ -55,6 +56,34 @@ async def write_changes(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None
     await s.execute(
         insert(RecordChange), [{**row, "seq": seq} for seq, row in zip(seqs, rows, strict=True)]
     )
+    await _queue_completion_events(s, rows)
+
+
+async def _queue_completion_events(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """`completion.recorded` for each completion written, for the endpoints listening."""
+    events: list[tuple[EventType, dict[str, Any]]] = [
+        (
+            "completion.recorded",
+            {
+                "completion_id": row["completion_id"],
+                "learner": {"id": row["learner_id"]},
+                "course_id": row["course_id"],
+                "session_id": row.get("session_id"),
+                "booking_id": row.get("booking_id"),
+                "completed_at": _rfc3339(row.get("completed_at")),
+                "expires_at": _rfc3339(row.get("expires_at")),
+                "source": row.get("source"),
+            },
+        )
+        for row in rows
+        if row.get("kind") == "completion" and row.get("status") == "completed"
+    ]
+    if events:
+        await queue_events(s, events, now=rows[0]["recorded_at"])
+
+
+def _rfc3339(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def completion_change(

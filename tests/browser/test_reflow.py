@@ -217,6 +217,8 @@ async def _account_requests_and_sessions_list(world: support.World) -> list[Page
                 "/admin/account-requests?state=unconfirmed",
                 "/admin/sessions",
                 "/admin/sessions?when=all",
+                # Outgoing webhooks (issue 19)
+                "/admin/webhooks",
             ],
         ),
     ]

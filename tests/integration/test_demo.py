@@ -19,7 +19,7 @@ from booking.db import Database
 from booking.demo import bank_holidays, load_demo
 from booking.domain.records import CertificationStatus
 from booking.kernel.views import CourseView, SessionView
-from booking.models import OrgUnit
+from booking.models import OrgUnit, Outbox, WebhookEndpoint
 from tests import support
 
 LONDON = ZoneInfo("Europe/London")
@@ -349,3 +349,13 @@ async def test_every_report_has_figures_on_first_sign_in(db: Database, clock: Fi
     assert attendance.report is not None
     efaw = next(r for r in attendance.report.tables[0].rows if r[0] == "EFAW")
     assert efaw[5] == 1 and efaw[7] == 1  # a no-show and a late cancellation
+
+
+async def test_the_demo_has_one_inactive_webhook_example(db: Database, clock: FixedClock) -> None:
+    """The webhooks page is not empty, and the example has nothing queued (it is switched off)."""
+    await load_demo(db, clock)
+    async with db.reading() as s:
+        endpoints = (await s.scalars(select(WebhookEndpoint))).all()
+        queued = (await s.scalars(select(Outbox.id).where(Outbox.channel == "webhook"))).all()
+    assert [(e.active, e.url.startswith("https://")) for e in endpoints] == [(False, True)]
+    assert queued == []

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from booking import approvals, bookings, catalogue, notifications, people, records
+from booking import approvals, bookings, catalogue, notifications, people, records, webhooks
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, RoomDetails
 from tests import support
@@ -272,6 +272,21 @@ RULES: dict[tuple[str, str], Any] = {
     ("POST", "/admin/programs/new"): ADMIN,
     ("GET", "/admin/programs/{program_id:int}/edit"): ADMIN,
     ("POST", "/admin/programs/{program_id:int}/edit"): ADMIN,
+    # Outgoing webhooks (issue 19): administrators only, API and pages.
+    ("GET", "/api/v1/webhooks"): ADMIN,
+    ("POST", "/api/v1/webhooks"): ADMIN,
+    ("GET", "/api/v1/webhooks/{webhook_id:int}"): ADMIN,
+    ("PATCH", "/api/v1/webhooks/{webhook_id:int}"): ADMIN,
+    ("DELETE", "/api/v1/webhooks/{webhook_id:int}"): ADMIN,
+    ("GET", "/api/v1/webhooks/{webhook_id:int}/deliveries"): ADMIN,
+    ("POST", "/api/v1/webhooks/{webhook_id:int}/deliveries/{delivery_id:int}/resend"): ADMIN,
+    ("GET", "/admin/webhooks"): ADMIN,
+    ("POST", "/admin/webhooks"): ADMIN,
+    ("GET", "/admin/webhooks/{webhook_id:int}"): ADMIN,
+    ("POST", "/admin/webhooks/{webhook_id:int}"): ADMIN,
+    ("POST", "/admin/webhooks/{webhook_id:int}/activate"): ADMIN,
+    ("POST", "/admin/webhooks/{webhook_id:int}/delete"): ADMIN,
+    ("POST", "/admin/webhooks/{webhook_id:int}/deliveries/{delivery_id:int}/resend"): ADMIN,
 }
 # The OpenAPI document and its viewer are public by design.
 SCHEMA_ROUTES = {"/api/v1", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/{path:str}"}
@@ -296,10 +311,20 @@ class Ids:
     evidence: int = 0
     certificate: int = 0
     program: int = 0
+    webhook: int = 0
+    delivery: int = 0
 
 
 async def seed(world: support.World) -> Ids:
     db, clock = world.db, world.clock
+    # A webhook endpoint first, so the booking below queues its deliveries.
+    hook = await webhooks.create_webhook(
+        db,
+        clock,
+        world.admin,
+        webhooks.WebhookInput(url="https://93.184.215.14/hooks", event_types=[]),
+        allow_private=False,
+    )
     session = await support.make_session(world, capacity=5, facilitators=["trainer@example.org"])
     other = await support.make_session(world, capacity=5, start=clock.now() + timedelta(days=20))
     lee = await support.actor(db, "lee@example.org")
@@ -362,6 +387,8 @@ async def seed(world: support.World) -> Ids:
         evidence,
         certificate,
         program.id,
+        hook.id,
+        (await webhooks.list_deliveries(db, world.admin, hook.id))[0][0].id,
     )
 
 
@@ -416,6 +443,8 @@ def concrete(path: str, ids: Ids) -> str:
         "certificate_id": ids.certificate,
         "code": "not-a-certificate-code",
         "program_id": ids.program,
+        "webhook_id": ids.webhook,
+        "delivery_id": ids.delivery,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
         "file_path": "app.css",
@@ -476,6 +505,8 @@ def api_body(method: str, path: str, ids: Ids, clock_now: Any) -> Any:
         "/api/v1/evidence/{evidence_id:int}/decision": {"decision": "approve"},
         "/api/v1/programs": {"code": "NEW-P", "title": "New program"},
         "/api/v1/programs/{program_id:int}": {"code": "MTX", "title": "Matrix program"},
+        "/api/v1/webhooks": {"url": "https://93.184.215.14/matrix"},
+        "/api/v1/webhooks/{webhook_id:int}": {"description": "Matrix"},
     }
     return bodies.get(path)
 

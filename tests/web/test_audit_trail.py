@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 import billing.services as billing
 from billing.domain.money import Money
-from booking import approvals, bookings, catalogue, people, records, roster
+from booking import approvals, bookings, catalogue, people, records, roster, webhooks
 from booking.app import create_app
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
@@ -648,6 +648,74 @@ async def page_edit_program(ctx: Ctx) -> Call:
     return Call(f"/admin/programs/{program_id}/edit", ADMIN, "program.changed", form=form)
 
 
+HOOK_URL = "https://93.184.215.14/audited"
+
+
+async def _hook(ctx: Ctx, *, delivered: bool = False) -> tuple[int, int]:
+    """A webhook endpoint (and, with `delivered`, a delivery of a booking event to it)."""
+    w = ctx.world
+    made = await webhooks.create_webhook(
+        w.db,
+        w.clock,
+        w.admin,
+        webhooks.WebhookInput(url=HOOK_URL, event_types=[]),
+        allow_private=False,
+    )
+    if not delivered:
+        return made.id, 0
+    await _booked(ctx, await _session(ctx))
+    log, _ = await webhooks.list_deliveries(w.db, w.admin, made.id)
+    return made.id, log[0].id
+
+
+async def api_create_webhook(ctx: Ctx) -> Call:
+    return Call("/api/v1/webhooks", ADMIN, "webhook.created", json={"url": HOOK_URL})
+
+
+async def api_change_webhook(ctx: Ctx) -> Call:
+    hook, _ = await _hook(ctx)
+    body = {"active": False}
+    return Call(f"/api/v1/webhooks/{hook}", ADMIN, "webhook.changed", method="PATCH", json=body)
+
+
+async def api_delete_webhook(ctx: Ctx) -> Call:
+    hook, _ = await _hook(ctx)
+    return Call(f"/api/v1/webhooks/{hook}", ADMIN, "webhook.deleted", method="DELETE")
+
+
+async def api_resend_webhook(ctx: Ctx) -> Call:
+    hook, delivery = await _hook(ctx, delivered=True)
+    path = f"/api/v1/webhooks/{hook}/deliveries/{delivery}/resend"
+    return Call(path, ADMIN, "webhook.resent")
+
+
+async def page_create_webhook(ctx: Ctx) -> Call:
+    form = {"url": HOOK_URL, "active": "yes"}
+    return Call("/admin/webhooks", ADMIN, "webhook.created", form=form)
+
+
+async def page_change_webhook(ctx: Ctx) -> Call:
+    hook, _ = await _hook(ctx)
+    form = {"url": HOOK_URL, "description": "Changed"}
+    return Call(f"/admin/webhooks/{hook}", ADMIN, "webhook.changed", form=form)
+
+
+async def page_activate_webhook(ctx: Ctx) -> Call:
+    hook, _ = await _hook(ctx)
+    return Call(f"/admin/webhooks/{hook}/activate", ADMIN, "webhook.changed", form={})
+
+
+async def page_delete_webhook(ctx: Ctx) -> Call:
+    hook, _ = await _hook(ctx)
+    return Call(f"/admin/webhooks/{hook}/delete", ADMIN, "webhook.deleted", form={})
+
+
+async def page_resend_webhook(ctx: Ctx) -> Call:
+    hook, delivery = await _hook(ctx, delivered=True)
+    path = f"/admin/webhooks/{hook}/deliveries/{delivery}/resend"
+    return Call(path, ADMIN, "webhook.resent", form={})
+
+
 DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/org-units"): put_org_units,
     ("PUT", "/api/v1/people"): put_people,
@@ -714,6 +782,20 @@ DRIVERS: dict[tuple[str, str], Driver] = {
     ("PUT", "/api/v1/programs/{program_id:int}"): api_update_program,
     ("POST", "/admin/programs/new"): page_create_program,
     ("POST", "/admin/programs/{program_id:int}/edit"): page_edit_program,
+    # Outgoing webhooks (issue 19)
+    ("POST", "/api/v1/webhooks"): api_create_webhook,
+    ("PATCH", "/api/v1/webhooks/{webhook_id:int}"): api_change_webhook,
+    ("DELETE", "/api/v1/webhooks/{webhook_id:int}"): api_delete_webhook,
+    ("POST", "/api/v1/webhooks/{webhook_id:int}/deliveries/{delivery_id:int}/resend"): (
+        api_resend_webhook
+    ),
+    ("POST", "/admin/webhooks"): page_create_webhook,
+    ("POST", "/admin/webhooks/{webhook_id:int}"): page_change_webhook,
+    ("POST", "/admin/webhooks/{webhook_id:int}/activate"): page_activate_webhook,
+    ("POST", "/admin/webhooks/{webhook_id:int}/delete"): page_delete_webhook,
+    ("POST", "/admin/webhooks/{webhook_id:int}/deliveries/{delivery_id:int}/resend"): (
+        page_resend_webhook
+    ),
 }
 
 

@@ -181,6 +181,8 @@ def _value(name: str, ids: Ids) -> Any:
         "certificate_id": ids.certificate,
         "code": "not-a-certificate-code",
         "program_id": ids.program,
+        "webhook_id": ids.webhook,
+        "delivery_id": ids.delivery,
         "decision": "approve",
         "filename": f"{ids.feed}.ics",
     }[name]

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from booking import approvals, bookings, catalogue, notifications, people, records
+from booking import approvals, bookings, catalogue, notifications, people, records, webhooks
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput
 from tests import support
@@ -43,6 +43,14 @@ class Targets:
 
 
 async def _targets(world: support.World, n: int) -> Targets:
+    # Outgoing webhooks (issue 19): an endpoint, made first so the bookings below reach it.
+    hook = await webhooks.create_webhook(
+        world.db,
+        world.clock,
+        world.admin,
+        webhooks.WebhookInput(url=f"https://93.184.215.14/form{n}", event_types=[]),
+        allow_private=False,
+    )
     course = await catalogue.create_course(
         world.db,
         world.clock,
@@ -101,6 +109,11 @@ async def _targets(world: support.World, n: int) -> Targets:
                     records.ProgramInput(code=f"FORM-P{n}", title=f"Form program {n}"),
                 )
             ).id,
+            # Outgoing webhooks (issue 19)
+            "webhook_id": hook.id,
+            "delivery_id": (await webhooks.list_deliveries(world.db, world.admin, hook.id))[0][
+                0
+            ].id,
         }
     )
 

@@ -23,7 +23,7 @@ from sqlalchemy import event
 
 from billing.domain.money import Money
 from billing.services import ledger
-from booking import bookings, catalogue, people, records, roster
+from booking import bookings, catalogue, people, records, roster, webhooks
 from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, DateInput, SessionInput
 from booking.clock import FixedClock
@@ -35,7 +35,8 @@ from tests.web.conftest import Browser, BrowserFactory, person_id_of
 # session, the list, its related rows); one that needs more than this is doing too much.
 CEILING = 30
 # A plain booking (no cost code, no approval, no prerequisites): see the test at the end.
-BOOKING_STATEMENTS = 10
+# 11 since webhooks (issue 19): one INSERT … SELECT queues its events for every endpoint.
+BOOKING_STATEMENTS = 11
 
 
 @contextlib.contextmanager
@@ -593,7 +594,7 @@ async def test_a_booking_answers_from_what_it_holds_and_the_answer_matches_a_fre
     assert_same_count(first, later, "POST /api/v1/sessions/{id}/bookings")
     # Token, learner (locked, with their unit), session with course, trainers, dates, the
     # learner's other bookings; the seat; booking, history, and the learner's and trainer's
-    # emails in one insert.
+    # emails in one insert; the webhook events for every endpoint listening, in one more.
     assert len(later) <= BOOKING_STATEMENTS, "\n".join(later)
 
 
@@ -642,15 +643,16 @@ async def test_my_sessions_does_not_query_per_session(db_url: str, world: suppor
 
 async def test_the_header_costs_no_query_of_its_own(browser: Browser) -> None:
     """Who may see which entry is read with the sign-in, in its one statement: the
-    administration page (a list of links) runs only its own count of the account requests
-    waiting."""
+    administration page (a list of links) runs only its own counts: the account requests
+    waiting, and the webhook endpoints paused after failures (issue 19)."""
     await browser.sign_in("admin@example.org")
     statements, page = await queries(browser, "/admin")
     assert "Administration" in page.text
-    assert len(statements) == 2, statements
+    assert len(statements) == 3, statements
     # has reports, runs sessions, approvals waiting, owns a course (evidence, issue 18)
     assert statements[0].count("EXISTS") == 4
     assert "account_requests" in statements[1]
+    assert "webhook_endpoints" in statements[2]
 
 
 # --- Catalogue administration (courses) -------------------------------------------------------
@@ -1162,3 +1164,54 @@ async def test_program_requirement_rows_and_reminders_do_not_query_per_person(
     assert len(small) == len(large), collections.Counter(map(shape, large)) - collections.Counter(
         map(shape, small)
     )
+
+
+# --- outgoing webhooks (issue 19) ---------------------------------------------------------------
+
+
+async def test_webhooks_list_and_delivery_log_do_not_query_per_row(browser: Browser) -> None:
+    """The endpoints list (page and API) and an endpoint's delivery log, for few and many."""
+    world = browser.world
+    await browser.sign_in("admin@example.org")
+    admin = {"Authorization": f"Bearer {world.admin_token}"}
+
+    async def add(n: int) -> int:
+        made = 0
+        for i in range(n):
+            made = (
+                await webhooks.create_webhook(
+                    world.db,
+                    world.clock,
+                    world.admin,
+                    webhooks.WebhookInput(url=f"https://93.184.215.14/q{i}", event_types=[]),
+                    allow_private=False,
+                )
+            ).id
+        return made
+
+    last = await add(2)
+    course_id = await add_course(world, "HOOK", "Hooked", allow_multiple_bookings=True)
+    session_id = await add_session(world, course_id, capacity=30)
+    await book(world, session_id, "lee@example.org")
+    counts: dict[str, list[list[str]]] = {}
+    for url, kw in (
+        ("/admin/webhooks", {}),
+        ("/api/v1/webhooks", {"headers": admin}),
+        (f"/admin/webhooks/{last}", {}),
+        (f"/api/v1/webhooks/{last}/deliveries", {"headers": admin}),
+    ):
+        counts[url] = [(await queries(browser, url, **kw))[0]]
+    await add(10)
+    for email in await add_people(world, 6, "hooked"):
+        await book(world, session_id, email)
+    for url, kw in (
+        ("/admin/webhooks", {}),
+        ("/api/v1/webhooks", {"headers": admin}),
+        (f"/admin/webhooks/{last}", {}),
+        (f"/api/v1/webhooks/{last}/deliveries", {"headers": admin}),
+    ):
+        statements, answer = await queries(browser, url, **kw)
+        counts[url].append(statements)
+        assert "q9" in answer.text or "deliveries" in url or str(last) in url
+    for url, (few, many) in counts.items():
+        assert_same_count(few, many, url)

@@ -20,6 +20,7 @@ from booking.web.api import (
     records,
     roster,
     sessions,
+    webhooks,
 )
 from booking.web.deps import provide_api_actor
 
@@ -72,6 +73,7 @@ def api_router() -> Router:
             programs.programs_api_router(),
             # exemptions and extensions (mandatory learning)
             *exemptions.HANDLERS,
+            *webhooks.HANDLERS,
         ],
         dependencies={"actor": Provide(provide_api_actor)},
     )

@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
-from booking import people, policy
+from booking import people, policy, webhooks
 from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError
@@ -143,6 +143,14 @@ ADMIN_PAGES: tuple[AdminPage, ...] = (
         "time: approve or decline, with a comment.",
         "exemptions",
     ),
+    # Outgoing webhooks (issue 19)
+    AdminPage(
+        "Webhooks",
+        "/admin/webhooks",
+        "Endpoints of other systems told when bookings, sessions, completions and approvals "
+        "change: add one, see what was sent, send an event again.",
+        "webhooks",
+    ),
 )
 # ---- end of the administrators' pages --------------------------------------------------------
 
@@ -157,6 +165,9 @@ async def admin_hub_page(request: Request[Any, Any, Any], db: Database, actor: A
         raise ForbiddenError("Only administrators can open the administration pages.")
     # What waits for the training team, beside its page's entry (one cheap count each).
     waiting = {"/admin/account-requests": await people.count_waiting_account_requests(db, actor)}
+    # What needs a look: webhook endpoints paused after failures (issue 19).
+    paused = await webhooks.count_paused(db, actor) if policy.can_manage_webhooks(actor) else 0
+    warnings = {"/admin/webhooks": f"{paused} paused after failures"} if paused else {}
     return page(
         request,
         "booking/admin_hub.html",
@@ -164,6 +175,7 @@ async def admin_hub_page(request: Request[Any, Any, Any], db: Database, actor: A
         nav="admin",
         pages=ADMIN_PAGES,
         waiting=waiting,
+        warnings=warnings,
     )
 
 

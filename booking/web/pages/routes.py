@@ -18,6 +18,7 @@ from booking.web.pages import (
     admin_session_list,
     admin_sessions,
     admin_tokens,
+    admin_webhooks,
     approvals,
     audit,
     calendar,
@@ -79,6 +80,7 @@ def page_routes() -> list[Any]:
                 *programs.HANDLERS,
                 # Exemptions and extensions (issue 18): the queue, the emailed link, the form.
                 *exemptions.HANDLERS,
+                *admin_webhooks.HANDLERS,
             ],
             dependencies={"actor": Provide(provide_page_actor)},
             include_in_schema=False,
