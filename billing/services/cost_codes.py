@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,9 @@ from billing.domain.cost_codes import CostCodeError, CostCodeFacts
 from billing.domain.money import DEFAULT_CURRENCY, Money
 from billing.models import CostCode
 from billing.services.errors import BillingError, Conflict, Invalid
+
+# A CSV row's outcome (the API lists it as an enum).
+ImportStatus = Literal["created", "updated", "unchanged", "error"]
 
 
 @dataclass(slots=True)
@@ -41,7 +45,7 @@ class CostCodeView:
 class ImportResult:
     line: int
     code: str
-    status: str  # created | updated | unchanged | error
+    status: ImportStatus
     message: str | None = None
 
 

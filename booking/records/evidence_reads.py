@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +14,11 @@ from sqlalchemy.orm import aliased
 from booking import people, policy
 from booking.db import Database
 from booking.domain.evidence import STATES
+from booking.domain.learning_vocabulary import RequestState
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
 from booking.models import Course, Evidence, EvidenceFile, Person
+from booking.records.views import CourseRef, PersonRef
 
 QUEUE_LIMIT = 100
 MY_EVIDENCE_LIMIT = 50
@@ -28,7 +30,7 @@ _Decider = aliased(Person)
 @dataclass(slots=True)
 class EvidenceView:
     id: int
-    state: str
+    state: RequestState
     course_code: str
     completed_at: datetime
     note: str | None
@@ -36,11 +38,11 @@ class EvidenceView:
     content_type: str
     size: int
     submitted_at: datetime
-    decided_by: dict[str, Any] | None
+    decided_by: PersonRef | None
     decided_at: datetime | None
     comment: str | None
-    learner: dict[str, Any]
-    course: dict[str, Any]
+    learner: PersonRef
+    course: CourseRef
     file_url: str
 
 
@@ -71,7 +73,7 @@ def evidence_view(
 ) -> EvidenceView:
     return EvidenceView(
         id=e.id,
-        state=e.state,
+        state=cast(RequestState, e.state),
         course_code=course.code,
         completed_at=e.completed_at,
         note=e.note,

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.vocabulary import CompletionStatus
 from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
@@ -43,7 +44,7 @@ class CompletionInput:
 @dataclass(slots=True)
 class ItemResult:
     index: int
-    status: str  # accepted | duplicate | error
+    status: CompletionStatus
     message: str | None = None
 
 

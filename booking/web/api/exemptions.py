@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import get, post
@@ -15,6 +15,7 @@ from booking.db import Database
 from booking.domain.exemptions import MAX_COMMENT, MAX_REASON, STATES
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
+from booking.web.api.answers_learning import ExemptionPage
 from booking.web.api.schemas import CourseCode, Email, Short, text
 
 
@@ -64,12 +65,12 @@ async def list_exemptions(
     db: Database,
     actor: Actor,
     state_filter: str | None = Parameter(query="state", required=False, max_length=20),
-) -> dict[str, Any]:
+) -> ExemptionPage:
     state = state_filter
     if state is not None and state not in STATES:
         raise InvalidError("state must be pending, approved or declined.", "state")
     items = await records.list_exemptions(db, actor, state=state)
-    return {"items": [i.request for i in items], "next_cursor": None}
+    return ExemptionPage([i.request for i in items])
 
 
 @post(

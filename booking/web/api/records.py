@@ -17,6 +17,13 @@ from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
 from booking.web.api import schemas
+from booking.web.api.answers_learning import (
+    CompletionImportAnswer,
+    CompletionResult,
+    CompletionRowResult,
+    CompletionsAnswer,
+    ComplianceReport,
+)
 from booking.web.api.schemas import NO_NUL, CourseCode, Int32, Short
 from booking.web.inputs import admins_only
 
@@ -105,7 +112,7 @@ async def compliance_report(
         max_length=20,
         description="YYYY-MM-DD, not in the future: as at the end of that day (UTC)",
     ),
-) -> dict[str, Any]:
+) -> ComplianceReport:
     raw = {
         key: [value]
         for key, value in (
@@ -122,7 +129,7 @@ async def compliance_report(
     )
     if errors:
         raise InvalidError(" ".join(errors.values()), next(iter(errors)))
-    return {"items": await records.compliance_report(db, clock, actor, filters)}
+    return ComplianceReport(await records.compliance_report(db, clock, actor, filters))
 
 
 @get(
@@ -163,7 +170,7 @@ async def put_record_rules(
 @post_("/records/completions", summary="Completions from the e-learning side", status_code=200)
 async def post_completions(
     db: Database, clock: Clock, actor: Actor, data: list[schemas.CompletionIn]
-) -> dict[str, Any]:
+) -> CompletionsAnswer:
     accepted, results = await records.record_completions(
         db,
         clock,
@@ -179,10 +186,9 @@ async def post_completions(
             for c in data
         ],
     )
-    return {
-        "accepted": accepted,
-        "results": [{"index": r.index, "status": r.status, "message": r.message} for r in results],
-    }
+    return CompletionsAnswer(
+        accepted, [CompletionResult(r.index, r.status, r.message) for r in results]
+    )
 
 
 @post_(
@@ -192,7 +198,7 @@ async def post_completions(
 )
 async def import_completions(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
-) -> dict[str, Any]:
+) -> CompletionImportAnswer:
     body = await request.body()
     if len(body) > MAX_CSV_BYTES:
         raise InvalidError("The file is larger than 5 MB; split it.", "file")
@@ -201,10 +207,9 @@ async def import_completions(
     except UnicodeDecodeError:
         raise InvalidError("The file must be UTF-8 text.", "file") from None
     accepted, results = await records.import_completions_csv(db, clock, actor, text)
-    return {
-        "accepted": accepted,
-        "results": [{"row": r.index, "status": r.status, "message": r.message} for r in results],
-    }
+    return CompletionImportAnswer(
+        accepted, [CompletionRowResult(r.index, r.status, r.message) for r in results]
+    )
 
 
 def records_api_router() -> Router:
