@@ -23,6 +23,8 @@ RequiredVia = Literal["course", "renewal"]
 CompletionMode = Literal["all", "any"]
 # The status of a change in the records feed: a completion's, or the attendance mark.
 FeedStatus = Literal["completed", "withdrawn", "attended", "partially_attended", "no_show"]
+# What a file sent as evidence may be (domain.evidence.EXTENSIONS: sniffed from its bytes).
+EvidenceMediaType = Literal["application/pdf", "image/png", "image/jpeg"]
 # Evidence and exemption requests (domain.evidence.STATES, domain.exemptions.STATES).
 RequestState = Literal["pending", "approved", "declined"]
 ExemptionKind = Literal["exemption", "extension"]

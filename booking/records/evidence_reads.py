@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from booking import people, policy
 from booking.db import Database
 from booking.domain.evidence import STATES
-from booking.domain.learning_vocabulary import RequestState
+from booking.domain.learning_vocabulary import EvidenceMediaType, RequestState
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
 from booking.models import Course, Evidence, EvidenceFile, Person
@@ -35,7 +35,7 @@ class EvidenceView:
     completed_at: datetime
     note: str | None
     filename: str
-    content_type: str
+    content_type: EvidenceMediaType
     size: int
     submitted_at: datetime
     decided_by: PersonRef | None
@@ -78,7 +78,7 @@ def evidence_view(
         completed_at=e.completed_at,
         note=e.note,
         filename=e.filename,
-        content_type=e.content_type,
+        content_type=cast(EvidenceMediaType, e.content_type),
         size=e.size,
         submitted_at=e.submitted_at,
         decided_by={"id": decider.id, "email": decider.email, "name": decider.name}

@@ -14,10 +14,11 @@ from litestar.params import Parameter
 from booking import records
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.vocabulary import Decision
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError, TooLargeError
 from booking.web.api.answers_learning import BinaryFile, EvidenceFileOperation
-from booking.web.api.schemas import NO_NUL, Short, text
+from booking.web.api.schemas import NO_NUL, text
 
 # The whole multipart body: the file at its limit, plus the other fields and the part headers.
 # A bigger body is refused (413) by Litestar as it arrives, before it is all read.
@@ -26,7 +27,7 @@ MAX_FIELD = 4000
 
 
 class EvidenceDecisionIn(msgspec.Struct):
-    decision: Short
+    decision: Decision
     comment: Annotated[str, text(records.MAX_EVIDENCE_COMMENT)] | None = None
 
 

@@ -13,23 +13,25 @@ from booking import records
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.exemptions import MAX_COMMENT, MAX_REASON, STATES
+from booking.domain.learning_vocabulary import ExemptionKind
+from booking.domain.vocabulary import Decision
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
 from booking.web.api.answers_learning import ExemptionPage
-from booking.web.api.schemas import CourseCode, Email, Short, text
+from booking.web.api.schemas import CourseCode, Email, text
 
 
 class ExemptionIn(msgspec.Struct):
     learner_email: Email
     course_code: CourseCode
-    kind: Short
+    kind: ExemptionKind
     reason: Annotated[str, text(MAX_REASON)]
     until: date | None = None
     due_at: datetime | None = None
 
 
 class ExemptionDecisionIn(msgspec.Struct):
-    decision: Short
+    decision: Decision
     comment: Annotated[str, text(MAX_COMMENT)] | None = None
 
 

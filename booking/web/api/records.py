@@ -14,6 +14,7 @@ from litestar.params import Parameter
 from booking import records
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.learning_vocabulary import CompletionMode
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
 from booking.web.api import schemas
@@ -24,14 +25,14 @@ from booking.web.api.answers_learning import (
     CompletionsAnswer,
     ComplianceReport,
 )
-from booking.web.api.schemas import NO_NUL, CourseCode, Int32, Short
+from booking.web.api.schemas import NO_NUL, CourseCode, Int32
 from booking.web.inputs import admins_only
 
 MAX_CSV_BYTES = 5_000_000
 
 
 class CompletionRuleIn(msgspec.Struct):
-    mode: Short
+    mode: CompletionMode
     criteria: list[CourseCode]
 
 
