@@ -177,6 +177,24 @@ def test_closed_sets_are_enums_in_answers_and_request_bodies(tmp_path: Any) -> N
         assert expected <= listed, f"{component}.{field}: {sorted(listed)}"
 
 
+def test_the_examples_are_valid_answers_and_bodies(tmp_path: Any) -> None:
+    app = create_app(support.settings_for(f"sqlite+aiosqlite:///{tmp_path}/d.db"))
+    contract = Contract(app, OURS)
+    checked = 0
+    for method, template in OURS:
+        operation = contract.doc["paths"][template][method.lower()]
+        for answer in operation["responses"].values():
+            for content in (answer.get("content") or {}).values():
+                for example in (content.get("examples") or {}).values():
+                    contract.validate(content["schema"], example["value"])
+                    checked += 1
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            for value in content["schema"].get("examples", []):
+                contract.validate(content["schema"], value)
+                checked += 1
+    assert checked >= 5
+
+
 async def test_money_answers_are_what_the_document_says(
     world: support.World, client: tuple[AsyncTestClient[Any], Contract]
 ) -> None:

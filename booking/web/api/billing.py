@@ -17,6 +17,7 @@ from booking import payments
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
+from booking.web.api import examples_learning as examples
 from booking.web.api.answers_learning import (
     BinaryFile,
     CostCodeImportAnswer,
@@ -82,7 +83,11 @@ async def import_cost_codes(
     return CostCodeImportAnswer.of(results)
 
 
-@get("/cost-codes", summary="Spend and fees per cost code this financial year")
+@get(
+    "/cost-codes",
+    summary="Spend and fees per cost code this financial year",
+    responses=examples.COST_CODES_ANSWER,
+)
 async def list_cost_codes(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
 ) -> CostCodePage:
@@ -90,7 +95,11 @@ async def list_cost_codes(
     return CostCodePage([CostCodeSpend.of(s) for s in summaries])
 
 
-@get("/bookings/{booking_id:int}/cancellation-quote", summary="What cancelling costs now")
+@get(
+    "/bookings/{booking_id:int}/cancellation-quote",
+    summary="What cancelling costs now",
+    responses=examples.QUOTE_ANSWER,
+)
 async def cancellation_quote(
     db: Database, clock: Clock, actor: Actor, booking_id: int
 ) -> payments.QuoteView:

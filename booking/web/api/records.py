@@ -4,12 +4,12 @@ CSV import."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, get, put
 from litestar import post as post_
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 
 from booking import records
 from booking.clock import Clock
@@ -17,6 +17,7 @@ from booking.db import Database
 from booking.domain.learning_vocabulary import CompletionMode
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
+from booking.web.api import examples_learning as examples
 from booking.web.api import schemas
 from booking.web.api.answers_learning import (
     CompletionImportAnswer,
@@ -48,7 +49,11 @@ class RecordRulesIn(msgspec.Struct):
     certificate: bool = False
 
 
-@get("/records", summary="Completions and attendance changed since a cursor, oldest first")
+@get(
+    "/records",
+    summary="Completions and attendance changed since a cursor, oldest first",
+    responses=examples.FEED_ANSWER,
+)
 async def records_feed(
     db: Database,
     actor: Actor,
@@ -168,9 +173,17 @@ async def put_record_rules(
     )
 
 
-@post_("/records/completions", summary="Completions from the e-learning side", status_code=200)
+@post_(
+    "/records/completions",
+    summary="Completions from the e-learning side",
+    status_code=200,
+    responses=examples.COMPLETIONS_ANSWER,
+)
 async def post_completions(
-    db: Database, clock: Clock, actor: Actor, data: list[schemas.CompletionIn]
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    data: Annotated[list[schemas.CompletionIn], Body(examples=examples.COMPLETIONS_BODY)],
 ) -> CompletionsAnswer:
     accepted, results = await records.record_completions(
         db,
