@@ -106,6 +106,7 @@ FILES = {
     "/api/v1/certificates/{certificate_id}": {"application/pdf"},
     "/api/v1/evidence/{evidence_id}/file": {"application/pdf", "image/png", "image/jpeg"},
 }
+FILE_DESCRIPTION = "A PDF, PNG or JPEG file, up to 10 MB"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 POLICY = {
     "tiers": [
@@ -148,7 +149,7 @@ def _enum(doc: dict[str, Any], schema: dict[str, Any]) -> set[str]:
     return values
 
 
-def test_no_answer_of_ours_is_an_untyped_object_and_files_have_their_media_types(
+def test_no_answer_or_body_of_ours_is_an_untyped_object_and_files_have_media_types(
     tmp_path: Any,
 ) -> None:
     doc = document(create_app(support.settings_for(f"sqlite+aiosqlite:///{tmp_path}/d.db")))
@@ -163,10 +164,23 @@ def test_no_answer_of_ours_is_an_untyped_object_and_files_have_their_media_types
                 problems += [f"{where}: {p}" for p in untyped(doc, content["schema"])]
                 if template in FILES:
                     assert content["schema"] == BINARY, where
+        for media, content in operation.get("requestBody", {}).get("content", {}).items():
+            where = f"{method} {template} body {media}"
+            problems += [f"{where}: {p}" for p in untyped(doc, content["schema"])]
         success = next(s for s in operation["responses"] if s.startswith("2"))
         media_types = set(operation["responses"][success].get("content") or {})
         assert media_types == FILES.get(template, {"application/json"}), (method, template)
     assert problems == []
+
+
+def test_bodies_the_handlers_read_themselves_are_documented(tmp_path: Any) -> None:
+    doc = document(create_app(support.settings_for(f"sqlite+aiosqlite:///{tmp_path}/d.db")))
+    paths = doc["paths"]
+    for template in ("/api/v1/cost-codes/import", "/api/v1/records/completions/import"):
+        assert set(paths[template]["post"]["requestBody"]["content"]) == {"text/csv"}
+    form = paths["/api/v1/me/evidence"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert form["schema"]["properties"]["file"] == {**BINARY, "description": FILE_DESCRIPTION}
+    assert set(form["schema"]["required"]) == {"course_code", "completed_at", "file"}
 
 
 def test_closed_sets_are_enums_in_answers_and_request_bodies(tmp_path: Any) -> None:

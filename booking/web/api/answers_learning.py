@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
-
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIResponse, Operation
-from litestar.params import KwargDefinition
 
 from billing import services as billing
 from billing.domain.money import Money
 from booking import records
-from booking.domain.evidence import EXTENSIONS
 from booking.domain.vocabulary import CompletionStatus
 
 
@@ -125,20 +120,3 @@ class ComplianceReport:
 class ExemptionPage:
     items: list[records.ExemptionView]
     next_cursor: str | None = None
-
-
-# A file answer: a binary string in the document, under the handler's real media type.
-BinaryFile = Annotated[bytes, KwargDefinition(format=OpenAPIFormat.BINARY)]
-EVIDENCE_MEDIA_TYPES = tuple(EXTENSIONS)
-
-
-@dataclass
-class EvidenceFileOperation(Operation):
-    """The evidence file's operation: its answer is a PDF, PNG or JPEG (what was sent), so the
-    document lists the three media types, each a binary string."""
-
-    def __post_init__(self) -> None:
-        ok = (self.responses or {}).get("200")
-        if isinstance(ok, OpenAPIResponse) and ok.content:
-            schema = next(iter(ok.content.values())).schema
-            ok.content = {t: OpenAPIMediaType(schema=schema) for t in EVIDENCE_MEDIA_TYPES}

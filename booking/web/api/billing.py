@@ -19,12 +19,12 @@ from booking.db import Database
 from booking.kernel.actors import Actor
 from booking.web.api import examples_learning as examples
 from booking.web.api.answers_learning import (
-    BinaryFile,
     CostCodeImportAnswer,
     CostCodePage,
     CostCodeSpend,
     FeeWaiver,
 )
+from booking.web.api.openapi_learning import BinaryFile, CsvUploadOperation
 from booking.web.api.params import money_in
 from booking.web.api.schemas import LONG_TEXT, Email, MoneyIn, text
 from booking.web.inputs import admins_only
@@ -74,6 +74,7 @@ async def create_cost_code(
     "active_from, active_to, annual_limit. One bad row does not stop the others.",
     status_code=200,
     guards=[admins_only],
+    operation_class=CsvUploadOperation,
 )
 async def import_cost_codes(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor

@@ -17,7 +17,11 @@ from booking.db import Database
 from booking.domain.vocabulary import Decision
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError, TooLargeError
-from booking.web.api.answers_learning import BinaryFile, EvidenceFileOperation
+from booking.web.api.openapi_learning import (
+    BinaryFile,
+    EvidenceFileOperation,
+    EvidenceFormOperation,
+)
 from booking.web.api.schemas import NO_NUL, text
 
 # The whole multipart body: the file at its limit, plus the other fields and the part headers.
@@ -81,6 +85,7 @@ async def read_upload(request: Request[Any, Any, Any]) -> records.EvidenceUpload
     "note, file)",
     status_code=201,
     request_max_body_size=MAX_EVIDENCE_BODY,
+    operation_class=EvidenceFormOperation,
 )
 async def send_evidence(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor

@@ -26,6 +26,7 @@ from booking.web.api.answers_learning import (
     CompletionsAnswer,
     ComplianceReport,
 )
+from booking.web.api.openapi_learning import CsvUploadOperation
 from booking.web.api.schemas import NO_NUL, CourseCode, Int32
 from booking.web.inputs import admins_only
 
@@ -209,6 +210,7 @@ async def post_completions(
     "/records/completions/import",
     summary="Import completions from a CSV file (administrators)",
     status_code=200,
+    operation_class=CsvUploadOperation,
 )
 async def import_completions(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
