@@ -128,7 +128,8 @@ async def _owns_any(s: AsyncSession, actor: Actor) -> bool:
 def _cursor(value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
+    # isdigit() alone admits digits int() refuses ("²"): only ASCII digits are a cursor.
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise InvalidError("This cursor is not one we gave out.", "cursor")
     return int(value)
 

@@ -233,8 +233,26 @@ async def test_money_answers_are_what_the_document_says(
         headers={**admin, "Content-Type": "text/csv"},
     )
     assert [i["status"] for i in imported.json()["items"]] == ["created", "error"]
+    # Found by schemathesis: a lone \r, a value past the header and an oversized field are
+    # read or refused as a bad file, never a server error.
+    head = "code,description,budget_holder_email,active_from\n"
+    odd = {
+        head + "CH-3,Lone\rreturn,bud@example.org,2027-01-01\n": 200,
+        head + "CH-1,Children's Services,bud@example.org,2027-01-01,surplus\n": 200,
+        head + "CH-4," + "x" * 200_000 + ",bud@example.org,2027-01-01\n": 422,
+    }
+    for text, status in odd.items():
+        r = await http.post(
+            "/api/v1/cost-codes/import",
+            content=text.encode(),
+            headers={**admin, "Content-Type": "text/csv"},
+        )
+        assert r.status_code == status, r.text
     listed = (await http.get("/api/v1/cost-codes", headers=admin)).json()
     assert {c["code"]: c["over_limit"] for c in listed["items"]} == {"CH-1": False, "LEE-1": False}
+    assert (
+        await http.post("/api/v1/cost-codes/import", content=head.encode(), headers=admin)
+    ).is_success
 
     course = await catalogue.create_course(
         world.db,
@@ -397,6 +415,9 @@ async def _evidence(http: AsyncTestClient[Any], admin: dict[str, str], lee: dict
     assert sent.status_code == 201, sent.text
     evidence_id = sent.json()["id"]
     assert [e["id"] for e in (await http.get("/api/v1/evidence", headers=admin)).json()["items"]]
+    # A digit int() does not read (found by schemathesis) is a bad cursor, not a server error.
+    odd = await http.get("/api/v1/evidence", params={"cursor": "\u00b2"}, headers=admin)
+    assert odd.status_code == 422 and odd.json()["field"] == "cursor"
     assert (await http.get(f"/api/v1/evidence/{evidence_id}", headers=admin)).is_success
     decided = await http.post(
         f"/api/v1/evidence/{evidence_id}/decision", json={"decision": "approve"}, headers=admin
@@ -432,5 +453,15 @@ async def _rules_and_completions(
         headers={**admin, "Content-Type": "text/csv"},
     )
     assert [r["status"] for r in imported.json()["results"]] == ["duplicate"]
+    for text, status in {
+        f"learner_email,course_code,completed_at\nkim@example.org,FA-1,{at}\rx\n": 200,
+        "course_code,completed_at\n" + "x" * 200_000 + ",2026-11-01\n": 422,
+    }.items():
+        r = await http.post(
+            "/api/v1/records/completions/import",
+            content=text.encode(),
+            headers={**admin, "Content-Type": "text/csv"},
+        )
+        assert r.status_code == status, r.text
     feed = (await http.get("/api/v1/records", headers=lms)).json()
     assert {i["type"] for i in feed["items"]} == {"completion"}
