@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,9 @@ from billing.domain.cost_codes import CostCodeError, CostCodeFacts
 from billing.domain.money import DEFAULT_CURRENCY, Money
 from billing.models import CostCode
 from billing.services.errors import BillingError, Conflict, Invalid
+
+# A CSV row's outcome (the API lists it as an enum).
+ImportStatus = Literal["created", "updated", "unchanged", "error"]
 
 
 @dataclass(slots=True)
@@ -41,7 +45,7 @@ class CostCodeView:
 class ImportResult:
     line: int
     code: str
-    status: str  # created | updated | unchanged | error
+    status: ImportStatus
     message: str | None = None
 
 
@@ -115,14 +119,21 @@ async def import_cost_codes(
     """Upsert cost codes from CSV with a header row: code, description, budget_holder_email,
     active_from, active_to (optional), annual_limit (optional, in pounds and pence) and
     currency (optional). A bad row is reported and skipped; the others are imported."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    # newline="": the csv module reads \r, \n and \r\n line ends itself (a lone \r in a
+    # field is otherwise an error); a field past csv's size limit is a bad file, not a crash.
+    try:
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        rows = list(reader)
+    except csv.Error as exc:
+        raise Invalid(f"The CSV file cannot be read: {exc}.", field="file") from None
     missing = [c for c in IMPORT_COLUMNS[:4] if c not in header]
     if missing:
         raise Invalid(f"The CSV needs the columns {', '.join(missing)}.", field="file")
     results: list[ImportResult] = []
-    for n, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+    for n, raw in enumerate(rows, start=2):
+        # Values past the header's columns (under the key None) are ignored.
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         code = rules.normalise(row.get("code", ""))
         try:
             data = validated(

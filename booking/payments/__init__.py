@@ -24,6 +24,7 @@ from booking.payments.prices import (
     price_for,
 )
 from booking.payments.quotes import (
+    PolicyTier,
     QuoteView,
     cancellation_quote,
     cancellation_terms,
@@ -38,6 +39,7 @@ from booking.payments.sweeps import run_sweeps
 __all__ = [
     "BillingConfig",
     "PaymentPage",
+    "PolicyTier",
     "QuoteView",
     "billing",
     "billing_config",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,9 @@ from billing.domain.money import Money
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.learning_vocabulary import PaymentStatus
 from booking.domain.states import BookingState
+from booking.domain.vocabulary import BookingStateName
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ConflictError, NotFoundError, ServiceError
 from booking.kernel.history import record_transition
@@ -97,8 +100,8 @@ class PaymentPage:
     booking_id: int
     course_title: str
     amount: Money
-    status: str
-    booking_state: str
+    status: PaymentStatus
+    booking_state: BookingStateName
     hold_until: datetime
     client_secret: str | None
     publishable_key: str | None
@@ -136,8 +139,8 @@ async def payment_page(
         booking_id,
         facts.course_title,
         payment.amount,
-        payment.status,
-        facts.state,
+        cast(PaymentStatus, payment.status),
+        cast(BookingStateName, facts.state),
         payment.hold_until,
         client_secret,
         config.publishable_key,

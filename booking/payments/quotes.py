@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -43,11 +43,22 @@ async def first_date(s: AsyncSession, session_id: int) -> tuple[datetime, str]:
     return row.start_at, row.timezone
 
 
+class PolicyTier(TypedDict):
+    """The tier of the cancellation policy that applies now: the notice it asks for, the fee
+    it charges, and the quote's reason as its label."""
+
+    min_notice_hours: int
+    fee_percent: int
+    label: str
+
+
 @dataclass(slots=True)
 class QuoteView:
+    """What cancelling a booking costs now (`GET /bookings/{id}/cancellation-quote`)."""
+
     fee: Money
     refund: Money | None
-    policy_tier: dict[str, Any] | None
+    policy_tier: PolicyTier | None
     free_until: datetime | None
     reason: str
     # The whole policy for this booking's session, from now on, as one sentence.
@@ -122,11 +133,11 @@ def quote_from_rows(
     return QuoteView(
         fee=quote.fee,
         refund=quote.refund,
-        policy_tier={
-            "min_notice_hours": quote.tier.min_notice_hours,
-            "fee_percent": quote.tier.fee_percent,
-            "label": quote.reason,
-        }
+        policy_tier=PolicyTier(
+            min_notice_hours=quote.tier.min_notice_hours,
+            fee_percent=quote.tier.fee_percent,
+            label=quote.reason,
+        )
         if quote.tier
         else None,
         free_until=quote.free_until.astimezone(ZoneInfo(timezone)) if quote.free_until else None,

@@ -125,13 +125,14 @@ from booking.records.requirement_reminders import queue_requirement_reminders
 from booking.records.requirements import sweep_requirements
 from booking.records.summaries import queue_compliance_summaries
 from booking.records.team import my_team
-from booking.records.views import ComplianceStatusRow, RecordView, TeamView
+from booking.records.views import ComplianceRow, ComplianceStatusRow, RecordView, TeamView
 from booking.records.xapi_delivery import deliver_xapi, sync_xapi
 from booking.records.xapi_sweep import HISTORY_SETTLE, queue_xapi_statements
 
 MAX_EVIDENCE_BYTES = evidence_rules.MAX_EVIDENCE_BYTES
 
 __all__ = [
+    "ComplianceRow",
     "CertificateCheck",
     "CertificateFile",
     "certificate_day",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from booking import policy
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
+from booking.domain.vocabulary import StaffType
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError
 from booking.models import OrgUnit, Person
@@ -115,7 +117,7 @@ def _row(unit: str | None, staff_type: str, group: _Group) -> ComplianceStatusRo
         ComplianceRow(
             unit,
             group.unit_name,
-            staff_type,
+            cast(StaffType, staff_type),
             group.people,
             group.fully_compliant,
             group.total.required,

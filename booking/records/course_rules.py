@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
 from booking.domain import requirements as req_rules
+from booking.domain.learning_vocabulary import CompletionMode
 from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
@@ -35,7 +37,7 @@ MAX_DAYS = 3650
 class CourseRulesView:
     course_id: int
     code: str
-    completion_mode: str | None
+    completion_mode: CompletionMode | None
     criteria: list[str]
     mandatory: bool
     due_within_days: int | None
@@ -277,7 +279,7 @@ def _rules_view(course: Course, row: CourseRecordRule | None) -> CourseRulesView
     return CourseRulesView(
         course_id=course.id,
         code=course.code,
-        completion_mode=rule.mode if rule else None,
+        completion_mode=cast(CompletionMode, rule.mode) if rule else None,
         criteria=list(rule.criteria) if rule else [],
         mandatory=bool(row and row.mandatory),
         due_within_days=row.due_within_days if row else None,

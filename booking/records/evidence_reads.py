@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +14,11 @@ from sqlalchemy.orm import aliased
 from booking import people, policy
 from booking.db import Database
 from booking.domain.evidence import STATES
+from booking.domain.learning_vocabulary import EvidenceMediaType, RequestState
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
 from booking.models import Course, Evidence, EvidenceFile, Person
+from booking.records.views import CourseRef, PersonRef
 
 QUEUE_LIMIT = 100
 MY_EVIDENCE_LIMIT = 50
@@ -28,19 +30,19 @@ _Decider = aliased(Person)
 @dataclass(slots=True)
 class EvidenceView:
     id: int
-    state: str
+    state: RequestState
     course_code: str
     completed_at: datetime
     note: str | None
     filename: str
-    content_type: str
+    content_type: EvidenceMediaType
     size: int
     submitted_at: datetime
-    decided_by: dict[str, Any] | None
+    decided_by: PersonRef | None
     decided_at: datetime | None
     comment: str | None
-    learner: dict[str, Any]
-    course: dict[str, Any]
+    learner: PersonRef
+    course: CourseRef
     file_url: str
 
 
@@ -71,12 +73,12 @@ def evidence_view(
 ) -> EvidenceView:
     return EvidenceView(
         id=e.id,
-        state=e.state,
+        state=cast(RequestState, e.state),
         course_code=course.code,
         completed_at=e.completed_at,
         note=e.note,
         filename=e.filename,
-        content_type=e.content_type,
+        content_type=cast(EvidenceMediaType, e.content_type),
         size=e.size,
         submitted_at=e.submitted_at,
         decided_by={"id": decider.id, "email": decider.email, "name": decider.name}
@@ -126,7 +128,8 @@ async def _owns_any(s: AsyncSession, actor: Actor) -> bool:
 def _cursor(value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
+    # isdigit() alone admits digits int() refuses ("²"): only ASCII digits are a cursor.
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise InvalidError("This cursor is not one we gave out.", "cursor")
     return int(value)
 

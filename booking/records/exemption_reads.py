@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +15,11 @@ from sqlalchemy.orm import aliased
 from booking import policy
 from booking.db import Database
 from booking.domain.exemptions import Granted
+from booking.domain.learning_vocabulary import ExemptionKind, RequestState
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, NotFoundError
 from booking.models import Course, ExemptionRequest, Person
+from booking.records.views import CourseRef, PersonEmailRef, PersonRef
 
 QUEUE_LIMIT = 500
 
@@ -31,15 +33,15 @@ class ExemptionView:
     """A request, in the contract's shape (API.md, "Mandatory learning")."""
 
     id: int
-    kind: str
-    state: str
-    learner: dict[str, Any]
-    course: dict[str, Any]
+    kind: ExemptionKind
+    state: RequestState
+    learner: PersonRef
+    course: CourseRef
     reason: str
     until: date | None
     due_at: datetime | None
-    requested_by: dict[str, Any] | None
-    decided_by: dict[str, Any] | None
+    requested_by: PersonEmailRef | None
+    decided_by: PersonEmailRef | None
     decided_at: datetime | None
     comment: str | None
 
@@ -70,8 +72,8 @@ def _view(row: Any) -> ExemptionView:
     r, learner, course, requester, decider = row
     return ExemptionView(
         id=r.id,
-        kind=r.kind,
-        state=r.state,
+        kind=cast(ExemptionKind, r.kind),
+        state=cast(RequestState, r.state),
         learner={"id": learner.id, "email": learner.email, "name": learner.name},
         course={"id": course.id, "code": course.code, "title": course.title},
         reason=r.reason,

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 
 from booking import policy
 from booking.db import Database
+from booking.domain.learning_vocabulary import FeedStatus
+from booking.domain.vocabulary import RecordItemType
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
 from booking.models import Course, Person, RecordChange
@@ -29,12 +32,12 @@ class FeedLearner:
 @dataclass(slots=True)
 class FeedItem:
     cursor: str
-    type: str
+    type: RecordItemType
     learner: FeedLearner
     course_code: str
     session_id: int | None
     booking_id: int | None
-    status: str
+    status: FeedStatus
     completed_at: datetime | None
     expires_at: datetime | None
     source: str | None
@@ -82,12 +85,12 @@ async def records_feed(
     items = [
         FeedItem(
             cursor=str(c.seq),
-            type=c.kind,
+            type=cast(RecordItemType, c.kind),
             learner=FeedLearner(c.learner_id, email, number),
             course_code=code,
             session_id=c.session_id,
             booking_id=c.booking_id,
-            status=c.status,
+            status=cast(FeedStatus, c.status),
             completed_at=c.completed_at,
             expires_at=c.expires_at,
             source=c.source,

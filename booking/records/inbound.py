@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.vocabulary import CompletionStatus
 from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ForbiddenError, InvalidError
@@ -43,7 +44,7 @@ class CompletionInput:
 @dataclass(slots=True)
 class ItemResult:
     index: int
-    status: str  # accepted | duplicate | error
+    status: CompletionStatus
     message: str | None = None
 
 
@@ -161,8 +162,14 @@ def parse_completions_csv(text: str) -> tuple[list[tuple[int, CompletionInput]],
     """Rows of a CSV file with a header naming `course_code`, `completed_at` (RFC 3339, or a
     date, taken as midnight UTC) and `learner_email` or `personnel_number`, each with its row
     number (the header is row 1). Rows whose date cannot be read are reported as problems."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = {(h or "").strip().lower() for h in reader.fieldnames or ()}
+    # newline="": the csv module reads \r, \n and \r\n line ends itself (a lone \r in a
+    # field is otherwise an error); a field past csv's size limit is a bad file, not a crash.
+    try:
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        header = {(h or "").strip().lower() for h in reader.fieldnames or ()}
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InvalidError(f"The CSV file cannot be read: {exc}.", "file") from None
     if "course_code" not in header or "completed_at" not in header:
         raise InvalidError(
             "The CSV file needs a header row with course_code, completed_at and learner_email "
@@ -171,7 +178,7 @@ def parse_completions_csv(text: str) -> tuple[list[tuple[int, CompletionInput]],
         )
     items: list[tuple[int, CompletionInput]] = []
     problems: list[ItemResult] = []
-    for row_number, raw in enumerate(reader, start=2):
+    for row_number, raw in enumerate(rows, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         if not any(row.values()):
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.domain import programs as rule
 from booking.domain import requirements as req_rules
 from booking.domain.eligibility import Audience, LearnerProfile, audience_reasons
+from booking.domain.learning_vocabulary import (
+    ProgramCourseState,
+    ProgramSetRule,
+    ProgramStatus,
+    RequiredStatus,
+)
 from booking.domain.states import ACTIVE
 from booking.models import Course, CourseRecordRule, Program, ProgramAssignment, ProgramSet
 from booking.records.facts import Learner, chunks
@@ -121,7 +128,7 @@ def learner_programs(
                 id=program.id,
                 code=program.code,
                 title=program.title,
-                status=progress.status,
+                status=cast(ProgramStatus, progress.status),
                 progress_percent=progress.progress_percent,
                 due_at=due,
                 sets=[_set_view(pc, x) for x in progress.sets],
@@ -184,7 +191,7 @@ def with_programs(
                 item.course_title,
                 "mandatory",
                 due,
-                status,
+                cast(RequiredStatus, status),
                 REQUIRED_LABELS.get(status, status),
                 overdue,
                 via={"program": item.program_code},
@@ -233,12 +240,12 @@ def _due(pc: ProgramCatalogue, program: Program, learner: Learner) -> datetime |
 def _set_view(pc: ProgramCatalogue, s: rule.SetProgress) -> ProgramSetProgress:
     return ProgramSetProgress(
         s.title,
-        s.rule,
+        cast(ProgramSetRule, s.rule),
         s.complete,
         [
             ProgramCourseStatus(
                 code,
-                status,
+                cast(ProgramCourseState, status),
                 pc.courses[code].title if code in pc.courses else code,
                 pc.courses[code].id if code in pc.courses else None,
             )

@@ -3,17 +3,43 @@ a person's progress through one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
-from booking.records.views import RequiredView
+from booking.domain.learning_vocabulary import ProgramSetRule
+from booking.records.views import (
+    ProgramCourseStatus,
+    ProgramProgressView,
+    ProgramSetProgress,
+    RequiredView,
+)
+
+__all__ = [
+    "ProgramAudience",
+    "ProgramCourseRequirement",
+    "ProgramCourseStatus",
+    "ProgramProgressView",
+    "ProgramRequiredView",
+    "ProgramSetProgress",
+    "ProgramSetView",
+    "ProgramView",
+]
+
+
+class ProgramAudience(TypedDict, total=False):
+    """Who a program is for: people in any of these units, job roles or staff types (a key
+    left out does not narrow it)."""
+
+    org_units: list[str]
+    job_roles: list[str]
+    staff_types: list[str]
 
 
 @dataclass(slots=True)
 class ProgramSetView:
     title: str
-    rule: str  # all | any | optional
+    rule: ProgramSetRule
     course_codes: list[str]
 
 
@@ -23,7 +49,7 @@ class ProgramView:
     code: str
     title: str
     summary: str
-    audience: dict[str, Any] | None
+    audience: ProgramAudience | None
     due_within_days: int | None
     sets: list[ProgramSetView]
     created_at: datetime
@@ -32,41 +58,9 @@ class ProgramView:
 
 
 @dataclass(slots=True)
-class ProgramCourseStatus:
-    course_code: str
-    status: str  # complete | in_progress (booked) | not_started
-    # For the pages: the course's title and id (not in the API contract, added fields).
-    course_title: str = ""
-    course_id: int | None = None
-
-
-@dataclass(slots=True)
-class ProgramSetProgress:
-    title: str
-    rule: str
-    complete: bool
-    courses: list[ProgramCourseStatus] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ProgramProgressView:
-    """A person's progress through a program (the record's `programs` items)."""
-
-    id: int
-    code: str
-    title: str
-    status: str  # not_started | in_progress | complete
-    progress_percent: int
-    due_at: datetime | None
-    sets: list[ProgramSetProgress]
-    overdue: bool = False
-
-
-@dataclass(slots=True)
 class ProgramRequiredView(RequiredView):
     """A required item that is there because a program asks for the course: `via` names it."""
 
-    via: Any = None
     program_title: str = ""
 
 

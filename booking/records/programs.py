@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -18,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.learning_vocabulary import ProgramSetRule
 from booking.domain.programs import RULES
 from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from booking.models import Course, OrgUnit, Program, ProgramSet
-from booking.records.program_views import ProgramSetView, ProgramView
+from booking.records.program_views import ProgramAudience, ProgramSetView, ProgramView
 
 MAX_CODE, MAX_TITLE, MAX_SUMMARY = 64, 200, 5000
 MAX_SETS, MAX_COURSES_IN_SET, MAX_DAYS = 30, 100, 3650
@@ -282,9 +283,12 @@ def _view(program: Program, sets: Sequence[ProgramSet]) -> ProgramView:
         code=program.code,
         title=program.title,
         summary=program.summary,
-        audience=program.audience,
+        audience=cast(ProgramAudience | None, program.audience),
         due_within_days=program.due_within_days,
-        sets=[ProgramSetView(x.title, x.rule, list(x.course_codes)) for x in sets],
+        sets=[
+            ProgramSetView(x.title, cast(ProgramSetRule, x.rule), list(x.course_codes))
+            for x in sets
+        ],
         created_at=program.created_at,
         updated_at=program.updated_at,
         archived_at=program.archived_at,

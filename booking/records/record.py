@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +14,14 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.domain import records as rules
 from booking.domain.exemptions import Granted
+from booking.domain.learning_vocabulary import (
+    CompletionMode,
+    CourseRecordStatus,
+    RequiredKind,
+    RequiredStatus,
+)
 from booking.domain.states import ACTIVE, FINAL
+from booking.domain.vocabulary import BookingStateName, StaffType
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Completion, Course, Person
@@ -134,7 +142,7 @@ def _person(learner: Learner) -> RecordPerson:
         p.email,
         p.personnel_number,
         p.job_role,
-        p.staff_type,
+        cast(StaffType, p.staff_type),
         learner.unit_code,
         learner.unit_name,
     )
@@ -173,7 +181,14 @@ def _course_record(
     rule = rule_of(course, cat.rule_rows.get(course.id))
     criteria = _criteria(cat, learner, rule, completions) if rule is not None else []
     bookings = [
-        BookingSummary(b.id, b.course_id, session.id, b.state, session.starts_at, session.ends_at)
+        BookingSummary(
+            b.id,
+            b.course_id,
+            session.id,
+            cast(BookingStateName, b.state),
+            session.starts_at,
+            session.ends_at,
+        )
         for b, session in learner.bookings
         if b.course_id == course.id and b.state not in FINAL
     ]
@@ -191,7 +206,7 @@ def _course_record(
         source=last.source if last else None,
         mandatory=mandatory,
         previous=done[1:],
-        completion_mode=rule.mode if rule else None,
+        completion_mode=cast(CompletionMode, rule.mode) if rule else None,
         criteria=criteria,
         certification=cert,
         bookings=bookings,
@@ -239,7 +254,7 @@ def _course_status(
     bookings: list[BookingSummary],
     mandatory: bool,
     now: datetime,
-) -> str:
+) -> CourseRecordStatus:
     if last is not None and (last.expires_at is None or last.expires_at > now):
         return "complete"
     if last is not None:
@@ -275,9 +290,9 @@ def _required(
         item.course_id,
         item.code,
         item.title,
-        item.kind,
+        cast(RequiredKind, item.kind),
         item.due_at,
-        item.status,
+        cast(RequiredStatus, item.status),
         REQUIRED_LABELS.get(item.status, item.status),
         item.overdue,
         "renewal" if item.kind == "renewal" else "course",

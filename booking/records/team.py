@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from booking.db import Database
 from booking.domain import records as rules
 from booking.domain.exemptions import Granted
 from booking.domain.states import ACTIVE
+from booking.domain.vocabulary import BookingStateName
 from booking.kernel.actors import Actor
 from booking.kernel.errors import NotFoundError
 from booking.models import Person
@@ -101,7 +103,14 @@ def _member(
 ) -> TeamMember:
     record = build_record(cat, learner, now, granted)
     upcoming = [
-        BookingSummary(b.id, b.course_id, session.id, b.state, session.starts_at, session.ends_at)
+        BookingSummary(
+            b.id,
+            b.course_id,
+            session.id,
+            cast(BookingStateName, b.state),
+            session.starts_at,
+            session.ends_at,
+        )
         for b, session in learner.bookings
         if b.state in ACTIVE and session.ends_at > now
     ]

@@ -4,8 +4,60 @@ team, the compliance report."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import TypedDict
+
+from booking.domain.learning_vocabulary import (
+    CertificationStatusName,
+    CompletionMode,
+    CourseRecordStatus,
+    ProgramCourseState,
+    ProgramSetRule,
+    ProgramStatus,
+    RequiredKind,
+    RequiredStatus,
+    RequiredVia,
+)
+from booking.domain.vocabulary import BookingStateName, StaffType
+
+
+class PersonRef(TypedDict):
+    """A person named in an answer: evidence's learner and decider, an exemption's learner."""
+
+    id: int
+    email: str
+    name: str
+
+
+class PersonEmailRef(TypedDict):
+    """A person named by id and email only (who asked for or decided an exemption)."""
+
+    id: int
+    email: str
+
+
+class CourseRef(TypedDict):
+    id: int
+    code: str
+    title: str
+
+
+class RecordExemption(TypedDict):
+    """A course item under an approved exemption: until when (null: open-ended)."""
+
+    until: date | None
+
+
+class RecordExtension(TypedDict):
+    """A required item under an approved extension: its new due time."""
+
+    due_at: datetime
+
+
+class ViaProgram(TypedDict):
+    """A required item that a learning program asks for: the program's code."""
+
+    program: str
 
 
 @dataclass(slots=True)
@@ -24,7 +76,7 @@ class CertificationView:
     course_id: int
     course_code: str
     course_title: str
-    status: str
+    status: CertificationStatusName
     status_label: str
     completed_at: datetime
     expires_at: datetime
@@ -43,7 +95,7 @@ class BookingSummary:
     booking_id: int
     course_id: int
     session_id: int
-    state: str
+    state: BookingStateName
     starts_at: datetime
     ends_at: datetime
 
@@ -53,15 +105,14 @@ class CourseRecord:
     course_id: int
     course_code: str
     course_title: str
-    # complete | expired | in_progress | booked | not_complete | required
-    status: str
+    status: CourseRecordStatus
     status_label: str
     completed_at: datetime | None
     expires_at: datetime | None
     source: str | None
     mandatory: bool
     previous: list[CompletionView]
-    completion_mode: str | None
+    completion_mode: CompletionMode | None
     criteria: list[CriterionView]
     certification: CertificationView | None
     bookings: list[BookingSummary]
@@ -69,8 +120,8 @@ class CourseRecord:
     completions: list[CompletionView] = field(default_factory=list)
     certificate_url: str | None = None
     certificate_id: int | None = None
-    # exemptions: while an approved exemption lasts, {"until": date or None}
-    exemption: dict[str, Any] | None = None
+    # exemptions: while an approved exemption lasts, until when
+    exemption: RecordExemption | None = None
 
 
 @dataclass(slots=True)
@@ -78,16 +129,16 @@ class RequiredView:
     course_id: int
     course_code: str
     course_title: str
-    kind: str
+    kind: RequiredKind
     due_at: datetime | None
-    status: str
+    status: RequiredStatus
     status_label: str
     overdue: bool
     # Why it is required: "course" (mandatory for them), "renewal", or {"program": code}.
-    via: str | dict[str, str] = "course"
+    via: RequiredVia | ViaProgram = "course"
     # exemptions: always None here (an exempt item leaves `required`); an extension's due time
-    exemption: dict[str, Any] | None = None
-    extension: dict[str, Any] | None = None
+    exemption: RecordExemption | None = None
+    extension: RecordExtension | None = None
 
 
 @dataclass(slots=True)
@@ -108,9 +159,40 @@ class RecordPerson:
     email: str
     personnel_number: str | None
     job_role: str | None
-    staff_type: str
+    staff_type: StaffType
     org_unit: str | None
     org_unit_name: str | None
+
+
+@dataclass(slots=True)
+class ProgramCourseStatus:
+    course_code: str
+    status: ProgramCourseState  # in_progress: booked
+    # For the pages: the course's title and id (not in the API contract, added fields).
+    course_title: str = ""
+    course_id: int | None = None
+
+
+@dataclass(slots=True)
+class ProgramSetProgress:
+    title: str
+    rule: ProgramSetRule
+    complete: bool
+    courses: list[ProgramCourseStatus] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ProgramProgressView:
+    """A person's progress through a program (the record's `programs` items)."""
+
+    id: int
+    code: str
+    title: str
+    status: ProgramStatus
+    progress_percent: int
+    due_at: datetime | None
+    sets: list[ProgramSetProgress]
+    overdue: bool = False
 
 
 @dataclass(slots=True)
@@ -122,8 +204,8 @@ class RecordView:
     compliance: ComplianceView
     as_of: datetime
     # programs: the learning programs whose audience includes the person, with their progress
-    # (records.program_views.ProgramProgressView; set by records.program_progress.with_programs).
-    programs: list[Any] = field(default_factory=list)
+    # (set by records.program_progress.with_programs).
+    programs: list[ProgramProgressView] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -149,7 +231,7 @@ class TeamView:
 class ComplianceRow:
     org_unit: str | None
     org_unit_name: str | None
-    staff_type: str
+    staff_type: StaffType
     people: int
     fully_compliant: int
     required: int

@@ -27,6 +27,7 @@ from booking.models import Booking, BookingHistory
 from booking.models import Session as SessionRow
 from tests import support
 from tests.billing.conftest import WEBHOOK_SECRET, LocalStripe, stripe_settings
+from tests.web.contract_check import Contract
 
 POLICY = {
     "tiers": [
@@ -176,6 +177,10 @@ async def test_pay_then_the_signed_webhook_books_the_place(
         assert api.status_code == 200, api.text
         assert api.json()["amount"] == {"amount": 6000, "currency": "GBP"}
         assert api.json()["status"] == "succeeded"
+        # The answer is what the OpenAPI document says (tests/web/test_learning_contract.py).
+        contract = Contract(shop.client.app, [("GET", "/api/v1/bookings/{booking_id}/payment")])
+        await contract.hook(api)
+        assert contract.seen == {("GET", "/api/v1/bookings/{booking_id}/payment")}
 
 
 async def test_replayed_forged_and_out_of_order_webhooks_change_nothing(

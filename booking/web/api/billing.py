@@ -17,6 +17,14 @@ from booking import payments
 from booking.clock import Clock
 from booking.db import Database
 from booking.kernel.actors import Actor
+from booking.web.api import examples_learning as examples
+from booking.web.api.answers_learning import (
+    CostCodeImportAnswer,
+    CostCodePage,
+    CostCodeSpend,
+    FeeWaiver,
+)
+from booking.web.api.openapi_learning import BinaryFile, CsvUploadOperation
 from booking.web.api.params import money_in
 from booking.web.api.schemas import LONG_TEXT, Email, MoneyIn, text
 from booking.web.inputs import admins_only
@@ -66,39 +74,37 @@ async def create_cost_code(
     "active_from, active_to, annual_limit. One bad row does not stop the others.",
     status_code=200,
     guards=[admins_only],
+    operation_class=CsvUploadOperation,
 )
 async def import_cost_codes(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
-) -> dict[str, Any]:
+) -> CostCodeImportAnswer:
     text = (await request.body()).decode("utf-8-sig", errors="replace")
     results = await payments.import_cost_codes(db, clock, actor, _config(request), text)
-    return {"items": results}
+    return CostCodeImportAnswer.of(results)
 
 
-@get("/cost-codes", summary="Spend and fees per cost code this financial year")
+@get(
+    "/cost-codes",
+    summary="Spend and fees per cost code this financial year",
+    responses=examples.COST_CODES_ANSWER,
+)
 async def list_cost_codes(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
-) -> dict[str, Any]:
+) -> CostCodePage:
     summaries = await payments.cost_code_spend(db, clock, actor, _config(request))
-    return {
-        "items": [{**msgspec.to_builtins(s), "over_limit": s.over_limit} for s in summaries],
-        "next_cursor": None,
-    }
+    return CostCodePage([CostCodeSpend.of(s) for s in summaries])
 
 
-@get("/bookings/{booking_id:int}/cancellation-quote", summary="What cancelling costs now")
+@get(
+    "/bookings/{booking_id:int}/cancellation-quote",
+    summary="What cancelling costs now",
+    responses=examples.QUOTE_ANSWER,
+)
 async def cancellation_quote(
     db: Database, clock: Clock, actor: Actor, booking_id: int
-) -> dict[str, Any]:
-    quote = await payments.cancellation_quote(db, clock, actor, booking_id)
-    return {
-        "fee": quote.fee,
-        "refund": quote.refund,
-        "policy_tier": quote.policy_tier,
-        "free_until": quote.free_until,
-        "reason": quote.reason,
-        "terms": quote.terms,
-    }
+) -> payments.QuoteView:
+    return await payments.cancellation_quote(db, clock, actor, booking_id)
 
 
 @get("/bookings/{booking_id:int}/payment", summary="The card payment of a booking")
@@ -116,15 +122,17 @@ async def booking_payment(
 )
 async def waive_fee(
     db: Database, clock: Clock, actor: Actor, booking_id: int, data: WaiverIn
-) -> dict[str, Any]:
+) -> FeeWaiver:
     waived = await payments.waive_fee(db, clock, actor, booking_id, reason=data.reason)
-    return {"booking_id": booking_id, "waived": waived}
+    return FeeWaiver(booking_id, waived)
 
 
 @get(
     "/finance/journal.csv",
     summary="Journal of charges, fees, refunds and waivers (CSV)",
     guards=[admins_only],
+    media_type="text/csv",
+    response_description="The journal as CSV (UTF-8 with a byte order mark), one row a line",
 )
 async def journal_csv(
     db: Database,
@@ -132,7 +140,7 @@ async def journal_csv(
     actor: Actor,
     from_: date | None = Parameter(query="from", required=False),
     to: date | None = Parameter(query="to", required=False),
-) -> Response[bytes]:
+) -> Response[BinaryFile]:
     text = await payments.journal_csv(
         db,
         clock,

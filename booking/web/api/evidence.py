@@ -14,9 +14,15 @@ from litestar.params import Parameter
 from booking import records
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.vocabulary import Decision
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError, TooLargeError
-from booking.web.api.schemas import NO_NUL, Short, text
+from booking.web.api.openapi_learning import (
+    BinaryFile,
+    EvidenceFileOperation,
+    EvidenceFormOperation,
+)
+from booking.web.api.schemas import NO_NUL, text
 
 # The whole multipart body: the file at its limit, plus the other fields and the part headers.
 # A bigger body is refused (413) by Litestar as it arrives, before it is all read.
@@ -25,7 +31,7 @@ MAX_FIELD = 4000
 
 
 class EvidenceDecisionIn(msgspec.Struct):
-    decision: Short
+    decision: Decision
     comment: Annotated[str, text(records.MAX_EVIDENCE_COMMENT)] | None = None
 
 
@@ -79,6 +85,7 @@ async def read_upload(request: Request[Any, Any, Any]) -> records.EvidenceUpload
     "note, file)",
     status_code=201,
     request_max_body_size=MAX_EVIDENCE_BODY,
+    operation_class=EvidenceFormOperation,
 )
 async def send_evidence(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
@@ -103,8 +110,14 @@ async def get_evidence(db: Database, actor: Actor, evidence_id: int) -> records.
     return await records.get_evidence(db, actor, evidence_id)
 
 
-@get("/evidence/{evidence_id:int}/file", summary="The file sent as evidence")
-async def evidence_file(db: Database, actor: Actor, evidence_id: int) -> Response[bytes]:
+@get(
+    "/evidence/{evidence_id:int}/file",
+    summary="The file sent as evidence",
+    media_type="application/octet-stream",
+    response_description="The file as it was sent: a PDF, PNG or JPEG image",
+    operation_class=EvidenceFileOperation,
+)
+async def evidence_file(db: Database, actor: Actor, evidence_id: int) -> Response[BinaryFile]:
     return file_response(await records.evidence_file(db, actor, evidence_id))
 
 
@@ -139,10 +152,15 @@ def pdf_response(f: records.CertificateFile) -> Response[bytes]:
     )
 
 
-@get("/certificates/{certificate_id:int}", summary="A certificate of completion as PDF")
+@get(
+    "/certificates/{certificate_id:int}",
+    summary="A certificate of completion as PDF",
+    media_type="application/pdf",
+    response_description="The certificate (PDF)",
+)
 async def certificate_pdf(
     request: Request[Any, Any, Any], db: Database, actor: Actor, certificate_id: int
-) -> Response[bytes]:
+) -> Response[BinaryFile]:
     base_url = str(request.app.state.settings.base_url)
     return pdf_response(await records.certificate_pdf(db, actor, certificate_id, base_url=base_url))
 

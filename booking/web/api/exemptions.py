@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import get, post
@@ -13,22 +13,25 @@ from booking import records
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.exemptions import MAX_COMMENT, MAX_REASON, STATES
+from booking.domain.learning_vocabulary import ExemptionKind
+from booking.domain.vocabulary import Decision
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
-from booking.web.api.schemas import CourseCode, Email, Short, text
+from booking.web.api.answers_learning import ExemptionPage
+from booking.web.api.schemas import CourseCode, Email, text
 
 
 class ExemptionIn(msgspec.Struct):
     learner_email: Email
     course_code: CourseCode
-    kind: Short
+    kind: ExemptionKind
     reason: Annotated[str, text(MAX_REASON)]
     until: date | None = None
     due_at: datetime | None = None
 
 
 class ExemptionDecisionIn(msgspec.Struct):
-    decision: Short
+    decision: Decision
     comment: Annotated[str, text(MAX_COMMENT)] | None = None
 
 
@@ -64,12 +67,12 @@ async def list_exemptions(
     db: Database,
     actor: Actor,
     state_filter: str | None = Parameter(query="state", required=False, max_length=20),
-) -> dict[str, Any]:
+) -> ExemptionPage:
     state = state_filter
     if state is not None and state not in STATES:
         raise InvalidError("state must be pending, approved or declined.", "state")
     items = await records.list_exemptions(db, actor, state=state)
-    return {"items": [i.request for i in items], "next_cursor": None}
+    return ExemptionPage([i.request for i in items])
 
 
 @post(

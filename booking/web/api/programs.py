@@ -11,16 +11,16 @@ from litestar import Router, get, post, put
 from booking import records
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.learning_vocabulary import ProgramSetRule
 from booking.kernel.actors import Actor
 from booking.models import Program, ProgramSet
-from booking.web.api.schemas import AudienceIn, CourseCode, Int32, Short, text
+from booking.web.api.schemas import AudienceIn, CourseCode, Int32, text
 from booking.web.inputs import admins_only
 
 
 class ProgramSetIn(msgspec.Struct):
     title: Annotated[str, text(ProgramSet.title)]
-    # all | any | optional (checked by the service, which names the set at fault)
-    rule: Short
+    rule: ProgramSetRule
     course_codes: Annotated[list[CourseCode], msgspec.Meta(max_length=500)] = []
 
 

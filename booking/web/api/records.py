@@ -4,27 +4,37 @@ CSV import."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, get, put
 from litestar import post as post_
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 
 from booking import records
 from booking.clock import Clock
 from booking.db import Database
+from booking.domain.learning_vocabulary import CompletionMode
 from booking.kernel.actors import Actor
 from booking.kernel.errors import InvalidError
+from booking.web.api import examples_learning as examples
 from booking.web.api import schemas
-from booking.web.api.schemas import NO_NUL, CourseCode, Int32, Short
+from booking.web.api.answers_learning import (
+    CompletionImportAnswer,
+    CompletionResult,
+    CompletionRowResult,
+    CompletionsAnswer,
+    ComplianceReport,
+)
+from booking.web.api.openapi_learning import CsvUploadOperation
+from booking.web.api.schemas import NO_NUL, CourseCode, Int32
 from booking.web.inputs import admins_only
 
 MAX_CSV_BYTES = 5_000_000
 
 
 class CompletionRuleIn(msgspec.Struct):
-    mode: Short
+    mode: CompletionMode
     criteria: list[CourseCode]
 
 
@@ -40,7 +50,11 @@ class RecordRulesIn(msgspec.Struct):
     certificate: bool = False
 
 
-@get("/records", summary="Completions and attendance changed since a cursor, oldest first")
+@get(
+    "/records",
+    summary="Completions and attendance changed since a cursor, oldest first",
+    responses=examples.FEED_ANSWER,
+)
 async def records_feed(
     db: Database,
     actor: Actor,
@@ -105,7 +119,7 @@ async def compliance_report(
         max_length=20,
         description="YYYY-MM-DD, not in the future: as at the end of that day (UTC)",
     ),
-) -> dict[str, Any]:
+) -> ComplianceReport:
     raw = {
         key: [value]
         for key, value in (
@@ -122,7 +136,7 @@ async def compliance_report(
     )
     if errors:
         raise InvalidError(" ".join(errors.values()), next(iter(errors)))
-    return {"items": await records.compliance_report(db, clock, actor, filters)}
+    return ComplianceReport(await records.compliance_report(db, clock, actor, filters))
 
 
 @get(
@@ -160,10 +174,18 @@ async def put_record_rules(
     )
 
 
-@post_("/records/completions", summary="Completions from the e-learning side", status_code=200)
+@post_(
+    "/records/completions",
+    summary="Completions from the e-learning side",
+    status_code=200,
+    responses=examples.COMPLETIONS_ANSWER,
+)
 async def post_completions(
-    db: Database, clock: Clock, actor: Actor, data: list[schemas.CompletionIn]
-) -> dict[str, Any]:
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    data: Annotated[list[schemas.CompletionIn], Body(examples=examples.COMPLETIONS_BODY)],
+) -> CompletionsAnswer:
     accepted, results = await records.record_completions(
         db,
         clock,
@@ -179,20 +201,20 @@ async def post_completions(
             for c in data
         ],
     )
-    return {
-        "accepted": accepted,
-        "results": [{"index": r.index, "status": r.status, "message": r.message} for r in results],
-    }
+    return CompletionsAnswer(
+        accepted, [CompletionResult(r.index, r.status, r.message) for r in results]
+    )
 
 
 @post_(
     "/records/completions/import",
     summary="Import completions from a CSV file (administrators)",
     status_code=200,
+    operation_class=CsvUploadOperation,
 )
 async def import_completions(
     request: Request[Any, Any, Any], db: Database, clock: Clock, actor: Actor
-) -> dict[str, Any]:
+) -> CompletionImportAnswer:
     body = await request.body()
     if len(body) > MAX_CSV_BYTES:
         raise InvalidError("The file is larger than 5 MB; split it.", "file")
@@ -201,10 +223,9 @@ async def import_completions(
     except UnicodeDecodeError:
         raise InvalidError("The file must be UTF-8 text.", "file") from None
     accepted, results = await records.import_completions_csv(db, clock, actor, text)
-    return {
-        "accepted": accepted,
-        "results": [{"row": r.index, "status": r.status, "message": r.message} for r in results],
-    }
+    return CompletionImportAnswer(
+        accepted, [CompletionRowResult(r.index, r.status, r.message) for r in results]
+    )
 
 
 def records_api_router() -> Router:
