@@ -81,3 +81,15 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def world(db: Database, clock: FixedClock) -> support.World:
     return await support.make_world(db, clock)
+
+
+# The tests that share the one local Redis (rate-limit counters, live-update channels, which are
+# global across Redis's numbered databases) run in the same worker when the suite runs on
+# several (`pytest -n 2 --dist loadgroup`, as ./scripts/test does), so none sees another's counts.
+REDIS_MODULES = frozenset({"test_live.py", "test_bulk_booking.py", "test_booking_rate_limits.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in REDIS_MODULES:
+            item.add_marker(pytest.mark.xdist_group("redis"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, TypedDict, cast, get_args
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
@@ -42,6 +42,54 @@ EventType = Literal[
     "approval.decided",
 ]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+
+
+class EventPerson(TypedDict, total=False):
+    """A person an event names: `id` (null: any administrator), `email` filled in when sent."""
+
+    id: int | None
+    email: str | None
+
+
+class EventData(TypedDict, total=False):
+    """What an event tells, by type (docs/api.md, "Webhooks"): every key any type uses, each
+    present only where the type has it. Emails and course codes are filled in when sent."""
+
+    booking_id: int | None
+    session_id: int | None
+    course_id: int | None
+    course_code: str | None
+    learner: EventPerson
+    from_state: str | None
+    to_state: str
+    reason: str | None
+    actor: str
+    changed: list[str]
+    attendees_told: bool
+    status: str
+    capacity: int
+    completion_id: int
+    completed_at: str | None
+    expires_at: str | None
+    source: str | None
+    approval_id: int
+    kind: str
+    step: int
+    approver: EventPerson
+    decision: str
+    comment: str | None
+    decided_by: EventPerson
+
+
+class WebhookEvent(TypedDict):
+    """The body of every delivery: the envelope."""
+
+    id: str
+    type: EventType
+    created_at: str
+    data: EventData
+
+
 WEBHOOK_CHANNEL = "webhook"
 # Events fanned out by one statement at most (a union of one SELECT each).
 _PER_STATEMENT = 20

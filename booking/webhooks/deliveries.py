@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from booking.kernel import audit, tx
 from booking.kernel.actors import Actor
 from booking.kernel.errors import ConflictError, NotFoundError
 from booking.kernel.outbox import INSERT_OUTBOX
-from booking.kernel.webhook_events import WEBHOOK_CHANNEL
+from booking.kernel.webhook_events import WEBHOOK_CHANNEL, EventType, WebhookEvent
 from booking.models import Outbox, WebhookEndpoint
 from booking.webhooks.endpoints import PAGE_SIZE, check
 
@@ -39,7 +39,7 @@ class DeliveryView:
     id: int
     webhook_id: int
     event_id: str
-    event_type: str
+    event_type: EventType
     status: DeliveryStatus
     attempts: int
     last_status: int | None
@@ -47,7 +47,7 @@ class DeliveryView:
     created_at: datetime
     next_attempt_at: datetime | None
     delivered_at: datetime | None
-    payload: dict[str, Any]
+    payload: WebhookEvent
 
 
 def _view(row: Outbox) -> DeliveryView:
@@ -57,7 +57,7 @@ def _view(row: Outbox) -> DeliveryView:
         id=row.id,
         webhook_id=int(row.webhook_endpoint_id or 0),
         event_id=str(payload.get("id", "")),
-        event_type=row.topic,
+        event_type=cast(EventType, row.topic),
         status=status,
         attempts=row.attempts,
         last_status=row.last_status,
@@ -65,7 +65,7 @@ def _view(row: Outbox) -> DeliveryView:
         created_at=row.created_at,
         next_attempt_at=row.available_at if status == "pending" else None,
         delivered_at=row.sent_at,
-        payload=payload,
+        payload=cast(WebhookEvent, payload),
     )
 
 

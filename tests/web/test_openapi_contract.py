@@ -100,3 +100,63 @@ def test_booking_has_a_429_and_a_refusal_example(document: dict[str, Any]) -> No
     example = book["responses"]["409"]["content"]["application/problem+json"]["examples"]
     (value,) = [e["value"] for e in example.values()]
     assert value["reasons"][0]["code"] == "already_booked"
+
+
+def untyped(schema: Any, components: dict[str, Any], seen: set[str], where: str) -> list[str]:
+    """Every place under `schema` that is an object of unknown shape (`type: object` with no
+    properties and no typed `additionalProperties`), following `$ref`s once each."""
+    if isinstance(schema, list):
+        return [u for i, s in enumerate(schema) for u in untyped(s, components, seen, where)]
+    if not isinstance(schema, dict):
+        return []
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return untyped(components[name], components, seen, name)
+    found = []
+    types = schema.get("type")
+    is_object = types == "object" or (isinstance(types, list) and "object" in types)
+    extra = schema.get("additionalProperties")
+    if is_object and not schema.get("properties") and not (isinstance(extra, dict) and extra):
+        found.append(where)
+    for key in ("properties",):
+        for name, sub in (schema.get(key) or {}).items():
+            found += untyped(sub, components, seen, f"{where}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            found += untyped(schema[key], components, seen, f"{where}[]")
+    for key in ("oneOf", "anyOf", "allOf"):
+        found += untyped(schema.get(key) or [], components, seen, where)
+    return found
+
+
+def test_every_success_answer_is_typed(document: dict[str, Any]) -> None:
+    components = document["components"]["schemas"]
+    loose = []
+    for method, path, op in operations(document):
+        for status, response in op["responses"].items():
+            if not status.startswith("2"):
+                continue
+            for media, content in (response.get("content") or {}).items():
+                schema = content.get("schema", {})
+                if media == "application/json":
+                    assert schema.get("type") != "string", f"{method} {path}: a file as JSON"
+                found = untyped(schema, components, set(), f"{method} {path}")
+                loose += [f"{method} {path} → {where}" for where in found]
+    assert not loose, "\n".join(sorted(set(loose)))
+
+
+def test_files_are_documented_with_their_media_types(document: dict[str, Any]) -> None:
+    files = {
+        "/api/v1/sessions/{session_id}/roster.csv": "text/csv",
+        "/api/v1/sessions/{session_id}/sign-in-sheet.pdf": "application/pdf",
+        "/api/v1/finance/journal.csv": "text/csv",
+        "/api/v1/certificates/{certificate_id}": "application/pdf",
+    }
+    for path, media in files.items():
+        content = document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert media in content, f"{path}: {list(content)}"
+        assert content[media]["schema"]["type"] == "string", path
