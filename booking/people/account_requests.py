@@ -96,7 +96,7 @@ def account_request_errors(sent: AccountRequestInput) -> dict[str, str]:
         errors["manager_email"] = "Enter your manager’s email address, not your own."
     if sent.staff_type not in STAFF_TYPES:
         errors["staff_type"] = "Choose the kind of staff you are."
-    if sent.org_unit_id and not sent.org_unit_id.isdigit():
+    if sent.org_unit_id and not (sent.org_unit_id.isascii() and sent.org_unit_id.isdigit()):
         errors["org_unit_id"] = "Choose your unit from the list, or type it below."
     return errors
 

@@ -224,3 +224,26 @@ async def test_values_the_database_would_refuse_are_refused_first_naming_the_fie
         assert caught.value.field == field
     check_value("name", "x" * 201, text200, storing=False)  # a lookup just matches nothing
     check_value("capacity", 2**31 - 1, Session.__table__.c.capacity.type)
+
+
+async def test_digits_that_are_not_ascii_are_refused_not_a_server_error(
+    browser: Browser,
+) -> None:
+    """`"²".isdigit()` is true and `int("²")` fails: every number a page reads from a form or
+    a query takes ASCII digits only (found by schemathesis on the API's cursors)."""
+    world = browser.world
+    session_id = await support.make_session(world, capacity=10)
+    await browser.sign_in("lee@example.org")
+    booked = await browser.post(f"/sessions/{session_id}/book", {"move_from": "²"})
+    assert booked.status_code < 500, booked.text[:300]
+    async with world.db.reading() as s:
+        booking_id = await s.scalar(select(Booking.id))
+    assert booking_id is not None
+    cancel = await browser.post(
+        f"/bookings/{booking_id}/cancel",
+        {"reason": "Plans changed", "quoted_fee_amount": "²", "quoted_fee_currency": "GBP"},
+    )
+    assert cancel.status_code < 500, cancel.text[:300]
+    await browser.sign_in("admin@example.org")
+    listed = await browser.get("/admin/sessions?course=²&trainer=¹&room=³&page=²")
+    assert listed.status_code == 200, listed.text[:300]

@@ -36,7 +36,7 @@ _MAX_PAGE = 100_000
 
 
 def _number(value: str | None, ceiling: int = _MAX_ID) -> int | None:
-    if not value or not value.isdigit() or len(value) > 19:
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 19:
         return None
     number = int(value)
     return number if 0 < number <= ceiling else None

@@ -90,7 +90,7 @@ class BookForm:
             answers=_answers(form),
             accept_terms=form.get("accept_terms") == "yes",
             cost_code=form.get("cost_code", "").strip() or None,
-            move_from=int(move_from) if move_from.isdigit() else None,
+            move_from=int(move_from) if move_from.isascii() and move_from.isdigit() else None,
         )
 
     def field_errors(self) -> dict[str, str]:
@@ -135,7 +135,9 @@ class CancelForm:
     def read(cls, form: dict[str, str]) -> CancelForm:
         reason = form.get("reason", "").strip()
         quoted = None
-        if form.get("quoted_fee_amount", "").isdigit() and form.get("quoted_fee_currency"):
+        amount = form.get("quoted_fee_amount", "")
+        # ASCII digits only: "²".isdigit() is true, and int("²") fails.
+        if amount.isascii() and amount.isdigit() and form.get("quoted_fee_currency"):
             quoted = MoneyView(int(form["quoted_fee_amount"]), form["quoted_fee_currency"])
         sent = cls(reason, form.get("details", "").strip() or None, quoted)
         if not reason:

@@ -161,7 +161,7 @@ class FormReader:
     def _picked_room(self, f: SessionForm) -> RoomInput | None:
         if f.room_name or f.room_address or f.room_capacity or f.room_details:
             self.fail("room_pick", "Choose a room from the list or type a new one, not both.")
-        if not f.room_pick.isdigit() or len(f.room_pick) > 18:
+        if not (f.room_pick.isascii() and f.room_pick.isdigit()) or len(f.room_pick) > 18:
             self.fail("room_pick", "Choose a room from the list.")
             return None
         return RoomInput("", id=int(f.room_pick))
