@@ -15,6 +15,7 @@ from litestar import Litestar
 from openapi_spec_validator import validate
 
 from booking.app import create_app
+from booking.domain import vocabulary as v
 from tests import support
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -160,3 +161,31 @@ def test_files_are_documented_with_their_media_types(document: dict[str, Any]) -
         content = document["paths"][path]["get"]["responses"]["200"]["content"]
         assert media in content, f"{path}: {list(content)}"
         assert content[media]["schema"]["type"] == "string", path
+
+
+def test_every_request_body_is_typed(document: dict[str, Any]) -> None:
+    components = document["components"]["schemas"]
+    loose = []
+    for method, path, op in operations(document):
+        for media, content in (op.get("requestBody") or {}).get("content", {}).items():
+            schema = content.get("schema", {})
+            found = untyped(schema, components, set(), f"{method} {path} ({media})")
+            loose += found
+    assert not loose, "\n".join(sorted(set(loose)))
+
+
+def test_closed_sets_are_enums(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+
+    def enum_of(component: str, field: str) -> set[str]:
+        prop = schemas[component]["properties"][field]
+        options = prop.get("oneOf", [prop])
+        return {v for o in options for v in o.get("enum", [])}
+
+    assert enum_of("BookingView", "state") == set(v.values(v.BookingStateName))
+    assert enum_of("SessionView", "status") == set(v.values(v.SessionStatus))
+    assert enum_of("SessionView", "waitlist_mode") == set(v.values(v.WaitlistMode))
+    assert enum_of("SessionIn", "waitlist_mode") == set(v.values(v.WaitlistMode))
+    assert enum_of("DecisionIn", "decision") == set(v.values(v.Decision))
+    assert enum_of("PersonIn", "staff_type") == set(v.values(v.StaffType))
+    assert enum_of("MarkIn", "status") == set(v.values(v.AttendanceMark))

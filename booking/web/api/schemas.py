@@ -214,10 +214,17 @@ class ReasonIn(msgspec.Struct):
     reason: Annotated[str, text(m.Session.cancel_reason)]
 
 
+class PaymentIn(msgspec.Struct):
+    """How the learner means to pay. Accepted and not needed: a priced place is paid by the
+    `cost_code` when one is given, otherwise by card (when card payments are configured)."""
+
+    method: Annotated[str, text(SHORT_TEXT)] | None = None
+
+
 class BookingIn(msgspec.Struct):
     learner_email: Email | None = None
     cost_code: Annotated[str, text(m.Booking.cost_code)] | None = None
-    payment: dict[str, Any] | None = None
+    payment: PaymentIn | None = None
     accept_terms: bool = False
     # By question id: text and choices as strings, yes/no as true or false.
     answers: dict[Short, str | bool | None] | None = None
