@@ -35,8 +35,9 @@ def check_shape(url: str, *, allow_private: bool) -> str:
         raise InvalidError("The URL is not valid.", "url") from exc
     schemes = {"https", "http"} if allow_private else {"https"}
     if parts.scheme not in schemes:
+        allowed = "https:// or http://" if allow_private else "https://"
         raise InvalidError(
-            "The URL must start with https:// (events are signed, not secret).", "url"
+            f"The URL must start with {allowed} (events are signed, not secret).", "url"
         )
     if not parts.hostname:
         raise InvalidError("The URL must name a host.", "url")

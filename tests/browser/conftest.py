@@ -154,12 +154,16 @@ SiteFactory = Callable[..., contextlib.AbstractAsyncContextManager[Site]]
 @pytest.fixture
 def open_site(server: Server, db_url: str, world: support.World) -> SiteFactory:
     """`async with open_site(demo=False) as site:` — the real app on this test's database, its
-    clock fixed at `now` (support.T0 unless told)."""
+    clock fixed at `now` (support.T0 unless told); other keywords are settings."""
 
     @contextlib.asynccontextmanager
-    async def _open(*, demo: bool = True, now: datetime = support.T0) -> AsyncIterator[Site]:
+    async def _open(
+        *, demo: bool = True, now: datetime = support.T0, **settings_: Any
+    ) -> AsyncIterator[Site]:
         settings = replace(
-            support.settings_for(db_url, demo=demo), base_url=server.base_url, log_level="warning"
+            support.settings_for(db_url, demo=demo, **settings_),
+            base_url=server.base_url,
+            log_level="warning",
         )
         app = create_app(settings, clock=FixedClock(now), run_worker=False)
         async with running(app):

@@ -43,3 +43,15 @@ async def test_https_to_a_public_address_is_accepted() -> None:
 async def test_the_setting_allows_plain_http_to_loopback() -> None:
     url = "http://127.0.0.1:9/hooks"
     assert await check_url(url, allow_private=True) == url
+
+
+@pytest.mark.parametrize(
+    ("allow_private", "says"),
+    [(False, "must start with https:// ("), (True, "must start with https:// or http://")],
+)
+async def test_a_refused_scheme_names_the_schemes_this_server_takes(
+    allow_private: bool, says: str
+) -> None:
+    with pytest.raises(InvalidError) as refused:
+        await check_url("ftp://x/hooks", allow_private=allow_private)
+    assert says in refused.value.detail

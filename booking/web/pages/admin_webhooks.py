@@ -66,6 +66,7 @@ async def _list_page(
         nav="webhooks",
         endpoints=endpoints,
         event_types=webhooks.EVENT_DESCRIPTIONS.items(),
+        allow_private=_allow_private(request),
         created=created,
         errors=errors or {},
         typed=typed or _blank(),
@@ -120,6 +121,7 @@ async def _endpoint_page(
         deliveries=deliveries,
         next_cursor=next_cursor,
         event_types=webhooks.EVENT_DESCRIPTIONS.items(),
+        allow_private=_allow_private(request),
         errors=errors or {},
         typed=typed
         or {
