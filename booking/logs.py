@@ -14,7 +14,6 @@ needs the same code as processors (see docs/decisions.md).
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import logging.config
 import re
@@ -23,6 +22,8 @@ import traceback
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from booking.config import Settings
 
@@ -34,6 +35,10 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _STANDARD_ATTRS = frozenset(
     logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None).__dict__
 ) | {"message", "asctime", "request_id", "color_message", "taskName"}
+
+# One line per request: msgspec encodes it in a fraction of json.dumps' time; anything it does
+# not know is written as its str(), as json.dumps(default=str) did.
+_encode = msgspec.json.Encoder(enc_hook=str).encode
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}$")
 REQUEST_ID_HEADER = "x-request-id"
@@ -71,7 +76,7 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = record.stack_info
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _encode(entry).decode()
 
 
 class TextFormatter(logging.Formatter):
