@@ -25,6 +25,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, slots
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
 from booking.kernel.history import facilitator_ids
+from booking.kernel.webhook_events import ANY_LISTENING, note_listening
 from booking.models import Booking, Course, OrgUnit, Person, SessionDate
 from booking.models import Session as SessionRow
 
@@ -41,7 +42,8 @@ _LEARNER = (
 _LEARNER_BY_ID = _LEARNER.where(Person.id == bindparam("person_id"))
 _LEARNER_BY_EMAIL = _LEARNER.where(Person.email == bindparam("email"))
 _SESSION_WITH_COURSE = (
-    select(SessionRow, Course)
+    # With it, whether any webhook endpoint listens (the booking's events are queued only then).
+    select(SessionRow, Course, ANY_LISTENING)
     .join(Course, Course.id == SessionRow.course_id)
     .where(SessionRow.id == bindparam("session_id"))
     .execution_options(populate_existing=True)
@@ -192,6 +194,7 @@ async def _visible_session(
     found = (await s.execute(_SESSION_WITH_COURSE, {"session_id": session_id})).first()
     if found is None or (found[0].status == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {session_id}.")
+    note_listening(s, found[2])
     return found[0], found[1]
 
 

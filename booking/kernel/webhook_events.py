@@ -108,6 +108,24 @@ _COLUMNS = (
 )
 
 
+# Whether any endpoint could hear of this transaction's changes, when the use case read it with
+# its other facts (`ANY_LISTENING`, a column of a query it runs anyway): False skips the fan-out
+# statement, so a busy path (a booking) costs nothing more where no webhook is registered. Not
+# read: the fan-out runs and finds out for itself.
+LISTENING = "webhooks_listening"
+ANY_LISTENING = (
+    select(WebhookEndpoint.id)
+    .where(WebhookEndpoint.active.is_(True), WebhookEndpoint.paused_at.is_(None))
+    .exists()
+    .label(LISTENING)
+)
+
+
+def note_listening(s: AsyncSession, listening: bool) -> None:
+    """Remember for this transaction whether any endpoint listens (read by `ANY_LISTENING`)."""
+    s.info[LISTENING] = bool(listening)
+
+
 def new_event_id() -> str:
     return f"evt_{uuid.uuid4().hex}"
 
@@ -162,7 +180,10 @@ async def queue_events(
     booking_id: int | None = None,
     session_id: int | None = None,
 ) -> None:
-    """Queue `events` (type, data) for every listening endpoint, in one statement."""
+    """Queue `events` (type, data) for every listening endpoint, in one statement (none when
+    the transaction already knows that no endpoint listens)."""
+    if s.info.get(LISTENING) is False:
+        return
     for start in range(0, len(events), _PER_STATEMENT):
         chunk = events[start : start + _PER_STATEMENT]
         await _queue(s, chunk, now=now, booking_id=booking_id, session_id=session_id)

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from billing.domain.money import Money
 from billing.services import ledger
@@ -28,6 +28,7 @@ from booking.bookings import BookingRequest
 from booking.catalogue import CourseInput, DateInput, SessionInput
 from booking.clock import FixedClock
 from booking.kernel import tx
+from booking.models import Outbox
 from tests import support
 from tests.web.conftest import Browser, BrowserFactory, person_id_of
 
@@ -35,8 +36,9 @@ from tests.web.conftest import Browser, BrowserFactory, person_id_of
 # session, the list, its related rows); one that needs more than this is doing too much.
 CEILING = 30
 # A plain booking (no cost code, no approval, no prerequisites): see the test at the end.
-# 11 since webhooks (issue 19): one INSERT … SELECT queues its events for every endpoint.
-BOOKING_STATEMENTS = 11
+# With no webhook endpoint registered: the session's read says so, and the fan-out is skipped
+# (one INSERT … SELECT more, 11, where an endpoint listens: the test at the end shows both).
+BOOKING_STATEMENTS = 10
 
 
 @contextlib.contextmanager
@@ -592,10 +594,30 @@ async def test_a_booking_answers_from_what_it_holds_and_the_answer_matches_a_fre
     later, again = await post(roomy, lee)
     assert again["state"] == "booked"
     assert_same_count(first, later, "POST /api/v1/sessions/{id}/bookings")
-    # Token, learner (locked, with their unit), session with course, trainers, dates, the
-    # learner's other bookings; the seat; booking, history, and the learner's and trainer's
-    # emails in one insert; the webhook events for every endpoint listening, in one more.
+    # Token, learner (locked, with their unit), session with course (and whether any webhook
+    # endpoint listens), trainers, dates, the learner's other bookings; the seat; booking,
+    # history, and the learner's and trainer's emails in one insert.
     assert len(later) <= BOOKING_STATEMENTS, "\n".join(later)
+    assert not any("webhook_endpoints" in q for q in later if q.startswith("INSERT"))
+
+    # An endpoint listening: one statement more, the events queued for it.
+    await webhooks.create_webhook(
+        world.db,
+        world.clock,
+        world.admin,
+        webhooks.WebhookInput(url="https://93.184.215.14/in", event_types=[]),
+        allow_private=False,
+    )
+    for email in await add_people(world, 1, "hooked"):
+        token = await api_token(world, email)
+        heard, answer = await post(roomy, token)
+    assert answer["state"] == "booked"
+    assert len(heard) == BOOKING_STATEMENTS + 1, "\n".join(heard)
+    async with world.db.reading() as s:
+        topics = (
+            await s.scalars(select(Outbox.topic).where(Outbox.booking_id == answer["id"]))
+        ).all()
+    assert {"booking.created", "booking.state_changed"} <= set(topics)
 
 
 # --- a trainer's sessions and the header --------------------------------------------------------
