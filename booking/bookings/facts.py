@@ -24,7 +24,7 @@ from booking.domain.states import ACTIVE
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, slots
 from booking.kernel.errors import ForbiddenError, InvalidError, NotFoundError
-from booking.kernel.history import facilitator_ids
+from booking.kernel.history import FACILITATORS_COLUMN, facilitator_ids, note_facilitators
 from booking.kernel.webhook_events import ANY_LISTENING, note_listening
 from booking.models import Booking, Course, OrgUnit, Person, SessionDate
 from booking.models import Session as SessionRow
@@ -42,8 +42,9 @@ _LEARNER = (
 _LEARNER_BY_ID = _LEARNER.where(Person.id == bindparam("person_id"))
 _LEARNER_BY_EMAIL = _LEARNER.where(Person.email == bindparam("email"))
 _SESSION_WITH_COURSE = (
-    # With it, whether any webhook endpoint listens (the booking's events are queued only then).
-    select(SessionRow, Course, ANY_LISTENING)
+    # With it, its trainers (`FACILITATORS_COLUMN`) and whether any webhook endpoint listens
+    # (the booking's events are queued only then): one statement, not three.
+    select(SessionRow, Course, ANY_LISTENING, FACILITATORS_COLUMN)
     .join(Course, Course.id == SessionRow.course_id)
     .where(SessionRow.id == bindparam("session_id"))
     .execution_options(populate_existing=True)
@@ -195,6 +196,7 @@ async def _visible_session(
     if found is None or (found[0].status == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {session_id}.")
     note_listening(s, found[2])
+    note_facilitators(s, found[0].id, found[3])
     return found[0], found[1]
 
 

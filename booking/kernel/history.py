@@ -6,7 +6,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import String, Table, bindparam, func, insert, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db import announce
@@ -15,6 +16,7 @@ from booking.kernel.actors import Actor
 from booking.kernel.outbox import INSERT_OUTBOX, outbox_row, session_channel
 from booking.kernel.webhook_events import EventType, queue_events
 from booking.models import Booking, BookingHistory, SessionFacilitator
+from booking.models import Session as SessionRow
 
 # Built once: building a statement costs more CPU than running it (SQLAlchemy's coercions and
 # cache keys), and this runs on every booking. A Core insert, so the row goes in as given.
@@ -212,6 +214,24 @@ async def facilitator_ids(s: AsyncSession, session_id: int) -> frozenset[int]:
             (await s.scalars(_FACILITATOR_IDS, {"session_id": session_id})).all()
         )
     return known[session_id]
+
+
+# The session's trainers as one text column ("12,40"; NULL for none) of a query that reads the
+# session anyway: `string_agg` on PostgreSQL, `group_concat` on SQLite.
+FACILITATORS_COLUMN = (
+    select(func.aggregate_strings(sql_cast(SessionFacilitator.person_id, String), ","))
+    .where(SessionFacilitator.session_id == SessionRow.id)
+    .scalar_subquery()
+    .label("facilitator_ids")
+)
+
+
+def note_facilitators(s: AsyncSession, session_id: int, column: str | None) -> frozenset[int]:
+    """Keep the trainers read by `FACILITATORS_COLUMN` for this transaction (as
+    `facilitator_ids` would have read them)."""
+    ids = frozenset(int(i) for i in column.split(",")) if column else frozenset()
+    s.info.setdefault(_FACILITATORS, {})[session_id] = ids
+    return ids
 
 
 def forget_facilitators(s: AsyncSession) -> None:
