@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from bench import data
-from bench.server import CLIENT_CORE, REPO, SERVER_CORE, Server, clean_env, pinned
+from bench.server import CLIENT_CORE, REPO, SERVER_CORE, SERVER_KINDS, Server, clean_env, pinned
 from bench.stats import percentile, ratio, summary_ms
 
 SECRET = "bench-secret-key-" + "k" * 40
@@ -251,7 +251,7 @@ class Profiler:
                     spy,
                     "record",
                     "--pid",
-                    str(self.server.pid),
+                    str(self.server.app_pid),
                     "--rate",
                     "250",
                     "--format",
@@ -398,11 +398,16 @@ def server_env(target: data.Target) -> dict[str, str]:
     }
 
 
-def workload_f(workdir: Path, p: Profile) -> dict[str, Any]:
-    quiet("F", p)
-    log("F: bare framework (a constant from a minimal Litestar app)")
+def workload_f(workdir: Path, p: Profile, kind: str) -> dict[str, Any]:
+    quiet(f"F {kind}", p)
+    log(f"F: bare framework (a constant from a minimal Litestar app) under {kind}")
     server = Server(
-        "bench.bare_app:app_factory", env={}, workdir=workdir, name="bare", health_path="/constant"
+        "bench.bare_app:app_factory",
+        env={},
+        workdir=workdir,
+        name="bare",
+        health_path="/constant",
+        kind=kind,
     )
     with server:
         req = [["F", "GET", "/constant", {}, None]]
@@ -477,15 +482,15 @@ def _cancel(token: str, booking_id: int) -> list[Any]:
 def workload_b(
     server: Server, target: data.Target, ops: data.OpsData, workdir: Path, p: Profile
 ) -> dict[str, Any]:
-    quiet(f"B {target.backend}", p)
-    log("B: uncontended bookings through HTTP (closed loop for the peak)")
+    quiet(f"B {target.backend} {server.kind}", p)
+    log(f"B: uncontended bookings through HTTP under {server.kind} (closed loop for the peak)")
     reqs = [_book(tok, sid) for tok, sid in ops.b_requests]
     peak = closed_loop(server, workdir, p, reqs)
     used = peak["consumed"]
     profile = None
     if p.profile:
         log("B: profiling the app under the same load (py-spy; not counted)")
-        with Profiler(server, workdir, f"B-{target.backend}") as prof:
+        with Profiler(server, workdir, f"B-{target.backend}-{server.kind}") as prof:
             extra = closed_loop(server, workdir, p, reqs[used:], duration=p.closed / 2)
         used += extra["consumed"]
         profile = prof.summary()
@@ -740,7 +745,11 @@ def workload_p(
     sql_log.unlink(missing_ok=True)
     env = {**server_env(target), "BENCH_SQL_LOG": str(sql_log)}
     server = Server(
-        "bench.instrumented:app_factory", env=env, workdir=workdir, name=f"pages-{target.backend}"
+        "bench.instrumented:app_factory",
+        env=env,
+        workdir=workdir,
+        name=f"pages-{target.backend}",
+        kind=SERVERS[0],
     )
     pages: dict[str, Any] = {}
     with server:
@@ -899,10 +908,17 @@ def run_backend(backend: str, workdir: Path, p: Profile, only: set[str]) -> dict
             return data.Target(backend, PG_NAMES[kind])
         return data.Target(backend, str(workdir / f"{kind}.db"))
 
-    result: dict[str, Any] = {}
+    primary, *others = SERVERS
+    result: dict[str, Any] = {"server": primary}
     # F needs no database; it is measured again for each column, just before that column's
-    # other workloads, so each column's ratios come from measurements close in time.
-    result["F"] = workload_f(workdir, p) if "F" in only else {}
+    # other workloads, so each column's ratios come from measurements close in time. With
+    # `--server both`, F and B are also measured under the other server, each right after the
+    # first server's (`servers` in the JSON).
+    result["F"] = workload_f(workdir, p, primary) if "F" in only else {}
+    extra: dict[str, dict[str, Any]] = {kind: {"F": {}, "B": {}} for kind in others}
+    if "F" in only:
+        for kind in others:
+            extra[kind]["F"] = workload_f(workdir, p, kind)
     if only & {"A", "H", "B", "R", "C"}:
         ops_target = target("ops")
         log(f"[{backend}] preparing the operations database")
@@ -911,7 +927,11 @@ def run_backend(backend: str, workdir: Path, p: Profile, only: set[str]) -> dict
         ops = asyncio.run(data.seed_ops(ops_target, ops_plan(p)))
         result["ops_counts"] = ops.counts
         server = Server(
-            "booking.cli:app_factory", env=server_env(ops_target), workdir=workdir, name=backend
+            "booking.cli:app_factory",
+            env=server_env(ops_target),
+            workdir=workdir,
+            name=backend,
+            kind=primary,
         )
         with server:
             mem: dict[str, Any] = {"start": server.memory().get("VmHWM")}
@@ -942,6 +962,9 @@ def run_backend(backend: str, workdir: Path, p: Profile, only: set[str]) -> dict
                 result["C"] = workload_c(server, ops_target, ops, workdir, p, rate)
                 mem["C"] = server.memory().get("VmHWM")
             result["memory_mb"] = server.memory()
+        if "B" in only:
+            for kind in others:
+                extra[kind].update(workload_b_under(kind, ops_target, workdir, p))
         if not KEEP:
             asyncio.run(data.drop(ops_target))
     if "P" in only:
@@ -953,7 +976,62 @@ def run_backend(backend: str, workdir: Path, p: Profile, only: set[str]) -> dict
             if not KEEP:
                 asyncio.run(data.drop(t))
     result["ratios"] = ratios(result, result["F"])
+    if extra:
+        result["servers"] = {
+            kind: {**r, "ratios": server_ratios(r, result)} for kind, r in extra.items()
+        }
     return result
+
+
+def workload_b_under(
+    kind: str, ops_target: data.Target, workdir: Path, p: Profile
+) -> dict[str, Any]:
+    """B under another server, on an operations database seeded afresh (B's learners have
+    booked by now), so both servers start from the same data."""
+    log(f"[{ops_target.backend}] preparing the operations database again for B under {kind}")
+    asyncio.run(data.recreate(ops_target))
+    data.migrate(ops_target, workdir)
+    ops = asyncio.run(data.seed_ops(ops_target, ops_plan(p)))
+    server = Server(
+        "booking.cli:app_factory",
+        env=server_env(ops_target),
+        workdir=workdir,
+        name=ops_target.backend,
+        kind=kind,
+    )
+    with server:
+        b = workload_b(server, ops_target, ops, workdir, p)
+        return {"B": b, "memory_mb": server.memory()}
+
+
+def server_ratios(other: dict[str, Any], first: dict[str, Any]) -> dict[str, Any]:
+    """B/F under the other server, and the other server's figures over the first one's."""
+
+    def fig(r: dict[str, Any], w: str, *path: str) -> Any:
+        v: Any = r.get(w, {})
+        for k in path:
+            v = v.get(k) if isinstance(v, dict) else None
+        return v
+
+    out: dict[str, Any] = {
+        "B/F": ratio(
+            fig(other, "B", "closed", "throughput"), fig(other, "F", "closed", "throughput"), 3
+        )
+    }
+    for w in ("F", "B"):
+        out[f"{w} peak"] = ratio(
+            fig(other, w, "closed", "throughput"), fig(first, w, "closed", "throughput"), 3
+        )
+        out[f"{w} app CPU"] = ratio(
+            fig(other, w, "closed", "app_cpu_ms_per_request"),
+            fig(first, w, "closed", "app_cpu_ms_per_request"),
+            3,
+        )
+        for q in ("p50", "p95", "p99"):
+            out[f"{w} {q}"] = ratio(
+                fig(other, w, "open", "latency_ms", q), fig(first, w, "open", "latency_ms", q), 3
+            )
+    return out
 
 
 def ratios(r: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
@@ -1031,6 +1109,7 @@ def machine() -> dict[str, Any]:
                 "litestar",
                 "sqlalchemy",
                 "uvicorn",
+                "granian",
                 "uvloop",
                 "httptools",
                 "asyncpg",
@@ -1038,6 +1117,7 @@ def machine() -> dict[str, Any]:
             )
         },
         "taskset": bool(shutil.which("taskset")),
+        "servers": SERVERS,
         "server_core": SERVER_CORE,
         "client_core": CLIENT_CORE,
         "commit": os.environ.get("BENCH_SOURCE_COMMIT") or git("rev-parse", "--short", "HEAD"),
@@ -1073,6 +1153,61 @@ def verdict(key: str, v: float | None) -> str:
         return ""
     target, ok = TARGETS[key]
     return f"{'meets' if ok(v) else 'MISSES'} {target}"
+
+
+def server_rows(add: Any, get: Any, backends: list[str]) -> None:
+    """F and B under the other servers (`--server both`), and their ratios to the first."""
+    kinds = sorted({k for b in backends for k in (get(b, "servers") or {})})
+    for k in kinds:
+        add(
+            f"F ({k})  peak req/s",
+            [get(b, "servers", k, "F", "closed", "throughput") for b in backends],
+        )
+        add(
+            f"F ({k})  latency p50 / p99 at half load, ms",
+            [
+                " / ".join(
+                    fmt(get(b, "servers", k, "F", "open", "latency_ms", q)) for q in ("p50", "p99")
+                )
+                for b in backends
+            ],
+        )
+        add(
+            f"B ({k})  peak req/s",
+            [get(b, "servers", k, "B", "closed", "throughput") for b in backends],
+        )
+        add(
+            f"B ({k})  latency p50 / p95 / p99 at half load, ms",
+            [
+                " / ".join(
+                    fmt(get(b, "servers", k, "B", "open", "latency_ms", q))
+                    for q in ("p50", "p95", "p99")
+                )
+                for b in backends
+            ],
+        )
+        add(
+            f"App CPU per request F / B ({k}), ms",
+            [
+                " / ".join(
+                    fmt(get(b, "servers", k, w, "closed", "app_cpu_ms_per_request")) for w in "FB"
+                )
+                for b in backends
+            ],
+        )
+        add(f"B/F ({k})", [get(b, "servers", k, "ratios", "B/F") for b in backends], key="B/F")
+        first = get(backends[0], "server") or "uvicorn"
+        for w in "FB":
+            add(
+                f"{w}  {k}/{first}: peak, CPU/req, p50, p99",
+                [
+                    ", ".join(
+                        fmt(get(b, "servers", k, "ratios", f"{w} {m}"))
+                        for m in ("peak", "app CPU", "p50", "p99")
+                    )
+                    for b in backends
+                ],
+            )
 
 
 def table(results: dict[str, Any]) -> str:
@@ -1119,6 +1254,7 @@ def table(results: dict[str, Any]) -> str:
         ],
     )
     add("B/F", [get(b, "ratios", "B/F") for b in backends], key="B/F")
+    server_rows(add, get, backends)
     add("B/A", [get(b, "ratios", "B/A") for b in backends], key="B/A")
     add(
         "R  exact 50 booked, runs",
@@ -1250,6 +1386,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 KEEP = False
+SERVERS: list[str] = ["uvicorn"]  # the first serves every workload; the others F and B too
 BACKGROUND: list[dict[str, Any]] = []
 
 
@@ -1324,7 +1461,7 @@ def quiet(label: str, p: Profile, threshold: float = 0.3) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global KEEP
+    global KEEP, SERVERS
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark the booking server: F, H, A, B, R, C and P workloads on"
@@ -1375,6 +1512,13 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds to wait, before each measurement, for other work on the machine to stop"
         " (default 60; --quick 20)",
     )
+    parser.add_argument(
+        "--server",
+        choices=[*SERVER_KINDS, "both"],
+        default="uvicorn",
+        help="the app server: uvicorn (as `booking serve`), granian, or both (every workload"
+        " under uvicorn, and F and B under Granian too, in the same run)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--out", default=str(RESULTS), help="where the JSON goes")
     parser.add_argument(
@@ -1405,6 +1549,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_wait:
         p.quiet_wait = 0
     KEEP = args.keep
+    SERVERS = list(SERVER_KINDS) if args.server == "both" else [args.server]
     only = {w.strip().upper() for w in args.only.split(",")}
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
 

@@ -1,7 +1,12 @@
-"""Start and stop an app server the way production does: uvicorn, one worker, pinned to one core."""
+"""Start and stop an app server the way production does: uvicorn, one worker, pinned to one core.
+
+`kind="granian"` serves the same factory with Granian instead, configured as closely as it allows
+(see `granian_command`), to compare the two servers (issue 20: `python -m bench --server both`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,6 +22,73 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
+SERVER_KINDS = ("uvicorn", "granian")
+
+
+def uvicorn_command(factory: str, port: int) -> list[str]:
+    # The same flags `booking serve` passes to uvicorn.run: one worker, proxy headers, info log
+    # level (so the access log is on, as in production).
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--proxy-headers",
+        "--log-level",
+        "info",
+    ]
+
+
+def granian_command(factory: str, port: int) -> list[str]:
+    """Granian set up like the uvicorn command above: ASGI (with lifespan, which the app's
+    start-up and shutdown need), the same factory, one worker process with one single-threaded
+    Rust runtime, HTTP/1.1 only with keep-alive, uvloop, `info` log level with the access log on.
+    Differences that remain: Granian has no `--proxy-headers` (no request here carries
+    X-Forwarded-* headers, so uvicorn's does nothing but look), and its worker is a child of a
+    supervising main process (the Server sums both processes' CPU time)."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--runtime-threads",
+        "1",
+        "--runtime-mode",
+        "st",
+        "--http",
+        "1",
+        "--loop",
+        "uvloop",
+        "--log-level",
+        "info",
+        "--access-log",
+        factory,
+    ]
+
+
+def process_tree(pid: int) -> list[int]:
+    """PID and all its descendants (from /proc/PID/task/*/children), parents first."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop(0)
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            with contextlib.suppress(OSError, ValueError):
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+    return out
 
 
 def pinned(cmd: list[str], core: str) -> list[str]:
@@ -43,7 +115,8 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 class Server:
-    """`python -m uvicorn --factory FACTORY` with BOOKING_* settings, as a subprocess."""
+    """`python -m uvicorn --factory FACTORY` (or Granian's equivalent) with BOOKING_* settings,
+    as a subprocess."""
 
     def __init__(
         self,
@@ -53,7 +126,11 @@ class Server:
         workdir: Path,
         name: str,
         health_path: str = "/health",
+        kind: str = "uvicorn",
     ) -> None:
+        if kind not in SERVER_KINDS:
+            raise ValueError(f"unknown server {kind!r}; one of {', '.join(SERVER_KINDS)}")
+        self.kind = kind
         self.factory = factory
         self.env = env
         self.workdir = workdir
@@ -61,25 +138,11 @@ class Server:
         self.health_path = health_path
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / f"server-{name}.log"
+        self.log_path = workdir / f"server-{name}-{kind}.log"
 
     def start(self, timeout: float = 60) -> Server:
-        # The same flags `booking serve` passes to uvicorn.run: one worker, proxy headers, info log
-        # level (so the access log is on, as in production).
-        cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            self.factory,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--proxy-headers",
-            "--log-level",
-            "info",
-        ]
+        build = granian_command if self.kind == "granian" else uvicorn_command
+        cmd = build(self.factory, self.port)
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         # Links, cookies and the Origin check use the address the server really answers on.
         env = {"BOOKING_BASE_URL": self.url, **self.env}
@@ -118,11 +181,17 @@ class Server:
         assert self.proc is not None
         return self.proc.pid
 
+    @property
+    def app_pid(self) -> int:
+        """The process that runs the app: uvicorn's own process (one worker, no supervisor);
+        Granian's worker, the last descendant of its main process."""
+        return process_tree(self.pid)[-1]
+
     def memory(self) -> dict[str, Any]:
         """Peak (VmHWM) and current (VmRSS) resident memory of the app process, in MiB."""
         out: dict[str, Any] = {}
         try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            for line in Path(f"/proc/{self.app_pid}/status").read_text().splitlines():
                 key, _, value = line.partition(":")
                 if key in ("VmHWM", "VmRSS"):
                     out[key] = round(int(value.split()[0]) / 1024, 1)
@@ -131,13 +200,16 @@ class Server:
         return out
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time the app process has used so far."""
+        """User + system CPU time the server's processes (Granian: main and worker) have used
+        so far."""
+        total = 0.0
         try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks = os.sysconf("SC_CLK_TCK")
-            return (int(fields[11]) + int(fields[12])) / ticks
+            for pid in process_tree(self.pid):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, IndexError, ValueError):
             return None
+        return total
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
