@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -63,17 +64,47 @@ def create_engine(settings: Settings, *, application_name: str = "booking") -> A
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=max_overflow,
-        # A connection the server dropped (restart, failover, pg_terminate_backend) while it
-        # sat in the pool is noticed and replaced at checkout instead of failing a request.
-        pool_pre_ping=True,
+        # Pinged at checkout only after sitting idle (`_ping_when_idle`), not on every one.
+        pool_pre_ping=False,
         pool_timeout=settings.db_pool_timeout,
         connect_args=_connect_args(settings, application_name),
         # Error messages (and so logs) name the statement but not its values: those can be
         # email addresses or token digests.
         hide_parameters=True,
     )
+    _ping_when_idle(engine)
     db_values.install(engine)
     return engine
+
+
+# A connection the server dropped (restart, failover, pg_terminate_backend) while it sat in the
+# pool is noticed and replaced at checkout instead of failing a request — but only one that sat
+# there longer than this: under load a connection comes back within milliseconds, and pinging it
+# would cost a round trip at every checkout (two per booking) for a check a moment old.
+IDLE_PING_SECONDS = 2.0
+_RETURNED_AT = "returned_at"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, for idle connections only: a failed ping
+    raises `DisconnectionError`, and the pool replaces the connection and checks out again."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+            return  # new, or back a moment ago
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - whatever the driver raises, replace it
+            raise DisconnectionError(f"pooled connection did not answer: {exc!r}") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection did not answer")
 
 
 def _connect_args(settings: Settings, application_name: str) -> dict[str, Any]:
