@@ -329,10 +329,9 @@ class Tab:
 
     async def wait_for_focus_in(self, element_id: str) -> None:
         """Wait until the keyboard focus is inside the element with this id."""
-        await self.page.wait_for_function(
-            "id => document.activeElement && document.activeElement.closest('#' + id)",
-            arg=element_id,
-        )
+        # A locator, not `wait_for_function`: a string predicate that has to poll is evaluated
+        # with eval, which the page's Content Security Policy forbids.
+        await expect(self.page.locator(f"#{element_id}:focus-within")).to_have_count(1)
 
 
 TabFactory = Callable[..., contextlib.AbstractAsyncContextManager[Tab]]
