@@ -156,10 +156,7 @@ class Database:
         self._read_sessions = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED")
             if self.is_sqlite
-            # PostgreSQL reads run outside a transaction: at READ COMMITTED each statement sees
-            # its own snapshot in a transaction too, so a read loses nothing but the BEGIN and
-            # COMMIT round trips (two per request for the token's read alone).
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            else self.engine,
             expire_on_commit=False,
             autoflush=False,
         )
@@ -194,9 +191,7 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """Reads: a deferred transaction on SQLite (it never waits for writers); on PostgreSQL
-        autocommit statements, each with its own snapshot as at READ COMMITTED. Nothing that
-        needs one snapshot across statements, a lock or a cursor belongs here."""
+        """A read-only transaction (deferred on SQLite, so it never waits for writers)."""
         async with self._read_sessions() as session, session.begin():
             yield session
 
