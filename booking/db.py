@@ -181,8 +181,16 @@ class Database:
                     yield session
                 self._after_commit(session)
 
+    @property
+    def write_lock(self) -> asyncio.Lock | None:
+        """This process's SQLite writers' queue (None on PostgreSQL)."""
+        return self._sqlite_write_lock
+
     def _after_commit(self, session: AsyncSession) -> None:
-        events = session.info.pop(EVENTS_KEY, None)
+        self.publish(session.info.pop(EVENTS_KEY, None))
+
+    def publish(self, events: set[str] | None) -> None:
+        """Publish a committed transaction's live-update channels (`announce`)."""
         if events and self.on_commit is not None:
             try:
                 self.on_commit(sorted(events))

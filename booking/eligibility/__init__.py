@@ -10,6 +10,7 @@ from booking.eligibility.course_rules import (
     course_rules,
     eligibility_reasons_for,
     facts_of,
+    rules_without_reads,
     session_facts,
 )
 from booking.eligibility.learners import learner_profile, units_above
@@ -23,6 +24,7 @@ __all__ = [
     "facts_of",
     "learner_profile",
     "preview",
+    "rules_without_reads",
     "session_facts",
     "units_above",
 ]

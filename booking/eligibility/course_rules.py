@@ -86,6 +86,21 @@ async def course_rules(
 CourseRules = tuple[Audience | None, dict[str, str], list[Prerequisite], Certification | None]
 
 
+def rules_without_reads(
+    course: Course,
+) -> tuple[Audience | None, dict[str, str], list[Prerequisite], Certification | None] | None:
+    """`course_rules` when they need nothing read (no audience of units, no prerequisites, no
+    certification), as the lean booking path takes them; None when they do."""
+    audience = Audience.from_json(course.audience)
+    if (
+        (audience is not None and audience.org_units)
+        or (course.prerequisites or {}).get("items")
+        or course.certification_months
+    ):
+        return None
+    return audience, {}, [], None
+
+
 async def session_facts(
     s: AsyncSession, session: SessionRow, course: Course, dates: Sequence[DateSlot]
 ) -> SessionFacts:

@@ -126,6 +126,19 @@ async def _queue_webhooks(
 ) -> None:
     """`booking.state_changed` for every move (and `booking.created` for a new booking), for
     the endpoints listening: one statement, whatever their number."""
+    events = booking_events(booking, from_state, to_state, actor=actor, reason=reason)
+    await queue_events(s, events, now=now, booking_id=booking.id, session_id=booking.session_id)
+
+
+def booking_events(
+    booking: Booking,
+    from_state: str | None,
+    to_state: str,
+    *,
+    actor: Actor,
+    reason: str | None,
+) -> list[tuple[EventType, dict[str, Any]]]:
+    """The webhook events of a booking's move."""
     data = {
         "booking_id": booking.id,
         "session_id": booking.session_id,
@@ -138,7 +151,7 @@ async def _queue_webhooks(
     events: list[tuple[EventType, dict[str, Any]]] = [("booking.state_changed", data)]
     if from_state is None:
         events.insert(0, ("booking.created", data))
-    await queue_events(s, events, now=now, booking_id=booking.id, session_id=booking.session_id)
+    return events
 
 
 async def _insert_history(
@@ -229,9 +242,14 @@ FACILITATORS_COLUMN = (
 def note_facilitators(s: AsyncSession, session_id: int, column: str | None) -> frozenset[int]:
     """Keep the trainers read by `FACILITATORS_COLUMN` for this transaction (as
     `facilitator_ids` would have read them)."""
-    ids = frozenset(int(i) for i in column.split(",")) if column else frozenset()
+    ids = facilitators_of(column)
     s.info.setdefault(_FACILITATORS, {})[session_id] = ids
     return ids
+
+
+def facilitators_of(column: str | None) -> frozenset[int]:
+    """The trainers' ids in a `FACILITATORS_COLUMN` value."""
+    return frozenset(int(i) for i in column.split(",")) if column else frozenset()
 
 
 def forget_facilitators(s: AsyncSession) -> None:

@@ -197,6 +197,17 @@ async def _queue(
     booking_id: int | None,
     session_id: int | None,
 ) -> None:
+    await s.execute(*fan_out(events, now=now, booking_id=booking_id, session_id=session_id))
+
+
+def fan_out(
+    events: list[tuple[EventType, dict[str, Any]]],
+    *,
+    now: datetime,
+    booking_id: int | None,
+    session_id: int | None,
+) -> tuple[Insert, dict[str, Any]]:
+    """The statement queueing these events (at most `_PER_STATEMENT`) and its values."""
     params: dict[str, Any] = {}
     for n, (event_type, data) in enumerate(events):
         event_id = new_event_id()
@@ -207,7 +218,7 @@ async def _queue(
             f"payload{n}": envelope(event_id, event_type, now, data),
             f"key{n}": f"webhook:{event_id}:",
         }
-    await s.execute(_statement(tuple(t for t, _ in events)), params)
+    return _statement(tuple(t for t, _ in events)), params
 
 
 async def queue_event(

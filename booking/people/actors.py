@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Label, bindparam, exists, or_, select, update
+from sqlalchemy import Label, Table, bindparam, exists, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from booking.clock import Clock
 from booking.db import Database
+from booking.kernel import driver
 from booking.kernel.actors import Actor
 from booking.models import ApiToken, ApprovalRequest, Person, SessionFacilitator
 from booking.people.tokens import TOKEN_PREFIX, hash_token
@@ -20,6 +22,13 @@ _TOKEN_LOOKUP = (
     .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 )
 
+_TOKENS = cast(Table, ApiToken.__table__)
+_PEOPLE = cast(Table, Person.__table__)
+_TOKEN_ROW = (
+    select(*[c.label(f"t_{c.key}") for c in _TOKENS.c], *[c.label(f"p_{c.key}") for c in _PEOPLE.c])
+    .outerjoin(_PEOPLE, _PEOPLE.c.id == _TOKENS.c.person_id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))
+)
 
 _Report = aliased(Person)
 LAST_USE_EVERY = timedelta(minutes=1)
@@ -69,11 +78,24 @@ async def actor_for_token(db: Database, token: str, clock: Clock | None = None) 
     clock, a service token's last use is noted (`note_service_token_use`)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    async with db.reading() as s:
-        row = (await s.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)})).first()
-    if row is None:
-        return None
-    api_token, person = row
+    if driver.speaks(db):
+        # Every API request asks: one statement on the driver, no transaction around it.
+        async with driver.reading(db) as d:
+            found = await d.row(_TOKEN_ROW, token_hash=hash_token(token))
+        if found is None:
+            return None
+        api_token = driver.entity(ApiToken, found, "t_", sqlite=d.sqlite)
+        person = (
+            driver.entity(Person, found, "p_", sqlite=d.sqlite)
+            if found["p_id"] is not None
+            else None
+        )
+    else:
+        async with db.reading() as s:
+            row = (await s.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)})).first()
+        if row is None:
+            return None
+        api_token, person = row
     if api_token.service_name is not None and clock is not None:
         await note_service_token_use(db, api_token, clock.now())
     return _actor_of_token(api_token, person)

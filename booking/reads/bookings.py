@@ -149,6 +149,32 @@ async def new_booking_view(
     waiting = (
         await waiting_for(s, [booking.id]) if booking.state == BookingState.PENDING_APPROVAL else {}
     )
+    return booking_answer(
+        booking,
+        course,
+        learner,
+        unit_code=unit_code,
+        dates=dates,
+        history=history,
+        now=now,
+        position=positions.get(booking.id),
+        approval=waiting.get(booking.id),
+    )
+
+
+def booking_answer(
+    booking: Booking,
+    course: Course,
+    learner: Person,
+    *,
+    unit_code: str | None,
+    dates: Sequence[SessionDate],
+    history: HistoryView,
+    now: datetime,
+    position: int | None,
+    approval: ApprovalWaitView | None = None,
+) -> BookingView:
+    """`new_booking_view` once its position and approval are known (no statement)."""
     quote = None
     if dates:
         # A new booking has no card payment through yet: nothing paid to refund.
@@ -160,11 +186,11 @@ async def new_booking_view(
         course.code,
         course.title,
         LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
-        position=positions.get(booking.id),
+        position=position,
         fee=None,
         dates=dates,
         history=[history],
-        approval=waiting.get(booking.id),
+        approval=approval,
         quote=quote,
     )
 

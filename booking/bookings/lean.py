@@ -1,0 +1,329 @@
+"""The lean booking path: a learner taking a seat, or a place in the waiting list, for themselves,
+in seven statements sent by the driver (`kernel.driver`), no ORM unit of work.
+
+It is the booking every learner makes (`POST …/bookings` with no cost code, answers, override,
+move or idempotency key), on a course whose rules need nothing more read (no audience of units,
+prerequisites, certification, approval chain or card payment) while no webhook endpoint
+listens. Anything else — or a session changed between the read and the seat — is *declined*
+before anything is written: the transaction rolls back and `book_place` takes the full path,
+which decides the same way (its tests run through here).
+
+The decision is the domain's own (`decide`), on the same facts as `gather_facts` reads, and
+the rows written are the full path's: the booking, its history, the learner's email and the
+trainers' (`write_history`). Lock order as everywhere: the learner's row (`FOR UPDATE`), then
+the session's, taken by the conditional UPDATE that takes the seat or the ticket:
+
+    learner (locked) → session, course, trainers, listeners → dates and the learner's other
+    bookings → seat or ticket (conditional UPDATE) → booking → history → emails
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import partial
+from typing import Any, cast
+
+from booking import eligibility, payments, policy
+from booking.bookings import lean_statements as sql
+from booking.bookings.decision import decide
+from booking.bookings.facts import BookingFacts
+from booking.bookings.requests import BookingOutcome, BookingRequest
+from booking.clock import Clock
+from booking.db import Database
+from booking.domain.booking_rules import ExistingBooking, Overrides, SignUp
+from booking.domain.eligibility import LearnerProfile
+from booking.domain.schedule import DateSlot
+from booking.domain.states import BookingState
+from booking.domain.vocabulary import BookingStateName
+from booking.kernel import driver, tx
+from booking.kernel.actors import Actor
+from booking.kernel.dates import slots
+from booking.kernel.errors import ForbiddenError, NotFoundError
+from booking.kernel.history import booking_events, facilitators_of
+from booking.kernel.outbox import session_channel
+from booking.kernel.views import HistoryView
+from booking.kernel.webhook_events import LISTENING, fan_out
+from booking.models import Booking, Course, Person, SessionDate
+from booking.models import Session as SessionRow
+from booking.reads.bookings import booking_answer
+
+
+class Declined(Exception):
+    """Not a booking for the lean path: rolled back, and the full path takes it."""
+
+
+def is_plain(db: Database, actor: Actor, request: BookingRequest) -> bool:
+    """A learner booking for themselves with nothing but the session named."""
+    return (
+        driver.speaks(db)
+        and policy.is_person(actor)
+        and actor.person_id is not None
+        and (request.learner_email is None or request.learner_email.strip().lower() == actor.email)
+        and request.cost_code is None
+        and request.special_requirements is None
+        and not request.answers
+        and not request.override_reason
+        and not request.overbook
+        and request.move_from is None
+    )
+
+
+async def book_lean(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    request: BookingRequest,
+    *,
+    billing: payments.BillingConfig,
+) -> BookingOutcome | None:
+    """The booking on the lean path, or None when it is not one for it (nothing written)."""
+    try:
+        return await tx.with_retry(
+            partial(_attempt, db, clock, actor=actor, request=request, billing=billing)
+        )
+    except Declined:
+        return None
+
+
+async def _attempt(
+    db: Database,
+    clock: Clock,
+    *,
+    actor: Actor,
+    request: BookingRequest,
+    billing: payments.BillingConfig,
+) -> BookingOutcome:
+    async with driver.transaction(db) as d:
+        now = clock.now()
+        facts, listening = await _facts(d, actor, request, now=now, billing=billing)
+        state = decide(facts, facts.session_facts, now=now)
+        return await _record(d, actor, request, facts, state, now=now, listening=listening)
+
+
+async def _facts(
+    d: driver.Driver,
+    actor: Actor,
+    request: BookingRequest,
+    *,
+    now: datetime,
+    billing: payments.BillingConfig,
+) -> tuple[BookingFacts, bool]:
+    """`gather_facts` for a plain booking, in three statements, and whether any webhook
+    endpoint listens; `Declined` where it would read more (or a payment or an approval would
+    follow)."""
+    found = await d.row(sql.LEARNER, person_id=actor.person_id)
+    if found is None:
+        raise ForbiddenError("Your account no longer exists.")
+    learner = driver.entity(Person, found, "", sqlite=d.sqlite)
+    unit_code = found["unit_code"]
+    row = await d.row(sql.SESSION, session_id=request.session_id)
+    if row is None or (row["s_status"] == "draft" and not policy.can_see_drafts(actor)):
+        raise NotFoundError(f"There is no session {request.session_id}.")
+    session = driver.entity(SessionRow, row, "s_", sqlite=d.sqlite)
+    course = driver.entity(Course, row, "c_", sqlite=d.sqlite)
+    rules = eligibility.rules_without_reads(course)
+    if rules is None or payments.discount_needs_units(course):
+        raise Declined
+    profile = LearnerProfile(
+        id=learner.id,
+        job_role=learner.job_role,
+        staff_type=learner.staff_type,
+        org_unit_path=(unit_code,) if unit_code else (),
+    )
+    price = payments.price_for(course, profile)
+    dates, existing = await _dates_and_bookings(d, session.id, learner.id)
+    facts = eligibility.facts_of(session, course, slots(dates), rules)
+    if facts.approval_steps or (billing.card_payments and price is not None):
+        raise Declined
+    return BookingFacts(
+        learner=learner,
+        unit_code=unit_code,
+        session=session,
+        course=course,
+        trainers=facilitators_of(row["facilitator_ids"]),
+        cost_code=None,
+        by_card=False,
+        price=price,
+        dates=dates,
+        rules=rules,
+        session_facts=facts,
+        profile=profile,
+        existing=existing,
+        overrides=Overrides(),
+        sign_up=SignUp(request.answers, request.accept_terms),
+    ), bool(row[LISTENING])
+
+
+async def _dates_and_bookings(
+    d: driver.Driver, session_id: int, learner_id: int
+) -> tuple[list[SessionDate], list[ExistingBooking]]:
+    """The session's active dates (by start) and the learner's active bookings with their
+    dates (by booking, then start), as `active_dates` and `existing_bookings` read them."""
+    rows = await d.rows(sql.DATES_AND_BOOKINGS, session_id=session_id, learner_id=learner_id)
+    timed = [(r, driver.read_time(r["start_at"]), driver.read_time(r["end_at"])) for r in rows]
+    dates = [
+        SessionDate(
+            id=r["id"],
+            session_id=session_id,
+            start_at=start,
+            end_at=end,
+            timezone=r["timezone"],
+            removed_at=None,
+        )
+        for r, start, end in sorted(
+            (t for t in timed if t[0]["kind"] == "d"), key=lambda t: (t[1], t[0]["id"])
+        )
+    ]
+    found: dict[int, tuple[Any, list[DateSlot]]] = {}
+    for r, start, end in sorted(
+        (t for t in timed if t[0]["kind"] == "b"),
+        key=lambda t: (t[0]["id"], t[1] is None, t[1] or datetime.min),
+    ):
+        _, booked_dates = found.setdefault(r["id"], (r, []))
+        if start is not None and end is not None:
+            booked_dates.append(DateSlot(start, end, r["timezone"]))
+    existing = [
+        ExistingBooking(r["id"], r["session_id"], r["course_id"], r["title"], r["state"], ds)
+        for r, ds in found.values()
+    ]
+    return dates, existing
+
+
+async def _record(
+    d: driver.Driver,
+    actor: Actor,
+    request: BookingRequest,
+    facts: BookingFacts,
+    state: BookingState,
+    *,
+    now: datetime,
+    listening: bool,
+) -> BookingOutcome:
+    """Take the seat or the ticket decided on, then write what `record_booking` writes."""
+    session = facts.session
+    unchanged = {
+        "session_id": session.id,
+        "read_status": session.status,
+        "read_sequence": session.sequence,
+    }
+    seq: int | None = None
+    if state == BookingState.BOOKED:
+        taken = await d.value(sql.TAKE_SEAT, **unchanged)
+    elif state == BookingState.WAITLISTED:
+        taken = seq = await d.value(sql.TAKE_TICKET, **unchanged, read_mode=session.waitlist_mode)
+    else:
+        raise Declined
+    if taken is None:
+        raise Declined  # the session changed since it was read: the full path decides again
+    price = facts.price.amount if facts.price is not None else 0
+    written = await d.row(
+        sql.INSERT_BOOKING,
+        session_id=session.id,
+        course_id=facts.course.id,
+        learner_id=facts.learner.id,
+        state=state.value,
+        waitlist_seq=seq,
+        price_amount=price,
+        answers=json.dumps(request.answers),
+        created_at=now,
+        updated_at=now,
+    )
+    assert written is not None
+    booking = Booking(
+        id=written["id"],
+        session_id=session.id,
+        course_id=facts.course.id,
+        learner_id=facts.learner.id,
+        state=state.value,
+        waitlist_seq=seq,
+        offer_expires_at=None,
+        cost_code=None,
+        special_requirements=None,
+        answers=request.answers,
+        cancel_reason=None,
+        cancel_details=None,
+        terms_version_accepted=None,
+        price_amount=price,
+        override_reason=None,
+        sequence=written["sequence"],
+        created_at=now,
+        updated_at=now,
+    )
+    await _history_and_emails(d, actor, booking, facts.trainers, now=now, listening=listening)
+    position = None
+    if seq is not None:
+        position = await d.value(sql.POSITION, session_id=session.id, seq=seq)
+    view = booking_answer(
+        booking,
+        facts.course,
+        facts.learner,
+        unit_code=facts.unit_code,
+        dates=facts.dates,
+        history=HistoryView(now, actor.label, None, cast(BookingStateName, state.value), None),
+        now=now,
+        position=position,
+    )
+    return BookingOutcome(view, 201)
+
+
+async def _history_and_emails(
+    d: driver.Driver,
+    actor: Actor,
+    booking: Booking,
+    trainers: frozenset[int],
+    *,
+    now: datetime,
+    listening: bool,
+) -> None:
+    """`write_history` for a new booking: its history row, the learner's email and, for a seat,
+    the trainers' (the same topics, payloads and dedupe keys), and its webhook events when an
+    endpoint listens."""
+    history_id = await d.value(
+        sql.INSERT_HISTORY,
+        booking_id=booking.id,
+        at=now,
+        actor_id=actor.person_id,
+        actor=actor.label,
+        to_state=booking.state,
+    )
+    d.events.add(session_channel(booking.session_id))
+    payload = json.dumps(
+        {
+            "booking_id": booking.id,
+            "session_id": booking.session_id,
+            "from_state": None,
+            "state": booking.state,
+            "sequence": booking.sequence,
+            "reason": None,
+        }
+    )
+    topic = f"booking.{booking.state}"
+    emails = [(topic, booking.learner_id, f"{topic}:{booking.id}:{history_id}")]
+    if booking.state == BookingState.BOOKED:
+        emails += [
+            ("trainer.booked", p, f"trainer.booked:{history_id}:{p}") for p in sorted(trainers)
+        ]
+    await d.execute_many(
+        sql.INSERT_EMAIL,
+        [
+            {
+                "topic": topic,
+                "recipient_id": recipient,
+                "booking_id": booking.id,
+                "session_id": booking.session_id,
+                "payload": payload,
+                "dedupe_key": key,
+                "now": now,
+            }
+            for topic, recipient, key in emails
+        ],
+    )
+    if listening:
+        events = booking_events(booking, None, booking.state, actor=actor, reason=None)
+        stmt, params = fan_out(
+            events, now=now, booking_id=booking.id, session_id=booking.session_id
+        )
+        await d.execute(
+            stmt, **{k: json.dumps(v) if isinstance(v, dict) else v for k, v in params.items()}
+        )
