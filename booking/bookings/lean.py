@@ -216,6 +216,35 @@ async def _record(
         raise Declined
     if taken is None:
         raise Declined  # the session changed since it was read: the full path decides again
+    booking = await _insert_booking(d, request, facts, state, seq, now=now)
+    await _history_and_emails(d, actor, booking, facts.trainers, now=now, listening=listening)
+    position = None
+    if seq is not None:
+        position = await d.value(sql.POSITION, session_id=session.id, seq=seq)
+    view = booking_answer(
+        booking,
+        facts.course,
+        facts.learner,
+        unit_code=facts.unit_code,
+        dates=facts.dates,
+        history=HistoryView(now, actor.label, None, cast(BookingStateName, state.value), None),
+        now=now,
+        position=position,
+    )
+    return BookingOutcome(view, 201)
+
+
+async def _insert_booking(
+    d: driver.Driver,
+    request: BookingRequest,
+    facts: BookingFacts,
+    state: BookingState,
+    seq: int | None,
+    *,
+    now: datetime,
+) -> Booking:
+    """The booking's row, as `record_booking` writes it, and the (transient) object for it."""
+    session = facts.session
     price = facts.price.amount if facts.price is not None else 0
     written = await d.row(
         sql.INSERT_BOOKING,
@@ -250,21 +279,7 @@ async def _record(
         created_at=now,
         updated_at=now,
     )
-    await _history_and_emails(d, actor, booking, facts.trainers, now=now, listening=listening)
-    position = None
-    if seq is not None:
-        position = await d.value(sql.POSITION, session_id=session.id, seq=seq)
-    view = booking_answer(
-        booking,
-        facts.course,
-        facts.learner,
-        unit_code=facts.unit_code,
-        dates=facts.dates,
-        history=HistoryView(now, actor.label, None, cast(BookingStateName, state.value), None),
-        now=now,
-        position=position,
-    )
-    return BookingOutcome(view, 201)
+    return booking
 
 
 async def _history_and_emails(

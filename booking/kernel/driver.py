@@ -25,6 +25,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import JSON, Boolean, Date, inspect
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
 from booking.db import Database, is_unavailable
@@ -210,13 +211,8 @@ async def transaction(db: Database) -> AsyncIterator[Driver]:
                 async with raw.transaction():
                     yield driver
         except Exception as exc:
-            translated = _translated(exc)
-            if translated is exc:
-                raise
-            if isinstance(translated, OperationalError):
-                with suppress(Exception):
-                    await conn.invalidate()
-            raise translated from exc
+            await _give_up_on_driver_error(conn, exc)
+            raise
     db.publish(driver.events)
 
 
@@ -229,13 +225,28 @@ async def reading(db: Database) -> AsyncIterator[Driver]:
             raw: Any = (await conn.get_raw_connection()).driver_connection
             yield Driver(raw, db.engine.sync_engine)
         except Exception as exc:
-            translated = _translated(exc)
-            if translated is exc:
-                raise
-            if isinstance(translated, OperationalError):
-                with suppress(Exception):
-                    await conn.invalidate()
-            raise translated from exc
+            await _give_up_on_driver_error(conn, exc)
+            raise
+
+
+async def _give_up_on_driver_error(conn: AsyncConnection, exc: Exception) -> None:
+    """After an error from the driver itself, the connection is closed rather than pooled: the
+    pool's reset cannot tell (its adapter never saw this transaction), and a connection cut in
+    the middle of a statement must not serve the next request. The error is raised again as
+    SQLAlchemy's (`_translated`)."""
+    translated = _translated(exc)
+    if translated is exc:
+        return
+    with suppress(Exception):
+        await conn.invalidate()
+    raise translated from exc
+
+
+# asyncpg's errors for a connection that is closed, or was cut while a statement or its error
+# was still under way ("cannot switch to state …; another operation is in progress"): the
+# database went away under the request, as with a failover, so a 503 like any unavailability.
+# (And sqlite3's `OperationalError`: the database is locked or cannot be opened.)
+_CONNECTION_BROKEN = ("InterfaceError", "InternalClientError", "OperationalError")
 
 
 def _translated(exc: Exception) -> Exception:
@@ -243,7 +254,7 @@ def _translated(exc: Exception) -> Exception:
     module = type(exc).__module__
     if not (module.startswith(("asyncpg", "sqlite3")) or isinstance(exc, OSError)):
         return exc
-    if is_unavailable(exc) or isinstance(exc, OSError) or "InterfaceError" in type(exc).__name__:
+    if is_unavailable(exc) or isinstance(exc, OSError) or type(exc).__name__ in _CONNECTION_BROKEN:
         return OperationalError(None, None, exc, hide_parameters=True)
     code = getattr(exc, "sqlstate", None)
     if (isinstance(code, str) and code.startswith("23")) or type(exc).__name__ == "IntegrityError":
