@@ -1,33 +1,37 @@
 """The lean booking path: a learner taking a seat, or a place in the waiting list, for themselves,
-in seven statements sent by the driver (`kernel.driver`), no ORM unit of work.
+through the driver (`kernel.driver`), no ORM unit of work: on PostgreSQL four statements (the
+learner, the session, its dates with the learner's other bookings, then the place with every
+row it writes), on SQLite seven.
 
 It is the booking every learner makes (`POST …/bookings` with no cost code, answers, override,
 move or idempotency key), on a course whose rules need nothing more read (no audience of units,
-prerequisites, certification, approval chain or card payment) while no webhook endpoint
-listens. Anything else — or a session changed between the read and the seat — is *declined*
-before anything is written: the transaction rolls back and `book_place` takes the full path,
-which decides the same way (its tests run through here).
+prerequisites, certification, approval chain or card payment). Anything else — or a session
+changed between the read and the seat — is *declined* before anything is written: the
+transaction rolls back and `book_place` takes the full path, which decides the same way (tests:
+tests/integration/test_lean_booking.py, and the suite's bookings, most of which come this way).
 
 The decision is the domain's own (`decide`), on the same facts as `gather_facts` reads, and
-the rows written are the full path's: the booking, its history, the learner's email and the
-trainers' (`write_history`). Lock order as everywhere: the learner's row (`FOR UPDATE`), then
-the session's, taken by the conditional UPDATE that takes the seat or the ticket:
+the rows written are the full path's (`lean_writes`): the booking, its history, the learner's
+and the trainers' emails, and the webhook events when an endpoint listens. Lock order as
+everywhere: the learner's row (`FOR UPDATE`), then the session's, taken by the conditional
+UPDATE that takes the seat or the ticket:
 
     learner (locked) → session, course, trainers, listeners → dates and the learner's other
-    bookings → seat or ticket (conditional UPDATE) → booking → history → emails
+    bookings → seat or ticket (conditional UPDATE) → booking → history → emails [→ webhooks]
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
 from booking import eligibility, payments, policy
 from booking.bookings import lean_statements as sql
+from booking.bookings import lean_writes as writes
 from booking.bookings.decision import decide
 from booking.bookings.facts import BookingFacts
+from booking.bookings.lean_writes import Declined
 from booking.bookings.requests import BookingOutcome, BookingRequest
 from booking.clock import Clock
 from booking.db import Database
@@ -40,17 +44,13 @@ from booking.kernel import driver, tx
 from booking.kernel.actors import Actor
 from booking.kernel.dates import slots
 from booking.kernel.errors import ForbiddenError, NotFoundError
-from booking.kernel.history import booking_events, facilitators_of
+from booking.kernel.history import facilitators_of
 from booking.kernel.outbox import session_channel
 from booking.kernel.views import HistoryView
-from booking.kernel.webhook_events import LISTENING, fan_out
-from booking.models import Booking, Course, Person, SessionDate
+from booking.kernel.webhook_events import LISTENING
+from booking.models import Course, Person, SessionDate
 from booking.models import Session as SessionRow
 from booking.reads.bookings import booking_answer
-
-
-class Declined(Exception):
-    """Not a booking for the lean path: rolled back, and the full path takes it."""
 
 
 def is_plain(db: Database, actor: Actor, request: BookingRequest) -> bool:
@@ -163,13 +163,16 @@ async def _dates_and_bookings(
     rows = await d.rows(sql.DATES_AND_BOOKINGS, session_id=session_id, learner_id=learner_id)
     timed = [(r, driver.read_time(r["start_at"]), driver.read_time(r["end_at"])) for r in rows]
     dates = [
-        SessionDate(
-            id=r["id"],
-            session_id=session_id,
-            start_at=start,
-            end_at=end,
-            timezone=r["timezone"],
-            removed_at=None,
+        driver.transient(
+            SessionDate,
+            {
+                "id": r["id"],
+                "session_id": session_id,
+                "start_at": start,
+                "end_at": end,
+                "timezone": r["timezone"],
+                "removed_at": None,
+            },
         )
         for r, start, end in sorted(
             (t for t in timed if t[0]["kind"] == "d"), key=lambda t: (t[1], t[0]["id"])
@@ -207,17 +210,20 @@ async def _record(
         "read_status": session.status,
         "read_sequence": session.sequence,
     }
-    seq: int | None = None
-    if state == BookingState.BOOKED:
-        taken = await d.value(sql.TAKE_SEAT, **unchanged)
-    elif state == BookingState.WAITLISTED:
-        taken = seq = await d.value(sql.TAKE_TICKET, **unchanged, read_mode=session.waitlist_mode)
-    else:
+    if state not in (BookingState.BOOKED, BookingState.WAITLISTED):
         raise Declined
-    if taken is None:
-        raise Declined  # the session changed since it was read: the full path decides again
-    booking = await _insert_booking(d, request, facts, state, seq, now=now)
-    await _history_and_emails(d, actor, booking, facts.trainers, now=now, listening=listening)
+    if state == BookingState.WAITLISTED:
+        unchanged["read_mode"] = session.waitlist_mode
+    if d.sqlite:
+        booking = await writes.place_and_rows(d, actor, request, facts, state, unchanged, now=now)
+    else:
+        booking = await writes.place_and_rows_at_once(
+            d, actor, request, facts, state, unchanged, now=now
+        )
+    d.events.add(session_channel(booking.session_id))
+    if listening:
+        await writes.queue_webhooks(d, actor, booking, now=now)
+    seq = booking.waitlist_seq
     position = None
     if seq is not None:
         position = await d.value(sql.POSITION, session_id=session.id, seq=seq)
@@ -232,113 +238,3 @@ async def _record(
         position=position,
     )
     return BookingOutcome(view, 201)
-
-
-async def _insert_booking(
-    d: driver.Driver,
-    request: BookingRequest,
-    facts: BookingFacts,
-    state: BookingState,
-    seq: int | None,
-    *,
-    now: datetime,
-) -> Booking:
-    """The booking's row, as `record_booking` writes it, and the (transient) object for it."""
-    session = facts.session
-    price = facts.price.amount if facts.price is not None else 0
-    written = await d.row(
-        sql.INSERT_BOOKING,
-        session_id=session.id,
-        course_id=facts.course.id,
-        learner_id=facts.learner.id,
-        state=state.value,
-        waitlist_seq=seq,
-        price_amount=price,
-        answers=json.dumps(request.answers),
-        created_at=now,
-        updated_at=now,
-    )
-    assert written is not None
-    booking = Booking(
-        id=written["id"],
-        session_id=session.id,
-        course_id=facts.course.id,
-        learner_id=facts.learner.id,
-        state=state.value,
-        waitlist_seq=seq,
-        offer_expires_at=None,
-        cost_code=None,
-        special_requirements=None,
-        answers=request.answers,
-        cancel_reason=None,
-        cancel_details=None,
-        terms_version_accepted=None,
-        price_amount=price,
-        override_reason=None,
-        sequence=written["sequence"],
-        created_at=now,
-        updated_at=now,
-    )
-    return booking
-
-
-async def _history_and_emails(
-    d: driver.Driver,
-    actor: Actor,
-    booking: Booking,
-    trainers: frozenset[int],
-    *,
-    now: datetime,
-    listening: bool,
-) -> None:
-    """`write_history` for a new booking: its history row, the learner's email and, for a seat,
-    the trainers' (the same topics, payloads and dedupe keys), and its webhook events when an
-    endpoint listens."""
-    history_id = await d.value(
-        sql.INSERT_HISTORY,
-        booking_id=booking.id,
-        at=now,
-        actor_id=actor.person_id,
-        actor=actor.label,
-        to_state=booking.state,
-    )
-    d.events.add(session_channel(booking.session_id))
-    payload = json.dumps(
-        {
-            "booking_id": booking.id,
-            "session_id": booking.session_id,
-            "from_state": None,
-            "state": booking.state,
-            "sequence": booking.sequence,
-            "reason": None,
-        }
-    )
-    topic = f"booking.{booking.state}"
-    emails = [(topic, booking.learner_id, f"{topic}:{booking.id}:{history_id}")]
-    if booking.state == BookingState.BOOKED:
-        emails += [
-            ("trainer.booked", p, f"trainer.booked:{history_id}:{p}") for p in sorted(trainers)
-        ]
-    await d.execute_many(
-        sql.INSERT_EMAIL,
-        [
-            {
-                "topic": topic,
-                "recipient_id": recipient,
-                "booking_id": booking.id,
-                "session_id": booking.session_id,
-                "payload": payload,
-                "dedupe_key": key,
-                "now": now,
-            }
-            for topic, recipient, key in emails
-        ],
-    )
-    if listening:
-        events = booking_events(booking, None, booking.state, actor=actor, reason=None)
-        stmt, params = fan_out(
-            events, now=now, booking_id=booking.id, session_id=booking.session_id
-        )
-        await d.execute(
-            stmt, **{k: json.dumps(v) if isinstance(v, dict) else v for k, v in params.items()}
-        )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    text,
     union_all,
     update,
 )
@@ -152,4 +153,55 @@ POSITION = select(func.count()).where(
     _BOOKINGS.c.session_id == bindparam("session_id"),
     _BOOKINGS.c.state == BookingState.WAITLISTED.value,
     _BOOKINGS.c.waitlist_seq <= bindparam("seq"),
+)
+
+# PostgreSQL: the place, the booking, its history and its emails in one statement (a chain of
+# data-modifying CTEs, each fed by the one before: no seat, no rows). The learner's email comes
+# first, then the trainers' (`recipients`), as `write_history` writes them; the payload gets the
+# booking's id and sequence as written.
+_WRITE_ROWS = """
+, b AS (
+    INSERT INTO bookings (session_id, course_id, learner_id, state, waitlist_seq, answers,
+                          price_amount, created_at, updated_at)
+    SELECT place.id, CAST(:course_id AS BIGINT), CAST(:learner_id AS BIGINT),
+           CAST(:state AS VARCHAR), place.seq, CAST(:answers AS JSONB),
+           CAST(:price_amount AS INTEGER), CAST(:now AS TIMESTAMPTZ), CAST(:now AS TIMESTAMPTZ)
+    FROM place
+    RETURNING id, sequence, waitlist_seq
+), h AS (
+    INSERT INTO booking_history (booking_id, at, actor_id, actor, to_state)
+    SELECT b.id, CAST(:now AS TIMESTAMPTZ), CAST(:actor_id AS BIGINT), CAST(:actor AS VARCHAR),
+           CAST(:state AS VARCHAR)
+    FROM b
+    RETURNING id, booking_id
+), e AS (
+    INSERT INTO outbox (channel, topic, recipient_id, booking_id, session_id, payload,
+                        dedupe_key, created_at, available_at)
+    SELECT 'email', r.topic, r.recipient_id, b.id, CAST(:session_id AS BIGINT),
+           jsonb_set(jsonb_set(CAST(:payload AS JSONB), '{booking_id}', to_jsonb(b.id)),
+                     '{sequence}', to_jsonb(b.sequence)),
+           CASE WHEN r.n = 1 THEN r.topic || ':' || b.id || ':' || h.id
+                ELSE r.topic || ':' || h.id || ':' || r.recipient_id END,
+           CAST(:now AS TIMESTAMPTZ), CAST(:now AS TIMESTAMPTZ)
+    FROM b JOIN h ON h.booking_id = b.id
+    CROSS JOIN unnest(CAST(:topics AS VARCHAR[]), CAST(:recipients AS BIGINT[]))
+        WITH ORDINALITY AS r(topic, recipient_id, n)
+    ORDER BY r.n
+)
+SELECT b.id, b.sequence, b.waitlist_seq, h.id AS history_id FROM b JOIN h ON h.booking_id = b.id
+"""
+_UNCHANGED_SQL = (
+    "id = CAST(:session_id AS BIGINT) AND status = CAST(:read_status AS VARCHAR)"
+    " AND sequence = CAST(:read_sequence AS INTEGER)"
+)
+SEAT_AND_ROWS = text(
+    "WITH place AS (UPDATE sessions SET seats_held = seats_held + 1"
+    f" WHERE {_UNCHANGED_SQL} AND seats_held < capacity"
+    " RETURNING id, CAST(NULL AS INTEGER) AS seq)" + _WRITE_ROWS
+)
+TICKET_AND_ROWS = text(
+    "WITH place AS (UPDATE sessions SET waitlist_seq = waitlist_seq + 1"
+    f" WHERE {_UNCHANGED_SQL} AND seats_held >= capacity"
+    " AND waitlist_mode = CAST(:read_mode AS VARCHAR)"
+    " RETURNING id, waitlist_seq AS seq)" + _WRITE_ROWS
 )

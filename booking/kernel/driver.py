@@ -140,10 +140,22 @@ def read_time(value: Any) -> datetime | None:
 
 def entity(model: type[M], row: Row, prefix: str, *, sqlite: bool) -> M:
     """A transient instance of `model` (never added to a session) from the row's columns named
-    `prefix` + attribute: for the code that takes model objects (views, domain facts)."""
-    return model(
-        **{key: convert(row[prefix + key]) for key, convert in _converters(model, sqlite=sqlite)}
+    `prefix` + attribute: for the code that takes model objects (views, domain facts). Its
+    values go straight into the instance's dict, as the ORM's loading does, not through the
+    attribute events a constructor fires (`transient`)."""
+    return transient(
+        model,
+        {key: convert(row[prefix + key]) for key, convert in _converters(model, sqlite=sqlite)},
     )
+
+
+def transient(model: type[M], values: dict[str, Any]) -> M:
+    """`model(**values)` without the attribute events the constructor fires for each value
+    (a fifth of the lean booking's CPU under the profiler): the values go straight into the
+    instance's dict, as the ORM's own loading puts them. For objects never added to a session."""
+    instance: M = inspect(model).class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
 
 
 _CONVERTERS: dict[tuple[type[Any], bool], list[tuple[str, Callable[[Any], Any]]]] = {}
@@ -262,4 +274,13 @@ def _translated(exc: Exception) -> Exception:
     return DBAPIError(None, None, exc, hide_parameters=True)
 
 
-__all__ = ["Driver", "entity", "reading", "read_time", "speaks", "stored_time", "transaction"]
+__all__ = [
+    "Driver",
+    "entity",
+    "read_time",
+    "reading",
+    "speaks",
+    "stored_time",
+    "transaction",
+    "transient",
+]
