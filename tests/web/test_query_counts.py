@@ -625,6 +625,69 @@ async def test_a_booking_answers_from_what_it_holds_and_the_answer_matches_a_fre
     assert {"booking.created", "booking.state_changed"} <= set(topics)
 
 
+async def test_a_cancellation_reads_listeners_and_trainers_with_the_session_lock(
+    browser: Browser,
+) -> None:
+    """Cancelling a booked place promotes the next in line; the session's lock also reads its
+    trainers (their emails go out) and whether any webhook endpoint listens, so with none the
+    fan-out statements are skipped — and with one, both moves' events are queued."""
+    world = browser.world
+    course_id = await add_course(world, "CNX", "Cancelling")
+
+    async def cancel_with_promotion(tag: str) -> tuple[list[str], int, int]:
+        session_id = await add_session(world, course_id, capacity=1)
+        first, second = await add_people(world, 2, tag)
+        held = await book(world, session_id, first)
+        waiting = await book(world, session_id, second)
+        token = await api_token(world, first)
+        with counting(browser) as statements:
+            response = await browser.client.post(
+                f"/api/v1/bookings/{held}/cancel", json={"reason": "Ill"}, headers=token
+            )
+        assert response.status_code == 200, response.text
+        return statements, held, waiting
+
+    quiet, held, waiting = await cancel_with_promotion("cq")
+    fan_outs = [q for q in quiet if q.startswith("INSERT INTO outbox") and "webhook" in q]
+    trainers_read = [q for q in quiet if q.startswith("SELECT session_facilitators.person_id")]
+    assert (fan_outs, trainers_read) == ([], [])
+    async with world.db.reading() as s:
+        topics = (
+            await s.scalars(
+                select(Outbox.topic)
+                .where(Outbox.booking_id.in_([held, waiting]))
+                .order_by(Outbox.id)
+            )
+        ).all()
+    assert {"booking.cancelled", "trainer.cancelled", "booking.promoted", "trainer.booked"} <= set(
+        topics
+    )
+
+    await webhooks.create_webhook(
+        world.db,
+        world.clock,
+        world.admin,
+        webhooks.WebhookInput(url="https://93.184.215.14/in", event_types=[]),
+        allow_private=False,
+    )
+    heard, held, waiting = await cancel_with_promotion("ch")
+    assert len(heard) == len(quiet) + 2, "\n".join(heard)  # one fan-out for each move
+    async with world.db.reading() as s:
+        events = (
+            await s.scalars(
+                select(Outbox.payload).where(
+                    Outbox.booking_id.in_([held, waiting]), Outbox.channel == "webhook"
+                )
+            )
+        ).all()
+    moves = sorted(
+        (e["data"]["from_state"], e["data"]["to_state"])
+        for e in events
+        if e["type"] == "booking.state_changed" and e["data"]["from_state"] is not None
+    )
+    assert moves == [("booked", "cancelled"), ("waitlisted", "booked")]
+
+
 # --- a trainer's sessions and the header --------------------------------------------------------
 
 
