@@ -43,6 +43,7 @@ from booking.domain.vocabulary import BookingStateName
 from booking.kernel import driver, tx
 from booking.kernel.actors import Actor
 from booking.kernel.dates import slots
+from booking.kernel.driver import Row
 from booking.kernel.errors import ForbiddenError, NotFoundError
 from booking.kernel.history import facilitators_of
 from booking.kernel.outbox import session_channel
@@ -112,12 +113,11 @@ async def _facts(
     """`gather_facts` for a plain booking, in three statements, and whether any webhook
     endpoint listens; `Declined` where it would read more (or a payment or an approval would
     follow)."""
-    found = await d.row(sql.LEARNER, person_id=actor.person_id)
+    found, row, date_rows = await _read(d, actor, request)
     if found is None:
         raise ForbiddenError("Your account no longer exists.")
     learner = driver.entity(Person, found, "", sqlite=d.sqlite)
     unit_code = found["unit_code"]
-    row = await d.row(sql.SESSION, session_id=request.session_id)
     if row is None or (row["s_status"] == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {request.session_id}.")
     session = driver.entity(SessionRow, row, "s_", sqlite=d.sqlite)
@@ -132,7 +132,7 @@ async def _facts(
         org_unit_path=(unit_code,) if unit_code else (),
     )
     price = payments.price_for(course, profile)
-    dates, existing = await _dates_and_bookings(d, session.id, learner.id)
+    dates, existing = _dates_and_bookings(date_rows, session.id)
     facts = eligibility.facts_of(session, course, slots(dates), rules)
     if facts.approval_steps or (billing.card_payments and price is not None):
         raise Declined
@@ -155,12 +155,35 @@ async def _facts(
     ), bool(row[LISTENING])
 
 
-async def _dates_and_bookings(
-    d: driver.Driver, session_id: int, learner_id: int
+async def _read(
+    d: driver.Driver, actor: Actor, request: BookingRequest
+) -> tuple[Row | None, Row | None, list[Row]]:
+    """The learner (locked), the session with its course, and its dates with the learner's
+    other bookings. On PostgreSQL one statement after another, the learner's lock first; on
+    SQLite, where `BEGIN IMMEDIATE` already holds the database, all three in one hop to its
+    thread."""
+    learner = {"person_id": actor.person_id}
+    session = {"session_id": request.session_id}
+    both = {"session_id": request.session_id, "learner_id": actor.person_id}
+    if d.sqlite:
+        return await d.in_thread(
+            lambda t: (
+                t.row(sql.LEARNER, **learner),
+                t.row(sql.SESSION, **session),
+                t.rows(sql.DATES_AND_BOOKINGS, **both),
+            )
+        )
+    found = await d.row(sql.LEARNER, **learner)
+    row = await d.row(sql.SESSION, **session) if found is not None else None
+    rows = await d.rows(sql.DATES_AND_BOOKINGS, **both) if row is not None else []
+    return found, row, rows
+
+
+def _dates_and_bookings(
+    rows: list[Row], session_id: int
 ) -> tuple[list[SessionDate], list[ExistingBooking]]:
     """The session's active dates (by start) and the learner's active bookings with their
     dates (by booking, then start), as `active_dates` and `existing_bookings` read them."""
-    rows = await d.rows(sql.DATES_AND_BOOKINGS, session_id=session_id, learner_id=learner_id)
     timed = [(r, driver.read_time(r["start_at"]), driver.read_time(r["end_at"])) for r in rows]
     dates = [
         driver.transient(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from booking.bookings import lean_statements as sql
@@ -36,18 +37,33 @@ async def place_and_rows(
     now: datetime,
 ) -> Booking:
     """SQLite: the seat or the ticket, then the booking, its history and its emails, one
-    statement each (the write lock is held throughout)."""
+    statement each (the write lock is held throughout), all in one hop to SQLite's thread."""
+    return await d.in_thread(
+        partial(_place_and_rows, actor, request, facts, state, unchanged, now=now)
+    )
+
+
+def _place_and_rows(
+    actor: Actor,
+    request: BookingRequest,
+    facts: BookingFacts,
+    state: BookingState,
+    unchanged: dict[str, Any],
+    t: driver.InThread,
+    *,
+    now: datetime,
+) -> Booking:
     seq: int | None = None
     if state == BookingState.BOOKED:
-        taken = await d.value(sql.TAKE_SEAT, **unchanged)
+        taken = t.value(sql.TAKE_SEAT, **unchanged)
     else:
-        taken = seq = await d.value(sql.TAKE_TICKET, **unchanged)
+        taken = seq = t.value(sql.TAKE_TICKET, **unchanged)
     if taken is None:
         raise Declined  # the session changed since it was read: the full path decides again
-    written = await d.row(sql.INSERT_BOOKING, **_booking_values(request, facts, state, seq, now))
+    written = t.row(sql.INSERT_BOOKING, **_booking_values(request, facts, state, seq, now))
     assert written is not None
     booking = _booking(request, facts, state, seq, written["id"], written["sequence"], now=now)
-    history_id = await d.value(
+    history_id = t.value(
         sql.INSERT_HISTORY,
         booking_id=booking.id,
         at=now,
@@ -56,7 +72,7 @@ async def place_and_rows(
         to_state=booking.state,
     )
     payload = json.dumps(_payload(booking))
-    await d.execute_many(
+    t.execute_many(
         sql.INSERT_EMAIL,
         [
             {

@@ -182,3 +182,39 @@ def test_the_drivers_errors_come_out_as_sqlalchemys() -> None:
     assert type(duplicate).__name__ == "IntegrityError"
     ours = RefusedError([])
     assert driver._translated(ours) is ours
+
+
+async def test_a_seat_gone_between_the_read_and_the_write_is_left_to_the_full_path(
+    world: support.World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lean path's conditional seat finds the session changed (here: never matches): it
+    declines before writing anything — on SQLite from inside its thread — and the full path
+    books the place, once."""
+    from sqlalchemy import false, text
+
+    from booking.bookings import lean_statements as sql
+    from booking.models import Session as SessionRow
+
+    monkeypatch.setattr(sql, "TAKE_SEAT", sql.TAKE_SEAT.where(false()))
+    monkeypatch.setattr(
+        sql,
+        "SEAT_AND_ROWS",
+        text(
+            sql.SEAT_AND_ROWS.text.replace(
+                "seats_held < capacity", "seats_held < capacity AND false"
+            )
+        ),
+    )
+    session_id = await support.make_session(world, capacity=5)
+    with statements(world) as heard:
+        booked = await book(world, "lee@example.org", session_id, lean=True)
+    assert booked.state == "booked"
+    tried = [q for q in heard if q.startswith(("UPDATE sessions", "WITH place"))]
+    assert len(tried) == 2  # the lean path's seat, which missed, then the full path's
+    async with world.db.reading() as s:
+        rows = (await s.scalars(select(Booking).where(Booking.session_id == session_id))).all()
+        history = (
+            await s.scalars(select(BookingHistory).where(BookingHistory.booking_id == booked.id))
+        ).all()
+        held = (await s.get_one(SessionRow, session_id)).seats_held
+    assert (len(rows), len(history), held) == (1, 1, 1)
