@@ -119,7 +119,7 @@ async def main_async(args: argparse.Namespace) -> None:
         b_learners=args.n + 50,
         rush_clients=0,
         rush_repeats=0,
-        churn_sessions=0,
+        churn_sessions=(args.n + 50) // 20 + 1 if args.cancel else 0,
         bulk_sessions=max(10, (args.n + 50) // 100 + 1),
         bulk_capacity=100,
     )
@@ -135,18 +135,29 @@ async def main_async(args: argparse.Namespace) -> None:
 
     app = app_factory()
     task, inbox = await lifespan(app)
-    reqs = ops.b_requests
-    for token, sid in reqs[:50]:  # warm up: compiled caches, prepared statements, pool
-        status, body = await call(app, "POST", f"/api/v1/sessions/{sid}/bookings", token, b"{}")
-        assert status == 201, (status, body[:300])
+    # Each request: (path, token, body, expected status). With --cancel, booked learners on full
+    # sessions cancel, each promoting the first in line (bench/run's churn without its bookings).
+    reqs: list[tuple[str, str, bytes, int]] = (
+        [
+            (f"/api/v1/bookings/{bid}/cancel", token, b'{"reason": "Work commitments"}', 200)
+            for token, bid, _ in ops.churn_booked
+        ]
+        if args.cancel
+        else [
+            (f"/api/v1/sessions/{sid}/bookings", token, b"{}", 201) for token, sid in ops.b_requests
+        ]
+    )
+    for path, token, payload, expected in reqs[:50]:  # warm up: compiled caches, pool
+        status, body = await call(app, "POST", path, token, payload)
+        assert status == expected, (status, body[:300])
     work = reqs[50 : 50 + args.n]
     prof = cProfile.Profile() if args.profile else None
     t0, c0 = time.perf_counter(), time.process_time()
     if prof:
         prof.enable()
-    for token, sid in work:
-        status, body = await call(app, "POST", f"/api/v1/sessions/{sid}/bookings", token, b"{}")
-        if status != 201:
+    for path, token, payload, expected in work:
+        status, body = await call(app, "POST", path, token, payload)
+        if status != expected:
             raise SystemExit(f"{status}: {body[:500]!r}")
     if prof:
         prof.disable()
@@ -156,9 +167,10 @@ async def main_async(args: argparse.Namespace) -> None:
         json.dumps(
             {
                 "backend": args.backend,
-                "bookings": n,
-                "cpu_ms_per_booking": round(1000 * (c1 - c0) / n, 3),
-                "wall_ms_per_booking": round(1000 * (t1 - t0) / n, 3),
+                "requests": n,
+                "kind": "cancel" if args.cancel else "book",
+                "cpu_ms_per_request": round(1000 * (c1 - c0) / n, 3),
+                "wall_ms_per_request": round(1000 * (t1 - t0) / n, 3),
                 "profiled": bool(prof),
             }
         )
@@ -177,6 +189,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("-n", type=int, default=600)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cancel", action="store_true", help="cancellations with promotion")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)

@@ -47,6 +47,7 @@ from billing.services.journal import (
 from billing.services.ledger import (
     FEE_KINDS,
     LedgerView,
+    anything_recorded,
     fees_for,
     ledger_for,
     record,
@@ -104,6 +105,7 @@ __all__ = [
     "Invalid",
     "JOURNAL_HEADER",
     "LedgerView",
+    "anything_recorded",
     "NotFound",
     "Now",
     "PaymentGateway",

@@ -5,14 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.domain.money import Money
-from billing.models import LedgerEntry
+from billing.models import LedgerEntry, Payment
 
 FEE_KINDS = ("cancellation_fee", "no_show_fee")
+
+
+def anything_recorded(reference: ColumnElement[Any]) -> ColumnElement[bool]:
+    """A column for a caller's query: whether billing holds anything for the reference (a card
+    payment in any state, or a ledger row), so a caller that reads in one statement can tell a
+    booking billing never saw (nothing to quote, settle or show) from one it must ask about."""
+    return or_(
+        exists().where(Payment.reference == reference),
+        exists().where(LedgerEntry.reference == reference),
+    )
 
 
 def midnight(day: date) -> datetime:

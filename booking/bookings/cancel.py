@@ -9,6 +9,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import payments, policy
+from booking.bookings import lean_cancel
 from booking.bookings.idempotency import IdempotencyClaim, run_once
 from booking.bookings.locking import lock_for_change
 from booking.bookings.requests import BookingOutcome
@@ -39,6 +40,12 @@ async def cancel_booking(
 ) -> BookingOutcome:
     """Cancel a booking (or leave the waiting list); a freed seat promotes in this transaction."""
     reason = _valid_reason(reason, details)
+    if idempotency is None and lean_cancel.is_plain(db, actor):
+        outcome = await lean_cancel.cancel_lean(
+            db, clock, actor, booking_id, reason=reason, details=details, quoted_fee=quoted_fee
+        )
+        if outcome is not None:
+            return outcome
     work = partial(
         _cancel,
         actor=actor,

@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 
-from booking.domain.states import ACTIVE, BookingState
+from billing import services as billing
+from booking.domain.states import ACTIVE, BLOCKS_CALENDAR, BookingState
 from booking.kernel.history import FACILITATORS_COLUMN
 from booking.kernel.webhook_events import ANY_LISTENING
 from booking.models import Booking, BookingHistory, Course, OrgUnit, Outbox, Person, SessionDate
@@ -204,4 +205,161 @@ TICKET_AND_ROWS = text(
     f" WHERE {_UNCHANGED_SQL} AND seats_held >= capacity"
     " AND waitlist_mode = CAST(:read_mode AS VARCHAR)"
     " RETURNING id, waitlist_seq AS seq)" + _WRITE_ROWS
+)
+
+
+# Cancelling (`bookings.lean_cancel`): the booking with its session (locked, as `lock_session`
+# locks it: the session first, by the id the booking names), course, learner, trainers,
+# listeners, and whether billing holds anything for it — one statement.
+_TARGET = _BOOKINGS.alias("target")
+CANCEL_LOCK = (
+    select(
+        *[c.label(f"s_{c.key}") for c in _SESSIONS.c],
+        *[c.label(f"c_{c.key}") for c in _COURSES.c],
+        *[c.label(f"b_{c.key}") for c in _BOOKINGS.c],
+        *[c.label(f"p_{c.key}") for c in _PEOPLE.c],
+        OrgUnit.code.label("unit_code"),
+        ANY_LISTENING,
+        FACILITATORS_COLUMN,
+        billing.anything_recorded(bindparam("reference")).label("billed"),
+    )
+    .select_from(
+        _SESSIONS.join(_COURSES, _COURSES.c.id == _SESSIONS.c.course_id)
+        .join(_BOOKINGS, _BOOKINGS.c.session_id == _SESSIONS.c.id)
+        .join(_PEOPLE, _PEOPLE.c.id == _BOOKINGS.c.learner_id)
+        .outerjoin(OrgUnit, OrgUnit.id == _PEOPLE.c.org_unit_id)
+    )
+    .where(
+        _SESSIONS.c.id
+        == select(_TARGET.c.session_id)
+        .where(_TARGET.c.id == bindparam("booking_id"))
+        .scalar_subquery(),
+        _BOOKINGS.c.id == bindparam("booking_id"),
+    )
+    .with_for_update(of=_SESSIONS)
+)
+SESSION_DATES = (
+    select(_DATES.c.id, _DATES.c.start_at, _DATES.c.end_at, _DATES.c.timezone)
+    .where(_DATES.c.session_id == bindparam("session_id"), _DATES.c.removed_at.is_(None))
+    .order_by(_DATES.c.start_at, _DATES.c.id)
+)
+_HISTORY_TABLE = cast(Table, BookingHistory.__table__)
+HISTORY = (
+    select(
+        _HISTORY_TABLE.c.at,
+        _HISTORY_TABLE.c.actor,
+        _HISTORY_TABLE.c.from_state,
+        _HISTORY_TABLE.c.to_state,
+        _HISTORY_TABLE.c.reason,
+    )
+    .where(_HISTORY_TABLE.c.booking_id == bindparam("booking_id"))
+    .order_by(_HISTORY_TABLE.c.id)
+)
+CANCEL_BOOKING = (
+    update(_BOOKINGS)
+    .where(
+        _BOOKINGS.c.id == bindparam("booking_id"),
+        _BOOKINGS.c.state == bindparam("read_state"),
+        _BOOKINGS.c.sequence == bindparam("read_sequence"),
+    )
+    .values(
+        state=BookingState.CANCELLED.value,
+        cancel_reason=bindparam("reason"),
+        cancel_details=bindparam("details"),
+        offer_expires_at=None,
+        sequence=_BOOKINGS.c.sequence + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(_BOOKINGS.c.sequence)
+)
+INSERT_MOVE = (
+    insert(_HISTORY_TABLE)
+    .values(
+        {
+            c: bindparam(c)
+            for c in ("booking_id", "at", "actor_id", "actor", "from_state", "to_state", "reason")
+        }
+    )
+    .returning(_HISTORY_TABLE.c.id)
+)
+RELEASE_SEAT = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
+    .values(seats_held=_SESSIONS.c.seats_held - 1)
+    .returning(_SESSIONS.c.seats_held)
+)
+TAKE_FREED_SEAT = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.seats_held < _SESSIONS.c.capacity)
+    .values(seats_held=_SESSIONS.c.seats_held + 1)
+    .returning(_SESSIONS.c.seats_held)
+)
+# The next 50 in line (active learners, in the order they joined: `seats.places._next_in_line`),
+# each with every booking of theirs that holds or awaits a seat and that booking's dates (what
+# `_blocked_learners` checks them against): one row per waiting booking, other booking and date.
+_LINE = (
+    select(
+        _BOOKINGS.c.id,
+        _BOOKINGS.c.learner_id,
+        _BOOKINGS.c.waitlist_seq,
+        _BOOKINGS.c.sequence,
+    )
+    .join(_PEOPLE, _PEOPLE.c.id == _BOOKINGS.c.learner_id)
+    .where(
+        _BOOKINGS.c.session_id == bindparam("session_id"),
+        _BOOKINGS.c.state == BookingState.WAITLISTED.value,
+        _BOOKINGS.c.waitlist_seq > 0,
+        _PEOPLE.c.active.is_(True),
+    )
+    .order_by(_BOOKINGS.c.waitlist_seq)
+    .limit(50)
+    .subquery("line")
+)
+_OTHER = _BOOKINGS.alias("other")
+_BLOCKING: list[ColumnClause[Any]] = [
+    literal_column(f"'{state}'") for state in sorted(BLOCKS_CALENDAR)
+]
+NEXT_IN_LINE = (
+    select(
+        _LINE.c.id,
+        _LINE.c.learner_id,
+        _LINE.c.waitlist_seq,
+        _LINE.c.sequence,
+        _OTHER.c.id.label("other_id"),
+        _OTHER.c.session_id.label("other_session_id"),
+        _OTHER.c.course_id.label("other_course_id"),
+        _OTHER.c.state.label("other_state"),
+        _OTHER_DATES.c.start_at,
+        _OTHER_DATES.c.end_at,
+        _OTHER_DATES.c.timezone,
+    )
+    .select_from(
+        _LINE.outerjoin(
+            _OTHER,
+            and_(_OTHER.c.learner_id == _LINE.c.learner_id, _OTHER.c.state.in_(_BLOCKING)),
+        ).outerjoin(
+            _OTHER_DATES,
+            and_(
+                _OTHER_DATES.c.session_id == _OTHER.c.session_id,
+                _OTHER_DATES.c.removed_at.is_(None),
+            ),
+        )
+    )
+    .order_by(_LINE.c.waitlist_seq, _OTHER.c.id, _OTHER_DATES.c.start_at)
+)
+PROMOTE = (
+    update(_BOOKINGS)
+    .where(
+        _BOOKINGS.c.id == bindparam("booking_id"),
+        _BOOKINGS.c.state == BookingState.WAITLISTED.value,
+        _BOOKINGS.c.sequence == bindparam("read_sequence"),
+    )
+    .values(
+        state=bindparam("to_state"),
+        offer_expires_at=bindparam("offer_expires_at"),
+        waitlist_seq=None,
+        sequence=_BOOKINGS.c.sequence + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(_BOOKINGS.c.sequence)
 )

@@ -16,9 +16,10 @@ caller takes its SQLAlchemy path.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from advanced_alchemy.types import DateTimeUTC
@@ -148,12 +149,65 @@ class InThread:
         found = self.row(stmt, **params)
         return None if found is None else next(iter(found.values()))
 
+    def execute(self, stmt: ClauseElement, **params: Any) -> None:
+        self._run(stmt, params).close()
+
     def execute_many(self, stmt: ClauseElement, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
         sent = [self._outer._sql(stmt, r, heard=False) for r in rows]
         self._sent.append(sent[0])
         self._conn.executemany(sent[0][0], [args for _, args in sent]).close()
+
+
+# A use case's statements as a program: a generator that yields each statement it needs (the
+# method to run it with, the statement, its values) and is sent the result. `run` drives it: on
+# PostgreSQL each statement is awaited in turn; on SQLite the whole program runs in aiosqlite's
+# thread, one hop for all its statements, as `Driver.in_thread`. The same code for both, and
+# no statement's result can be used before it is known.
+Step = tuple[str, ClauseElement, Any]
+Steps = Generator[Step, Any, T]
+
+
+def ask(method: str, stmt: ClauseElement, **params: Any) -> Generator[Step, Any, Any]:
+    """One statement of a program: `found = yield from ask("row", STATEMENT, id=1)`."""
+    return (yield (method, stmt, params))
+
+
+def ask_many(stmt: ClauseElement, rows: list[dict[str, Any]]) -> Generator[Step, Any, None]:
+    """The statement once per set of values (the driver's executemany)."""
+    yield ("execute_many", stmt, rows)
+
+
+async def run(d: Driver, program: Steps[T]) -> T:
+    """Drive a program of statements on this transaction's connection (see `Step`)."""
+    if d.sqlite:
+        return await d.in_thread(partial(_run_in_thread, program))
+    result: Any = None
+    try:
+        while True:
+            method, stmt, params = program.send(result)
+            if method == "execute_many":
+                await d.execute_many(stmt, params)
+                result = None
+            else:
+                result = await getattr(d, method)(stmt, **params)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def _run_in_thread(program: Steps[T], t: InThread) -> T:
+    result: Any = None
+    try:
+        while True:
+            method, stmt, params = program.send(result)
+            if method == "execute_many":
+                t.execute_many(stmt, params)
+                result = None
+            else:
+                result = getattr(t, method)(stmt, **params)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 _CACHE: dict[tuple[int, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}

@@ -103,7 +103,7 @@ async def write_history(
                 payload=payload,
             )
         )
-    topic = _trainer_topic(from_state, to_state, notify)
+    topic = trainer_topic(from_state, to_state, notify)
     if topic:
         if facilitators is None:
             facilitators = await facilitator_ids(s, booking.session_id)
@@ -176,7 +176,7 @@ async def _insert_history(
     return int((await s.execute(_INSERT_HISTORY, row)).scalar_one())
 
 
-def _trainer_topic(from_state: str | None, to_state: str, notify: str | None) -> str | None:
+def trainer_topic(from_state: str | None, to_state: str, notify: str | None) -> str | None:
     """Trainers hear of a learner newly booked, and of a booked place given up (a cancelled
     session tells them once, by its own email)."""
     if to_state == BookingState.BOOKED and from_state != BookingState.BOOKED:

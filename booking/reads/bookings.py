@@ -195,6 +195,32 @@ def booking_answer(
     )
 
 
+def cancelled_answer(
+    booking: Booking,
+    course: Course,
+    learner: Person,
+    *,
+    unit_code: str | None,
+    dates: Sequence[SessionDate],
+    history: list[HistoryView],
+    fee: MoneyView,
+) -> BookingView:
+    """`booking_view` of a booking just cancelled, from what the transaction already holds (a
+    cancelled booking has no position, approval or quote; `fee` is what the ledger holds)."""
+    return _view(
+        booking,
+        course.code,
+        course.title,
+        LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
+        position=None,
+        fee=fee,
+        dates=dates,
+        history=history,
+        approval=None,
+        quote=None,
+    )
+
+
 def _view(
     booking: Booking,
     course_code: str,
