@@ -28,11 +28,12 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 from booking import payments, policy
+from booking.bookings import lean_cancel_statements as pg
 from booking.bookings import lean_statements as sql
-from booking.bookings.lean_rows import Cancelling, date_of, history_of, waiting_line
+from booking.bookings.lean_rows import Cancelling, Move, date_of, history_of, waiting_line
 from booking.bookings.lean_writes import Declined
 from booking.bookings.requests import BookingOutcome
 from booking.clock import Clock
@@ -43,8 +44,8 @@ from booking.domain.vocabulary import BookingStateName
 from booking.domain.waitlist import Promotion, WaitingLearner, choose_promotions
 from booking.kernel import driver, tx
 from booking.kernel.actors import Actor
-from booking.kernel.driver import Steps, ask, ask_many
-from booking.kernel.history import booking_events, trainer_topic
+from booking.kernel.driver import Row, Steps, ask, ask_many
+from booking.kernel.history import booking_events
 from booking.kernel.outbox import session_channel
 from booking.kernel.views import HistoryView, MoneyView
 from booking.kernel.webhook_events import fan_out
@@ -139,23 +140,42 @@ def _cancelling(
         or (quoted_fee is not None and quoted_fee != fee)
     ):
         raise Declined
-    date_rows = yield from ask("rows", sql.SESSION_DATES, session_id=it.session.id)
-    dates = [date_of(r, it.session.id) for r in date_rows]
-    history_rows = yield from ask("rows", sql.HISTORY, booking_id=booking.id)
-    history = [history_of(r) for r in history_rows]
     held = booking.state in HOLDS_SEAT
+    date_rows, history_rows, line_rows = yield from _reads(it, held=held)
+    dates = [date_of(r, it.session.id) for r in date_rows]
+    history = [history_of(r) for r in history_rows]
     history.append((yield from _cancel(it, actor, reason=reason, details=details, now=now)))
     promoted: list[int] = []
     if held:
-        yield from ask("value", sql.RELEASE_SEAT, session_id=it.session.id)
         it.session.seats_held -= 1
-        promoted = yield from _promote_waiting(it, dates, now=now)
+        promoted = yield from _promote_waiting(it, dates, line_rows, now=now)
     d.events.add(session_channel(it.session.id))
     view = cancelled_answer(
         booking, course, it.learner, unit_code=it.unit_code, dates=dates, history=history, fee=fee
     )
     view.fee = fee
     return BookingOutcome(view, 200, promoted=promoted)
+
+
+def _reads(it: Cancelling, *, held: bool) -> Steps[tuple[list[Row], list[Row], list[Row]]]:
+    """The session's dates (by start), the booking's history (in order) and, for a seat given
+    back, the next in line with their other bookings: on PostgreSQL one statement."""
+    session_id, booking_id = it.session.id, it.booking.id
+    if not it.sqlite:
+        found = yield from ask("row", pg.READS, session_id=session_id, booking_id=booking_id)
+        assert found is not None
+        # (SQLAlchemy's asyncpg dialect sets a JSON codec on its connections: lists arrive.)
+        dates, history, line = (
+            json.loads(v) if isinstance(v, str | bytes) else list(v)
+            for v in (found["dates"], found["history"], found["line"])
+        )
+        dates.sort(key=lambda r: (driver.read_time(r["start_at"]), r["id"]))
+        history.sort(key=lambda r: r["id"])
+        return dates, history, line
+    dates = yield from ask("rows", sql.SESSION_DATES, session_id=session_id)
+    history = yield from ask("rows", sql.HISTORY, booking_id=booking_id)
+    line = (yield from ask("rows", sql.NEXT_IN_LINE, session_id=session_id)) if held else []
+    return dates, history, line
 
 
 def _cancel(
@@ -169,16 +189,29 @@ def _cancel(
     """The booking cancelled (if unchanged since read), with its history, emails and events."""
     booking = it.booking
     from_state = booking.state
-    sequence = yield from ask(
-        "value",
-        sql.CANCEL_BOOKING,
-        booking_id=booking.id,
-        read_state=from_state,
-        read_sequence=booking.sequence,
-        reason=reason,
-        details=details,
-        now=now,
-    )
+    held = from_state in HOLDS_SEAT
+    move = Move(booking, from_state, "cancelled", actor, reason, "booking.cancelled", now)
+    if it.sqlite:
+        sequence = yield from ask(
+            "value",
+            sql.CANCEL_BOOKING,
+            booking_id=booking.id,
+            read_state=from_state,
+            read_sequence=booking.sequence,
+            reason=reason,
+            details=details,
+            now=now,
+        )
+    else:
+        found = yield from ask(
+            "row",
+            pg.CANCEL,
+            **move.values(it.trainers),
+            details=details,
+            held=held,
+        )
+        sequence = None if found is None else found["sequence"]
+        move.history_id = None if found is None else found["history_id"]
     if sequence is None:
         raise Declined  # changed since read (the session's lock does not cover every change)
     booking.state = BookingState.CANCELLED.value
@@ -187,46 +220,25 @@ def _cancel(
     booking.offer_expires_at = None
     booking.sequence = sequence
     booking.updated_at = now
-    yield from _moved(
-        it, booking, from_state, actor=actor, reason=reason, notify="booking.cancelled", now=now
-    )
+    yield from _moved(it, move)
+    if it.sqlite and held:
+        yield from ask("value", sql.RELEASE_SEAT, session_id=it.session.id)
     return HistoryView(now, actor.label, cast(BookingStateName, from_state), "cancelled", reason)
 
 
-def _moved(
-    it: Cancelling,
-    booking: Booking,
-    from_state: str,
-    *,
-    actor: Actor,
-    reason: str,
-    notify: str,
-    now: datetime,
-) -> Steps[None]:
-    """`write_history` for a move already made: the history row, the learner's email and the
-    trainers' (where `trainer_topic` says they hear of it), and the webhook events."""
-    to_state = booking.state
-    history_id = yield from ask(
-        "value",
-        sql.INSERT_MOVE,
-        booking_id=booking.id,
-        at=now,
-        actor_id=actor.person_id,
-        actor=actor.label,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-    )
-    yield from ask_many(
-        sql.INSERT_EMAIL,
-        _emails(
-            booking, from_state, it.trainers, history_id, reason=reason, notify=notify, now=now
-        ),
-    )
+def _moved(it: Cancelling, move: Move) -> Steps[None]:
+    """`write_history` for a move already made: on SQLite the history row and the emails (on
+    PostgreSQL the move's statement wrote them), and the webhook events where anyone listens."""
+    booking = move.booking
+    if it.sqlite:
+        move.history_id = yield from ask("value", sql.INSERT_MOVE, **move.history_values())
+        yield from ask_many(sql.INSERT_EMAIL, move.email_rows(it.trainers))
     if it.listening:
-        events = booking_events(booking, from_state, to_state, actor=actor, reason=reason)
+        events = booking_events(
+            booking, move.from_state, move.to_state, actor=move.actor, reason=move.reason
+        )
         stmt, params = fan_out(
-            events, now=now, booking_id=booking.id, session_id=booking.session_id
+            events, now=move.now, booking_id=booking.id, session_id=booking.session_id
         )
         yield from ask(
             "execute",
@@ -235,55 +247,14 @@ def _moved(
         )
 
 
-def _emails(
-    booking: Booking,
-    from_state: str,
-    trainers: frozenset[int],
-    history_id: int,
-    *,
-    reason: str,
-    notify: str,
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """The learner's email, and the trainers' where `trainer_topic` says they hear of the move,
-    with `write_history`'s payload and dedupe keys."""
-    payload = json.dumps(
-        {
-            "booking_id": booking.id,
-            "session_id": booking.session_id,
-            "from_state": from_state,
-            "state": booking.state,
-            "sequence": booking.sequence,
-            "reason": reason,
-        }
-    )
-    emails = [(notify, booking.learner_id, f"{notify}:{booking.id}:{history_id}")]
-    topic = trainer_topic(from_state, booking.state, notify)
-    if topic:
-        emails += [(topic, p, f"{topic}:{history_id}:{p}") for p in sorted(trainers)]
-    return [
-        {
-            "topic": topic,
-            "recipient_id": recipient,
-            "booking_id": booking.id,
-            "session_id": booking.session_id,
-            "payload": payload,
-            "dedupe_key": key,
-            "now": now,
-        }
-        for topic, recipient, key in emails
-    ]
-
-
 def _promote_waiting(
-    it: Cancelling, dates: Sequence[SessionDate], *, now: datetime
+    it: Cancelling, dates: Sequence[SessionDate], rows: list[Row], *, now: datetime
 ) -> Steps[list[int]]:
     """`seats.promote_waiting` for the seat just released: the first in line who can still take
     it, booked or offered. Declined where the full path would read a second batch of the line."""
     session = it.session
     if session.status != "open" or session.waitlist_mode == "off" or now >= session.starts_at:
         return []
-    rows = yield from ask("rows", sql.NEXT_IN_LINE, session_id=session.id)
     line, blocked = waiting_line(
         rows,
         session_id=session.id,
@@ -306,43 +277,55 @@ def _promote_waiting(
     by_id = {b.id: b for b in line}
     promoted: list[int] = []
     for choice in choices:
-        if (yield from ask("value", sql.TAKE_FREED_SEAT, session_id=session.id)) is None:
+        if not (yield from _promote(it, by_id[choice.booking_id], choice, now=now)):
             break
         session.seats_held += 1
-        yield from _promote(it, by_id[choice.booking_id], choice, now=now)
         promoted.append(choice.booking_id)
     return promoted
 
 
-def _promote(it: Cancelling, booking: Booking, choice: Promotion, *, now: datetime) -> Steps[None]:
-    """`seats.places._promote`: the seat just taken given to the waiting booking."""
-    sequence = yield from ask(
-        "value",
-        sql.PROMOTE,
-        booking_id=booking.id,
-        read_sequence=booking.sequence,
-        to_state=choice.to_state.value,
-        offer_expires_at=choice.offer_expires_at,
-        now=now,
-    )
-    if sequence is None:
-        raise Declined  # not possible under the session's lock; the full path decides again
+def _promote(it: Cancelling, booking: Booking, choice: Promotion, *, now: datetime) -> Steps[bool]:
+    """`seats.places._promote`: a seat taken and given to the waiting booking (False: no seat)."""
     offered = choice.to_state == BookingState.OFFERED
     held_until = (
         f"; offer held until {choice.offer_expires_at.isoformat()}"
         if offered and choice.offer_expires_at
         else ""
     )
+    move = Move(
+        booking,
+        BookingState.WAITLISTED.value,
+        choice.to_state.value,
+        Actor.system(),
+        "A place became free" + held_until,
+        "booking.offered" if offered else "booking.promoted",
+        now,
+    )
+    if it.sqlite:
+        if (yield from ask("value", sql.TAKE_FREED_SEAT, session_id=it.session.id)) is None:
+            return False
+        sequence = yield from ask(
+            "value",
+            sql.PROMOTE,
+            booking_id=booking.id,
+            read_sequence=booking.sequence,
+            to_state=choice.to_state.value,
+            offer_expires_at=choice.offer_expires_at,
+            now=now,
+        )
+    else:
+        # The seat is free (the lock is held, and one was just given back): no row is a
+        # booking changed, as on SQLite.
+        found = yield from ask(
+            "row", pg.PROMOTE, **move.values(it.trainers), offer_expires_at=choice.offer_expires_at
+        )
+        sequence = None if found is None else found["sequence"]
+        move.history_id = None if found is None else found["history_id"]
+    if sequence is None:
+        raise Declined  # not possible under the session's lock; the full path decides again
     booking.state = choice.to_state.value
     booking.offer_expires_at = choice.offer_expires_at
     booking.waitlist_seq = None
     booking.sequence = sequence
-    yield from _moved(
-        it,
-        booking,
-        BookingState.WAITLISTED.value,
-        actor=Actor.system(),
-        reason="A place became free" + held_until,
-        notify="booking.offered" if offered else "booking.promoted",
-        now=now,
-    )
+    yield from _moved(it, move)
+    return True
