@@ -68,6 +68,20 @@ async def measure(args: argparse.Namespace, target: data.Target, org: data.OrgDa
 
     app = app_factory()
     task, inbox = await lifespan(app)
+    timings: dict[str, list[float]] = {}
+    if args.sql:
+        from sqlalchemy import event
+
+        engine = app.state.db.engine.sync_engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _start(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            conn.info["bench_t0"] = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _stop(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            spent = time.perf_counter() - conn.info.pop("bench_t0", time.perf_counter())
+            timings.setdefault(" ".join(statement.split())[:160], []).append(spent)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         if args.page == "roster":
@@ -105,6 +119,8 @@ async def measure(args: argparse.Namespace, target: data.Target, org: data.OrgDa
             }
         )
     )
+    for statement, spent in sorted(timings.items(), key=lambda kv: -sum(kv[1])):
+        print(f"{1000 * sum(spent) / args.n:7.2f} ms/page  x{len(spent) / args.n:.1f}  {statement}")
     if prof:
         stats = pstats.Stats(prof)
         print("by package (self time):", by_package(stats))
@@ -123,6 +139,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="of the full 100,000 people")
     parser.add_argument("--reuse", action="store_true", help="the organisation as left")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="time each statement (SQLAlchemy's)")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)

@@ -105,3 +105,31 @@ async def test_the_owner_decides_in_the_queue_and_only_the_right_people_get_the_
     await browser.sign_in("lee@example.org")
     mine = await browser.get("/me/record")
     assert "Declined" in mine.text and "Wrong course" in mine.text
+
+
+async def test_the_course_list_follows_the_catalogue_at_once(browser: Browser) -> None:
+    """The record page's course options are kept between visits (records.evidence_courses,
+    pages.evidence.course_options) only while the catalogue is unchanged: a course added,
+    renamed — at the same moment, to a title of the same length — or archived shows on the next
+    visit."""
+    world = browser.world
+    await browser.sign_in("lee@example.org")
+    first = await browser.get("/me/record")
+    assert "(FIRE-1)</option>" not in first.text
+    course = await catalogue.create_course(
+        world.db, world.clock, world.admin, CourseInput(code="FIRE-1", title="Fire Safety")
+    )
+    added = await browser.get("/me/record")
+    assert '<option value="FIRE-1">Fire Safety (FIRE-1)</option>' in added.text
+    await catalogue.update_course(
+        world.db,
+        world.clock,
+        world.admin,
+        course.id,
+        CourseInput(code="FIRE-1", title="Fire Drills"),
+    )
+    renamed = await browser.get("/me/record")
+    assert '<option value="FIRE-1">Fire Drills (FIRE-1)</option>' in renamed.text
+    await catalogue.archive_course(world.db, world.clock, world.admin, course.id)
+    archived = await browser.get("/me/record")
+    assert "(FIRE-1)</option>" not in archived.text

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from booking import records
 from booking.clock import Clock
@@ -23,6 +24,31 @@ from booking.web.pages.render import flash, page
 QUEUE = "/evidence"
 STATE_LABELS = {"pending": "Waiting", "approved": "Approved", "declined": "Declined"}
 _FIELDS = ("course_code", "completed_at", "note")
+
+
+# The course list's options as last rendered, with the list they were rendered from (every
+# course not archived: 2,000 options at the benchmark's full scale, rendered on every visit to
+# the record page). Rendered again whenever the list differs (`records.evidence_courses`).
+_rendered: tuple[tuple[tuple[str, str], ...], Markup] = ((), Markup(""))
+
+
+def course_options(courses: tuple[tuple[str, str], ...], selected: str) -> Markup:
+    """The evidence form's course options (`selected` chosen, as sent back with its errors)."""
+    global _rendered
+    if selected:
+        return _options(courses, selected)
+    if _rendered[0] is not courses and _rendered[0] != courses:
+        _rendered = (courses, _options(courses, ""))
+    return _rendered[1]
+
+
+def _options(courses: tuple[tuple[str, str], ...], selected: str) -> Markup:
+    return Markup("").join(
+        Markup('\n        <option value="{}"{}>{} ({})</option>').format(
+            code, Markup(" selected") if code == selected else "", title, code
+        )
+        for code, title in courses
+    )
 
 
 async def record_page(
@@ -47,7 +73,9 @@ async def record_page(
         own=True,
         download_base="/me/record",
         evidence=await records.my_evidence(db, actor),
-        evidence_courses=await records.evidence_courses(db),
+        evidence_options=course_options(
+            await records.evidence_courses(db), (sent or {}).get("course_code", "")
+        ),
         evidence_form=sent or {},
         errors=errors or {},
         status_code=status_code,
