@@ -16,6 +16,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import sys
 import time
 from pathlib import Path
@@ -118,6 +119,7 @@ async def measure(args: argparse.Namespace, target: data.Target, org: data.OrgDa
                 "loop_cpu_ms": round(1000 * (m1 - m0) / args.n, 2),
                 "wall_ms": round(1000 * (t1 - t0) / args.n, 2),
                 "profiled": bool(prof),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             }
         )
     )

@@ -27,10 +27,23 @@ from booking.people.actors import actor_of, duties_of
 SESSION_COOKIE = "booking_sid"
 TOUCH_EVERY = timedelta(seconds=60)
 RESET_LIFETIME = timedelta(hours=1)
-_hasher = PasswordHasher()
+# argon2id at OWASP's recommended minimum (19 MiB, two passes, one lane) rather than
+# argon2-cffi's default (RFC 9106's 64 MiB, three passes, four lanes): that one held a worker's
+# event loop for ~130 ms and raised its resident memory by 64 MB at every sign-in, so ten people
+# signing in at once could take a small container's memory. Hashes made with other parameters
+# still verify, and are made again with these at the next sign-in (`check_needs_rehash`).
+# docs/decisions.md, "Password hashing parameters".
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when there is no such account, so a wrong email costs as long as a wrong
-# password and timing does not tell which accounts exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-1A")
+# password and timing does not tell which accounts exist. Made on first need, not at import.
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password-1A")
+    return _dummy_hash
 
 
 def _digest(secret: str) -> str:
@@ -158,7 +171,7 @@ async def check_password(db: Database, clock: Clock, email: str, password: str) 
                 .where(Person.email == email, Person.active.is_(True))
             )
         ).first()
-    stored = row[1] if row else _DUMMY_HASH
+    stored = row[1] if row else _dummy()
     try:
         _hasher.verify(stored, password or "")
     except (VerificationError, InvalidHashError):

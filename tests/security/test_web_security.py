@@ -197,3 +197,37 @@ async def test_audit_log_is_for_administrators(browser: Browser) -> None:
     page = await browser.get("/admin/audit")
     assert page.status_code == 200
     assert "login.succeeded" in page.text
+
+
+async def test_passwords_are_hashed_at_owasps_argon2id_minimum_and_old_hashes_move_to_it(
+    browser: Browser,
+) -> None:
+    """argon2id with 19 MiB, two passes, one lane (docs/decisions.md): a hash made with
+    argon2-cffi's default parameters (64 MiB, three passes, four lanes) still signs in, and is
+    stored again with ours."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    from booking.models import LocalCredential
+
+    world = browser.world
+    person_id = await person_id_of(world, "lee@example.org")
+    await auth.set_password(world.db, world.clock, person_id, "Corr3ctHorse")
+    async with world.db.reading() as s:
+        ours = await s.scalar(
+            select(LocalCredential.password_hash).where(LocalCredential.person_id == person_id)
+        )
+    assert ours is not None
+    found = extract_parameters(ours)
+    assert (found.memory_cost, found.time_cost, found.parallelism) == (19 * 1024, 2, 1)
+
+    async with world.db.transaction() as s:
+        credential = await s.get_one(LocalCredential, person_id)
+        credential.password_hash = PasswordHasher().hash("Corr3ctHorse")
+    actor = await auth.check_password(world.db, world.clock, "lee@example.org", "Corr3ctHorse")
+    assert actor is not None and actor.person_id == person_id
+    async with world.db.reading() as s:
+        again = await s.scalar(
+            select(LocalCredential.password_hash).where(LocalCredential.person_id == person_id)
+        )
+    assert again is not None
+    assert extract_parameters(again).memory_cost == 19 * 1024
