@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, bindparam, func, select
+from sqlalchemy import RowMapping, Table, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -59,7 +59,7 @@ _BOOKING_TABLE = cast(Table, Booking.__table__)
 # ORM's loading (identity map, instance state, attribute events) was most of the roster page's
 # CPU. The booking comes back as a transient object (`driver.transient`) for the code that takes
 # one; the learner only as the fields its view shows.
-_BOOKINGS = (
+_BOOKING_ROWS = (
     select(
         _BOOKING_TABLE,
         Course.code.label("course_code"),
@@ -73,8 +73,15 @@ _BOOKINGS = (
     .join(Course, Course.id == _BOOKING_TABLE.c.course_id)
     .join(Person, Person.id == _BOOKING_TABLE.c.learner_id)
     .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
-    .where(_BOOKING_TABLE.c.id.in_(bindparam("ids", expanding=True)))
 )
+_SESSION_BOOKINGS = _BOOKING_ROWS.where(
+    _BOOKING_TABLE.c.session_id == bindparam("session_id")
+).order_by(
+    _BOOKING_TABLE.c.waitlist_seq.nulls_last(),
+    _BOOKING_TABLE.c.created_at,
+    _BOOKING_TABLE.c.id,
+)
+_BOOKINGS = _BOOKING_ROWS.where(_BOOKING_TABLE.c.id.in_(bindparam("ids", expanding=True)))
 _BOOKING_KEYS = [(c.key, c) for c in _BOOKING_TABLE.c]
 
 
@@ -89,14 +96,37 @@ async def booking_views(
     if not ids:
         return []
     rows = [r._mapping for r in await s.execute(_BOOKINGS, {"ids": ids})]
+    by_id = {v.id: v for v in await _views(s, rows, now=now, with_history=with_history)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def session_booking_views(
+    s: AsyncSession, session_id: int, *, now: datetime, dates: dict[int, list[SessionDate]]
+) -> list[BookingView]:
+    """Every booking of a session (waiting list in line order, then by creation), as
+    `booking_views` without history, with the session's dates already read."""
+    rows = [r._mapping for r in await s.execute(_SESSION_BOOKINGS, {"session_id": session_id})]
+    return await _views(s, rows, now=now, with_history=False, dates=dates)
+
+
+async def _views(
+    s: AsyncSession,
+    rows: list[RowMapping],
+    *,
+    now: datetime,
+    with_history: bool,
+    dates: dict[int, list[SessionDate]] | None = None,
+) -> list[BookingView]:
+    ids = [r["id"] for r in rows]
     bookings = [transient(Booking, {key: r[column] for key, column in _BOOKING_KEYS}) for r in rows]
-    dates = await active_dates(s, list({b.session_id for b in bookings}))
+    if dates is None:
+        dates = await active_dates(s, list({b.session_id for b in bookings}))
     positions = await waitlist_positions(s, _in(bookings, BookingState.WAITLISTED))
     history = await _histories(s, ids) if with_history else {}
     waiting = await waiting_for(s, [b.id for b in _in(bookings, BookingState.PENDING_APPROVAL)])
     charged = await payments.fees_for(s, [b.id for b in _in(bookings, BookingState.CANCELLED)])
     quotes = await payments.quotes_for_bookings(s, bookings, now=now) if with_history else {}
-    by_id = {}
+    views = []
     for booking, r in zip(bookings, rows, strict=True):
         learner = LearnerView(
             booking.learner_id,
@@ -105,19 +135,21 @@ async def booking_views(
             r["learner_job_role"],
             r["learner_unit"],
         )
-        by_id[booking.id] = _view(
-            booking,
-            r["course_code"],
-            r["course_title"],
-            learner,
-            position=positions.get(booking.id),
-            fee=_fee_charged(booking, charged, r["course_currency"]),
-            dates=dates[booking.session_id],
-            history=history.get(booking.id, []),
-            approval=waiting.get(booking.id),
-            quote=quotes.get(booking.id),
+        views.append(
+            _view(
+                booking,
+                r["course_code"],
+                r["course_title"],
+                learner,
+                position=positions.get(booking.id),
+                fee=_fee_charged(booking, charged, r["course_currency"]),
+                dates=dates[booking.session_id],
+                history=history.get(booking.id, []),
+                approval=waiting.get(booking.id),
+                quote=quotes.get(booking.id),
+            )
         )
-    return [by_id[i] for i in ids if i in by_id]
+    return views
 
 
 def _in(bookings: Sequence[Booking], state: BookingState) -> list[Booking]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +16,9 @@ from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, date_views
 from booking.kernel.errors import ForbiddenError, NotFoundError
 from booking.kernel.views import BookingView, MoveTargetView, RosterRowView, RosterView
-from booking.models import Booking, SessionFacilitator
+from booking.models import Booking, SessionDate, SessionFacilitator
 from booking.models import Session as SessionRow
-from booking.reads.bookings import booking_views
+from booking.reads.bookings import session_booking_views
 from booking.seats.counts import row_status, session_views
 
 S = BookingState
@@ -26,8 +27,9 @@ S = BookingState
 async def read_roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> RosterView:
     """Booked, offered, waitlisted (in promotion order), pending and cancelled learners."""
     async with db.reading() as s:
-        view, _ = await _roster(s, actor, session_id, now=clock.now())
-        return view
+        row = await _session_for_roster(s, actor, session_id)
+        now = clock.now()
+        return await _roster(s, row, now=now, dates=await active_dates(s, [row.id]))
 
 
 async def roster_and_move_targets(
@@ -37,26 +39,24 @@ async def roster_and_move_targets(
     a booked learner could be moved to (read together, without building their views)."""
     async with db.reading() as s:
         now = clock.now()
-        view, row = await _roster(s, actor, session_id, now=now)
-        return view, await _move_targets(s, row, now=now)
+        row = await _session_for_roster(s, actor, session_id)
+        targets = await _move_target_rows(s, row, now=now)
+        # The session's dates and its move targets' in one read.
+        dates = await active_dates(s, [row.id, *(t.id for t in targets)])
+        view = await _roster(s, row, now=now, dates=dates)
+        return view, [
+            MoveTargetView(t.id, date_views(dates[t.id]), t.booked, t.capacity) for t in targets
+        ]
 
 
 async def _roster(
-    s: AsyncSession, actor: Actor, session_id: int, *, now: datetime
-) -> tuple[RosterView, SessionRow]:
-    row = await _session_for_roster(s, actor, session_id)
-    ids = list(
-        (
-            await s.scalars(
-                select(Booking.id)
-                .where(Booking.session_id == session_id)
-                .order_by(Booking.waitlist_seq.nulls_last(), Booking.created_at, Booking.id)
-            )
-        ).all()
-    )
-    bookings = await booking_views(s, ids, now=now, with_history=False)
+    s: AsyncSession, row: SessionRow, *, now: datetime, dates: dict[int, list[SessionDate]]
+) -> RosterView:
+    """The roster of a session the actor may see (`_session_for_roster`), its dates read."""
+    mine = {row.id: dates[row.id]}
+    bookings = await session_booking_views(s, row.id, now=now, dates=mine)
     view = RosterView(
-        session=(await session_views(s, [row], now=now, reveal_links=True))[0],
+        session=(await session_views(s, [row], now=now, reveal_links=True, dates=mine))[0],
         booked=[],
         offered=[],
         waitlisted=[],
@@ -65,7 +65,7 @@ async def _roster(
         attended=[],
     )
     _sort_into(view, bookings)
-    return view, row
+    return view
 
 
 async def _session_for_roster(s: AsyncSession, actor: Actor, session_id: int) -> SessionRow:
@@ -118,9 +118,8 @@ def _sort_into(view: RosterView, bookings: list[BookingView]) -> None:
     view.waitlisted.sort(key=lambda r: r.waitlist_position or 0)
 
 
-async def _move_targets(
-    s: AsyncSession, session: SessionRow, *, now: datetime
-) -> list[MoveTargetView]:
+async def _move_target_rows(s: AsyncSession, session: SessionRow, *, now: datetime) -> list[Any]:
+    """The course's other sessions a booked learner could move to: open or full, to come."""
     booked = (
         select(func.count())
         .where(Booking.session_id == SessionRow.id, Booking.state == S.BOOKED)
@@ -150,6 +149,4 @@ async def _move_targets(
         )
     ).all()
     # The same test as the session's status everywhere else: open or full, nothing else.
-    rows = [r for r in rows if row_status(r, now=now) in ("open", "full")]
-    dates = await active_dates(s, [r.id for r in rows])
-    return [MoveTargetView(r.id, date_views(dates[r.id]), r.booked, r.capacity) for r in rows]
+    return [r for r in rows if row_status(r, now=now) in ("open", "full")]
