@@ -83,6 +83,7 @@ async def measure(args: argparse.Namespace, target: data.Target, org: data.OrgDa
         def _stop(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
             spent = time.perf_counter() - conn.info.pop("bench_t0", time.perf_counter())
             timings.setdefault(" ".join(statement.split())[:160], []).append(spent)
+
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         if args.page == "roster":
