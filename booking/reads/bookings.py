@@ -29,6 +29,7 @@ from booking.kernel.views import (
     HistoryView,
     LearnerView,
     MoneyView,
+    SessionDateView,
 )
 from booking.models import (
     ApprovalRequest,
@@ -126,6 +127,14 @@ async def _views(
     waiting = await waiting_for(s, [b.id for b in _in(bookings, BookingState.PENDING_APPROVAL)])
     charged = await payments.fees_for(s, [b.id for b in _in(bookings, BookingState.CANCELLED)])
     quotes = await payments.quotes_for_bookings(s, bookings, now=now) if with_history else {}
+    known: dict[int, list[SessionDateView]] = {}
+
+    def shown(session_id: int) -> list[SessionDateView]:
+        """A session's dates as shown, once for all its bookings (a roster's hundred)."""
+        if session_id not in known:
+            known[session_id] = date_views(dates[session_id])
+        return known[session_id]
+
     views = []
     for booking, r in zip(bookings, rows, strict=True):
         learner = LearnerView(
@@ -143,7 +152,7 @@ async def _views(
                 learner,
                 position=positions.get(booking.id),
                 fee=_fee_charged(booking, charged, r["course_currency"]),
-                dates=dates[booking.session_id],
+                dates=shown(booking.session_id),
                 history=history.get(booking.id, []),
                 approval=waiting.get(booking.id),
                 quote=quotes.get(booking.id),
@@ -242,7 +251,7 @@ def booking_answer(
         LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
         position=position,
         fee=None,
-        dates=dates,
+        dates=date_views(dates),
         history=[history],
         approval=approval,
         quote=quote,
@@ -268,7 +277,7 @@ def cancelled_answer(
         LearnerView(learner.id, learner.name, learner.email, learner.job_role, unit_code),
         position=None,
         fee=fee,
-        dates=dates,
+        dates=date_views(dates),
         history=history,
         approval=None,
         quote=None,
@@ -283,12 +292,13 @@ def _view(
     *,
     position: int | None,
     fee: MoneyView | None,
-    dates: Sequence[SessionDate],
+    dates: list[SessionDateView],
     history: list[HistoryView],
     approval: ApprovalWaitView | None,
     quote: payments.QuoteView | None,
 ) -> BookingView:
-    """The one place a booking's row becomes its view (read back, or new)."""
+    """The one place a booking's row becomes its view (read back, or new); its session's dates
+    as shown (`date_views`, made once per session when many bookings share it)."""
     return BookingView(
         id=booking.id,
         session_id=booking.session_id,
@@ -307,7 +317,7 @@ def _view(
         fee=fee,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
-        dates=date_views(dates),
+        dates=list(dates),
         history=history,
         approval=approval,
         override_reason=booking.override_reason,
