@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import policy
@@ -15,8 +15,9 @@ from booking.domain.states import BookingState
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, date_views
 from booking.kernel.errors import ForbiddenError, NotFoundError
+from booking.kernel.history import FACILITATORS_COLUMN, facilitators_of
 from booking.kernel.views import BookingView, MoveTargetView, RosterRowView, RosterView
-from booking.models import Booking, SessionDate, SessionFacilitator
+from booking.models import Booking, Course, SessionDate
 from booking.models import Session as SessionRow
 from booking.reads.bookings import session_booking_views
 from booking.seats.counts import row_status, session_views
@@ -27,9 +28,9 @@ S = BookingState
 async def read_roster(db: Database, clock: Clock, actor: Actor, session_id: int) -> RosterView:
     """Booked, offered, waitlisted (in promotion order), pending and cancelled learners."""
     async with db.reading() as s:
-        row = await _session_for_roster(s, actor, session_id)
+        row, course = await _session_for_roster(s, actor, session_id)
         now = clock.now()
-        return await _roster(s, row, now=now, dates=await active_dates(s, [row.id]))
+        return await _roster(s, row, course, now=now, dates=await active_dates(s, [row.id]))
 
 
 async def roster_and_move_targets(
@@ -39,24 +40,33 @@ async def roster_and_move_targets(
     a booked learner could be moved to (read together, without building their views)."""
     async with db.reading() as s:
         now = clock.now()
-        row = await _session_for_roster(s, actor, session_id)
+        row, course = await _session_for_roster(s, actor, session_id)
         targets = await _move_target_rows(s, row, now=now)
         # The session's dates and its move targets' in one read.
         dates = await active_dates(s, [row.id, *(t.id for t in targets)])
-        view = await _roster(s, row, now=now, dates=dates)
+        view = await _roster(s, row, course, now=now, dates=dates)
         return view, [
             MoveTargetView(t.id, date_views(dates[t.id]), t.booked, t.capacity) for t in targets
         ]
 
 
 async def _roster(
-    s: AsyncSession, row: SessionRow, *, now: datetime, dates: dict[int, list[SessionDate]]
+    s: AsyncSession,
+    row: SessionRow,
+    course: Course,
+    *,
+    now: datetime,
+    dates: dict[int, list[SessionDate]],
 ) -> RosterView:
     """The roster of a session the actor may see (`_session_for_roster`), its dates read."""
     mine = {row.id: dates[row.id]}
     bookings = await session_booking_views(s, row.id, now=now, dates=mine)
     view = RosterView(
-        session=(await session_views(s, [row], now=now, reveal_links=True, dates=mine))[0],
+        session=(
+            await session_views(
+                s, [row], now=now, reveal_links=True, dates=mine, courses={course.id: course}
+            )
+        )[0],
         booked=[],
         offered=[],
         waitlisted=[],
@@ -68,26 +78,29 @@ async def _roster(
     return view
 
 
-async def _session_for_roster(s: AsyncSession, actor: Actor, session_id: int) -> SessionRow:
-    """The session, if the actor may see its roster: the session's trainers and administrators.
-    Others who may know the session exists are refused (403); to the rest it does not (404)."""
-    row = await s.get(SessionRow, session_id)
-    if row is None:
+# The session with its course and its trainers' ids, in one statement.
+_SESSION = (
+    select(SessionRow, Course, FACILITATORS_COLUMN)
+    .join(Course, Course.id == SessionRow.course_id)
+    .where(SessionRow.id == bindparam("session_id"))
+)
+
+
+async def _session_for_roster(
+    s: AsyncSession, actor: Actor, session_id: int
+) -> tuple[SessionRow, Course]:
+    """The session and its course, if the actor may see its roster: the session's trainers and
+    administrators. Others who may know the session exists are refused (403); to the rest it
+    does not (404)."""
+    found = (await s.execute(_SESSION, {"session_id": session_id})).first()
+    if found is None:
         raise NotFoundError(f"There is no session {session_id}.")
-    facilitators = set(
-        (
-            await s.scalars(
-                select(SessionFacilitator.person_id).where(
-                    SessionFacilitator.session_id == session_id
-                )
-            )
-        ).all()
-    )
-    if not policy.can_view_roster(actor, facilitators):
+    row, course, trainers = found
+    if not policy.can_view_roster(actor, set(facilitators_of(trainers))):
         if policy.is_person(actor) and policy.can_see_session(actor, row.status):
             raise ForbiddenError("Only the session's trainers and administrators see its roster.")
         raise NotFoundError(f"There is no session {session_id}.")
-    return row
+    return row, course
 
 
 def _sort_into(view: RosterView, bookings: list[BookingView]) -> None:
