@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import policy
 from booking.clock import Clock
 from booking.db import Database
-from booking.domain.states import BookingState
+from booking.domain.states import ACTIVE, BookingState
 from booking.kernel.actors import Actor
 from booking.kernel.dates import active_dates, date_views
 from booking.kernel.errors import ForbiddenError, NotFoundError
@@ -61,10 +62,18 @@ async def _roster(
     """The roster of a session the actor may see (`_session_for_roster`), its dates read."""
     mine = {row.id: dates[row.id]}
     bookings = await session_booking_views(s, row.id, now=now, dates=mine)
+    # Its active bookings by state, as `session_views` would count them: all of them are here.
+    counts: dict[str, int] = dict(Counter(str(b.state) for b in bookings if b.state in ACTIVE))
     view = RosterView(
         session=(
             await session_views(
-                s, [row], now=now, reveal_links=True, dates=mine, courses={course.id: course}
+                s,
+                [row],
+                now=now,
+                reveal_links=True,
+                dates=mine,
+                courses={course.id: course},
+                counts={row.id: counts},
             )
         )[0],
         booked=[],

@@ -43,9 +43,10 @@ async def session_views(
     courses: dict[int, Course] | None = None,
     reveal_links: bool = False,
     dates: dict[int, list[SessionDate]] | None = None,
+    counts: dict[int, dict[str, int]] | None = None,
 ) -> list[SessionView]:
     """Views for many sessions in a fixed number of queries, whatever their number (one fewer
-    with their `dates` already read)."""
+    for each of their `dates` and their active bookings' `counts` by state already known)."""
     if not rows:
         return []
     ids = [r.id for r in rows]
@@ -54,7 +55,10 @@ async def session_views(
         courses=courses if courses is not None else await _courses(s, rows),
         rooms=await _rooms(s, rows),
     )
-    await _count_bookings(s, ids, read)
+    if counts is None:
+        await _count_bookings(s, ids, read)
+    else:
+        read.counts.update(counts)
     await _read_facilitators(s, ids, read)
     return [_view(r, read, now=now, reveal_links=reveal_links) for r in rows]
 
