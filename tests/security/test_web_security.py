@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from booking import bookings, people
@@ -231,3 +232,45 @@ async def test_passwords_are_hashed_at_owasps_argon2id_minimum_and_old_hashes_mo
         )
     assert again is not None
     assert extract_parameters(again).memory_cost == 19 * 1024
+
+
+async def test_checking_a_password_leaves_the_event_loop_free(
+    browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash is checked in a worker thread: other requests in the process go on meanwhile.
+    Here the check is made to take 0.3 s (blocking, as argon2's C code does); a task ticking on
+    the loop never waits as long as that."""
+    import asyncio
+    import time
+
+    world = browser.world
+    person_id = await person_id_of(world, "lee@example.org")
+    await auth.set_password(world.db, world.clock, person_id, "Corr3ctHorse")
+    real = auth._hasher
+
+    class Slow:
+        def verify(self, stored: str, password: str) -> bool:
+            time.sleep(0.3)
+            return real.verify(stored, password)
+
+        def check_needs_rehash(self, stored: str) -> bool:
+            return real.check_needs_rehash(stored)
+
+    monkeypatch.setattr(auth, "_hasher", Slow())
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    actor = await auth.check_password(world.db, world.clock, "lee@example.org", "Corr3ctHorse")
+    done.set()
+    await ticker
+    assert actor is not None and actor.person_id == person_id
+    assert gaps and max(gaps) < 0.25, max(gaps)
