@@ -1,7 +1,7 @@
 """The lean booking path: a learner taking a seat, or a place in the waiting list, for themselves,
-through the driver (`kernel.driver`), no ORM unit of work: on PostgreSQL four statements (the
-learner, the session, its dates with the learner's other bookings, then the place with every
-row it writes), on SQLite seven.
+through the driver (`kernel.driver`), no ORM unit of work: on PostgreSQL three statements (the
+learner with the session, its dates with the learner's other bookings, then the place with
+every row it writes), on SQLite six.
 
 It is the booking every learner makes (`POST …/bookings` with no cost code, answers, override,
 move or idempotency key), on a course whose rules need nothing more read (no audience of units,
@@ -16,8 +16,8 @@ and the trainers' emails, and the webhook events when an endpoint listens. Lock 
 everywhere: the learner's row (`FOR UPDATE`), then the session's, taken by the conditional
 UPDATE that takes the seat or the ticket:
 
-    learner (locked) → session, course, trainers, listeners → dates and the learner's other
-    bookings → seat or ticket (conditional UPDATE) → booking → history → emails [→ webhooks]
+    learner (locked), with the session, course, trainers, listeners → dates and the learner's
+    other bookings → seat or ticket (conditional UPDATE) → booking → history → emails [→ webhooks]
 """
 
 from __future__ import annotations
@@ -158,24 +158,24 @@ async def _facts(
 async def _read(
     d: driver.Driver, actor: Actor, request: BookingRequest
 ) -> tuple[Row | None, Row | None, list[Row]]:
-    """The learner (locked), the session with its course, and its dates with the learner's
-    other bookings. On PostgreSQL one statement after another, the learner's lock first; on
-    SQLite, where `BEGIN IMMEDIATE` already holds the database, all three in one hop to its
-    thread."""
-    learner = {"person_id": actor.person_id}
-    session = {"session_id": request.session_id}
+    """The learner (locked) with the session and its course, then the session's dates with the
+    learner's other bookings — read after the lock, so that a booking of theirs committed while
+    this one waited for it is seen. On PostgreSQL one statement after the other; on SQLite, where
+    `BEGIN IMMEDIATE` already holds the database, both in one hop to its thread."""
+    learner = {"person_id": actor.person_id, "session_id": request.session_id}
     both = {"session_id": request.session_id, "learner_id": actor.person_id}
     if d.sqlite:
-        return await d.in_thread(
+        found, rows = await d.in_thread(
             lambda t: (
-                t.row(sql.LEARNER, **learner),
-                t.row(sql.SESSION, **session),
+                t.row(sql.LEARNER_AND_SESSION, **learner),
                 t.rows(sql.DATES_AND_BOOKINGS, **both),
             )
         )
-    found = await d.row(sql.LEARNER, **learner)
-    row = await d.row(sql.SESSION, **session) if found is not None else None
-    rows = await d.rows(sql.DATES_AND_BOOKINGS, **both) if row is not None else []
+    else:
+        found = await d.row(sql.LEARNER_AND_SESSION, **learner)
+        has_session = found is not None and found["s_id"] is not None
+        rows = await d.rows(sql.DATES_AND_BOOKINGS, **both) if has_session else []
+    row = found if found is not None and found["s_id"] is not None else None
     return found, row, rows
 
 

@@ -38,21 +38,27 @@ _DATES = cast(Table, SessionDate.__table__)
 _BOOKINGS = cast(Table, Booking.__table__)
 _OUTBOX = cast(Table, Outbox.__table__)
 
-LEARNER = (
-    select(*_PEOPLE.c, OrgUnit.code.label("unit_code"))
-    .outerjoin(OrgUnit, OrgUnit.id == _PEOPLE.c.org_unit_id)
-    .where(_PEOPLE.c.id == bindparam("person_id"))
-    .with_for_update(of=_PEOPLE)
-)
-SESSION = (
+# The learner (locked: the lock every booking of theirs takes first) with their unit, and the
+# session with its course, trainers and whether any webhook endpoint listens (NULLs for no such
+# session) — one statement. The session's columns may be a moment older than the lock when it
+# had to wait; the seat's conditional UPDATE checks them again (`_UNCHANGED`).
+_SESSION_AND_COURSE = _SESSIONS.join(_COURSES, _COURSES.c.id == _SESSIONS.c.course_id)
+LEARNER_AND_SESSION = (
     select(
+        *_PEOPLE.c,
+        OrgUnit.code.label("unit_code"),
         *[c.label(f"s_{c.key}") for c in _SESSIONS.c],
         *[c.label(f"c_{c.key}") for c in _COURSES.c],
         ANY_LISTENING,
         FACILITATORS_COLUMN,
     )
-    .join(_COURSES, _COURSES.c.id == _SESSIONS.c.course_id)
-    .where(_SESSIONS.c.id == bindparam("session_id"))
+    .select_from(
+        _PEOPLE.outerjoin(OrgUnit, OrgUnit.id == _PEOPLE.c.org_unit_id).outerjoin(
+            _SESSION_AND_COURSE, _SESSIONS.c.id == bindparam("session_id")
+        )
+    )
+    .where(_PEOPLE.c.id == bindparam("person_id"))
+    .with_for_update(of=_PEOPLE)
 )
 # The session's dates (kind "d") and the learner's active bookings with their dates ("b").
 _OTHER_DATES = _DATES.alias("other_dates")

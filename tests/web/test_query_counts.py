@@ -37,12 +37,12 @@ from tests.web.conftest import Browser, BrowserFactory, person_id_of
 CEILING = 30
 # A plain booking (no cost code, no approval, no prerequisites): see the test at the end. It
 # takes the lean path (bookings/lean.py), whose statements the driver sends and the engine's
-# listeners hear: the token, then learner, session, dates with the learner's other bookings,
-# and on PostgreSQL the seat with every row it writes in one statement; on SQLite seat,
-# booking, history, emails one statement each. With no webhook endpoint registered the
+# listeners hear: the token, then the learner with the session, the dates with the learner's
+# other bookings, and on PostgreSQL the seat with every row it writes in one statement; on
+# SQLite seat, booking, history, emails one statement each. With no webhook endpoint registered the
 # session's read says so (and names its trainers), and the fan-out is skipped (one INSERT …
 # SELECT more where an endpoint listens: the test shows both).
-BOOKING_STATEMENTS = {"postgresql": 5, "sqlite": 8}
+BOOKING_STATEMENTS = {"postgresql": 4, "sqlite": 7}
 # A learner cancelling their own booked place, the next in line promoted (bookings/lean_cancel),
 # 26 statements through the ORM before. Token; the session locked with its course, the booking,
 # learner, trainers, listeners and whether billing holds anything; then on PostgreSQL the dates,
