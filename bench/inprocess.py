@@ -179,6 +179,8 @@ async def main_async(args: argparse.Namespace) -> None:
         stats = pstats.Stats(prof)
         print("by package (self time):", by_package(stats))
         stats.sort_stats(args.sort).print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
     await inbox.put({"type": "lifespan.shutdown"})
     await asyncio.wait_for(task, 10)
     await data.drop(target)
@@ -189,6 +191,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("-n", type=int, default=600)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--callers", help="with --profile: who calls the functions matching this")
     parser.add_argument("--cancel", action="store_true", help="cancellations with promotion")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)

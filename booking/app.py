@@ -65,7 +65,7 @@ def create_app(
         exception_handlers=_exception_handlers(),
         # Bad input from outside is refused here, once for every route (booking/web/inputs.py).
         request_class=StrictRequest,
-        guards=[ids_in_range],
+        before_request=ids_in_range,
         openapi_config=contract.openapi_config(),
         debug=False,
         # Logging is configured by the process (booking/logs.py: JSON lines with the request
@@ -127,6 +127,12 @@ def _lifespan(
     return lifespan
 
 
+# Paths no browser form posts to and no page is served from. Litestar searches a path for these
+# patterns anywhere (`findall`), so each is anchored: "/webhooks/" alone also matched the
+# administrators' "/admin/webhooks/…" forms, which went without their CSRF check.
+_NO_BROWSER_STATE = ["^/api/", "^/health$", "^/ready$", "^/webhooks/"]
+
+
 def _session_cookie(settings: Settings) -> CookieBackendConfig:
     return CookieBackendConfig(
         secret=hashlib.sha256(settings.secret_key.encode()).digest(),
@@ -135,6 +141,9 @@ def _session_cookie(settings: Settings) -> CookieBackendConfig:
         httponly=True,
         secure=settings.base_url.startswith("https://"),
         samesite="lax",
+        # Only the sign-in pages keep anything in it; the API, probes and webhooks never read
+        # it, so they skip loading and re-signing the cookie (as they skip CSRF).
+        exclude=_NO_BROWSER_STATE,
     )
 
 
@@ -143,7 +152,7 @@ def _csrf(settings: Settings) -> CSRFConfig:
         secret=settings.secret_key,
         cookie_secure=settings.base_url.startswith("https://"),
         cookie_samesite="lax",
-        exclude=["/api/", "/health", "/ready", "/webhooks/"],
+        exclude=_NO_BROWSER_STATE,
     )
 
 

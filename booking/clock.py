@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
 
 
-@runtime_checkable
-class Clock(Protocol):
+class Clock(ABC):
+    """What a use case reads the time from. An abstract class, not a protocol: Litestar checks
+    every dependency's value against its annotation on every request, and `isinstance` against a
+    runtime-checkable protocol walks its members each time (~25 µs), against an ABC it is a
+    cached subclass check."""
+
+    @abstractmethod
     def now(self) -> datetime: ...
 
 
-class SystemClock:
+class SystemClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)
 
 
-class FixedClock:
+class FixedClock(Clock):
     """A clock for tests: stands still until moved."""
 
     def __init__(self, now: datetime) -> None:

@@ -1,8 +1,9 @@
 """What the app accepts from outside, checked once for every route before a handler runs.
 
 - Integer ids in paths are 64-bit database keys: a number outside that range names nothing, so
-  it answers 404 instead of overflowing in the database driver (`ids_in_range`, a guard on
-  the whole app).
+  it answers 404 instead of overflowing in the database driver (`ids_in_range`, the whole
+  app's `before_request`: before the body or any dependency is read, as a guard would be, but
+  without the copy of the route handler Litestar makes for every guard it calls).
 - JSON bodies are decoded strictly into the handler's declared type (`StrictRequest`): `true` is
   not an int and `"5"` is not a number; nesting deeper than the decoder's stack is 400.
 - Admin-only routes say so with a guard (`admins_only`), so a caller who may not use them gets
@@ -38,11 +39,11 @@ MIN_ID = -(2**63)
 _AT = re.compile(r" - at `\$\.?(.*)`$")
 
 
-async def ids_in_range(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def ids_in_range(request: Request[Any, Any, Any]) -> None:
     """Every `{…:int}` path parameter must fit a database key, or nothing has that id. (A
-    coroutine, though it awaits nothing: Litestar runs a plain function guard in a worker
+    coroutine, though it awaits nothing: Litestar would run a plain function in a worker
     thread, a thread hop on every request.)"""
-    for value in connection.path_params.values():
+    for value in request.path_params.values():
         if isinstance(value, int) and not isinstance(value, bool) and not MIN_ID <= value <= MAX_ID:
             raise NotFoundException("There is nothing with this id.")
 

@@ -111,3 +111,16 @@ async def test_webhook_deliveries_stay_out_of_the_email_outbox(browser: Browser)
     outbox = await browser.get("/admin/outbox")
     assert outbox.status_code == 200 and "booking.state_changed" not in outbox.text
     assert (await browser.get(f"/admin/outbox/{delivery}")).status_code == 404
+
+
+async def test_the_webhooks_forms_need_their_csrf_token(browser: Browser) -> None:
+    """The administrators' webhooks pages sit under /admin/webhooks/, not the receivers'
+    /webhooks/ that go without CSRF: a form posted without its token changes nothing."""
+    await browser.sign_in(ADMIN)
+    webhook_id = await _add(browser, "https://93.184.215.14/hooks")
+    for path in (f"/admin/webhooks/{webhook_id}/delete", "/admin/webhooks"):
+        forged = await browser.post(path, {"url": "https://93.184.215.14/x"}, csrf=False)
+        assert forged.status_code == 403, path
+    async with browser.world.db.reading() as s:
+        urls = (await s.scalars(select(WebhookEndpoint.url))).all()
+    assert urls == ["https://93.184.215.14/hooks"]
