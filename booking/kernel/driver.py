@@ -48,6 +48,10 @@ class Driver:
         self.sqlite = dialect.name == "sqlite"
         # Live-update channels to publish once the transaction commits (as `db.announce`).
         self.events: set[str] = set()
+        # SQLite: `BEGIN IMMEDIATE` waits to go with the first statements to aiosqlite's thread
+        # (`transaction`: one hop fewer); whether it has begun.
+        self._begin_first = False
+        self.begun = False
 
     def _sql(
         self, stmt: ClauseElement, params: Mapping[str, Any], *, heard: bool = True
@@ -60,34 +64,30 @@ class Driver:
             args = [stored_time(a) if isinstance(a, datetime) else a for a in args]
         return text, args
 
+    # On SQLite each method is one hop to aiosqlite's thread (`in_thread`), not one per step
+    # of aiosqlite's cursor (execute, fetch, close: three).
     async def row(self, stmt: ClauseElement, **params: Any) -> Row | None:
+        if self.sqlite:
+            return await self.in_thread(lambda t: t.row(stmt, **params))
         text, args = self._sql(stmt, params)
-        if not self.sqlite:
-            return await self._conn.fetchrow(text, *args)  # type: ignore[no-any-return]
-        async with self._conn.execute(text, args) as cursor:
-            found = await cursor.fetchone()
-            if found is None:
-                return None
-            return dict(zip([d[0] for d in cursor.description], found, strict=True))
+        return await self._conn.fetchrow(text, *args)  # type: ignore[no-any-return]
 
     async def rows(self, stmt: ClauseElement, **params: Any) -> list[Row]:
+        if self.sqlite:
+            return await self.in_thread(lambda t: t.rows(stmt, **params))
         text, args = self._sql(stmt, params)
-        if not self.sqlite:
-            return await self._conn.fetch(text, *args)  # type: ignore[no-any-return]
-        async with self._conn.execute(text, args) as cursor:
-            found = await cursor.fetchall()
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, r, strict=True)) for r in found]
+        return await self._conn.fetch(text, *args)  # type: ignore[no-any-return]
 
     async def execute(self, stmt: ClauseElement, **params: Any) -> None:
-        text, args = self._sql(stmt, params)
         if self.sqlite:
-            await self._conn.execute(text, args)
-        else:
-            await self._conn.execute(text, *args)
+            return await self.in_thread(lambda t: t.execute(stmt, **params))
+        text, args = self._sql(stmt, params)
+        await self._conn.execute(text, *args)
 
     async def execute_many(self, stmt: ClauseElement, rows: list[dict[str, Any]]) -> None:
         """The statement once per set of values (the driver's executemany)."""
+        if self.sqlite:
+            return await self.in_thread(lambda t: t.execute_many(stmt, rows))
         if not rows:
             return
         sent = [self._sql(stmt, r, heard=i == 0) for i, r in enumerate(rows)]
@@ -103,11 +103,18 @@ class Driver:
         booking's CPU on SQLite). Heard by the listeners once `work` is done."""
         assert self.sqlite, "PostgreSQL has no thread to hop to: await each statement"
         sent: list[tuple[str, list[Any]]] = []
+        begin, self._begin_first = self._begin_first, False
+
+        def job() -> T:
+            connection = self._conn._conn
+            if begin:
+                connection.execute("BEGIN IMMEDIATE").close()
+                self.begun = True
+            return work(InThread(self, connection, sent))
+
         try:
             # aiosqlite's own way to run a function in its thread, with its sqlite3 connection.
-            return await self._conn._execute(  # type: ignore[no-any-return]
-                lambda: work(InThread(self, self._conn._conn, sent))
-            )
+            return await self._conn._execute(job)  # type: ignore[no-any-return]
         finally:
             for text, args in sent:
                 self._heard(None, None, text, args, None, False)
@@ -237,7 +244,8 @@ def speaks(db: Database) -> bool:
 @asynccontextmanager
 async def transaction(db: Database) -> AsyncIterator[Driver]:
     """One writing transaction on the driver: committed when the block ends, rolled back when it
-    raises; on SQLite `BEGIN IMMEDIATE` after this process's write lock (as `db.transaction`).
+    raises; on SQLite `BEGIN IMMEDIATE` after this process's write lock (as `db.transaction`),
+    sent to aiosqlite's thread with the first statements.
     Live-update channels noted in `Driver.events` are published after the commit. The driver's
     own errors come out as SQLAlchemy's (`_translated`), so retries and 503s work as elsewhere."""
     async with AsyncExitStack() as stack:
@@ -246,13 +254,15 @@ async def transaction(db: Database) -> AsyncIterator[Driver]:
         raw = await stack.enter_async_context(_checked_out(db))
         driver = Driver(raw, db.engine.sync_engine)
         if driver.sqlite:
-            await raw.execute("BEGIN IMMEDIATE")
+            driver._begin_first = True
             try:
                 yield driver
             except BaseException:
-                await raw.execute("ROLLBACK")
+                if driver.begun:
+                    await raw.execute("ROLLBACK")
                 raise
-            await raw.execute("COMMIT")
+            if driver.begun:
+                await raw.execute("COMMIT")
         else:
             async with raw.transaction():
                 yield driver

@@ -6,6 +6,8 @@ connection the driver itself failed on is closed, not pooled."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -68,3 +70,33 @@ async def test_a_connection_the_driver_failed_on_is_not_pooled(world: support.Wo
     assert await _name(world) != "Renamed"
     async with driver.reading(world.db) as d:
         assert await d.value(select(Person.id).where(Person.email == "lee@example.org"))
+
+
+async def test_sqlite_holds_the_database_from_the_first_statement(world: support.World) -> None:
+    """On SQLite `BEGIN IMMEDIATE` goes with the first statements (one hop fewer): from the
+    first read on, no other connection can write; a block with no statement begins nothing."""
+    if world.db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's own locking")
+    path = world.db.engine.url.database
+    assert path
+
+    def another_writer() -> str:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return "wrote"
+        except sqlite3.OperationalError as exc:
+            return str(exc)
+        finally:
+            other.close()
+
+    async with driver.transaction(world.db) as d:
+        assert another_writer() == "wrote"  # nothing sent yet
+        await d.value(_NAME)
+        assert another_writer() == "database is locked"
+    assert another_writer() == "wrote"
+    assert d.begun
+    async with driver.transaction(world.db) as empty:
+        pass
+    assert not empty.begun
