@@ -29,6 +29,7 @@ from typing import Any, cast
 from booking import eligibility, payments, policy
 from booking.bookings import lean_statements as sql
 from booking.bookings import lean_writes as writes
+from booking.bookings import turns
 from booking.bookings.decision import decide
 from booking.bookings.facts import BookingFacts
 from booking.bookings.lean_writes import Declined
@@ -80,9 +81,10 @@ async def book_lean(
 ) -> BookingOutcome | None:
     """The booking on the lean path, or None when it is not one for it (nothing written)."""
     try:
-        return await tx.with_retry(
-            partial(_attempt, db, clock, actor=actor, request=request, billing=billing)
-        )
+        async with turns.SESSIONS.turn(request.session_id):
+            return await tx.with_retry(
+                partial(_attempt, db, clock, actor=actor, request=request, billing=billing)
+            )
     except Declined:
         return None
 
