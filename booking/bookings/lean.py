@@ -1,7 +1,7 @@
 """The lean booking path: a learner taking a seat, or a place in the waiting list, for themselves,
-through the driver (`kernel.driver`), no ORM unit of work: on PostgreSQL three statements (the
-learner with the session, its dates with the learner's other bookings, then the place with
-every row it writes), on SQLite six.
+through the driver (`kernel.driver`), no ORM unit of work: on PostgreSQL two statements (the
+learner, locked, with the session, its dates and the learner's other bookings; then the place
+with every row it writes, those bookings checked again under the lock), on SQLite six.
 
 It is the booking every learner makes (`POST …/bookings` with no cost code, answers, override,
 move or idempotency key), on a course whose rules need nothing more read (no audience of units,
@@ -22,6 +22,7 @@ UPDATE that takes the seat or the ticket:
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
@@ -160,10 +161,10 @@ async def _facts(
 async def _read(
     d: driver.Driver, actor: Actor, request: BookingRequest
 ) -> tuple[Row | None, Row | None, list[Row]]:
-    """The learner (locked) with the session and its course, then the session's dates with the
-    learner's other bookings — read after the lock, so that a booking of theirs committed while
-    this one waited for it is seen. On PostgreSQL one statement after the other; on SQLite, where
-    `BEGIN IMMEDIATE` already holds the database, both in one hop to its thread."""
+    """The learner (locked) with the session and its course, and the session's dates with the
+    learner's other bookings. On SQLite, where `BEGIN IMMEDIATE` already holds the database,
+    two statements in one hop to its thread; on PostgreSQL one statement (`READ_ALL`), the
+    bookings checked again by the write, under the lock."""
     learner = {"person_id": actor.person_id, "session_id": request.session_id}
     both = {"session_id": request.session_id, "learner_id": actor.person_id}
     if d.sqlite:
@@ -174,9 +175,11 @@ async def _read(
             )
         )
     else:
-        found = await d.row(sql.LEARNER_AND_SESSION, **learner)
-        has_session = found is not None and found["s_id"] is not None
-        rows = await d.rows(sql.DATES_AND_BOOKINGS, **both) if has_session else []
+        found = await d.row(sql.READ_ALL, **learner, learner_id=actor.person_id)
+        rows = []
+        if found is not None and found["s_id"] is not None:
+            value = found["dates_and_bookings"]
+            rows = json.loads(value) if isinstance(value, str | bytes) else list(value)
     row = found if found is not None and found["s_id"] is not None else None
     return found, row, rows
 
@@ -239,9 +242,12 @@ async def _record(
         raise Declined
     if state == BookingState.WAITLISTED:
         unchanged["read_mode"] = session.waitlist_mode
-    if d.sqlite:
+    if d.sqlite:  # the database is held since the read: nothing to check again
         booking = await writes.place_and_rows(d, actor, request, facts, state, unchanged, now=now)
     else:
+        unchanged["learner_bookings"] = ",".join(
+            f"{b.id}:{b.state}" for b in sorted(facts.existing, key=lambda b: b.id)
+        )
         booking = await writes.place_and_rows_at_once(
             d, actor, request, facts, state, unchanged, now=now
         )

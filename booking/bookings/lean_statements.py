@@ -95,6 +95,17 @@ DATES_AND_BOOKINGS = union_all(
     )
     .where(_BOOKINGS.c.learner_id == bindparam("learner_id"), _BOOKINGS.c.state.in_(_ACTIVE)),
 )
+# PostgreSQL: the learner (locked) with the session, and the session's dates with the learner's
+# other bookings as one JSON array, in one statement. Those bookings are read in the snapshot
+# the statement began with, which may be older than the learner's lock if it had to wait for
+# it; the write checks them again (`_SAME_BOOKINGS`, in a snapshot taken under the lock).
+_DAB = DATES_AND_BOOKINGS.subquery("dab")
+READ_ALL = LEARNER_AND_SESSION.add_columns(
+    select(func.coalesce(func.json_agg(literal_column("dab")), literal_column("'[]'::json")))
+    .select_from(_DAB)
+    .scalar_subquery()
+    .label("dates_and_bookings")
+)
 _UNCHANGED = and_(
     _SESSIONS.c.id == bindparam("session_id"),
     _SESSIONS.c.status == bindparam("read_status"),
@@ -197,9 +208,16 @@ _WRITE_ROWS = """
 )
 SELECT b.id, b.sequence, b.waitlist_seq, h.id AS history_id FROM b JOIN h ON h.booking_id = b.id
 """
+# The learner's active bookings (id:state, by id) as `READ_ALL` read them, or nothing is written.
+_SAME_BOOKINGS = (
+    "(SELECT coalesce(string_agg(CAST(id AS VARCHAR) || ':' || state, ',' ORDER BY id), '')"
+    " FROM bookings WHERE learner_id = CAST(:learner_id AS BIGINT) AND state IN ("
+    + ", ".join(f"'{state}'" for state in sorted(ACTIVE))
+    + ")) = CAST(:learner_bookings AS VARCHAR)"
+)
 _UNCHANGED_SQL = (
     "id = CAST(:session_id AS BIGINT) AND status = CAST(:read_status AS VARCHAR)"
-    " AND sequence = CAST(:read_sequence AS INTEGER)"
+    " AND sequence = CAST(:read_sequence AS INTEGER) AND " + _SAME_BOOKINGS
 )
 SEAT_AND_ROWS = text(
     "WITH place AS (UPDATE sessions SET seats_held = seats_held + 1"

@@ -218,3 +218,28 @@ async def test_a_seat_gone_between_the_read_and_the_write_is_left_to_the_full_pa
         ).all()
         held = (await s.get_one(SessionRow, session_id)).seats_held
     assert (len(rows), len(history), held) == (1, 1, 1)
+
+
+async def test_bookings_the_learner_made_while_this_one_waited_are_checked_again(
+    world: support.World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL reads the learner's other bookings in the statement that takes their lock,
+    in a snapshot that may be older than the lock; the write compares them again under it.
+    Here the read misses the learner's place on this very session (as if it had been booked
+    while this request waited for the lock): the write finds them changed, writes nothing, and
+    the full path refuses the second place."""
+    if world.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite holds the whole database from the read on")
+    from booking.bookings import lean
+
+    session_id = await support.make_session(world, capacity=5)
+    first = await book(world, "lee@example.org", session_id, lean=True)
+    assert first.state == "booked"
+    real = lean._dates_and_bookings
+    monkeypatch.setattr(lean, "_dates_and_bookings", lambda rows, sid: (real(rows, sid)[0], []))
+    who = await support.actor(world.db, "lee@example.org")
+    with pytest.raises(RefusedError):
+        await bookings.book_place(world.db, world.clock, who, BookingRequest(session_id))
+    async with world.db.reading() as s:
+        rows = (await s.scalars(select(Booking).where(Booking.session_id == session_id))).all()
+    assert len(rows) == 1

@@ -37,12 +37,13 @@ from tests.web.conftest import Browser, BrowserFactory, person_id_of
 CEILING = 30
 # A plain booking (no cost code, no approval, no prerequisites): see the test at the end. It
 # takes the lean path (bookings/lean.py), whose statements the driver sends and the engine's
-# listeners hear: the token, then the learner with the session, the dates with the learner's
-# other bookings, and on PostgreSQL the seat with every row it writes in one statement; on
-# SQLite seat, booking, history, emails one statement each. With no webhook endpoint registered the
+# listeners hear: the token, then on PostgreSQL the learner with the session, its dates and the
+# learner's other bookings in one statement and the seat with every row it writes in another;
+# on SQLite the learner with the session, the dates with the other bookings, then seat,
+# booking, history, emails one statement each. With no webhook endpoint registered the
 # session's read says so (and names its trainers), and the fan-out is skipped (one INSERT …
 # SELECT more where an endpoint listens: the test shows both).
-BOOKING_STATEMENTS = {"postgresql": 4, "sqlite": 7}
+BOOKING_STATEMENTS = {"postgresql": 3, "sqlite": 7}
 # A learner cancelling their own booked place, the next in line promoted (bookings/lean_cancel),
 # 26 statements through the ORM before. Token; the session locked with its course, the booking,
 # learner, trainers, listeners and whether billing holds anything; then on PostgreSQL the dates,
