@@ -26,8 +26,9 @@ pytestmark = pytest.mark.postgres
 
 
 def _hold_at_the_insert(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each approval waits (up to a second) at the person's insert for the other to arrive, so
-    without the lock both are inside at once; with it, the second never gets there in time."""
+    """Each approval waits (up to three seconds: under a loaded suite the second once took more
+    than one to get there) at the person's insert for the other to arrive, so without the lock
+    both are inside at once; with it, the second never gets there in time."""
     real = account_queue.write_people
     arrived: list[int] = []
     both = asyncio.Event()
@@ -37,7 +38,7 @@ def _hold_at_the_insert(monkeypatch: pytest.MonkeyPatch) -> None:
         if len(arrived) >= 2:
             both.set()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(both.wait(), 1.0)
+            await asyncio.wait_for(both.wait(), 3.0)
         return await real(s, **kw)
 
     monkeypatch.setattr(account_queue, "write_people", held)
