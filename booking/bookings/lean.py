@@ -51,7 +51,7 @@ from booking.kernel.history import facilitators_of
 from booking.kernel.outbox import session_channel
 from booking.kernel.views import HistoryView
 from booking.kernel.webhook_events import LISTENING
-from booking.models import Course, Person, SessionDate
+from booking.models import Booking, Course, Person, SessionDate
 from booking.models import Session as SessionRow
 from booking.reads.bookings import booking_answer
 
@@ -100,9 +100,44 @@ async def _attempt(
 ) -> BookingOutcome:
     async with driver.transaction(db) as d:
         now = clock.now()
+        if d.sqlite:
+            # The whole booking — reads, decision, writes, COMMIT — in one hop to SQLite's
+            # thread, under the write lock the transaction holds.
+            return await d.in_thread(
+                partial(_in_thread, actor, request, now=now, billing=billing), commit=True
+            )
         facts, listening = await _facts(d, actor, request, now=now, billing=billing)
         state = decide(facts, facts.session_facts, now=now)
         return await _record(d, actor, request, facts, state, now=now, listening=listening)
+
+
+def _in_thread(
+    actor: Actor,
+    request: BookingRequest,
+    t: driver.InThread,
+    *,
+    now: datetime,
+    billing: payments.BillingConfig,
+) -> BookingOutcome:
+    """SQLite: `_facts`, `decide` and `_record`, statement by statement in SQLite's thread."""
+    found = t.row(sql.LEARNER_AND_SESSION, person_id=actor.person_id, session_id=request.session_id)
+    rows = t.rows(sql.DATES_AND_BOOKINGS, session_id=request.session_id, learner_id=actor.person_id)
+    row = found if found is not None and found["s_id"] is not None else None
+    facts, listening = _facts_of(
+        actor, request, found, row, rows, sqlite=True, now=now, billing=billing
+    )
+    state = decide(facts, facts.session_facts, now=now)
+    unchanged = _unchanged(facts, state)
+    booking = writes.place_and_rows_in_thread(t, actor, request, facts, state, unchanged, now=now)
+    t.events.add(session_channel(booking.session_id))
+    if listening:
+        stmt, params = writes.webhook_rows(actor, booking, now=now)
+        t.execute(stmt, **params)
+    seq = booking.waitlist_seq
+    position = (
+        None if seq is None else t.value(sql.POSITION, session_id=booking.session_id, seq=seq)
+    )
+    return _answer(actor, facts, state, booking, now=now, position=position)
 
 
 async def _facts(
@@ -113,18 +148,33 @@ async def _facts(
     now: datetime,
     billing: payments.BillingConfig,
 ) -> tuple[BookingFacts, bool]:
-    """`gather_facts` for a plain booking, in three statements, and whether any webhook
-    endpoint listens; `Declined` where it would read more (or a payment or an approval would
-    follow)."""
+    """`gather_facts` for a plain booking, and whether any webhook endpoint listens; `Declined`
+    where it would read more (or a payment or an approval would follow)."""
     found, row, date_rows = await _read(d, actor, request)
+    return _facts_of(
+        actor, request, found, row, date_rows, sqlite=d.sqlite, now=now, billing=billing
+    )
+
+
+def _facts_of(
+    actor: Actor,
+    request: BookingRequest,
+    found: Row | None,
+    row: Row | None,
+    date_rows: list[Row],
+    *,
+    sqlite: bool,
+    now: datetime,
+    billing: payments.BillingConfig,
+) -> tuple[BookingFacts, bool]:
     if found is None:
         raise ForbiddenError("Your account no longer exists.")
-    learner = driver.entity(Person, found, "", sqlite=d.sqlite)
+    learner = driver.entity(Person, found, "", sqlite=sqlite)
     unit_code = found["unit_code"]
     if row is None or (row["s_status"] == "draft" and not policy.can_see_drafts(actor)):
         raise NotFoundError(f"There is no session {request.session_id}.")
-    session = driver.entity(SessionRow, row, "s_", sqlite=d.sqlite)
-    course = driver.entity(Course, row, "c_", sqlite=d.sqlite)
+    session = driver.entity(SessionRow, row, "s_", sqlite=sqlite)
+    course = driver.entity(Course, row, "c_", sqlite=sqlite)
     rules = eligibility.rules_without_reads(course)
     if rules is None or payments.discount_needs_units(course):
         raise Declined
@@ -161,25 +211,19 @@ async def _facts(
 async def _read(
     d: driver.Driver, actor: Actor, request: BookingRequest
 ) -> tuple[Row | None, Row | None, list[Row]]:
-    """The learner (locked) with the session and its course, and the session's dates with the
-    learner's other bookings. On SQLite, where `BEGIN IMMEDIATE` already holds the database,
-    two statements in one hop to its thread; on PostgreSQL one statement (`READ_ALL`), the
-    bookings checked again by the write, under the lock."""
-    learner = {"person_id": actor.person_id, "session_id": request.session_id}
-    both = {"session_id": request.session_id, "learner_id": actor.person_id}
-    if d.sqlite:
-        found, rows = await d.in_thread(
-            lambda t: (
-                t.row(sql.LEARNER_AND_SESSION, **learner),
-                t.rows(sql.DATES_AND_BOOKINGS, **both),
-            )
-        )
-    else:
-        found = await d.row(sql.READ_ALL, **learner, learner_id=actor.person_id)
-        rows = []
-        if found is not None and found["s_id"] is not None:
-            value = found["dates_and_bookings"]
-            rows = json.loads(value) if isinstance(value, str | bytes) else list(value)
+    """PostgreSQL: the learner (locked) with the session and its course, and the session's
+    dates with the learner's other bookings, in one statement (`READ_ALL`); the bookings are
+    checked again by the write, under the lock."""
+    found = await d.row(
+        sql.READ_ALL,
+        person_id=actor.person_id,
+        session_id=request.session_id,
+        learner_id=actor.person_id,
+    )
+    rows: list[Row] = []
+    if found is not None and found["s_id"] is not None:
+        value = found["dates_and_bookings"]
+        rows = json.loads(value) if isinstance(value, str | bytes) else list(value)
     row = found if found is not None and found["s_id"] is not None else None
     return found, row, rows
 
@@ -221,6 +265,22 @@ def _dates_and_bookings(
     return dates, existing
 
 
+def _unchanged(facts: BookingFacts, state: BookingState) -> dict[str, Any]:
+    """What the seat's conditional UPDATE checks is as read; `Declined` for a decision the
+    lean path does not write (anything but a seat or a waiting-list place)."""
+    session = facts.session
+    unchanged: dict[str, Any] = {
+        "session_id": session.id,
+        "read_status": session.status,
+        "read_sequence": session.sequence,
+    }
+    if state not in (BookingState.BOOKED, BookingState.WAITLISTED):
+        raise Declined
+    if state == BookingState.WAITLISTED:
+        unchanged["read_mode"] = session.waitlist_mode
+    return unchanged
+
+
 async def _record(
     d: driver.Driver,
     actor: Actor,
@@ -231,33 +291,35 @@ async def _record(
     now: datetime,
     listening: bool,
 ) -> BookingOutcome:
-    """Take the seat or the ticket decided on, then write what `record_booking` writes."""
-    session = facts.session
-    unchanged = {
-        "session_id": session.id,
-        "read_status": session.status,
-        "read_sequence": session.sequence,
-    }
-    if state not in (BookingState.BOOKED, BookingState.WAITLISTED):
-        raise Declined
-    if state == BookingState.WAITLISTED:
-        unchanged["read_mode"] = session.waitlist_mode
-    if d.sqlite:  # the database is held since the read: nothing to check again
-        booking = await writes.place_and_rows(d, actor, request, facts, state, unchanged, now=now)
-    else:
-        unchanged["learner_bookings"] = ",".join(
-            f"{b.id}:{b.state}" for b in sorted(facts.existing, key=lambda b: b.id)
-        )
-        booking = await writes.place_and_rows_at_once(
-            d, actor, request, facts, state, unchanged, now=now
-        )
+    """PostgreSQL: take the seat or the ticket decided on, then write what `record_booking`
+    writes, the learner's other bookings checked again under the lock."""
+    unchanged = _unchanged(facts, state)
+    unchanged["learner_bookings"] = ",".join(
+        f"{b.id}:{b.state}" for b in sorted(facts.existing, key=lambda b: b.id)
+    )
+    booking = await writes.place_and_rows_at_once(
+        d, actor, request, facts, state, unchanged, now=now
+    )
     d.events.add(session_channel(booking.session_id))
     if listening:
-        await writes.queue_webhooks(d, actor, booking, now=now)
+        stmt, params = writes.webhook_rows(actor, booking, now=now)
+        await d.execute(stmt, **params)
     seq = booking.waitlist_seq
     position = None
     if seq is not None:
-        position = await d.value(sql.POSITION, session_id=session.id, seq=seq)
+        position = await d.value(sql.POSITION, session_id=booking.session_id, seq=seq)
+    return _answer(actor, facts, state, booking, now=now, position=position)
+
+
+def _answer(
+    actor: Actor,
+    facts: BookingFacts,
+    state: BookingState,
+    booking: Booking,
+    *,
+    now: datetime,
+    position: int | None,
+) -> BookingOutcome:
     view = booking_answer(
         booking,
         facts.course,

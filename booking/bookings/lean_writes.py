@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from booking.bookings import lean_statements as sql
@@ -26,8 +25,8 @@ class Declined(Exception):
     """Not a booking for the lean path: rolled back, and the full path takes it."""
 
 
-async def place_and_rows(
-    d: driver.Driver,
+def place_and_rows_in_thread(
+    t: driver.InThread,
     actor: Actor,
     request: BookingRequest,
     facts: BookingFacts,
@@ -37,22 +36,7 @@ async def place_and_rows(
     now: datetime,
 ) -> Booking:
     """SQLite: the seat or the ticket, then the booking, its history and its emails, one
-    statement each (the write lock is held throughout), all in one hop to SQLite's thread."""
-    return await d.in_thread(
-        partial(_place_and_rows, actor, request, facts, state, unchanged, now=now)
-    )
-
-
-def _place_and_rows(
-    actor: Actor,
-    request: BookingRequest,
-    facts: BookingFacts,
-    state: BookingState,
-    unchanged: dict[str, Any],
-    t: driver.InThread,
-    *,
-    now: datetime,
-) -> Booking:
+    statement each, in SQLite's thread (the write lock is held throughout)."""
     seq: int | None = None
     if state == BookingState.BOOKED:
         taken = t.value(sql.TAKE_SEAT, **unchanged)
@@ -216,12 +200,9 @@ def _payload_of(session_id: int, state: str, sequence: int) -> dict[str, Any]:
     }
 
 
-async def queue_webhooks(
-    d: driver.Driver, actor: Actor, booking: Booking, *, now: datetime
-) -> None:
-    """The booking's webhook events, for the endpoints listening (`write_history`)."""
+def webhook_rows(actor: Actor, booking: Booking, *, now: datetime) -> tuple[Any, dict[str, Any]]:
+    """The statement queueing the booking's webhook events for the endpoints listening, and its
+    values (`write_history`)."""
     events = booking_events(booking, None, booking.state, actor=actor, reason=None)
     stmt, params = fan_out(events, now=now, booking_id=booking.id, session_id=booking.session_id)
-    await d.execute(
-        stmt, **{k: json.dumps(v) if isinstance(v, dict) else v for k, v in params.items()}
-    )
+    return stmt, {k: json.dumps(v) if isinstance(v, dict) else v for k, v in params.items()}

@@ -97,10 +97,11 @@ class Driver:
         found = await self.row(stmt, **params)
         return None if found is None else next(iter(found.values()))
 
-    async def in_thread(self, work: Callable[[InThread], T]) -> T:
+    async def in_thread(self, work: Callable[[InThread], T], *, commit: bool = False) -> T:
         """SQLite: `work`'s statements, run one after another in aiosqlite's own thread — one
         hop between threads for all of them instead of one each (the hops were most of a
-        booking's CPU on SQLite). Heard by the listeners once `work` is done."""
+        booking's CPU on SQLite). Heard by the listeners once `work` is done. With `commit`, the
+        transaction is committed in the same hop once `work` returns: the last of its work."""
         assert self.sqlite, "PostgreSQL has no thread to hop to: await each statement"
         sent: list[tuple[str, list[Any]]] = []
         begin, self._begin_first = self._begin_first, False
@@ -110,7 +111,12 @@ class Driver:
             if begin:
                 connection.execute("BEGIN IMMEDIATE").close()
                 self.begun = True
-            return work(InThread(self, connection, sent))
+            done = work(InThread(self, connection, sent))
+            if commit and self.begun:
+                # The transaction's COMMIT in the same hop (`transaction` then has none to send).
+                connection.execute("COMMIT").close()
+                self.begun = False
+            return done
 
         try:
             # aiosqlite's own way to run a function in its thread, with its sqlite3 connection.
@@ -127,6 +133,8 @@ class InThread:
         self._outer = outer
         self._conn = connection
         self._sent = sent
+        # The transaction's live-update channels (`Driver.events`).
+        self.events = outer.events
 
     def _run(self, stmt: ClauseElement, params: Mapping[str, Any]) -> Any:
         text, args = self._outer._sql(stmt, params, heard=False)
