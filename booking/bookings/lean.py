@@ -106,7 +106,7 @@ async def _attempt(
             return await d.in_thread(
                 partial(_in_thread, actor, request, now=now, billing=billing), commit=True
             )
-        facts, listening = await _facts(d, actor, request, now=now, billing=billing)
+        facts, listening = await _facts(d, actor, request, billing=billing)
         state = decide(facts, facts.session_facts, now=now)
         return await _record(d, actor, request, facts, state, now=now, listening=listening)
 
@@ -123,9 +123,7 @@ def _in_thread(
     found = t.row(sql.LEARNER_AND_SESSION, person_id=actor.person_id, session_id=request.session_id)
     rows = t.rows(sql.DATES_AND_BOOKINGS, session_id=request.session_id, learner_id=actor.person_id)
     row = found if found is not None and found["s_id"] is not None else None
-    facts, listening = _facts_of(
-        actor, request, found, row, rows, sqlite=True, now=now, billing=billing
-    )
+    facts, listening = _facts_of(actor, request, found, row, rows, sqlite=True, billing=billing)
     state = decide(facts, facts.session_facts, now=now)
     unchanged = _unchanged(facts, state)
     booking = writes.place_and_rows_in_thread(t, actor, request, facts, state, unchanged, now=now)
@@ -145,15 +143,12 @@ async def _facts(
     actor: Actor,
     request: BookingRequest,
     *,
-    now: datetime,
     billing: payments.BillingConfig,
 ) -> tuple[BookingFacts, bool]:
     """`gather_facts` for a plain booking, and whether any webhook endpoint listens; `Declined`
     where it would read more (or a payment or an approval would follow)."""
     found, row, date_rows = await _read(d, actor, request)
-    return _facts_of(
-        actor, request, found, row, date_rows, sqlite=d.sqlite, now=now, billing=billing
-    )
+    return _facts_of(actor, request, found, row, date_rows, sqlite=d.sqlite, billing=billing)
 
 
 def _facts_of(
@@ -164,7 +159,6 @@ def _facts_of(
     date_rows: list[Row],
     *,
     sqlite: bool,
-    now: datetime,
     billing: payments.BillingConfig,
 ) -> tuple[BookingFacts, bool]:
     if found is None:
