@@ -17,7 +17,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import payments
-from booking.bookings import lean
+from booking.bookings import group, lean
 from booking.bookings.approval_plan import approvals_needed
 from booking.bookings.claim import claim_place
 from booking.bookings.decision import decide, refuse_card_unless_booked
@@ -45,7 +45,7 @@ async def book_place(
     validate_request(actor, request)
     billing = payments.billing_config(db.settings)
     if idempotency is None and seat_guard and lean.is_plain(db, actor, request):
-        outcome = await lean.book_lean(db, clock, actor, request, billing=billing)
+        outcome = await group.book_lean(db, clock, actor, request, billing=billing)
         if outcome is not None:
             return outcome
     work = partial(_book, actor=actor, request=request, seat_guard=seat_guard, billing=billing)

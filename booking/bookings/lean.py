@@ -123,9 +123,9 @@ def _in_thread(
     found = t.row(sql.LEARNER_AND_SESSION, person_id=actor.person_id, session_id=request.session_id)
     rows = t.rows(sql.DATES_AND_BOOKINGS, session_id=request.session_id, learner_id=actor.person_id)
     row = found if found is not None and found["s_id"] is not None else None
-    facts, listening = _facts_of(actor, request, found, row, rows, sqlite=True, billing=billing)
+    facts, listening = facts_of(actor, request, found, row, rows, sqlite=True, billing=billing)
     state = decide(facts, facts.session_facts, now=now)
-    unchanged = _unchanged(facts, state)
+    unchanged = unchanged_for(facts, state)
     booking = writes.place_and_rows_in_thread(t, actor, request, facts, state, unchanged, now=now)
     t.events.add(session_channel(booking.session_id))
     if listening:
@@ -135,7 +135,7 @@ def _in_thread(
     position = (
         None if seq is None else t.value(sql.POSITION, session_id=booking.session_id, seq=seq)
     )
-    return _answer(actor, facts, state, booking, now=now, position=position)
+    return answer(actor, facts, state, booking, now=now, position=position)
 
 
 async def _facts(
@@ -148,10 +148,10 @@ async def _facts(
     """`gather_facts` for a plain booking, and whether any webhook endpoint listens; `Declined`
     where it would read more (or a payment or an approval would follow)."""
     found, row, date_rows = await _read(d, actor, request)
-    return _facts_of(actor, request, found, row, date_rows, sqlite=d.sqlite, billing=billing)
+    return facts_of(actor, request, found, row, date_rows, sqlite=d.sqlite, billing=billing)
 
 
-def _facts_of(
+def facts_of(
     actor: Actor,
     request: BookingRequest,
     found: Row | None,
@@ -259,7 +259,7 @@ def _dates_and_bookings(
     return dates, existing
 
 
-def _unchanged(facts: BookingFacts, state: BookingState) -> dict[str, Any]:
+def unchanged_for(facts: BookingFacts, state: BookingState) -> dict[str, Any]:
     """What the seat's conditional UPDATE checks is as read; `Declined` for a decision the
     lean path does not write (anything but a seat or a waiting-list place)."""
     session = facts.session
@@ -287,7 +287,7 @@ async def _record(
 ) -> BookingOutcome:
     """PostgreSQL: take the seat or the ticket decided on, then write what `record_booking`
     writes, the learner's other bookings checked again under the lock."""
-    unchanged = _unchanged(facts, state)
+    unchanged = unchanged_for(facts, state)
     unchanged["learner_bookings"] = ",".join(
         f"{b.id}:{b.state}" for b in sorted(facts.existing, key=lambda b: b.id)
     )
@@ -302,10 +302,10 @@ async def _record(
     position = None
     if seq is not None:
         position = await d.value(sql.POSITION, session_id=booking.session_id, seq=seq)
-    return _answer(actor, facts, state, booking, now=now, position=position)
+    return answer(actor, facts, state, booking, now=now, position=position)
 
 
-def _answer(
+def answer(
     actor: Actor,
     facts: BookingFacts,
     state: BookingState,

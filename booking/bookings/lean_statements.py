@@ -43,58 +43,64 @@ _OUTBOX = cast(Table, Outbox.__table__)
 # session) — one statement. The session's columns may be a moment older than the lock when it
 # had to wait; the seat's conditional UPDATE checks them again (`_UNCHANGED`).
 _SESSION_AND_COURSE = _SESSIONS.join(_COURSES, _COURSES.c.id == _SESSIONS.c.course_id)
-LEARNER_AND_SESSION = (
-    select(
-        *_PEOPLE.c,
-        OrgUnit.code.label("unit_code"),
-        *[c.label(f"s_{c.key}") for c in _SESSIONS.c],
-        *[c.label(f"c_{c.key}") for c in _COURSES.c],
-        ANY_LISTENING,
-        FACILITATORS_COLUMN,
+LEARNERS_WITH_SESSION = select(
+    *_PEOPLE.c,
+    OrgUnit.code.label("unit_code"),
+    *[c.label(f"s_{c.key}") for c in _SESSIONS.c],
+    *[c.label(f"c_{c.key}") for c in _COURSES.c],
+    ANY_LISTENING,
+    FACILITATORS_COLUMN,
+).select_from(
+    _PEOPLE.outerjoin(OrgUnit, OrgUnit.id == _PEOPLE.c.org_unit_id).outerjoin(
+        _SESSION_AND_COURSE, _SESSIONS.c.id == bindparam("session_id")
     )
-    .select_from(
-        _PEOPLE.outerjoin(OrgUnit, OrgUnit.id == _PEOPLE.c.org_unit_id).outerjoin(
-            _SESSION_AND_COURSE, _SESSIONS.c.id == bindparam("session_id")
-        )
-    )
-    .where(_PEOPLE.c.id == bindparam("person_id"))
-    .with_for_update(of=_PEOPLE)
 )
-# The session's dates (kind "d") and the learner's active bookings with their dates ("b").
+LEARNER_AND_SESSION = LEARNERS_WITH_SESSION.where(
+    _PEOPLE.c.id == bindparam("person_id")
+).with_for_update(of=_PEOPLE)
+# The session's dates (kind "d") and the learner's active bookings with their dates ("b"); the
+# learner by id (`bindparam`) or, in a group's read (`bookings.group`), by its row's column.
 _OTHER_DATES = _DATES.alias("other_dates")
-DATES_AND_BOOKINGS = union_all(
-    select(
-        literal_column("'d'").label("kind"),
-        _DATES.c.id,
-        _DATES.c.session_id,
-        sql_cast(null(), BigInteger).label("course_id"),
-        null().label("state"),
-        null().label("title"),
-        _DATES.c.start_at,
-        _DATES.c.end_at,
-        _DATES.c.timezone,
-    ).where(_DATES.c.session_id == bindparam("session_id"), _DATES.c.removed_at.is_(None)),
-    select(
-        literal_column("'b'"),
-        _BOOKINGS.c.id,
-        _BOOKINGS.c.session_id,
-        _BOOKINGS.c.course_id,
-        _BOOKINGS.c.state,
-        _COURSES.c.title,
-        _OTHER_DATES.c.start_at,
-        _OTHER_DATES.c.end_at,
-        _OTHER_DATES.c.timezone,
+
+
+def dates_and_bookings(learner_id: Any) -> Any:
+    return union_all(
+        select(
+            literal_column("'d'").label("kind"),
+            _DATES.c.id,
+            _DATES.c.session_id,
+            sql_cast(null(), BigInteger).label("course_id"),
+            null().label("state"),
+            null().label("title"),
+            _DATES.c.start_at,
+            _DATES.c.end_at,
+            _DATES.c.timezone,
+        ).where(_DATES.c.session_id == bindparam("session_id"), _DATES.c.removed_at.is_(None)),
+        select(
+            literal_column("'b'"),
+            _BOOKINGS.c.id,
+            _BOOKINGS.c.session_id,
+            _BOOKINGS.c.course_id,
+            _BOOKINGS.c.state,
+            _COURSES.c.title,
+            _OTHER_DATES.c.start_at,
+            _OTHER_DATES.c.end_at,
+            _OTHER_DATES.c.timezone,
+        )
+        .join(_COURSES, _COURSES.c.id == _BOOKINGS.c.course_id)
+        .outerjoin(
+            _OTHER_DATES,
+            and_(
+                _OTHER_DATES.c.session_id == _BOOKINGS.c.session_id,
+                _OTHER_DATES.c.removed_at.is_(None),
+            ),
+        )
+        .where(_BOOKINGS.c.learner_id == learner_id, _BOOKINGS.c.state.in_(_ACTIVE))
+        .correlate(_PEOPLE),
     )
-    .join(_COURSES, _COURSES.c.id == _BOOKINGS.c.course_id)
-    .outerjoin(
-        _OTHER_DATES,
-        and_(
-            _OTHER_DATES.c.session_id == _BOOKINGS.c.session_id,
-            _OTHER_DATES.c.removed_at.is_(None),
-        ),
-    )
-    .where(_BOOKINGS.c.learner_id == bindparam("learner_id"), _BOOKINGS.c.state.in_(_ACTIVE)),
-)
+
+
+DATES_AND_BOOKINGS = dates_and_bookings(bindparam("learner_id"))
 # PostgreSQL: the learner (locked) with the session, and the session's dates with the learner's
 # other bookings as one JSON array, in one statement. Those bookings are read in the snapshot
 # the statement began with, which may be older than the learner's lock if it had to wait for

@@ -46,7 +46,7 @@ def place_and_rows_in_thread(
         raise Declined  # the session changed since it was read: the full path decides again
     written = t.row(sql.INSERT_BOOKING, **_booking_values(request, facts, state, seq, now))
     assert written is not None
-    booking = _booking(request, facts, state, seq, written["id"], written["sequence"], now=now)
+    booking = as_written(request, facts, state, seq, written["id"], written["sequence"], now=now)
     history_id = t.value(
         sql.INSERT_HISTORY,
         booking_id=booking.id,
@@ -87,20 +87,20 @@ async def place_and_rows_at_once(
     now: datetime,
 ) -> Booking:
     """PostgreSQL: the same rows in one statement (`lean_statements.SEAT_AND_ROWS`)."""
-    recipients = _recipients_of(state, facts.learner.id, facts.trainers)
+    recipients = recipients_of(state, facts.learner.id, facts.trainers)
     params = _booking_values(request, facts, state, None, now) | unchanged
     written = await d.row(
         sql.SEAT_AND_ROWS if state == BookingState.BOOKED else sql.TICKET_AND_ROWS,
         **params,
         actor_id=actor.person_id,
         actor=actor.label,
-        payload=json.dumps(_payload_of(facts.session.id, state.value, 0)),
+        payload=json.dumps(payload_of(facts.session.id, state.value, 0)),
         topics=[topic for topic, _ in recipients],
         recipients=[person for _, person in recipients],
     )
     if written is None:
         raise Declined  # the session changed since it was read: the full path decides again
-    return _booking(
+    return as_written(
         request,
         facts,
         state,
@@ -133,7 +133,7 @@ def _booking_values(
     }
 
 
-def _booking(
+def as_written(
     request: BookingRequest,
     facts: BookingFacts,
     state: BookingState,
@@ -170,10 +170,10 @@ def _booking(
 
 
 def _recipients(booking: Booking, trainers: frozenset[int]) -> list[tuple[str, int]]:
-    return _recipients_of(BookingState(booking.state), booking.learner_id, trainers)
+    return recipients_of(BookingState(booking.state), booking.learner_id, trainers)
 
 
-def _recipients_of(
+def recipients_of(
     state: BookingState, learner_id: int, trainers: frozenset[int]
 ) -> list[tuple[str, int]]:
     """`write_history`'s emails for a new booking: the learner's, then (for a seat) each
@@ -185,11 +185,11 @@ def _recipients_of(
 
 
 def _payload(booking: Booking) -> dict[str, Any]:
-    payload = _payload_of(booking.session_id, booking.state, booking.sequence)
+    payload = payload_of(booking.session_id, booking.state, booking.sequence)
     return {"booking_id": booking.id, **payload}
 
 
-def _payload_of(session_id: int, state: str, sequence: int) -> dict[str, Any]:
+def payload_of(session_id: int, state: str, sequence: int) -> dict[str, Any]:
     """`write_history`'s payload, less the booking's id (the statement adds it)."""
     return {
         "session_id": session_id,
