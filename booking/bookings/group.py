@@ -1,6 +1,6 @@
 """Group commit: on PostgreSQL, the plain bookings for one session that arrive while another
-group for it is being written wait in line (in arrival order, without a connection) and are
-then taken together — one transaction, one lock of the session's row, one decision each in
+booking or group for it is being written wait in line (in arrival order, without a connection)
+and are then taken together — one transaction, one lock of the session's row, one decision each in
 arrival order, one statement for all their rows, one COMMIT — and each request is answered
 with its own outcome.
 
@@ -89,8 +89,9 @@ async def book_lean(
 
 
 class Lines:
-    """Per database, clock and session: the bookings waiting for the next group, and the task
-    that writes one group after another until none wait."""
+    """Per database, clock and session, while a booking for it is under way: the bookings
+    waiting for the next group, and then the task that writes one group after another until
+    none wait."""
 
     def __init__(self, at_most: int = AT_MOST) -> None:
         self.at_most = at_most
@@ -108,20 +109,30 @@ class Lines:
         *,
         billing: payments.BillingConfig,
     ) -> BookingOutcome | None:
-        asking = Asking(actor, request, asyncio.get_running_loop().create_future())
         key = (id(db), id(clock), request.session_id)
         line = self._lines.get(key)
-        if line is None:
-            line = self._lines[key] = deque()
-            drain = asyncio.create_task(self._drain(key, line, db, clock, billing))
-            self._drains.add(drain)
-            drain.add_done_callback(self._drains.discard)
-        line.append(asking)
-        return await asking.answer
+        if line is not None:  # a booking for this session is being written: wait in line
+            asking = Asking(actor, request, asyncio.get_running_loop().create_future())
+            line.append(asking)
+            return await asking.answer
+        # None under way: this one alone, at once (an uncontended booking pays nothing for
+        # groups); those arriving meanwhile are written in groups after it.
+        line = self._lines[key] = deque()
+        try:
+            return await lean.book_lean(db, clock, actor, request, billing=billing)
+        finally:
+            if line:
+                drain = asyncio.create_task(self._drain(key, line, db, clock, billing))
+                self._drains.add(drain)
+                drain.add_done_callback(self._drains.discard)
+            else:
+                del self._lines[key]
 
-    def waiting(self, session_id: int) -> int:
-        """How many bookings for this session wait for a group (for tests)."""
-        return sum(len(line) for key, line in self._lines.items() if key[2] == session_id)
+    def waiting(self, session_id: int) -> int | None:
+        """How many bookings for this session wait for a group; None when none is under way
+        (for tests)."""
+        lines = [line for key, line in self._lines.items() if key[2] == session_id]
+        return sum(len(line) for line in lines) if lines else None
 
     async def _drain(
         self,

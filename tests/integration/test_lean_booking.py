@@ -189,11 +189,9 @@ async def test_a_seat_gone_between_the_read_and_the_write_is_left_to_the_full_pa
 ) -> None:
     """The lean path's conditional seat finds the session changed (here: never matches): it
     declines before writing anything — on SQLite from inside its thread — and the full path
-    books the place, once. On PostgreSQL the group's write (`bookings.group`) misses first and
-    its booking is tried on its own."""
+    books the place, once."""
     from sqlalchemy import false, text
 
-    from booking.bookings import group_statements
     from booking.bookings import lean_statements as sql
     from booking.models import Session as SessionRow
 
@@ -207,17 +205,12 @@ async def test_a_seat_gone_between_the_read_and_the_write_is_left_to_the_full_pa
             )
         ),
     )
-    group_write = group_statements.PLACES_AND_ROWS.text
-    missing = group_write.replace("<= capacity", "<= capacity AND false")
-    assert missing != group_write
-    monkeypatch.setattr(group_statements, "PLACES_AND_ROWS", text(missing))
     session_id = await support.make_session(world, capacity=5)
     with statements(world) as heard:
         booked = await book(world, "lee@example.org", session_id, lean=True)
     assert booked.state == "booked"
-    tried = [q.strip() for q in heard if q.strip().startswith(("UPDATE sessions", "WITH place"))]
-    # The group's seat and the lean path's, which missed, then the full path's.
-    assert len(tried) == (3 if world.db.engine.dialect.name == "postgresql" else 2)
+    tried = [q for q in heard if q.startswith(("UPDATE sessions", "WITH place"))]
+    assert len(tried) == 2  # the lean path's seat, which missed, then the full path's
     async with world.db.reading() as s:
         rows = (await s.scalars(select(Booking).where(Booking.session_id == session_id))).all()
         history = (
