@@ -50,10 +50,12 @@ async def until(condition: Any) -> None:
     raise AssertionError("timed out")
 
 
-async def book_at_once(world: support.World, session_id: int, emails: list[str]) -> list[Any]:
+async def book_at_once(
+    world: support.World, session_id: int, emails: list[str], *, cancel: int | None = None
+) -> list[Any]:
     """Each learner's booking, in this order, while the session's row is held: the first on its
     own (waiting for the row in its write), the rest queued behind it in the order they
-    arrived, then answered."""
+    arrived (the `cancel`th given up on while in line), then answered."""
     actors = [await support.actor(world.db, e) for e in emails]
 
     def asking(actor: Any) -> asyncio.Task[Any]:
@@ -66,6 +68,8 @@ async def book_at_once(world: support.World, session_id: int, emails: list[str])
         await until(lambda: group.LINES.waiting(session_id) == 0)
         tasks += [asking(a) for a in actors[1:]]
         await until(lambda: group.LINES.waiting(session_id) == len(emails) - 1)
+        if cancel is not None:
+            tasks[cancel].cancel()
     return list(await asyncio.gather(*tasks, return_exceptions=True))
 
 
@@ -173,24 +177,11 @@ async def test_a_request_given_up_on_while_in_line_is_not_booked(pg: support.Wor
     world = pg
     emails = await support.make_learners(world, 3, prefix="gg")
     session_id = await support.make_session(world, capacity=5)
-    actors = [await support.actor(world.db, e) for e in emails]
-
-    def asking(actor: Any) -> asyncio.Task[Any]:
-        return asyncio.create_task(
-            bookings.book_place(world.db, world.clock, actor, BookingRequest(session_id))
-        )
-
-    async with session_row_held(world, session_id):
-        tasks = [asking(actors[0])]
-        await until(lambda: group.LINES.waiting(session_id) == 0)
-        tasks += [asking(a) for a in actors[1:]]
-        await until(lambda: group.LINES.waiting(session_id) == 2)
-        tasks[1].cancel()
-    done = await asyncio.gather(*tasks, return_exceptions=True)
+    done = await book_at_once(world, session_id, emails, cancel=1)
     assert isinstance(done[1], asyncio.CancelledError)
     async with world.db.reading() as s:
         learners = (
             await s.scalars(select(Booking.learner_id).where(Booking.session_id == session_id))
         ).all()
     assert len(learners) == 2
-    assert actors[1].person_id not in learners
+    assert (await support.actor(world.db, emails[1])).person_id not in learners
