@@ -97,8 +97,8 @@ class Lines:
         self.at_most = at_most
         self._lines: dict[tuple[int, int, int], deque[Asking]] = {}
         self._drains: set[asyncio.Task[None]] = set()
-        # The size of each group written (for tests).
-        self.sizes: list[int] = []
+        # The sizes of the last groups written (for tests).
+        self.sizes: deque[int] = deque(maxlen=64)
 
     async def book(
         self,
