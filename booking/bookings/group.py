@@ -1,4 +1,4 @@
-"""Group commit: on PostgreSQL, the plain bookings for one session that arrive while another
+"""Group commit: the plain bookings for one session that arrive while another
 booking or group for it is being written wait in line (in arrival order, without a connection)
 and are then taken together — one transaction, one lock of the session's row, one decision each in
 arrival order, one statement for all their rows, one COMMIT — and each request is answered
@@ -20,8 +20,9 @@ is written and the group's bookings are made one by one, in the same order. A bo
 group does not decide (a refusal, an approval, a learner asking twice at once) is answered
 None, and its request takes the full path, as a declined lean booking does.
 
-SQLite needs none of this: a booking there is already one hop under the database's write
-lock (`lean._in_thread`), and a second would wait for the same lock.
+On SQLite, where a booking is already one hop to aiosqlite's thread under the database's write
+lock, a group is one hop for all its bookings: each made by the lean path's own function in
+turn (seeing the ones before it), each in a savepoint, with one BEGIN and one COMMIT.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
+
+from sqlalchemy import text
 
 from booking import payments
 from booking.bookings import group_statements as sql
@@ -83,8 +86,6 @@ async def book_lean(
     billing: payments.BillingConfig,
 ) -> BookingOutcome | None:
     """The lean booking (`lean.book_lean`), in a group on PostgreSQL; None: take the full path."""
-    if db.engine.dialect.name != "postgresql":
-        return await lean.book_lean(db, clock, actor, request, billing=billing)
     return await LINES.book(db, clock, actor, request, billing=billing)
 
 
@@ -196,6 +197,9 @@ async def _attempt(
     session_id = group[0].request.session_id
     async with driver.transaction(db) as d:
         now = clock.now()
+        if d.sqlite:
+            work = partial(_in_thread, group, now=now, billing=billing)
+            return await d.in_thread(work, commit=True)
         learners = sorted({asking.actor.person_id for asking in group if asking.actor.person_id})
         rows = {
             r["id"]: r
@@ -231,6 +235,40 @@ async def _attempt(
             outcomes = iter(await _write(d, decided, now=now))
             answers = [next(outcomes) if isinstance(a, _Decided) else a for a in answers]
         return answers
+
+
+def _in_thread(
+    group: list[Asking],
+    t: driver.InThread,
+    *,
+    now: datetime,
+    billing: payments.BillingConfig,
+) -> list[Any]:
+    """SQLite: the group's bookings one after another in SQLite's thread, each the lean path's
+    own (`lean.book_in_thread`, which sees the ones before it), each in a savepoint so one
+    declined leaves nothing behind; one hop, one BEGIN and one COMMIT for all of them."""
+    answers: list[Any] = []
+    seen: set[int | None] = set()
+    for asking in group:
+        if asking.actor.person_id in seen:
+            answers.append(_ALONE)
+            continue
+        seen.add(asking.actor.person_id)
+        t.execute(_SAVEPOINT)
+        try:
+            answers.append(
+                lean.book_in_thread(asking.actor, asking.request, t, now=now, billing=billing)
+            )
+        except (Declined, NotFoundError, ForbiddenError) as exc:
+            t.execute(_BACK_TO_SAVEPOINT)
+            answers.append(None if isinstance(exc, Declined) else exc)
+        t.execute(_RELEASE_SAVEPOINT)
+    return answers
+
+
+_SAVEPOINT = text("SAVEPOINT booking_in_group")
+_BACK_TO_SAVEPOINT = text("ROLLBACK TO SAVEPOINT booking_in_group")
+_RELEASE_SAVEPOINT = text("RELEASE SAVEPOINT booking_in_group")
 
 
 def _decide(

@@ -104,14 +104,14 @@ async def _attempt(
             # The whole booking — reads, decision, writes, COMMIT — in one hop to SQLite's
             # thread, under the write lock the transaction holds.
             return await d.in_thread(
-                partial(_in_thread, actor, request, now=now, billing=billing), commit=True
+                partial(book_in_thread, actor, request, now=now, billing=billing), commit=True
             )
         facts, listening = await _facts(d, actor, request, billing=billing)
         state = decide(facts, facts.session_facts, now=now)
         return await _record(d, actor, request, facts, state, now=now, listening=listening)
 
 
-def _in_thread(
+def book_in_thread(
     actor: Actor,
     request: BookingRequest,
     t: driver.InThread,
