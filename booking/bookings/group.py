@@ -89,14 +89,23 @@ async def book_lean(
     return await LINES.book(db, clock, actor, request, billing=billing)
 
 
+@dataclass(slots=True)
+class _Line:
+    waiting: deque[Asking]
+    # A booking on its own under way (the first, with none under way before it); a task
+    # writing groups.
+    alone: bool = False
+    draining: bool = False
+
+
 class Lines:
-    """Per database, clock and session, while a booking for it is under way: the bookings
-    waiting for the next group, and then the task that writes one group after another until
-    none wait."""
+    """Per database, clock and session, while bookings for it are under way: the first on its
+    own, at once, and those arriving meanwhile in line for a task that writes one group after
+    another, starting at once (its reads overlap the first's write) until none wait."""
 
     def __init__(self, at_most: int = AT_MOST) -> None:
         self.at_most = at_most
-        self._lines: dict[tuple[int, int, int], deque[Asking]] = {}
+        self._lines: dict[tuple[int, int, int], _Line] = {}
         self._drains: set[asyncio.Task[None]] = set()
         # The sizes of the last groups written (for tests).
         self.sizes: deque[int] = deque(maxlen=64)
@@ -114,49 +123,54 @@ class Lines:
         line = self._lines.get(key)
         if line is not None:  # a booking for this session is being written: wait in line
             asking = Asking(actor, request, asyncio.get_running_loop().create_future())
-            line.append(asking)
-            return await asking.answer
-        # None under way: this one alone, at once (an uncontended booking pays nothing for
-        # groups); those arriving meanwhile are written in groups after it.
-        line = self._lines[key] = deque()
-        try:
-            return await lean.book_lean(db, clock, actor, request, billing=billing)
-        finally:
-            if line:
+            line.waiting.append(asking)
+            if not line.draining:
+                line.draining = True
                 drain = asyncio.create_task(self._drain(key, line, db, clock, billing))
                 self._drains.add(drain)
                 drain.add_done_callback(self._drains.discard)
-            else:
+            return await asking.answer
+        # None under way: this one on its own, at once (an uncontended booking pays nothing
+        # for groups).
+        line = self._lines[key] = _Line(deque(), alone=True)
+        try:
+            return await lean.book_lean(db, clock, actor, request, billing=billing)
+        finally:
+            line.alone = False
+            if not line.draining:
                 del self._lines[key]
 
     def waiting(self, session_id: int) -> int | None:
         """How many bookings for this session wait for a group; None when none is under way
         (for tests)."""
         lines = [line for key, line in self._lines.items() if key[2] == session_id]
-        return sum(len(line) for line in lines) if lines else None
+        return sum(len(line.waiting) for line in lines) if lines else None
 
     async def _drain(
         self,
         key: tuple[int, int, int],
-        line: deque[Asking],
+        line: _Line,
         db: Database,
         clock: Clock,
         billing: payments.BillingConfig,
     ) -> None:
         group: list[Asking] = []
+        waiting = line.waiting
         try:
-            while line:
+            while waiting:
                 group = []
-                while line and len(group) < self.at_most:
-                    asking = line.popleft()
+                while waiting and len(group) < self.at_most:
+                    asking = waiting.popleft()
                     if not asking.answer.done():  # not given up on (cancelled)
                         group.append(asking)
                 if group:
                     self.sizes.append(len(group))
                     await _serve(db, clock, billing, group)
         finally:
-            del self._lines[key]
-            for asking in [*group, *line]:
+            line.draining = False
+            if not line.alone:
+                del self._lines[key]
+            for asking in [*group, *waiting]:
                 if not asking.answer.done():
                     asking.answer.cancel()
 

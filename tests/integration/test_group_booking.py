@@ -59,8 +59,9 @@ async def book_at_once(
     world: support.World, session_id: int, emails: list[str], *, cancel: int | None = None
 ) -> list[Any]:
     """Each learner's booking, in this order, while the session's row is held: the first on its
-    own (waiting for the row in its write), the rest queued behind it in the order they
-    arrived (the `cancel`th given up on while in line), then answered."""
+    own (waiting for the row in its write), the second in a group of its own started at once
+    (waiting behind it), the rest queued in the order they arrived (the `cancel`th given up on
+    while in line), then answered: groups of 1 and len - 2."""
     actors = [await support.actor(world.db, e) for e in emails]
 
     def asking(actor: Any) -> asyncio.Task[Any]:
@@ -68,11 +69,14 @@ async def book_at_once(
             bookings.book_place(world.db, world.clock, actor, BookingRequest(session_id))
         )
 
+    groups = len(group.LINES.sizes)
     async with session_row_held(world, session_id):
         tasks = [asking(actors[0])]
         await until(lambda: group.LINES.waiting(session_id) == 0)
-        tasks += [asking(a) for a in actors[1:]]
-        await until(lambda: group.LINES.waiting(session_id) == len(emails) - 1)
+        tasks.append(asking(actors[1]))
+        await until(lambda: len(group.LINES.sizes) > groups)
+        tasks += [asking(a) for a in actors[2:]]
+        await until(lambda: group.LINES.waiting(session_id) == len(emails) - 2)
         if cancel is not None:
             tasks[cancel].cancel()
     return list(await asyncio.gather(*tasks, return_exceptions=True))
@@ -82,18 +86,18 @@ async def test_a_group_is_answered_in_arrival_order_with_the_right_outcomes(
     world: support.World,
 ) -> None:
     """Two seats, seven learners at once: the first in arrival order get the seats, the rest
-    the waiting list in the same order (tickets, positions and ids follow arrival); the six
-    that arrived while the first was written are written together, by one statement; each
+    the waiting list in the same order (tickets, positions and ids follow arrival); the five
+    that arrived while the first two were written are written together, by one statement; each
     answer equals a fresh read."""
     emails = await support.make_learners(world, 7, prefix="grp")
     session_id = await support.make_session(world, capacity=2, facilitators=["trainer@example.org"])
     group.LINES.sizes.clear()
     with statements(world) as heard:
         outcomes = await book_at_once(world, session_id, emails)
-    assert list(group.LINES.sizes) == [6]
-    if world.db.engine.dialect.name == "postgresql":  # the first's write, then the group's
-        assert len([q for q in heard if q.lstrip().startswith("WITH place")]) == 2
-    else:  # one transaction, a savepoint for each of the six
+    assert list(group.LINES.sizes) == [1, 5]
+    if world.db.engine.dialect.name == "postgresql":  # the first's write, then the groups'
+        assert len([q for q in heard if q.lstrip().startswith("WITH place")]) == 3
+    else:  # a savepoint for each booking in a group
         assert len([q for q in heard if q.startswith("SAVEPOINT")]) == 6
     answers = [o.booking for o in outcomes]
     assert [a.state for a in answers] == ["booked"] * 2 + ["waitlisted"] * 5
@@ -119,10 +123,10 @@ async def test_a_group_is_answered_in_arrival_order_with_the_right_outcomes(
 
 
 async def test_a_group_writes_the_rows_a_booking_on_its_own_writes(world: support.World) -> None:
-    """The same three bookings (two seats and a waiting place, with a trainer) made in one
-    group and one by one by the full path on a session alike: the same booking rows, history
-    and emails."""
-    emails = await support.make_learners(world, 6, prefix="gw")
+    """The same four bookings (two seats and two waiting places, with a trainer), the last two
+    made in one group, and one by one by the full path on a session alike: the same booking
+    rows, history and emails."""
+    emails = await support.make_learners(world, 8, prefix="gw")
     together = await support.make_session(world, capacity=2, facilitators=["trainer@example.org"])
     alone = await support.make_session(
         world,
@@ -130,9 +134,9 @@ async def test_a_group_writes_the_rows_a_booking_on_its_own_writes(world: suppor
         facilitators=["trainer@example.org"],
         start=world.clock.now() + timedelta(days=15),
     )
-    grouped = [o.booking for o in await book_at_once(world, together, emails[:3])]
+    grouped = [o.booking for o in await book_at_once(world, together, emails[:4])]
     assert group.LINES.sizes[-1] == 2
-    single = [await book(world, email, alone, lean=False) for email in emails[3:]]
+    single = [await book(world, email, alone, lean=False) for email in emails[4:]]
     assert [b.state for b in grouped] == [b.state for b in single]
     for mine, theirs in zip(grouped, single, strict=True):
         assert await rows_of(world, mine.id) == await rows_of(world, theirs.id)
@@ -179,13 +183,13 @@ async def test_a_group_that_finds_the_session_changed_is_booked_one_by_one_in_or
 
 
 async def test_a_request_given_up_on_while_in_line_is_not_booked(world: support.World) -> None:
-    emails = await support.make_learners(world, 3, prefix="gg")
+    emails = await support.make_learners(world, 4, prefix="gg")
     session_id = await support.make_session(world, capacity=5)
-    done = await book_at_once(world, session_id, emails, cancel=1)
-    assert isinstance(done[1], asyncio.CancelledError)
+    done = await book_at_once(world, session_id, emails, cancel=2)
+    assert isinstance(done[2], asyncio.CancelledError)
     async with world.db.reading() as s:
         learners = (
             await s.scalars(select(Booking.learner_id).where(Booking.session_id == session_id))
         ).all()
-    assert len(learners) == 2
-    assert (await support.actor(world.db, emails[1])).person_id not in learners
+    assert len(learners) == 3
+    assert (await support.actor(world.db, emails[2])).person_id not in learners
