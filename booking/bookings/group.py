@@ -1,14 +1,12 @@
-"""Group commit: the plain bookings for one session that arrive while another
-booking or group for it is being written wait in line (in arrival order, without a connection)
-and are then taken together — one transaction, one lock of the session's row, one decision each in
-arrival order, one statement for all their rows, one COMMIT — and each request is answered
-with its own outcome.
+"""Group commit: when more plain bookings for one session arrive than run on their own at once
+(three, as `turns` allowed), the rest wait in line (arrival order, no connection) and are taken
+together — one transaction, one lock of the session's row, one decision each in arrival order,
+one statement for all their rows, one COMMIT — each request answered with its own outcome.
 
 Why: every booking ends by taking the session's row, so bookings for one session are written
-one after another however many run at once. With one transaction each, the row is handed on
-once per booking, and each hand-over waits for the event loop to get back to the holder (the
-write's answer, then its COMMIT) — in a rush, with the loop busy, that wait and not the CPU
-bounded the last answers (bench/README.md). A group hands the row on once for all of it.
+one after another however many run at once, and each hand-over waits for the event loop to get
+back to the holder (the write's answer, then its COMMIT): in a rush, with the loop busy, that
+wait and not the CPU bounded the last answers (bench/README.md). A group hands it on once.
 
 The decisions are the lean path's (`lean.facts_of`, `decide`), made one after another on the
 session as the group's earlier bookings leave it: the first ones take the free seats, the rest
@@ -28,6 +26,7 @@ turn (seeing the ones before it), each in a savepoint, with one BEGIN and one CO
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 from collections import deque
 from dataclasses import dataclass
@@ -56,6 +55,8 @@ from booking.kernel.outbox import session_channel
 
 # At most this many bookings in one group; the rest wait for the next.
 AT_MOST = 32
+# Up to this many bookings for one session run on their own at once (as `turns` lets them).
+ALONE_AT_ONCE = 3
 
 
 @dataclass(slots=True)
@@ -92,19 +93,20 @@ async def book_lean(
 @dataclass(slots=True)
 class _Line:
     waiting: deque[Asking]
-    # A booking on its own under way (the first, with none under way before it); a task
-    # writing groups.
-    alone: bool = False
+    # Under way: bookings on their own; a task writing groups.
+    alone: int = 0
     draining: bool = False
 
 
 class Lines:
-    """Per database, clock and session, while bookings for it are under way: the first on its
-    own, at once, and those arriving meanwhile in line for a task that writes one group after
-    another, starting at once (its reads overlap the first's write) until none wait."""
+    """Per database, clock and session, while bookings for it are under way: up to
+    `alone_at_once` on their own, at once (an uncontended booking, or churn's occasional two,
+    pay nothing for groups), and beyond them a line for a task that writes one group after
+    another, starting at once (its reads overlap the others' writes) until none wait."""
 
-    def __init__(self, at_most: int = AT_MOST) -> None:
+    def __init__(self, at_most: int = AT_MOST, alone_at_once: int = ALONE_AT_ONCE) -> None:
         self.at_most = at_most
+        self.alone_at_once = alone_at_once
         self._lines: dict[tuple[int, int, int], _Line] = {}
         self._drains: set[asyncio.Task[None]] = set()
         # The sizes of the last groups written (for tests).
@@ -121,24 +123,27 @@ class Lines:
     ) -> BookingOutcome | None:
         key = (id(db), id(clock), request.session_id)
         line = self._lines.get(key)
-        if line is not None:  # a booking for this session is being written: wait in line
-            asking = Asking(actor, request, asyncio.get_running_loop().create_future())
-            line.waiting.append(asking)
-            if not line.draining:
-                line.draining = True
-                drain = asyncio.create_task(self._drain(key, line, db, clock, billing))
-                self._drains.add(drain)
-                drain.add_done_callback(self._drains.discard)
-            return await asking.answer
-        # None under way: this one on its own, at once (an uncontended booking pays nothing
-        # for groups).
-        line = self._lines[key] = _Line(deque(), alone=True)
-        try:
-            return await lean.book_lean(db, clock, actor, request, billing=billing)
-        finally:
-            line.alone = False
-            if not line.draining:
-                del self._lines[key]
+        if line is None:
+            line = self._lines[key] = _Line(deque())
+        if line.alone < self.alone_at_once and not line.draining:
+            line.alone += 1
+            try:
+                return await lean.book_lean(db, clock, actor, request, billing=billing)
+            finally:
+                line.alone -= 1
+                if not (line.alone or line.draining):
+                    del self._lines[key]
+        # Enough under way: wait in line for a group.
+        asking = Asking(actor, request, asyncio.get_running_loop().create_future())
+        line.waiting.append(asking)
+        if not line.draining:
+            line.draining = True
+            # Its own context: it works for every request in its groups, none in particular.
+            work = self._drain(key, line, db, clock, billing)
+            drain = asyncio.create_task(work, context=contextvars.Context())
+            self._drains.add(drain)
+            drain.add_done_callback(self._drains.discard)
+        return await asking.answer
 
     def waiting(self, session_id: int) -> int | None:
         """How many bookings for this session wait for a group; None when none is under way

@@ -22,6 +22,13 @@ from tests import support
 from tests.integration.test_lean_booking import as_json, book, rows_of, statements
 
 
+@pytest.fixture(autouse=True)
+def one_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One booking on its own at a time (three in production), so that the second already
+    waits for a group: the groups' tests below need no more learners than that."""
+    monkeypatch.setattr(group.LINES, "alone_at_once", 1)
+
+
 @pytest.fixture
 def pg(world: support.World) -> support.World:
     if world.db.engine.dialect.name != "postgresql":
@@ -193,3 +200,33 @@ async def test_a_request_given_up_on_while_in_line_is_not_booked(world: support.
         ).all()
     assert len(learners) == 3
     assert (await support.actor(world.db, emails[2])).person_id not in learners
+
+
+async def test_three_at_once_on_their_own_then_the_rest_together(
+    world: support.World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in production: three bookings for one session run on their own at once; the three
+    that arrive while they are under way are written together, in arrival order."""
+    monkeypatch.setattr(group.LINES, "alone_at_once", group.ALONE_AT_ONCE)
+    assert group.ALONE_AT_ONCE == 3
+    emails = await support.make_learners(world, 6, prefix="g3")
+    session_id = await support.make_session(world, capacity=2)
+    actors = [await support.actor(world.db, e) for e in emails]
+    groups = len(group.LINES.sizes)
+    async with session_row_held(world, session_id):
+        tasks = [
+            asyncio.create_task(
+                bookings.book_place(world.db, world.clock, a, BookingRequest(session_id))
+            )
+            for a in actors
+        ]
+        await until(lambda: len(group.LINES.sizes) > groups)
+    answers = [o.booking for o in await asyncio.gather(*tasks)]
+    assert group.LINES.sizes[-1] == 3
+    assert sorted(a.state for a in answers) == ["booked"] * 2 + ["waitlisted"] * 4
+    positions = [a.waitlist_position for a in answers if a.waitlist_position]
+    assert sorted(positions) == [1, 2, 3, 4]
+    grouped = answers[3:]
+    assert [a.state for a in grouped] == ["waitlisted"] * 3
+    assert [a.waitlist_position for a in grouped] == sorted(a.waitlist_position for a in grouped)
+    assert [a.id for a in grouped] == sorted(a.id for a in grouped)
