@@ -50,6 +50,7 @@ from booking.db import Database
 from booking.domain.states import BookingState
 from booking.kernel import driver, tx
 from booking.kernel.actors import Actor
+from booking.kernel.admission import step_aside
 from booking.kernel.errors import ForbiddenError, NotFoundError
 from booking.kernel.outbox import session_channel
 
@@ -133,7 +134,6 @@ class Lines:
                 line.alone -= 1
                 if not (line.alone or line.draining):
                     del self._lines[key]
-        # Enough under way: wait in line for a group.
         asking = Asking(actor, request, asyncio.get_running_loop().create_future())
         line.waiting.append(asking)
         if not line.draining:
@@ -143,6 +143,7 @@ class Lines:
             drain = asyncio.create_task(work, context=contextvars.Context())
             self._drains.add(drain)
             drain.add_done_callback(self._drains.discard)
+        step_aside()  # enough under way: the group's task does the work, one more may come in
         return await asking.answer
 
     def waiting(self, session_id: int) -> int | None:

@@ -7,7 +7,9 @@ scheduler happened to favour. With it, requests are served first come, first ser
 speed, so the first to arrive get their answer (and the seats) in a fraction of the time, and
 the rest queue in memory instead of piling onto the connection pool. The limit is the database
 pool size: a write cannot go faster than the connections it needs anyway. Reads (pages, feeds,
-live updates) are not held back.
+live updates) are not held back. A request that hands its work on and only waits for the
+outcome gives its slot back early (`kernel.admission.step_aside`: a booking waiting in line for
+its group).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import asyncio
 
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from booking.kernel.admission import SLOT, Slot
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -41,5 +45,12 @@ class WriteAdmission:
         if scope["type"] != "http" or scope.get("method") not in UNSAFE:
             await self.app(scope, receive, send)
             return
-        async with self._semaphore():
+        semaphore = self._semaphore()
+        await semaphore.acquire()
+        slot = Slot(semaphore)
+        admitted = SLOT.set(slot)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            SLOT.reset(admitted)
+            slot.give_back()

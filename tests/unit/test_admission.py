@@ -64,3 +64,34 @@ async def test_at_most_the_limit_of_writes_run_and_the_rest_go_in_arrival_order(
 def test_the_limit_must_admit_someone() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         WriteAdmission(Recorder(), limit=0)
+
+
+async def test_a_request_that_steps_aside_lets_the_next_in_and_gives_its_slot_back_once() -> None:
+    """A write that hands its work on (`step_aside`, as a booking waiting for its group does)
+    frees its slot at once: the next write starts while it still waits. When both end, the
+    slots are as they were: given back once each, never twice (a second `step_aside` and the
+    request's end change nothing more)."""
+    from booking.kernel.admission import step_aside
+
+    app = Recorder()
+
+    async def aside(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/aside":
+            step_aside()
+            step_aside()
+        await app(scope, receive, send)
+
+    admitted = WriteAdmission(aside, limit=1)
+    first = asyncio.create_task(admitted(request("POST", "/aside"), nothing, ignore))
+    second = asyncio.create_task(admitted(request("POST", "/next"), nothing, ignore))
+    third = asyncio.create_task(admitted(request("POST", "/last"), nothing, ignore))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert app.started == ["/aside", "/next"]  # "/last" waits: "/next" holds the one slot
+    app.release.set()
+    await asyncio.gather(first, second, third)
+    assert app.started == ["/aside", "/next", "/last"]
+    semaphore = admitted._semaphore()
+    assert semaphore._value == 1
+    step_aside()  # outside any request: nothing to give back
+    assert semaphore._value == 1
