@@ -1,8 +1,8 @@
 """Turns at one session's seats: at most `AT_ONCE` lean writes for the same session in this
 process at a time, the rest waiting their turn in arrival order without holding a database
-connection. Only the bookings made one at a time pass here now: the first for a session with
-nothing under way, and a group's made one by one; those arriving meanwhile are written in
-groups (`bookings.group`), which brought the rush's p99 below what the turns gave.
+connection. The bookings made on their own pass here: those `bookings.group` runs at once (no
+more than three for a session, as here) and a group's made one by one; the rest are written
+in groups, which brought the rush's p99 below what the turns gave.
 
 Every booking for a session ends by taking the session's row (the seat or the waiting-list
 ticket), so bookings for one session run one after another however many are under way. In a
