@@ -26,22 +26,9 @@ SERVER_KINDS = ("uvicorn", "granian")
 
 
 def uvicorn_command(factory: str, port: int) -> list[str]:
-    # The same flags `booking serve` passes to uvicorn.run: one worker, proxy headers, info log
-    # level (so the access log is on, as in production).
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        factory,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--proxy-headers",
-        "--log-level",
-        "info",
-    ]
+    # As `booking serve` runs uvicorn (`bench/serve.py`): the app's JSON access line, uvicorn's
+    # access log off, bounded headers, proxy headers.
+    return [sys.executable, "-m", "bench.serve", factory, str(port)]
 
 
 def granian_command(factory: str, port: int) -> list[str]:
