@@ -259,6 +259,17 @@ FAULT_SEATS = 40
 CUTS = 3
 
 
+async def app_connections(url: str, dbname: str) -> int:
+    return int(
+        await fetchval(
+            url,
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = $1 AND application_name = 'booking-web'",
+            dbname,
+        )
+    )
+
+
 async def terminate_app_connections(url: str, dbname: str) -> int:
     rows = await fetch(
         url,
@@ -338,6 +349,15 @@ async def test_connections_cut_during_load_fail_cleanly_and_recover(
                     lambda mark=mark: len(responses) >= mark,
                     within=120,
                     what="load to progress",
+                    poll=0.02,
+                )
+                # A group of bookings that lost its connection answers all its requests at
+                # once, so the mark can come before the app has connected again: wait for a
+                # connection to cut (which is the recovery this test is about, too).
+                await wait_until(
+                    lambda: app_connections(deploy_db, dbname),
+                    within=60,
+                    what="the app to hold a connection again",
                     poll=0.02,
                 )
                 total += 1
