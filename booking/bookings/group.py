@@ -87,7 +87,7 @@ async def book_lean(
     *,
     billing: payments.BillingConfig,
 ) -> BookingOutcome | None:
-    """The lean booking (`lean.book_lean`), in a group on PostgreSQL; None: take the full path."""
+    """The lean booking (`lean.book_lean`), on its own or in a group; None: take the full path."""
     return await LINES.book(db, clock, actor, request, billing=billing)
 
 
