@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp
 
 from billing.web import billing_routes
-from booking import PROJECT_ROOT, jobs, payments
+from booking import PROJECT_ROOT, jobs, payments, people
 from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database
@@ -102,6 +102,7 @@ def _lifespan(
         db = Database(settings, application_name="booking-web")
         app.state.db = db
         app.state.limiter = limiter_for(settings.redis_url)
+        app.state.remembered_tokens = people.RememberedTokens()
         live.connect(db, channels)
         try:
             # A database that is still starting up does not stop the app: retry with backoff.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -165,6 +166,9 @@ class Database:
         # SQLite has one writer at a time anyway; queueing writers of this process here instead of
         # in SQLite's busy handler keeps a rush orderly and fast.
         self._sqlite_write_lock = asyncio.Lock() if self.is_sqlite else None
+        path = settings.sqlite_path()
+        self._loop_reader_path = None if path is None or "?" in str(path) else path
+        self._loop_reader: sqlite3.Connection | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -203,7 +207,25 @@ class Database:
         async with self._read_sessions() as session, session.begin():
             yield session
 
+    def loop_reader(self) -> sqlite3.Connection | None:
+        """SQLite in a file: this process's connection for a read on the event loop's own
+        thread (`kernel.driver.read_row`), opened at first use; None on PostgreSQL or in
+        memory. Read only, and it never waits: in WAL mode a read does not wait for writers,
+        and where one would (busy timeout 0) it raises, for the caller to take aiosqlite's
+        thread as usual."""
+        if self._loop_reader is None and self._loop_reader_path is not None:
+            conn = sqlite3.connect(
+                self._loop_reader_path, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA busy_timeout=0")
+            self._loop_reader = conn
+        return self._loop_reader
+
     async def dispose(self) -> None:
+        if self._loop_reader is not None:
+            self._loop_reader.close()
+            self._loop_reader = None
         await self.engine.dispose()
 
     async def ping(self, within: float = 5.0) -> None:

@@ -25,9 +25,10 @@ from booking.bookings.facts import gather_facts
 from booking.bookings.idempotency import IdempotencyClaim, run_once
 from booking.bookings.recording import record_booking
 from booking.bookings.requests import BookingOutcome, BookingRequest, validate_request
+from booking.bookings.vouch import Unvouched
 from booking.clock import Clock
 from booking.db import Database
-from booking.kernel.actors import Actor
+from booking.kernel.actors import Actor, Vouch
 from booking.kernel.views import HistoryView
 from booking.reads.bookings import new_booking_view
 
@@ -40,14 +41,30 @@ async def book_place(
     *,
     idempotency: IdempotencyClaim | None = None,
     seat_guard: bool = True,
+    vouch: Vouch | None = None,
 ) -> BookingOutcome:
-    """Take a place on a session, or a place in its waiting list, or refuse with every reason."""
+    """Take a place on a session, or a place in its waiting list, or refuse with every reason.
+    With a `vouch`, the actor was remembered for its token, not read: only the lean path's own
+    read checks it (`bookings.vouch`); anywhere else it is read afresh first."""
+    plain = idempotency is None and seat_guard and lean.is_plain(db, actor, request)
+    if vouch is not None and not plain:
+        actor, vouch = await vouch.recheck(), None
     validate_request(actor, request)
     billing = payments.billing_config(db.settings)
-    if idempotency is None and seat_guard and lean.is_plain(db, actor, request):
-        outcome = await group.book_lean(db, clock, actor, request, billing=billing)
+    if plain:
+        token_hash = vouch.token_hash if vouch is not None else None
+        try:
+            outcome = await group.LINES.book(
+                db, clock, actor, request, billing=billing, token_hash=token_hash
+            )
+        except Unvouched:
+            assert vouch is not None
+            actor = await vouch.recheck()
+            return await book_place(db, clock, actor, request, seat_guard=seat_guard)
         if outcome is not None:
             return outcome
+        if vouch is not None:
+            actor = await vouch.recheck()
     work = partial(_book, actor=actor, request=request, seat_guard=seat_guard, billing=billing)
     return await run_once(db, clock, idempotency, work)
 

@@ -45,6 +45,7 @@ from booking.bookings.decision import decide
 from booking.bookings.facts import BookingFacts
 from booking.bookings.lean_writes import Declined
 from booking.bookings.requests import BookingOutcome, BookingRequest
+from booking.bookings.vouch import Unvouched
 from booking.clock import Clock
 from booking.db import Database
 from booking.domain.states import BookingState
@@ -79,18 +80,6 @@ class _Decided:
 _ALONE = object()
 
 
-async def book_lean(
-    db: Database,
-    clock: Clock,
-    actor: Actor,
-    request: BookingRequest,
-    *,
-    billing: payments.BillingConfig,
-) -> BookingOutcome | None:
-    """The lean booking (`lean.book_lean`), on its own or in a group; None: take the full path."""
-    return await LINES.book(db, clock, actor, request, billing=billing)
-
-
 @dataclass(slots=True)
 class _Line:
     waiting: deque[Asking]
@@ -121,7 +110,10 @@ class Lines:
         request: BookingRequest,
         *,
         billing: payments.BillingConfig,
+        token_hash: str | None = None,
     ) -> BookingOutcome | None:
+        """The lean booking (`lean.book_lean`), on its own or in a group; None: take the full
+        path. A remembered token is checked on its own only: `Unvouched` where it would wait."""
         key = (id(db), id(clock), request.session_id)
         line = self._lines.get(key)
         if line is None:
@@ -129,11 +121,15 @@ class Lines:
         if line.alone < self.alone_at_once and not line.draining:
             line.alone += 1
             try:
-                return await lean.book_lean(db, clock, actor, request, billing=billing)
+                return await lean.book_lean(
+                    db, clock, actor, request, billing=billing, token_hash=token_hash
+                )
             finally:
                 line.alone -= 1
                 if not (line.alone or line.draining):
                     del self._lines[key]
+        if token_hash is not None:
+            raise Unvouched
         asking = Asking(actor, request, asyncio.get_running_loop().create_future())
         line.waiting.append(asking)
         if not line.draining:

@@ -30,7 +30,7 @@ from typing import Any, cast
 from booking import eligibility, payments, policy
 from booking.bookings import lean_statements as sql
 from booking.bookings import lean_writes as writes
-from booking.bookings import turns
+from booking.bookings import turns, vouch
 from booking.bookings.decision import decide
 from booking.bookings.facts import BookingFacts
 from booking.bookings.lean_writes import Declined
@@ -79,13 +79,16 @@ async def book_lean(
     request: BookingRequest,
     *,
     billing: payments.BillingConfig,
+    token_hash: str | None = None,
 ) -> BookingOutcome | None:
-    """The booking on the lean path, or None when it is not one for it (nothing written)."""
+    """The booking on the lean path, or None when it is not one for it (nothing written).
+    Given a remembered token's hash, the actor is checked in the read (`vouch`)."""
+    work = partial(
+        _attempt, db, clock, actor=actor, request=request, billing=billing, token_hash=token_hash
+    )
     try:
         async with turns.SESSIONS.turn(request.session_id):
-            return await tx.with_retry(
-                partial(_attempt, db, clock, actor=actor, request=request, billing=billing)
-            )
+            return await tx.with_retry(work)
     except Declined:
         return None
 
@@ -97,16 +100,16 @@ async def _attempt(
     actor: Actor,
     request: BookingRequest,
     billing: payments.BillingConfig,
+    token_hash: str | None,
 ) -> BookingOutcome:
     async with driver.transaction(db) as d:
         now = clock.now()
         if d.sqlite:
             # The whole booking — reads, decision, writes, COMMIT — in one hop to SQLite's
             # thread, under the write lock the transaction holds.
-            return await d.in_thread(
-                partial(book_in_thread, actor, request, now=now, billing=billing), commit=True
-            )
-        facts, listening = await _facts(d, actor, request, billing=billing)
+            work = partial(book_in_thread, actor, request, now=now, billing=billing)
+            return await d.in_thread(partial(work, token_hash=token_hash), commit=True)
+        facts, listening = await _facts(d, actor, request, billing=billing, token_hash=token_hash)
         state = decide(facts, facts.session_facts, now=now)
         return await _record(d, actor, request, facts, state, now=now, listening=listening)
 
@@ -118,9 +121,16 @@ def book_in_thread(
     *,
     now: datetime,
     billing: payments.BillingConfig,
+    token_hash: str | None = None,
 ) -> BookingOutcome:
     """SQLite: `_facts`, `decide` and `_record`, statement by statement in SQLite's thread."""
-    found = t.row(sql.LEARNER_AND_SESSION, person_id=actor.person_id, session_id=request.session_id)
+    found = t.row(
+        sql.LEARNER_AND_SESSION,
+        person_id=actor.person_id,
+        session_id=request.session_id,
+        token_hash=token_hash,
+    )
+    vouch.check(actor, found, token_hash)
     rows = t.rows(sql.DATES_AND_BOOKINGS, session_id=request.session_id, learner_id=actor.person_id)
     row = found if found is not None and found["s_id"] is not None else None
     facts, listening = facts_of(actor, request, found, row, rows, sqlite=True, billing=billing)
@@ -144,10 +154,12 @@ async def _facts(
     request: BookingRequest,
     *,
     billing: payments.BillingConfig,
+    token_hash: str | None,
 ) -> tuple[BookingFacts, bool]:
     """`gather_facts` for a plain booking, and whether any webhook endpoint listens; `Declined`
     where it would read more (or a payment or an approval would follow)."""
-    found, row, date_rows = await _read(d, actor, request)
+    found, row, date_rows = await _read(d, actor, request, token_hash)
+    vouch.check(actor, found, token_hash)
     return facts_of(actor, request, found, row, date_rows, sqlite=d.sqlite, billing=billing)
 
 
@@ -203,7 +215,7 @@ def facts_of(
 
 
 async def _read(
-    d: driver.Driver, actor: Actor, request: BookingRequest
+    d: driver.Driver, actor: Actor, request: BookingRequest, token_hash: str | None
 ) -> tuple[Row | None, Row | None, list[Row]]:
     """PostgreSQL: the learner (locked) with the session and its course, and the session's
     dates with the learner's other bookings, in one statement (`READ_ALL`); the bookings are
@@ -213,6 +225,7 @@ async def _read(
         person_id=actor.person_id,
         session_id=request.session_id,
         learner_id=actor.person_id,
+        token_hash=token_hash,
     )
     rows: list[Row] = []
     if found is not None and found["s_id"] is not None:

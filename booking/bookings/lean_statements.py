@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 
 from billing import services as billing
+from booking.bookings.vouch import TOKEN_STANDS
 from booking.domain.states import ACTIVE, BLOCKS_CALENDAR, BookingState
 from booking.kernel.history import FACILITATORS_COLUMN
 from booking.kernel.webhook_events import ANY_LISTENING
@@ -55,9 +56,11 @@ LEARNERS_WITH_SESSION = select(
         _SESSION_AND_COURSE, _SESSIONS.c.id == bindparam("session_id")
     )
 )
-LEARNER_AND_SESSION = LEARNERS_WITH_SESSION.where(
-    _PEOPLE.c.id == bindparam("person_id")
-).with_for_update(of=_PEOPLE)
+LEARNER_AND_SESSION = (
+    LEARNERS_WITH_SESSION.add_columns(TOKEN_STANDS)
+    .where(_PEOPLE.c.id == bindparam("person_id"))
+    .with_for_update(of=_PEOPLE)
+)
 # The session's dates (kind "d") and the learner's active bookings with their dates ("b"); the
 # learner by id (`bindparam`) or, in a group's read (`bookings.group`), by its row's column.
 _OTHER_DATES = _DATES.alias("other_dates")

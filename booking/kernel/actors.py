@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 ROLES = ("learner", "trainer", "budget_holder", "admin")
@@ -35,3 +36,14 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(None, "system", "System", frozenset(), "system")
+
+
+@dataclass(frozen=True, slots=True)
+class Vouch:
+    """An actor remembered for a bearer token instead of read for this request: a booking
+    checks that the token still stands, and the person is still as remembered, in its own read
+    (`bookings.vouch`); anything else asks `recheck` for the actor read afresh first (it raises
+    for a token that no longer stands)."""
+
+    token_hash: str
+    recheck: Callable[[], Awaitable[Actor]]

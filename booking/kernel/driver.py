@@ -15,6 +15,7 @@ caller takes its SQLAlchemy path.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from datetime import datetime
@@ -277,6 +278,28 @@ async def transaction(db: Database) -> AsyncIterator[Driver]:
     db.publish(driver.events)
 
 
+async def read_row(db: Database, stmt: ClauseElement, **params: Any) -> Row | None:
+    """One read statement outside any transaction (its own snapshot). On SQLite in a file it
+    runs right here, on the event loop's thread and the database's reading connection
+    (`Database.loop_reader`): an indexed read takes less CPU than the hop to aiosqlite's thread
+    and back, which every API request's token read paid (bench/README.md, "A read on the
+    loop's thread"). Where SQLite would have it wait, it takes that hop instead."""
+    reader = db.loop_reader()
+    if reader is not None:
+        d = Driver(None, db.engine.sync_engine)
+        sent: list[tuple[str, list[Any]]] = []
+        try:
+            found = InThread(d, reader, sent).row(stmt, **params)
+        except sqlite3.OperationalError:  # busy or locked: wait in aiosqlite's thread
+            pass
+        else:
+            for text, args in sent:
+                d._heard(None, None, text, args, None, False)
+            return found
+    async with reading(db) as d:
+        return await d.row(stmt, **params)
+
+
 @asynccontextmanager
 async def reading(db: Database) -> AsyncIterator[Driver]:
     """A connection for one read statement, outside any transaction (its own snapshot; on
@@ -347,6 +370,7 @@ __all__ = [
     "InThread",
     "entity",
     "read_time",
+    "read_row",
     "reading",
     "speaks",
     "stored_time",

@@ -13,6 +13,7 @@ from booking.db import Database
 from booking.kernel import driver
 from booking.kernel.actors import Actor
 from booking.models import ApiToken, ApprovalRequest, Person, SessionFacilitator
+from booking.people.remembered import RememberedTokens
 from booking.people.tokens import TOKEN_PREFIX, hash_token
 
 # Every API request runs this: built once (building costs more than running it).
@@ -73,32 +74,49 @@ def actor_of(
     )
 
 
-async def actor_for_token(db: Database, token: str, clock: Clock | None = None) -> Actor | None:
+async def actor_for_token(
+    db: Database,
+    token: str,
+    clock: Clock | None = None,
+    *,
+    remember: RememberedTokens | None = None,
+) -> Actor | None:
     """The actor a bearer token stands for, or None for an unknown or revoked token. Given the
-    clock, a service token's last use is noted (`note_service_token_use`)."""
+    clock, a service token's last use is noted (`note_service_token_use`); given `remember`, a
+    person's token is remembered with its actor, or forgotten when it no longer stands."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
+    token_hash = hash_token(token)
+    if remember is not None:
+        remember.forget(token_hash)
     if driver.speaks(db):
         # Every API request asks: one statement on the driver, no transaction around it.
-        async with driver.reading(db) as d:
-            found = await d.row(_TOKEN_ROW, token_hash=hash_token(token))
+        found = await driver.read_row(db, _TOKEN_ROW, token_hash=token_hash)
         if found is None:
             return None
-        api_token = driver.entity(ApiToken, found, "t_", sqlite=d.sqlite)
+        api_token = driver.entity(ApiToken, found, "t_", sqlite=db.is_sqlite)
         person = (
-            driver.entity(Person, found, "p_", sqlite=d.sqlite)
+            driver.entity(Person, found, "p_", sqlite=db.is_sqlite)
             if found["p_id"] is not None
             else None
         )
     else:
         async with db.reading() as s:
-            row = (await s.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)})).first()
+            row = (await s.execute(_TOKEN_LOOKUP, {"token_hash": token_hash})).first()
         if row is None:
             return None
         api_token, person = row
     if api_token.service_name is not None and clock is not None:
         await note_service_token_use(db, api_token, clock.now())
-    return _actor_of_token(api_token, person)
+    actor = _actor_of_token(api_token, person)
+    if remember is not None and actor is not None and _rememberable(api_token):
+        remember.remember(token_hash, actor)
+    return actor
+
+
+def _rememberable(api_token: ApiToken) -> bool:
+    """A person's own token (a service token notes its last use when read)."""
+    return api_token.service_name is None and api_token.scope == "person"
 
 
 def _actor_of_token(api_token: ApiToken, person: Person | None) -> Actor | None:

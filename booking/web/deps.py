@@ -8,6 +8,7 @@ anyio task group, which costs ~60–100 µs a request for three providers that t
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from litestar import Request
@@ -17,10 +18,11 @@ from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from booking import people, policy, ratelimit
 from booking.clock import Clock
 from booking.db import Database
-from booking.kernel.actors import Actor
+from booking.kernel.actors import Actor, Vouch
 from booking.people import auth
 
 SESSION_PERSON_KEY = "person_id"
+_VOUCH = "vouch"
 
 
 def provide_db(request: Request[Any, Any, Any]) -> Database:
@@ -33,29 +35,55 @@ def provide_clock(request: Request[Any, Any, Any], db: Database) -> Clock:
 
 
 async def provide_api_actor(request: Request[Any, Any, Any], db: Database, clock: Clock) -> Actor:
-    """The bearer token's actor; 401 without a valid token."""
-    return await api_actor(request, db, clock)
+    """The bearer token's actor; 401 without a valid token. Remembered for booking
+    (`provide_booking_actor`)."""
+    return await api_actor(request, db, clock, remember=request.app.state.remembered_tokens)
+
+
+async def provide_booking_actor(
+    request: Request[Any, Any, Any], db: Database, clock: Clock
+) -> Actor:
+    """`provide_api_actor` for booking a place: when this process has read the token before
+    and no idempotency key is sent, the actor remembered for it, with a `Vouch` for the booking
+    to check the token in its own read (`vouch_of`); otherwise read, and remembered."""
+    memory: people.RememberedTokens = request.app.state.remembered_tokens
+    if "idempotency-key" not in request.headers:
+        recalled = memory.recall(_bearer_token(request))
+        if recalled is not None:
+            token_hash, actor = recalled
+            recheck = partial(_read_afresh, request, db, clock)
+            request.scope.setdefault("state", {})[_VOUCH] = Vouch(token_hash, recheck)
+            return actor
+    return await api_actor(request, db, clock, remember=memory)
+
+
+def vouch_of(request: Request[Any, Any, Any]) -> Vouch | None:
+    """The `Vouch` for the request's actor, when `provide_booking_actor` remembered it."""
+    return request.scope.get("state", {}).get(_VOUCH)  # type: ignore[no-any-return]
+
+
+async def _read_afresh(request: Request[Any, Any, Any], db: Database, clock: Clock) -> Actor:
+    request.scope["state"].pop(_VOUCH, None)
+    return await api_actor(request, db, clock, remember=request.app.state.remembered_tokens)
 
 
 async def api_actor(
     connection: ASGIConnection[Any, Any, Any, Any],
     db: Database | None = None,
     clock: Clock | None = None,
+    *,
+    remember: people.RememberedTokens | None = None,
 ) -> Actor:
     """The bearer token's actor, looked up once per request (a guard may ask before the
     handler's dependency does); 401 without a valid token."""
     state = connection.scope.setdefault("state", {})
     if "api_actor" in state:
         return state["api_actor"]  # type: ignore[no-any-return]
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthorizedException(
-            "Send an API token as `Authorization: Bearer <token>`.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
     actor = await people.actor_for_token(
-        db or connection.app.state.db, token.strip(), clock or connection.app.state.clock
+        db or connection.app.state.db,
+        _bearer_token(connection),
+        clock or connection.app.state.clock,
+        remember=remember,
     )
     if actor is None:
         raise NotAuthorizedException(
@@ -63,6 +91,17 @@ async def api_actor(
         )
     state["api_actor"] = actor
     return actor
+
+
+def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException(
+            "Send an API token as `Authorization: Bearer <token>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
 
 
 async def current_actor(request: Request[Any, Any, Any]) -> Actor | None:

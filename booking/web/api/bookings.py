@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.di import Provide
 from litestar.params import Body
 
 from booking import bookings
@@ -24,7 +25,7 @@ from booking.web.api.params import (
     idempotency_claim,
     money_in,
 )
-from booking.web.deps import limit_booking_rate
+from booking.web.deps import limit_booking_rate, provide_booking_actor, vouch_of
 
 
 @get("/me/bookings", summary="Own bookings")
@@ -43,6 +44,7 @@ async def my_bookings(
     "/sessions/{session_id:int}/bookings",
     summary="Book a place (or join the waiting list)",
     description="Accepts an `Idempotency-Key` header. Refusals carry `reasons`.",
+    dependencies={"actor": Provide(provide_booking_actor)},
 )
 async def create_booking(
     request: Request[Any, Any, Any],
@@ -71,6 +73,7 @@ async def create_booking(
         ),
         idempotency=claim,
         seat_guard=request.app.state.settings.seat_guard,
+        vouch=vouch_of(request),
     )
     return booking_response(outcome)
 
