@@ -8,6 +8,7 @@ which is what `ralph auth` does, without the CLI's start-up time."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -47,19 +48,28 @@ class LrsUnavailable(Exception):
 
 
 def ensure_venv() -> Path:
-    """The virtual environment's python, installing ralph the first time (about a minute)."""
+    """The virtual environment's python, installing ralph the first time (about a minute).
+    Each test worker process asks; the first installs under a lock the others wait for (two
+    making the environment at once broke each other's on a new machine)."""
     python = VENV / "bin" / "python"
     if MARKER.exists() and python.exists():
         return python
     CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "ralph-venv.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if MARKER.exists() and python.exists():
+            return python
+        return _install(python)
+
+
+def _install(python: Path) -> Path:
     try:
-        if not python.exists():
-            subprocess.run(
-                [sys.executable, "-m", "venv", str(VENV)],
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--clear", str(VENV)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", RALPH, "requests"],
             check=True,
