@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Label, Table, bindparam, exists, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -16,17 +17,15 @@ from booking.models import ApiToken, ApprovalRequest, Person, SessionFacilitator
 from booking.people.remembered import RememberedTokens
 from booking.people.tokens import TOKEN_PREFIX, hash_token
 
-# Every API request runs this: built once (building costs more than running it).
-_TOKEN_LOOKUP = (
-    select(ApiToken, Person)
-    .outerjoin(Person, Person.id == ApiToken.person_id)
-    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
-)
-
 _TOKENS = cast(Table, ApiToken.__table__)
 _PEOPLE = cast(Table, Person.__table__)
+# Every API request runs this: built once (building costs more than running it), and only the
+# columns an actor is made of (`_actor_of_token`): no entities to build.
 _TOKEN_ROW = (
-    select(*[c.label(f"t_{c.key}") for c in _TOKENS.c], *[c.label(f"p_{c.key}") for c in _PEOPLE.c])
+    select(
+        *[_TOKENS.c[k].label(f"t_{k}") for k in ("id", "scope", "service_name", "last_used_at")],
+        *[_PEOPLE.c[k].label(f"p_{k}") for k in ("id", "email", "name", "roles", "active")],
+    )
     .outerjoin(_PEOPLE, _PEOPLE.c.id == _TOKENS.c.person_id)
     .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))
 )
@@ -91,54 +90,47 @@ async def actor_for_token(
         remember.forget(token_hash)
     if driver.speaks(db):
         # Every API request asks: one statement on the driver, no transaction around it.
-        found = await driver.read_row(db, _TOKEN_ROW, token_hash=token_hash)
-        if found is None:
-            return None
-        api_token = driver.entity(ApiToken, found, "t_", sqlite=db.is_sqlite)
-        person = (
-            driver.entity(Person, found, "p_", sqlite=db.is_sqlite)
-            if found["p_id"] is not None
-            else None
+        found: Mapping[Any, Any] | None = await driver.read_row(
+            db, _TOKEN_ROW, token_hash=token_hash
         )
     else:
         async with db.reading() as s:
-            row = (await s.execute(_TOKEN_LOOKUP, {"token_hash": token_hash})).first()
-        if row is None:
-            return None
-        api_token, person = row
-    if api_token.service_name is not None and clock is not None:
-        await note_service_token_use(db, api_token, clock.now())
-    actor = _actor_of_token(api_token, person)
-    if remember is not None and actor is not None and _rememberable(api_token):
+            found = (await s.execute(_TOKEN_ROW, {"token_hash": token_hash})).mappings().first()
+    if found is None:
+        return None
+    if found["t_service_name"] is not None and clock is not None:
+        last_used = driver.read_time(found["t_last_used_at"])
+        await note_service_token_use(db, found["t_id"], last_used, clock.now())
+    actor = _actor_of_token(found)
+    if remember is not None and actor is not None and _rememberable(found):
         remember.remember(token_hash, actor)
     return actor
 
 
-def _rememberable(api_token: ApiToken) -> bool:
+def _rememberable(found: Mapping[Any, Any]) -> bool:
     """A person's own token (a service token notes its last use when read)."""
-    return api_token.service_name is None and api_token.scope == "person"
+    return found["t_service_name"] is None and found["t_scope"] == "person"
 
 
-def _actor_of_token(api_token: ApiToken, person: Person | None) -> Actor | None:
-    if api_token.scope == "records":
-        return Actor(
-            None,
-            f"service:{api_token.service_name}",
-            api_token.service_name or "",
-            frozenset(),
-            "records",
-        )
-    if person is None or not person.active:
+def _actor_of_token(found: Mapping[Any, Any]) -> Actor | None:
+    """`actor_of` the token's person, or a records token's service actor."""
+    if found["t_scope"] == "records":
+        name = found["t_service_name"]
+        return Actor(None, f"service:{name}", name or "", frozenset(), "records")
+    if found["p_id"] is None or not found["p_active"]:
         return None
-    return actor_of(person)
+    return Actor(
+        found["p_id"], found["p_email"], found["p_name"], frozenset(found["p_roles"].split())
+    )
 
 
-async def note_service_token_use(db: Database, api_token: ApiToken, now: datetime) -> None:
+async def note_service_token_use(
+    db: Database, token_id: int, last: datetime | None, now: datetime
+) -> None:
     """Note when a service token was last used, for the tokens page: at most once a minute per
     token (a busy integration does not write on every request), and only service tokens, so a
     person's requests (booking among them) cost no statement more. The `WHERE` keeps two
     concurrent requests from both writing."""
-    last = api_token.last_used_at
     if last is not None and now - last < LAST_USE_EVERY:
         return
     cutoff = now - LAST_USE_EVERY
@@ -146,7 +138,7 @@ async def note_service_token_use(db: Database, api_token: ApiToken, now: datetim
         await s.execute(
             update(ApiToken)
             .where(
-                ApiToken.id == api_token.id,
+                ApiToken.id == token_id,
                 or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= cutoff),
             )
             .values(last_used_at=now)
