@@ -6,7 +6,7 @@ after another; prints the process CPU per booking (PostgreSQL runs in its own pr
 not counted; aiosqlite's thread is) and, with `--profile`, cProfile's busiest functions and the
 split by package.
 
-    python -m bench.inprocess --backend postgresql -n 600 [--profile] [--cancel]
+    python -m bench.inprocess --backend postgresql -n 600 [--profile] [--cancel] [--warm]
 """
 
 from __future__ import annotations
@@ -151,6 +151,10 @@ async def main_async(args: argparse.Namespace) -> None:
         status, body = await call(app, "POST", path, token, payload)
         assert status == expected, (status, body[:300])
     work = reqs[50 : 50 + args.n]
+    if args.warm:  # each token used once before (GET /api/v1/me): this process remembers it
+        for _, token, _, _ in work:
+            status, body = await call(app, "GET", "/api/v1/me", token, b"")
+            assert status == 200, (status, body[:300])
     prof = cProfile.Profile() if args.profile else None
     t0, c0 = time.perf_counter(), time.process_time()
     if prof:
@@ -168,7 +172,7 @@ async def main_async(args: argparse.Namespace) -> None:
             {
                 "backend": args.backend,
                 "requests": n,
-                "kind": "cancel" if args.cancel else "book",
+                "kind": ("cancel" if args.cancel else "book") + (" warm" if args.warm else ""),
                 "cpu_ms_per_request": round(1000 * (c1 - c0) / n, 3),
                 "wall_ms_per_request": round(1000 * (t1 - t0) / n, 3),
                 "profiled": bool(prof),
@@ -193,6 +197,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--callers", help="with --profile: who calls the functions matching this")
     parser.add_argument("--cancel", action="store_true", help="cancellations with promotion")
+    parser.add_argument(
+        "--warm", action="store_true", help="each token used once before (a remembered token)"
+    )
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)
