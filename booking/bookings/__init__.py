@@ -7,10 +7,11 @@ pages' reads `offers` (what the session table offers), `overview` and `person_bo
 person's bookings on the administrators' person page).
 """
 
-from booking.bookings.book import book_place
+from booking.bookings.book import book_on_token, book_place
 from booking.bookings.cancel import cancel_booking
 from booking.bookings.facts import existing_bookings
 from booking.bookings.idempotency import IdempotencyClaim
+from booking.bookings.lean import names_only_the_session
 from booking.bookings.offer_replies import accept_offer, decline_offer
 from booking.bookings.offers import SessionOffer, course_offers
 from booking.bookings.overview import my_bookings_overview, own_bookings_on
@@ -24,6 +25,8 @@ from booking.domain.states import ACTIVE
 ACTIVE_STATES = ACTIVE
 
 __all__ = [
+    "names_only_the_session",
+    "book_on_token",
     "ACTIVE_STATES",
     "BookingOutcome",
     "BookingRequest",

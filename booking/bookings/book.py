@@ -28,7 +28,7 @@ from booking.bookings.requests import BookingOutcome, BookingRequest, validate_r
 from booking.bookings.vouch import Unvouched
 from booking.clock import Clock
 from booking.db import Database
-from booking.kernel.actors import Actor, Vouch
+from booking.kernel.actors import Actor, UnreadToken, Vouch
 from booking.kernel.views import HistoryView
 from booking.reads.bookings import new_booking_view
 
@@ -67,6 +67,34 @@ async def book_place(
             actor = await vouch.recheck()
     work = partial(_book, actor=actor, request=request, seat_guard=seat_guard, billing=billing)
     return await run_once(db, clock, idempotency, work)
+
+
+async def book_on_token(
+    db: Database,
+    clock: Clock,
+    unread: UnreadToken,
+    request: BookingRequest,
+    *,
+    seat_guard: bool = True,
+) -> BookingOutcome:
+    """`book_place` for a plain request (PostgreSQL) whose bearer token is not read yet: the
+    lean path finds the learner by the token in its own first statement (`bookings.vouch`).
+    Where it cannot (a line of bookings waiting for a group, a token that stands for no active
+    person), the actor is read first and booked with as any other; where it declines after its
+    read, the full path takes the actor it read."""
+    billing = payments.billing_config(db.settings)
+    try:
+        outcome = await group.LINES.book(db, clock, None, request, billing=billing, unread=unread)
+    except Unvouched:  # (`read` counts the attempt as `on_read` would have)
+        actor = await unread.read()
+        return await book_place(db, clock, actor, request, seat_guard=seat_guard)
+    if outcome is not None:
+        return outcome
+    assert unread.actor is not None, "declined after the read"
+    actor = unread.actor
+    validate_request(actor, request)
+    work = partial(_book, actor=actor, request=request, seat_guard=seat_guard, billing=billing)
+    return await run_once(db, clock, None, work)
 
 
 async def _book(

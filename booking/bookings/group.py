@@ -50,7 +50,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.domain.states import BookingState
 from booking.kernel import driver, tx
-from booking.kernel.actors import Actor
+from booking.kernel.actors import Actor, UnreadToken
 from booking.kernel.admission import step_aside
 from booking.kernel.errors import ForbiddenError, NotFoundError
 from booking.kernel.outbox import session_channel
@@ -106,14 +106,15 @@ class Lines:
         self,
         db: Database,
         clock: Clock,
-        actor: Actor,
+        actor: Actor | None,
         request: BookingRequest,
         *,
         billing: payments.BillingConfig,
         token_hash: str | None = None,
+        unread: UnreadToken | None = None,
     ) -> BookingOutcome | None:
         """The lean booking (`lean.book_lean`), on its own or in a group; None: take the full
-        path. A remembered token is checked on its own only: `Unvouched` where it would wait."""
+        path. A token is checked or read on its own only: `Unvouched` where it would wait."""
         key = (id(db), id(clock), request.session_id)
         line = self._lines.get(key)
         if line is None:
@@ -122,13 +123,13 @@ class Lines:
             line.alone += 1
             try:
                 return await lean.book_lean(
-                    db, clock, actor, request, billing=billing, token_hash=token_hash
+                    db, clock, actor, request, billing=billing, token_hash=token_hash, unread=unread
                 )
             finally:
                 line.alone -= 1
                 if not (line.alone or line.draining):
                     del self._lines[key]
-        if token_hash is not None:
+        if actor is None or token_hash is not None:
             raise Unvouched
         asking = Asking(actor, request, asyncio.get_running_loop().create_future())
         line.waiting.append(asking)

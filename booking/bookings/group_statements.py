@@ -20,14 +20,15 @@ _PEOPLE = cast(Table, Person.__table__)
 # each with the session, its course, trainers and listeners, and the session's dates with that
 # learner's active bookings: `READ_ALL`'s row, one per learner.
 _DAB = lean.dates_and_bookings(_PEOPLE.c.id).subquery("dab")
+DATES_AND_BOOKINGS_OF_ROW = (
+    select(func.coalesce(func.json_agg(literal_column("dab")), literal_column("'[]'::json")))
+    .select_from(_DAB)
+    .correlate(_PEOPLE)
+    .scalar_subquery()
+    .label("dates_and_bookings")
+)
 READ_GROUP = (
-    lean.LEARNERS_WITH_SESSION.add_columns(
-        select(func.coalesce(func.json_agg(literal_column("dab")), literal_column("'[]'::json")))
-        .select_from(_DAB)
-        .correlate(_PEOPLE)
-        .scalar_subquery()
-        .label("dates_and_bookings")
-    )
+    lean.LEARNERS_WITH_SESSION.add_columns(DATES_AND_BOOKINGS_OF_ROW)
     .where(_PEOPLE.c.id == any_(bindparam("person_ids", type_=ARRAY(BigInteger))))
     .order_by(_PEOPLE.c.id)
     .with_for_update(of=_PEOPLE)

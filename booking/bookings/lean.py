@@ -43,7 +43,7 @@ from booking.domain.schedule import DateSlot
 from booking.domain.states import BookingState
 from booking.domain.vocabulary import BookingStateName
 from booking.kernel import driver, tx
-from booking.kernel.actors import Actor
+from booking.kernel.actors import Actor, UnreadToken
 from booking.kernel.dates import slots
 from booking.kernel.driver import Row
 from booking.kernel.errors import ForbiddenError, NotFoundError
@@ -63,7 +63,14 @@ def is_plain(db: Database, actor: Actor, request: BookingRequest) -> bool:
         and policy.is_person(actor)
         and actor.person_id is not None
         and (request.learner_email is None or request.learner_email.strip().lower() == actor.email)
-        and request.cost_code is None
+        and names_only_the_session(request)
+    )
+
+
+def names_only_the_session(request: BookingRequest) -> bool:
+    """Nothing asked for but a place: no cost code, requirements, answers, override or move."""
+    return (
+        request.cost_code is None
         and request.special_requirements is None
         and not request.answers
         and not request.override_reason
@@ -75,17 +82,30 @@ def is_plain(db: Database, actor: Actor, request: BookingRequest) -> bool:
 async def book_lean(
     db: Database,
     clock: Clock,
-    actor: Actor,
+    actor: Actor | None,
     request: BookingRequest,
     *,
     billing: payments.BillingConfig,
     token_hash: str | None = None,
+    unread: UnreadToken | None = None,
 ) -> BookingOutcome | None:
     """The booking on the lean path, or None when it is not one for it (nothing written).
-    Given a remembered token's hash, the actor is checked in the read (`vouch`)."""
-    work = partial(
-        _attempt, db, clock, actor=actor, request=request, billing=billing, token_hash=token_hash
-    )
+    Given a remembered token's hash, the actor is checked in the read; given a token not read
+    yet (and no actor), the learner is found by it (`vouch`)."""
+    work: Any
+    if actor is None:
+        assert unread is not None, "a booking with no actor has its token to read"
+        work = partial(_attempt_on_token, db, clock, unread, request=request, billing=billing)
+    else:
+        work = partial(
+            _attempt,
+            db,
+            clock,
+            actor=actor,
+            request=request,
+            billing=billing,
+            token_hash=token_hash,
+        )
     try:
         async with turns.SESSIONS.turn(request.session_id):
             return await tx.with_retry(work)
@@ -110,6 +130,31 @@ async def _attempt(
             work = partial(book_in_thread, actor, request, now=now, billing=billing)
             return await d.in_thread(partial(work, token_hash=token_hash), commit=True)
         facts, listening = await _facts(d, actor, request, billing=billing, token_hash=token_hash)
+        state = decide(facts, facts.session_facts, now=now)
+        return await _record(d, actor, request, facts, state, now=now, listening=listening)
+
+
+async def _attempt_on_token(
+    db: Database,
+    clock: Clock,
+    unread: UnreadToken,
+    *,
+    request: BookingRequest,
+    billing: payments.BillingConfig,
+) -> BookingOutcome:
+    """PostgreSQL, a token not read yet: the learner found by it (`vouch.READ_BY_TOKEN`),
+    locked, with all `_read` reads; the actor made of that row goes to `unread.on_read` before
+    anything is decided (`Unvouched`: no active person by that token)."""
+    async with driver.transaction(db) as d:
+        assert not d.sqlite, "SQLite reads the token first (on the loop's thread)"
+        now = clock.now()
+        found = await d.row(
+            vouch.READ_BY_TOKEN, token_hash=unread.token_hash, session_id=request.session_id
+        )
+        actor = unread.actor = vouch.actor_read(found)
+        await unread.on_read(actor)
+        row, rows = _session_of(found)
+        facts, listening = facts_of(actor, request, found, row, rows, sqlite=False, billing=billing)
         state = decide(facts, facts.session_facts, now=now)
         return await _record(d, actor, request, facts, state, now=now, listening=listening)
 
@@ -227,12 +272,15 @@ async def _read(
         learner_id=actor.person_id,
         token_hash=token_hash,
     )
-    rows: list[Row] = []
-    if found is not None and found["s_id"] is not None:
-        value = found["dates_and_bookings"]
-        rows = json.loads(value) if isinstance(value, str | bytes) else list(value)
-    row = found if found is not None and found["s_id"] is not None else None
-    return found, row, rows
+    return (found, *_session_of(found))
+
+
+def _session_of(found: Row | None) -> tuple[Row | None, list[Row]]:
+    """The row again where it has a session (else None), and its dates and bookings."""
+    if found is None or found["s_id"] is None:
+        return None, []
+    value = found["dates_and_bookings"]
+    return found, json.loads(value) if isinstance(value, str | bytes) else list(value)
 
 
 def _dates_and_bookings(

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 
 from billing import services as billing
-from booking.bookings.vouch import TOKEN_STANDS
+from booking.bookings.token_statements import TOKEN_STANDS
 from booking.domain.states import ACTIVE, BLOCKS_CALENDAR, BookingState
 from booking.kernel.history import FACILITATORS_COLUMN
 from booking.kernel.webhook_events import ANY_LISTENING

@@ -16,23 +16,21 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists
+from sqlalchemy import Table
 
+from booking.bookings import group_statements, lean_statements
+from booking.bookings.token_statements import TOKEN_PERSON
 from booking.kernel.actors import Actor
-from booking.models import ApiToken, Person
+from booking.models import Person
 
-_TOKENS = cast(Table, ApiToken.__table__)
 _PEOPLE = cast(Table, Person.__table__)
 
-# The bearer token named (`token_hash`, NULL for none) is this person's and not revoked.
-TOKEN_STANDS = (
-    exists()
-    .where(
-        _TOKENS.c.token_hash == bindparam("token_hash"),
-        _TOKENS.c.revoked_at.is_(None),
-        _TOKENS.c.person_id == _PEOPLE.c.id,
-    )
-    .label("token_stands")
+# A token never read before (PostgreSQL, `kernel.actors.UnreadToken`): the learner it stands
+# for, locked, with everything `READ_ALL` reads — no row for a token that stands for nobody.
+READ_BY_TOKEN = (
+    lean_statements.LEARNERS_WITH_SESSION.add_columns(group_statements.DATES_AND_BOOKINGS_OF_ROW)
+    .where(_PEOPLE.c.id == TOKEN_PERSON)
+    .with_for_update(of=_PEOPLE)
 )
 
 
@@ -58,3 +56,11 @@ def still_stands(actor: Actor, found: Any) -> bool:
         and found["name"] == actor.name
         and frozenset(found["roles"].split()) == actor.roles
     )
+
+
+def actor_read(found: Any) -> Actor:
+    """The actor of the learner `READ_BY_TOKEN` found (as `people.actor_for_token` makes it);
+    `Unvouched` for none, or one no longer active."""
+    if found is None or not found["active"]:
+        raise Unvouched
+    return Actor(found["id"], found["email"], found["name"], frozenset(found["roles"].split()))

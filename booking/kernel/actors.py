@@ -47,3 +47,19 @@ class Vouch:
 
     token_hash: str
     recheck: Callable[[], Awaitable[Actor]]
+
+
+@dataclass(slots=True)
+class UnreadToken:
+    """A bearer token not read for this request (PostgreSQL): a plain booking finds its learner
+    by the token in the booking's own first statement (`bookings.vouch.READ_BY_TOKEN`), and
+    hands the actor made of that row to `on_read` — which may refuse the attempt (the rate
+    limit) — before it decides anything. A token that stands for no active person there, or a
+    booking that cannot read it itself, has the actor read by `read` instead (which counts the
+    attempt too, and raises for a token that does not stand); `actor`: the one the booking
+    read."""
+
+    token_hash: str
+    on_read: Callable[[Actor], Awaitable[None]]
+    read: Callable[[], Awaitable[Actor]]
+    actor: Actor | None = None

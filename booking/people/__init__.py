@@ -54,7 +54,7 @@ from booking.people.directory import (
 from booking.people.people import STAFF_TYPES, PersonInput, upsert_people
 from booking.people.people_import import PEOPLE_COLUMNS, import_people_csv, preview_people_csv
 from booking.people.queries import active_admin_ids, get_me, list_people, who_am_i
-from booking.people.remembered import RememberedTokens
+from booking.people.remembered import RememberedTokens, hash_of
 from booking.people.roles import change_roles
 from booking.people.service_tokens import (
     SERVICE_SCOPES,
@@ -71,6 +71,7 @@ from booking.people.units import OrgUnitInput, upsert_org_units
 from booking.people.units_import import UNIT_COLUMNS, import_units_csv, preview_units_csv
 
 __all__ = [
+    "hash_of",
     "RememberedTokens",
     "ACCOUNT_REQUEST_STATES",
     "AccountRequestInput",

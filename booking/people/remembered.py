@@ -21,9 +21,9 @@ class RememberedTokens:
 
     def recall(self, token: str) -> tuple[str, Actor] | None:
         """The token's hash and the actor remembered for it, if any."""
-        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        token_hash = hash_of(token)
+        if token_hash is None:
             return None
-        token_hash = hash_token(token)
         actor = self._actors.get(token_hash)
         return None if actor is None else (token_hash, actor)
 
@@ -38,3 +38,10 @@ class RememberedTokens:
 
     def __len__(self) -> int:
         return len(self._actors)
+
+
+def hash_of(token: str) -> str | None:
+    """The token's hash as stored, or None for what cannot be one of our tokens."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    return hash_token(token)

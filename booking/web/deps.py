@@ -18,11 +18,13 @@ from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from booking import people, policy, ratelimit
 from booking.clock import Clock
 from booking.db import Database
-from booking.kernel.actors import Actor, Vouch
+from booking.kernel.actors import Actor, UnreadToken, Vouch
 from booking.people import auth
 
 SESSION_PERSON_KEY = "person_id"
 _VOUCH = "vouch"
+_UNREAD = "unread_token"
+_COUNTED = "booking_counted"
 
 
 def provide_db(request: Request[Any, Any, Any]) -> Database:
@@ -42,18 +44,27 @@ async def provide_api_actor(request: Request[Any, Any, Any], db: Database, clock
 
 async def provide_booking_actor(
     request: Request[Any, Any, Any], db: Database, clock: Clock
-) -> Actor:
-    """`provide_api_actor` for booking a place: when this process has read the token before
-    and no idempotency key is sent, the actor remembered for it, with a `Vouch` for the booking
-    to check the token in its own read (`vouch_of`); otherwise read, and remembered."""
+) -> Actor | None:
+    """`provide_api_actor` for booking a place. With no idempotency key sent: the actor this
+    process remembers for the token, with a `Vouch` for the booking to check the token in its
+    own read (`vouch_of`); on PostgreSQL, for a token not read before, None and an
+    `UnreadToken` (`unread_of`): a plain booking finds its learner by the token in its own
+    first statement. Otherwise the token is read, and remembered."""
     memory: people.RememberedTokens = request.app.state.remembered_tokens
     if "idempotency-key" not in request.headers:
-        recalled = memory.recall(_bearer_token(request))
+        token = _bearer_token(request)
+        state = request.scope.setdefault("state", {})
+        recalled = memory.recall(token)
         if recalled is not None:
             token_hash, actor = recalled
-            recheck = partial(_read_afresh, request, db, clock)
-            request.scope.setdefault("state", {})[_VOUCH] = Vouch(token_hash, recheck)
+            state[_VOUCH] = Vouch(token_hash, partial(read_booking_actor, request, db, clock))
             return actor
+        unread_hash = people.hash_of(token)
+        if unread_hash is not None and db.engine.dialect.driver == "asyncpg":
+            found = partial(_found, request, unread_hash)
+            read = partial(_read_and_count, request, db, clock)
+            state[_UNREAD] = UnreadToken(unread_hash, found, read)
+            return None
     return await api_actor(request, db, clock, remember=memory)
 
 
@@ -62,9 +73,35 @@ def vouch_of(request: Request[Any, Any, Any]) -> Vouch | None:
     return request.scope.get("state", {}).get(_VOUCH)  # type: ignore[no-any-return]
 
 
-async def _read_afresh(request: Request[Any, Any, Any], db: Database, clock: Clock) -> Actor:
+def unread_of(request: Request[Any, Any, Any]) -> UnreadToken | None:
+    """The `UnreadToken`, when `provide_booking_actor` left the token for the booking to read."""
+    return request.scope.get("state", {}).get(_UNREAD)  # type: ignore[no-any-return]
+
+
+async def read_booking_actor(request: Request[Any, Any, Any], db: Database, clock: Clock) -> Actor:
+    """The actor read afresh (a 401 for a token that does not stand), and remembered."""
     request.scope["state"].pop(_VOUCH, None)
     return await api_actor(request, db, clock, remember=request.app.state.remembered_tokens)
+
+
+async def _read_and_count(request: Request[Any, Any, Any], db: Database, clock: Clock) -> Actor:
+    actor = await read_booking_actor(request, db, clock)
+    await _count_once(request, actor)
+    return actor
+
+
+async def _found(request: Request[Any, Any, Any], token_hash: str, actor: Actor) -> None:
+    """The booking found the token's person: remembered, and the attempt counted."""
+    request.app.state.remembered_tokens.remember(token_hash, actor)
+    await _count_once(request, actor)
+
+
+async def _count_once(request: Request[Any, Any, Any], actor: Actor) -> None:
+    """A plain booking's attempt, counted once however often its transaction is retried."""
+    state = request.scope["state"]
+    if not state.get(_COUNTED):
+        state[_COUNTED] = True
+        await limit_booking_rate(request, actor)
 
 
 async def api_actor(

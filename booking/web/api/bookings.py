@@ -25,7 +25,13 @@ from booking.web.api.params import (
     idempotency_claim,
     money_in,
 )
-from booking.web.deps import limit_booking_rate, provide_booking_actor, vouch_of
+from booking.web.deps import (
+    limit_booking_rate,
+    provide_booking_actor,
+    read_booking_actor,
+    unread_of,
+    vouch_of,
+)
 
 
 @get("/me/bookings", summary="Own bookings")
@@ -50,29 +56,37 @@ async def create_booking(
     request: Request[Any, Any, Any],
     db: Database,
     clock: Clock,
-    actor: Actor,
+    actor: Actor | None,
     session_id: int,
     data: Annotated[schemas.BookingIn, Body(examples=[BOOK_REQUEST])],
 ) -> Response[BookingView]:
+    booking = BookingRequest(
+        session_id=session_id,
+        learner_email=data.learner_email,
+        cost_code=data.cost_code,
+        special_requirements=data.special_requirements,
+        answers=data.answers,
+        accept_terms=data.accept_terms,
+        override_reason=data.override_reason,
+        overbook=data.overbook,
+        move_from=data.move_from,
+    )
+    seat_guard = request.app.state.settings.seat_guard
+    unread = unread_of(request)
+    if actor is None:  # a token not read yet (`provide_booking_actor`)
+        assert unread is not None
+        if seat_guard and data.learner_email is None and bookings.names_only_the_session(booking):
+            return booking_response(await bookings.book_on_token(db, clock, unread, booking))
+        actor = await read_booking_actor(request, db, clock)
     await limit_booking_rate(request, actor, data.learner_email)
     claim = idempotency_claim(request, actor, f"book:{session_id}", data)
     outcome = await bookings.book_place(
         db,
         clock,
         actor,
-        BookingRequest(
-            session_id=session_id,
-            learner_email=data.learner_email,
-            cost_code=data.cost_code,
-            special_requirements=data.special_requirements,
-            answers=data.answers,
-            accept_terms=data.accept_terms,
-            override_reason=data.override_reason,
-            overbook=data.overbook,
-            move_from=data.move_from,
-        ),
+        booking,
         idempotency=claim,
-        seat_guard=request.app.state.settings.seat_guard,
+        seat_guard=seat_guard,
         vouch=vouch_of(request),
     )
     return booking_response(outcome)
