@@ -82,10 +82,16 @@ async def test_a_remembered_token_books_with_one_statement_fewer(browser: Browse
 async def test_a_token_that_no_longer_stands_books_nothing(
     browser: Browser, behind_its_back: str
 ) -> None:
-    [email] = await add_people(browser.world, 1, "gone")
-    token, headers = await remembered(browser, email)
-    session_id = await a_session(browser, "B")
-    await change(browser, behind_its_back, token_hash=hash_token(token), email=email)
+    await books_nothing_after(browser, remembered, behind_its_back, "B")
+
+
+async def books_nothing_after(browser: Browser, token_of: Any, sql: str, tag: str) -> None:
+    """A token made by `token_of`, then `sql` behind the process's back: the booking is
+    answered 401, nothing is written, and the token is not remembered."""
+    [email] = await add_people(browser.world, 1, f"gone{tag.lower()}")
+    token, headers = await token_of(browser, email)
+    session_id = await a_session(browser, tag)
+    await change(browser, sql, token_hash=hash_token(token), email=email)
     response = await browser.client.post(
         f"/api/v1/sessions/{session_id}/bookings", json={}, headers=headers
     )
@@ -203,17 +209,7 @@ async def test_a_new_token_finds_its_learner_in_the_bookings_first_statement(
 async def test_a_new_token_that_does_not_stand_books_nothing(
     pg_browser: Browser, before_its_first_use: str
 ) -> None:
-    browser = pg_browser
-    [email] = await add_people(browser.world, 1, "nope")
-    token, headers = await new_token(browser, email)
-    session_id = await a_session(browser, "F")
-    await change(browser, before_its_first_use, token_hash=hash_token(token), email=email)
-    response = await browser.client.post(
-        f"/api/v1/sessions/{session_id}/bookings", json={}, headers=headers
-    )
-    assert response.status_code == 401, response.text
-    assert await bookings_of(browser, email) == 0
-    assert memory(browser).recall(token) is None
+    await books_nothing_after(pg_browser, new_token, before_its_first_use, "F")
 
 
 async def test_an_unknown_token_and_a_records_token_are_answered_as_before(
