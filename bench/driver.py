@@ -65,24 +65,25 @@ def _payload(booking_id: int, session_id: int) -> str:
     )
 
 
-async def run_pg(spec: dict[str, Any]) -> tuple[list[list[float]], int, float]:
+async def run_pg(spec: dict[str, Any]) -> tuple[list[list[float]], int, float, int]:
     import asyncpg
 
     pairs = iter(spec["pairs"])
     conns = [await asyncpg.connect(spec["dsn"]) for _ in range(spec["concurrency"])]
     rows: list[list[float]] = []
-    failed = 0
+    failed = attempted = 0
     start = time.perf_counter()
     counted_from = start + spec["warmup"]
     stop_at = counted_from + spec["duration"]
 
     async def worker(conn: Any) -> None:
-        nonlocal failed
+        nonlocal failed, attempted
         while time.perf_counter() < stop_at:
             try:
                 learner, session, course = next(pairs)
             except StopIteration:
                 return
+            attempted += 1
             t0 = time.perf_counter()
             now = datetime.now(UTC)
             async with conn.transaction():
@@ -113,7 +114,7 @@ async def run_pg(spec: dict[str, Any]) -> tuple[list[list[float]], int, float]:
     window = min(time.perf_counter(), stop_at) - counted_from
     for c in conns:
         await c.close()
-    return rows, failed, window
+    return rows, failed, window, attempted
 
 
 def _sqlite_time(dt: datetime) -> str:
@@ -121,11 +122,11 @@ def _sqlite_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-async def run_sqlite(spec: dict[str, Any]) -> tuple[list[list[float]], int, float]:
+async def run_sqlite(spec: dict[str, Any]) -> tuple[list[list[float]], int, float, int]:
     import aiosqlite
 
     rows: list[list[float]] = []
-    failed = 0
+    failed = attempted = 0
     # The app's connection set-up (booking.db._configure_sqlite).
     conn = await aiosqlite.connect(spec["path"], isolation_level=None)
     for pragma in (
@@ -142,6 +143,7 @@ async def run_sqlite(spec: dict[str, Any]) -> tuple[list[list[float]], int, floa
         t0 = time.perf_counter()
         if t0 >= stop_at:
             break
+        attempted += 1
         now = _sqlite_time(datetime.now(UTC))
         await conn.execute("BEGIN IMMEDIATE")
         await (await conn.execute("SELECT id FROM people WHERE id = ?", (learner,))).fetchone()
@@ -188,7 +190,7 @@ async def run_sqlite(spec: dict[str, Any]) -> tuple[list[list[float]], int, floa
             rows.append([t0, t1])
     window = min(time.perf_counter(), stop_at) - counted_from
     await conn.close()
-    return rows, failed, window
+    return rows, failed, window, attempted
 
 
 def main(argv: list[str]) -> int:
@@ -204,13 +206,14 @@ def main(argv: list[str]) -> int:
     except ImportError:  # pragma: no cover
         loop_factory = None
     with asyncio.Runner(loop_factory=loop_factory) as r:
-        rows, failed, window = r.run(runner(spec))
+        rows, failed, window, attempted = r.run(runner(spec))
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(
             {
                 "rows": rows,
                 "failed": failed,
                 "window": window,
+                "attempted": attempted,  # transactions begun, warm-up included
                 "elapsed": time.perf_counter() - began,
             },
             f,

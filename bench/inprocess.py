@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import data
+from bench.stats import postgres_cpu
 
 
 async def call(app: Any, method: str, path: str, token: str, body: bytes) -> tuple[int, bytes]:
@@ -156,7 +157,7 @@ async def main_async(args: argparse.Namespace) -> None:
             status, body = await call(app, "GET", "/api/v1/me", token, b"")
             assert status == 200, (status, body[:300])
     prof = cProfile.Profile() if args.profile else None
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, p0 = time.perf_counter(), time.process_time(), postgres_cpu()
     if prof:
         prof.enable()
     for path, token, payload, expected in work:
@@ -165,7 +166,7 @@ async def main_async(args: argparse.Namespace) -> None:
             raise SystemExit(f"{status}: {body[:500]!r}")
     if prof:
         prof.disable()
-    c1, t1 = time.process_time(), time.perf_counter()
+    c1, t1, p1 = time.process_time(), time.perf_counter(), postgres_cpu()
     n = len(work)
     print(
         json.dumps(
@@ -175,6 +176,9 @@ async def main_async(args: argparse.Namespace) -> None:
                 "kind": ("cancel" if args.cancel else "book") + (" warm" if args.warm else ""),
                 "cpu_ms_per_request": round(1000 * (c1 - c0) / n, 3),
                 "wall_ms_per_request": round(1000 * (t1 - t0) / n, 3),
+                "postgres_cpu_ms_per_request": (
+                    round(1000 * (p1 - p0) / n, 3) if args.backend == "postgresql" else None
+                ),
                 "profiled": bool(prof),
             }
         )

@@ -28,7 +28,7 @@ import httpx
 
 from bench import data
 from bench.server import CLIENT_CORE, REPO, SERVER_CORE, SERVER_KINDS, Server, clean_env, pinned
-from bench.stats import percentile, ratio, summary_ms
+from bench.stats import percentile, postgres_cpu, ratio, summary_ms
 
 SECRET = "bench-secret-key-" + "k" * 40
 RESULTS = REPO / "bench" / "results" / "latest.json"
@@ -166,7 +166,8 @@ def statuses(rows: list[list[Any]], tag: str | None = None) -> dict[str, int]:
 
 
 def closed_loop(server: Server, workdir: Path, p: Profile, requests: list[Any], **kw: Any) -> dict:
-    cpu0 = server.cpu_seconds()
+    on_postgres = kw.pop("postgres", False)
+    cpu0, db0 = server.cpu_seconds(), postgres_cpu()
     out = loadgen(
         server,
         workdir,
@@ -177,7 +178,7 @@ def closed_loop(server: Server, workdir: Path, p: Profile, requests: list[Any], 
         requests=requests,
         **kw,
     )
-    cpu1 = server.cpu_seconds()
+    cpu1, db1 = server.cpu_seconds(), postgres_cpu()
     n = len(out["rows"])
     window = out["info"]["window"]
     consumed = out["info"]["consumed"]
@@ -186,6 +187,10 @@ def closed_loop(server: Server, workdir: Path, p: Profile, requests: list[Any], 
         # App CPU per request over the whole pass (warm-up included), from /proc/PID/stat.
         "app_cpu_ms_per_request": round((cpu1 - cpu0) * 1000 / consumed, 2)
         if cpu0 is not None and cpu1 is not None and consumed
+        else None,
+        # PostgreSQL's own CPU per request (all its processes), on the same cores.
+        "postgres_cpu_ms_per_request": round((db1 - db0) * 1000 / consumed, 2)
+        if on_postgres and consumed
         else None,
         "requests": n,
         "window_s": round(window, 2),
@@ -447,7 +452,9 @@ def workload_a(target: data.Target, ops: data.OpsData, workdir: Path, p: Profile
         "duration": p.driver,
         "warmup": p.warmup,
     }
+    db0 = postgres_cpu()
     out = run_module("bench.driver", spec, workdir, SERVER_CORE)
+    db1 = postgres_cpu()
     n = len(out["rows"])
     return {
         "throughput": round(n / out["window"], 1) if out["window"] > 0 else None,
@@ -456,6 +463,10 @@ def workload_a(target: data.Target, ops: data.OpsData, workdir: Path, p: Profile
         "failed": out["failed"],
         "exhausted": n + 0 >= len(ops.a_pairs),
         "latency_ms": summary_ms([b - a for a, b in out["rows"]]),
+        # PostgreSQL's CPU per transaction, counted over the driver's whole run (warm-up too).
+        "postgres_cpu_ms_per_request": round((db1 - db0) * 1000 / out["attempted"], 2)
+        if pg and out.get("attempted")
+        else None,
     }
 
 
@@ -485,7 +496,7 @@ def workload_b(
     quiet(f"B {target.backend} {server.kind}", p)
     log(f"B: uncontended bookings through HTTP under {server.kind} (closed loop for the peak)")
     reqs = [_book(tok, sid) for tok, sid in ops.b_requests]
-    peak = closed_loop(server, workdir, p, reqs)
+    peak = closed_loop(server, workdir, p, reqs, postgres=target.backend == "postgresql")
     used = peak["consumed"]
     profile = None
     if p.profile:

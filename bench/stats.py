@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -32,3 +34,22 @@ def ratio(a: float | None, b: float | None, digits: int = 2) -> float | None:
     if a is None or b is None or b == 0:
         return None
     return round(a / b, digits)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (all of them, ended
+    backends included: the server is the benchmark's alone while it measures), from
+    /proc/PID/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        if text[text.index("(") + 1 : text.rindex(")")].startswith("postgres"):
+            fields = text[text.rindex(")") + 2 :].split()
+            # utime, stime, and cutime, cstime: the postmaster's reaped backends (a connection
+            # that has closed) are counted there.
+            total += sum(int(f) for f in fields[11:15])
+    return total / tick

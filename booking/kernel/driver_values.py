@@ -37,19 +37,45 @@ def entity(model: type[M], row: Row, prefix: str, *, sqlite: bool) -> M:
     `prefix` + attribute: for the code that takes model objects (views, domain facts). Its
     values go straight into the instance's dict, as the ORM's loading does, not through the
     attribute events a constructor fires (`transient`)."""
-    return transient(
-        model,
-        {key: convert(row[prefix + key]) for key, convert in _converters(model, sqlite=sqlite)},
-    )
+    same, converted = _columns(model, prefix, sqlite=sqlite)
+    values = {key: row[column] for key, column in same}
+    for key, column, convert in converted:
+        values[key] = convert(row[column])
+    return transient(model, values)
 
 
 def transient(model: type[M], values: dict[str, Any]) -> M:
     """`model(**values)` without the attribute events the constructor fires for each value
     (a fifth of the lean booking's CPU under the profiler): the values go straight into the
     instance's dict, as the ORM's own loading puts them. For objects never added to a session."""
-    instance: M = inspect(model).class_manager.new_instance()
+    manager = _MANAGERS.get(model)
+    if manager is None:
+        manager = _MANAGERS[model] = inspect(model).class_manager
+    instance: M = manager.new_instance()
     instance.__dict__.update(values)
     return instance
+
+
+_MANAGERS: dict[type[Any], Any] = {}
+_COLUMNS: dict[
+    tuple[type[Any], str, bool],
+    tuple[list[tuple[str, str]], list[tuple[str, str, Callable[[Any], Any]]]],
+] = {}
+
+
+def _columns(
+    model: type[Any], prefix: str, *, sqlite: bool
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, Callable[[Any], Any]]]]:
+    """The model's attributes with the row's column for each: those taken as they are, and
+    those converted (`_converter`)."""
+    found = _COLUMNS.get((model, prefix, sqlite))
+    if found is None:
+        pairs = _converters(model, sqlite=sqlite)
+        found = _COLUMNS[(model, prefix, sqlite)] = (
+            [(key, prefix + key) for key, convert in pairs if convert is _same],
+            [(key, prefix + key, convert) for key, convert in pairs if convert is not _same],
+        )
+    return found
 
 
 _CONVERTERS: dict[tuple[type[Any], bool], list[tuple[str, Callable[[Any], Any]]]] = {}

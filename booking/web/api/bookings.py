@@ -26,8 +26,9 @@ from booking.web.api.params import (
     money_in,
 )
 from booking.web.deps import (
+    booking_actor,
     limit_booking_rate,
-    provide_booking_actor,
+    provide_db,
     read_booking_actor,
     unread_of,
     vouch_of,
@@ -50,16 +51,17 @@ async def my_bookings(
     "/sessions/{session_id:int}/bookings",
     summary="Book a place (or join the waiting list)",
     description="Accepts an `Idempotency-Key` header. Refusals carry `reasons`.",
-    dependencies={"actor": Provide(provide_booking_actor)},
+    dependencies={"actor": Provide(booking_actor)},
 )
 async def create_booking(
     request: Request[Any, Any, Any],
-    db: Database,
-    clock: Clock,
     actor: Actor | None,
     session_id: int,
     data: Annotated[schemas.BookingIn, Body(examples=[BOOK_REQUEST])],
 ) -> Response[BookingView]:
+    # The database and the clock are taken here, not injected (`booking_actor`); the actor is
+    # injected, so that a request without a valid token is refused before its body is checked.
+    db, clock = provide_db(request), request.app.state.clock
     booking = BookingRequest(
         session_id=session_id,
         learner_email=data.learner_email,
