@@ -12,6 +12,7 @@ import logging
 import socket
 import sqlite3
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -84,6 +85,19 @@ def create_engine(settings: Settings, *, application_name: str = "booking") -> A
 # would cost a round trip at every checkout (two per booking) for a check a moment old.
 IDLE_PING_SECONDS = 2.0
 _RETURNED_AT = "returned_at"
+# When the server was last seen cutting one of an engine's connections (`note_if_cut`): the others
+# it held then were most likely cut with it (a failover, a restart, an administrator ending
+# them all), so each of them is pinged at its next checkout, however recently it came back.
+_CUT_AT: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def note_if_cut(engine: AsyncEngine, exc: BaseException, raw: Any) -> None:
+    """After an error on one of the engine's driver connections (`kernel.driver`; SQLAlchemy's
+    own connections invalidate the pool themselves): note a cut (`is_cut`, or asyncpg's
+    connection found closed under it)."""
+    is_closed = getattr(raw, "is_closed", None)
+    if is_cut(exc) or (callable(is_closed) and is_closed()):
+        _CUT_AT[engine.sync_engine] = time.monotonic()
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
@@ -98,8 +112,12 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         returned = record.info.get(_RETURNED_AT)
-        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
-            return  # new, or back a moment ago
+        if returned is None:
+            return  # new
+        if time.monotonic() - returned < IDLE_PING_SECONDS and returned > _CUT_AT.get(
+            engine.sync_engine, -1.0
+        ):
+            return  # back a moment ago, and no cut seen since
         try:
             alive = dialect.do_ping(dbapi_connection)
         except Exception as exc:  # noqa: BLE001 - whatever the driver raises, replace it
@@ -324,6 +342,26 @@ def is_unavailable(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover - asyncpg is only installed for PostgreSQL
         return False
     return isinstance(exc, ConnectionDoesNotExistError)
+
+
+# The server ended the connection (an administrator, a failover, a crash): 57P01, 57P02.
+CUT_SQLSTATES = {"57P01", "57P02"}
+
+
+def is_cut(exc: BaseException) -> bool:
+    """True when PostgreSQL's connection was lost under a statement — cut by the server, a
+    failover or the network — as opposed to the database being slow, full, read-only or
+    unreachable (`is_unavailable` covers those too). A transaction cut before its COMMIT was
+    sent has been rolled back, so it can run again on a new connection (`kernel.tx`)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    code = _sqlstate(orig)
+    if code is not None:
+        return code.startswith("08") or code in CUT_SQLSTATES
+    try:
+        from asyncpg.exceptions import ConnectionDoesNotExistError
+    except ImportError:  # pragma: no cover - asyncpg is only installed for PostgreSQL
+        return False
+    return isinstance(orig, ConnectionDoesNotExistError | ConnectionResetError | BrokenPipeError)
 
 
 def describe(exc: BaseException) -> str:

@@ -29,7 +29,8 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util import greenlet_spawn
 
-from booking.db import Database, is_unavailable
+from booking.db import Database, is_unavailable, note_if_cut
+from booking.kernel import tx
 from booking.kernel.driver_values import Row, entity, read_time, stored_time, transient
 
 T = TypeVar("T")
@@ -263,6 +264,7 @@ async def transaction(db: Database) -> AsyncIterator[Driver]:
             await stack.enter_async_context(db.write_lock)
         raw = await stack.enter_async_context(_checked_out(db))
         driver = Driver(raw, db.engine.sync_engine)
+        tx.reached("working")
         if driver.sqlite:
             driver._begin_first = True
             try:
@@ -271,11 +273,23 @@ async def transaction(db: Database) -> AsyncIterator[Driver]:
                 if driver.begun:
                     await raw.execute("ROLLBACK")
                 raise
+            tx.reached("committing")
             if driver.begun:
                 await raw.execute("COMMIT")
         else:
-            async with raw.transaction():
+            transaction = raw.transaction()
+            await transaction.start()
+            try:
                 yield driver
+            except BaseException:
+                if raw.is_closed():  # the server rolled back: `tx.with_retry` may run it again
+                    tx.reached("cut")
+                else:
+                    with suppress(Exception):
+                        await transaction.rollback()
+                raise
+            tx.reached("committing")
+            await transaction.commit()
     db.publish(driver.events)
 
 
@@ -327,6 +341,7 @@ async def _checked_out(db: Database) -> AsyncIterator[Any]:
     try:
         yield proxied.driver_connection
     except BaseException as exc:
+        note_if_cut(db.engine, exc, proxied.driver_connection)  # the others pinged before use
         await _give_up_on_driver_error(proxied, exc)
         raise
     # Not `close()`: SQLAlchemy's own "returned, already reset", as `Connection.close` tells

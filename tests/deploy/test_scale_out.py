@@ -5,8 +5,9 @@ and `booking worker` processes sharing nothing but the database.
    seats are booked, the waiting list promotes first come first served, and every message
    (confirmations included) reaches the SMTP server exactly once; no 5xx.
 2. The app's database connections are cut (`pg_terminate_backend`) during a load: every answer
-   is a success, a refusal, or a clean 503 problem; nothing is half-written; the same process
-   answers normally afterwards.
+   is a success, a refusal, or a clean 503 problem, and few are 503s (a transaction cut before
+   its COMMIT runs again on a new connection, and the pool's other connections are pinged
+   before use); nothing is half-written; the same process answers normally afterwards.
 3. A worker killed (SIGKILL) mid-delivery and another stopped (SIGTERM) mid-delivery: every
    message is sent in the end, none is lost, and the only repeat is the message the killed
    worker was sending, with the same Message-ID (delivery is at least once).
@@ -379,6 +380,9 @@ async def test_connections_cut_during_load_fail_cleanly_and_recover(
     ]
     assert not unexpected, (unexpected[:5], statuses)
     assert statuses[201] > FAULT_LEARNERS // 2, statuses
+    # Without the cut transactions run again and the pool pinged after a cut: 38-48 of ~172
+    # answered 503; with them, 1-12.
+    assert statuses[503] * 6 < len(responses), statuses
     assert cut == CUTS
     assert await consistency_problems(deploy_db, world.session_id) == []
 
