@@ -1264,6 +1264,21 @@ def table(results: dict[str, Any]) -> str:
             for b in backends
         ],
     )
+    add(
+        "PostgreSQL's own CPU per request A / B, ms",
+        [
+            " / ".join(
+                fmt(v)
+                for v in (
+                    get(b, "A", "postgres_cpu_ms_per_request"),
+                    get(b, "B", "closed", "postgres_cpu_ms_per_request"),
+                )
+            )
+            if b == "postgresql"
+            else None
+            for b in backends
+        ],
+    )
     add("B/F", [get(b, "ratios", "B/F") for b in backends], key="B/F")
     server_rows(add, get, backends)
     add("B/A", [get(b, "ratios", "B/A") for b in backends], key="B/A")
