@@ -337,6 +337,11 @@ def is_unavailable(exc: BaseException) -> bool:
     code = _sqlstate(exc)
     if code is not None:
         return code.startswith("08") or code in UNAVAILABLE_SQLSTATES
+    return _connection_gone(exc)
+
+
+def _connection_gone(exc: BaseException) -> bool:
+    """asyncpg's own error for a connection closed in the middle of an operation."""
     try:
         from asyncpg.exceptions import ConnectionDoesNotExistError
     except ImportError:  # pragma: no cover - asyncpg is only installed for PostgreSQL
@@ -357,11 +362,7 @@ def is_cut(exc: BaseException) -> bool:
     code = _sqlstate(orig)
     if code is not None:
         return code.startswith("08") or code in CUT_SQLSTATES
-    try:
-        from asyncpg.exceptions import ConnectionDoesNotExistError
-    except ImportError:  # pragma: no cover - asyncpg is only installed for PostgreSQL
-        return False
-    return isinstance(orig, ConnectionDoesNotExistError | ConnectionResetError | BrokenPipeError)
+    return isinstance(orig, ConnectionResetError | BrokenPipeError) or _connection_gone(orig)
 
 
 def describe(exc: BaseException) -> str:

@@ -284,9 +284,8 @@ async def transaction(db: Database) -> AsyncIterator[Driver]:
             except BaseException:
                 if raw.is_closed():  # the server rolled back: `tx.with_retry` may run it again
                     tx.reached("cut")
-                else:
-                    with suppress(Exception):
-                        await transaction.rollback()
+                else:  # (a rollback that fails raises the driver's error: the connection goes)
+                    await transaction.rollback()
                 raise
             tx.reached("committing")
             await transaction.commit()
